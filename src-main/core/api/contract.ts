@@ -1,0 +1,191 @@
+// Runs in: anywhere. The one contract for everything that crosses a process
+// boundary: the control socket, the Electron IPC bridge and the browser UI.
+// Each request names its params schema (checked by the receiver) and its result type.
+import { z } from 'zod';
+import type {
+  BaseInfo,
+  FirewallLogEntry,
+  FirewallPrompt,
+  FirewallRule,
+  GlobalSettings,
+  GuestProcess,
+  HookRun,
+  PortMapping,
+  SnapshotInfo,
+  VmInfo,
+  VmStateName,
+  VmSummary,
+  CrashReport,
+  Destination,
+  RuleAction,
+} from './models';
+
+const name = z.string().min(1).max(200);
+const port = z.number().int().min(1).max(65535);
+
+export const portMappingSchema = z.object({ host: port, guest: port });
+
+export const promptAnswerSchema = z.object({
+  id: z.string().min(1),
+  action: z.enum(['allow', 'deny']),
+  scope: z.enum(['host-port', 'domain', 'domain-suffix', 'any-port']).default('host-port'),
+  lifetime: z.enum(['once', 'duration', 'until-stop', 'forever']).default('once'),
+  durationSeconds: z.number().int().positive().optional(),
+});
+
+/** requestSchemas maps each API method to the schema of its params. */
+export const requestSchemas = {
+  'vm.list': z.object({}),
+  'vm.info': z.object({ name }),
+  'vm.create': z.object({
+    name,
+    base: name,
+    memoryMb: z.number().int().positive().optional(),
+    cpus: z.number().int().positive().optional(),
+    sshUser: z.string().min(1).max(64).optional(),
+    ports: z.array(portMappingSchema).optional(),
+  }),
+  'vm.remove': z.object({ name, force: z.boolean().optional() }),
+  'vm.update': z.object({
+    name,
+    memoryMb: z.number().int().positive().optional(),
+    cpus: z.number().int().positive().optional(),
+    sshUser: z.string().min(1).max(64).optional(),
+  }),
+  'vm.start': z.object({
+    name,
+    noHooks: z.boolean().optional(),
+    allowAll: z.boolean().optional(),
+    display: z.enum(['none', 'cocoa', 'gtk', 'sdl']).optional(),
+    fromSnapshot: name.optional(),
+  }),
+  'vm.stop': z.object({ name, force: z.boolean().optional() }),
+  'vm.console': z.object({ name, lines: z.number().int().positive().max(10_000).optional() }),
+  'port.list': z.object({ vm: name }),
+  'port.add': z.object({ vm: name, mapping: portMappingSchema }),
+  'port.remove': z.object({ vm: name, mapping: portMappingSchema }),
+  'base.list': z.object({}),
+  'base.import': z.object({
+    path: z.string().min(1),
+    name: name.optional(),
+    link: z.boolean().optional(),
+    arch: z.enum(['aarch64', 'x86_64']).optional(),
+    convert: z.boolean().optional(),
+    flatten: z.boolean().optional(),
+    cloudInit: z.boolean().optional(),
+  }),
+  'base.remove': z.object({ name }),
+  'snapshot.list': z.object({ vm: name }),
+  'snapshot.create': z.object({ vm: name, name, description: z.string().max(1000).optional() }),
+  'snapshot.revert': z.object({ vm: name, name }),
+  'snapshot.delete': z.object({ vm: name, name }),
+  'config.get': z.object({}),
+  'config.set': z.object({ key: z.string().min(1), value: z.string() }),
+  'firewall.rules': z.object({ vm: name }),
+  'firewall.add': z.object({
+    vm: name,
+    target: z.string().min(1),
+    action: z.enum(['allow', 'deny']),
+    lifetime: z.enum(['once', 'duration', 'until-stop', 'forever']).default('forever'),
+    durationSeconds: z.number().int().positive().optional(),
+  }),
+  'firewall.remove': z.object({ vm: name, id: z.string().min(1) }),
+  'firewall.clear': z.object({ vm: name }),
+  'firewall.log': z.object({ vm: name, limit: z.number().int().positive().max(10_000).optional() }),
+  'prompt.list': z.object({}),
+  'prompt.answer': promptAnswerSchema,
+  'hooks.list': z.object({ vm: name }),
+  'hooks.run': z.object({ vm: name, type: z.enum(['create', 'initial-boot', 'boot']) }),
+  'hooks.resetInitialBoot': z.object({ vm: name }),
+  'plugin.list': z.object({}),
+  'plugin.run': z.object({ plugin: name, command: name, args: z.array(z.string()).default([]) }),
+} as const;
+
+export type Method = keyof typeof requestSchemas;
+export type Params<M extends Method> = z.input<(typeof requestSchemas)[M]>;
+export type ParsedParams<M extends Method> = z.output<(typeof requestSchemas)[M]>;
+
+export interface PluginInfo {
+  readonly name: string;
+  readonly file: string;
+  readonly commands: readonly { readonly name: string; readonly description: string }[];
+  readonly hooks: readonly ('create' | 'initial-boot' | 'boot')[];
+  readonly error: string | null;
+}
+
+/** Results maps each API method to what it resolves with. */
+export interface Results {
+  'vm.list': VmSummary[];
+  'vm.info': VmInfo;
+  'vm.create': VmSummary;
+  'vm.remove': null;
+  'vm.update': VmSummary;
+  'vm.start': VmSummary;
+  'vm.stop': VmSummary;
+  'vm.console': string[];
+  'port.list': PortMapping[];
+  'port.add': PortMapping[];
+  'port.remove': PortMapping[];
+  'base.list': BaseInfo[];
+  'base.import': BaseInfo;
+  'base.remove': null;
+  'snapshot.list': SnapshotInfo[];
+  'snapshot.create': SnapshotInfo;
+  'snapshot.revert': null;
+  'snapshot.delete': null;
+  'config.get': GlobalSettings;
+  'config.set': GlobalSettings;
+  'firewall.rules': FirewallRule[];
+  'firewall.add': FirewallRule;
+  'firewall.remove': null;
+  'firewall.clear': null;
+  'firewall.log': FirewallLogEntry[];
+  'prompt.list': FirewallPrompt[];
+  'prompt.answer': null;
+  'hooks.list': { type: 'create' | 'initial-boot' | 'boot'; script: string; source: HookRun['source'] }[];
+  'hooks.run': HookRun[];
+  'hooks.resetInitialBoot': null;
+  'plugin.list': PluginInfo[];
+  'plugin.run': { output: string };
+}
+
+/** XrayEvent is everything the service announces; a discriminated union on `type`. */
+export type XrayEvent =
+  | { readonly type: 'vm.state'; readonly vm: string; readonly state: VmStateName; readonly previous: VmStateName; readonly crash?: CrashReport }
+  | { readonly type: 'vm.changed'; readonly vm: string }
+  | { readonly type: 'vm.removed'; readonly vm: string }
+  | { readonly type: 'base.progress'; readonly name: string; readonly done: number; readonly total: number }
+  | { readonly type: 'base.changed' }
+  | { readonly type: 'snapshot.progress'; readonly vm: string; readonly name: string; readonly operation: 'create' | 'revert' | 'delete'; readonly status: 'running' | 'done' | 'failed'; readonly error?: string }
+  | { readonly type: 'prompt.opened'; readonly prompt: FirewallPrompt }
+  | { readonly type: 'prompt.updated'; readonly prompt: FirewallPrompt; readonly guestProcess?: GuestProcess }
+  | { readonly type: 'prompt.closed'; readonly id: string; readonly vm: string; readonly action: RuleAction; readonly reason: 'answered' | 'timeout' | 'no-client' | 'vm-stopped' }
+  | { readonly type: 'firewall.decision'; readonly vm: string; readonly destination: Destination; readonly action: RuleAction; readonly reason: string }
+  | { readonly type: 'firewall.connection'; readonly entry: FirewallLogEntry }
+  | { readonly type: 'firewall.status'; readonly vm: string; readonly active: boolean }
+  | { readonly type: 'hook.started'; readonly run: HookRun }
+  | { readonly type: 'hook.output'; readonly vm: string; readonly script: string; readonly stream: 'stdout' | 'stderr'; readonly text: string }
+  | { readonly type: 'hook.finished'; readonly run: HookRun }
+  | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly source: string; readonly message: string };
+
+export type EventType = XrayEvent['type'];
+
+/** Response is what a handler sends back: errors never throw across a boundary. */
+export type Response<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+
+/** XrayApi is the service surface every transport offers. */
+export interface XrayApi {
+  call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]>;
+  subscribe(listener: (event: XrayEvent) => void): () => void;
+}
+
+/** parseParams validates a request's params on the receiving side. */
+export function parseParams<M extends Method>(method: M, params: unknown): ParsedParams<M> {
+  return requestSchemas[method].parse(params ?? {}) as ParsedParams<M>;
+}
+
+export function isMethod(value: unknown): value is Method {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(requestSchemas, value);
+}

@@ -1,0 +1,171 @@
+// Runs in: anywhere (plain data shared by core, CLI, Electron and renderer).
+// Types only: nothing here may import Node or DOM APIs.
+
+export type GuestArch = 'aarch64' | 'x86_64';
+export type Accelerator = 'hvf' | 'kvm' | 'tcg';
+
+/** VmState is the supervisor's view of a VM; `crashed` keeps why. */
+export type VmStateName = 'stopped' | 'starting' | 'booting' | 'ready' | 'stopping' | 'crashed';
+
+export interface PortMapping {
+  readonly host: number;
+  readonly guest: number;
+}
+
+export interface CrashReport {
+  readonly at: string;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly consoleTail: readonly string[];
+  readonly stderrTail: readonly string[];
+}
+
+export interface VmSummary {
+  readonly name: string;
+  readonly state: VmStateName;
+  readonly base: string;
+  readonly arch: GuestArch;
+  readonly memoryMb: number;
+  readonly cpus: number;
+  readonly sshPort: number;
+  readonly sshUser: string;
+  readonly ports: readonly PortMapping[];
+  readonly pid: number | null;
+  readonly accelerator: Accelerator | null;
+  readonly firewallActive: boolean;
+  readonly openConnections: number;
+  readonly pendingPrompts: number;
+  readonly crash: CrashReport | null;
+  /** configError is set when vm.toml cannot be read; the VM still lists. */
+  readonly configError: string | null;
+}
+
+export interface DiskChainEntry {
+  readonly filename: string;
+  readonly format: string;
+  readonly virtualSize: number;
+  readonly actualSize: number;
+  readonly backingFilename: string | null;
+}
+
+export interface VmInfo {
+  readonly summary: VmSummary;
+  readonly config: Record<string, unknown>;
+  readonly diskChain: readonly DiskChainEntry[];
+  readonly snapshots: readonly SnapshotInfo[];
+}
+
+export interface BaseInfo {
+  readonly name: string;
+  readonly arch: GuestArch;
+  readonly virtualSize: number;
+  readonly fileSize: number;
+  readonly linked: boolean;
+  readonly source: string | null;
+  readonly importedAt: string | null;
+  readonly cloudInit: boolean;
+  readonly usedBy: readonly string[];
+}
+
+export interface SnapshotInfo {
+  readonly name: string;
+  readonly date: string;
+  readonly diskSize: number;
+  readonly vmStateSize: number;
+  readonly hasMemory: boolean;
+  readonly description: string | null;
+}
+
+export type RuleAction = 'allow' | 'deny';
+
+/** RuleLifetime says how long a firewall rule lasts. */
+export type RuleLifetime =
+  | { readonly kind: 'once' }
+  | { readonly kind: 'duration'; readonly until: string }
+  | { readonly kind: 'until-stop' }
+  | { readonly kind: 'forever' };
+
+/**
+ * RuleTarget is what a rule matches: a port of `null` means any port.
+ * `domain` matches that name exactly; `domain-suffix` matches it and every
+ * sub-domain (`*.example.com`).
+ */
+export type RuleTarget =
+  | { readonly kind: 'ip'; readonly ip: string; readonly port: number | null }
+  | { readonly kind: 'cidr'; readonly cidr: string; readonly port: number | null }
+  | { readonly kind: 'domain'; readonly domain: string; readonly port: number | null }
+  | { readonly kind: 'domain-suffix'; readonly domain: string; readonly port: number | null };
+
+export interface FirewallRule {
+  readonly id: string;
+  readonly target: RuleTarget;
+  readonly action: RuleAction;
+  readonly lifetime: RuleLifetime;
+  readonly source: 'vm' | 'default' | 'session';
+}
+
+/** Destination is the identity of one outbound connection. */
+export interface Destination {
+  readonly ip: string | null;
+  readonly port: number;
+  /** name is the best name known: SOCKS domain, TLS SNI, HTTP Host or a DNS answer. */
+  readonly name: string | null;
+  readonly nameSource: 'socks' | 'sni' | 'http-host' | 'dns' | null;
+  readonly service: string | null;
+}
+
+/** PromptScope is what an answer to a prompt covers. */
+export type PromptScope = 'host-port' | 'domain' | 'domain-suffix' | 'any-port';
+
+export type PromptLifetime = 'once' | 'duration' | 'until-stop' | 'forever';
+
+export interface GuestProcess {
+  readonly pid: number;
+  readonly command: string;
+  readonly user: string | null;
+}
+
+export interface FirewallPrompt {
+  readonly id: string;
+  readonly vm: string;
+  readonly destination: Destination;
+  readonly openedAt: string;
+  readonly deadline: string;
+  readonly waitingConnections: number;
+  readonly guestProcess: GuestProcess | null;
+}
+
+export interface FirewallLogEntry {
+  readonly at: string;
+  readonly vm: string;
+  readonly kind: 'decision' | 'connection' | 'dns';
+  readonly destination: Destination;
+  readonly action?: RuleAction;
+  readonly reason?: string;
+  readonly bytesUp?: number;
+  readonly bytesDown?: number;
+  readonly durationMs?: number;
+  readonly addresses?: readonly string[];
+}
+
+export interface HookRun {
+  readonly vm: string;
+  readonly type: 'create' | 'initial-boot' | 'boot';
+  readonly script: string;
+  readonly source: 'built-in' | 'global' | 'vm' | 'plugin';
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly exitCode: number | null;
+  readonly error: string | null;
+}
+
+export interface GlobalSettings {
+  /** autostart: true launches Xray at login; a list names VMs started when Xray starts. */
+  readonly autostart: boolean | readonly string[];
+  readonly promptTimeoutSeconds: number;
+  readonly defaultAction: 'ask' | 'deny';
+  readonly denyWhenNoClient: boolean;
+  readonly stopTimeoutSeconds: number;
+  readonly sshKey: string | null;
+  readonly firmware: Readonly<Record<string, string>>;
+}

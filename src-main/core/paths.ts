@@ -1,0 +1,105 @@
+// Runs in: plain Node (core).
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/**
+ * Every file name Xray uses under XRAY_HOME lives here, so the layout is
+ * written down once (see docs/ARCHITECTURE.md, "Storage").
+ */
+
+/**
+ * Unix socket paths are limited by sockaddr_un.sun_path: 104 bytes on macOS,
+ * 108 on Linux, both including the terminating NUL. We keep to the smaller one
+ * on every host so a home that works on Linux also works on a Mac.
+ */
+export const UNIX_SOCKET_PATH_MAX = 103;
+
+/** SHORT_RUNTIME_ROOT holds sockets whose natural path would be too long. */
+export const SHORT_RUNTIME_ROOT = '/tmp';
+
+export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.XRAY_HOME;
+  if (fromEnv && fromEnv.trim() !== '') return resolve(fromEnv);
+  return join(homedir(), '.xray');
+}
+
+export type HookType = 'create' | 'initial-boot' | 'boot';
+export const HOOK_TYPES: readonly HookType[] = ['create', 'initial-boot', 'boot'];
+
+/** HomePaths names the files of one XRAY_HOME. */
+export class HomePaths {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  get configFile(): string { return join(this.root, 'config.toml'); }
+  get defaultFirewallRules(): string { return join(this.root, 'default-firewall-rules.conf'); }
+  get basesDir(): string { return join(this.root, 'bases'); }
+  get vmsDir(): string { return join(this.root, 'vms'); }
+  get scriptsDir(): string { return join(this.root, 'scripts'); }
+  get pluginsDir(): string { return join(this.root, 'plugins'); }
+  get keysDir(): string { return join(this.root, 'keys'); }
+  get lockFile(): string { return join(this.root, 'supervisor.lock'); }
+  get daemonLog(): string { return join(this.root, 'daemon.log'); }
+  get controlSocket(): string { return socketPath(this.root, 'xray.sock'); }
+
+  baseImage(name: string): string { return join(this.basesDir, `${name}.qcow2`); }
+  baseMeta(name: string): string { return join(this.basesDir, `${name}.toml`); }
+  globalScripts(type: HookType): string { return join(this.scriptsDir, type); }
+
+  vm(name: string): VmPaths { return new VmPaths(join(this.vmsDir, name)); }
+}
+
+/** VmPaths names the files of one VM directory, runtime files included. */
+export class VmPaths {
+  constructor(readonly dir: string) {}
+
+  get config(): string { return join(this.dir, 'vm.toml'); }
+  get disk(): string { return join(this.dir, 'disk.qcow2'); }
+  /**
+   * efivars.qcow2 is the VM's UEFI variable store. It is qcow2 rather than raw
+   * because QEMU refuses live snapshots while a writable raw pflash drive is
+   * attached; qcow2 keeps the variables and lets them be snapshotted with the disk.
+   */
+  get efiVars(): string { return join(this.dir, 'efivars.qcow2'); }
+  /** legacyEfiVars is the raw store older homes have; it is converted on start. */
+  get legacyEfiVars(): string { return join(this.dir, 'efivars.fd'); }
+  get cloudInitSeed(): string { return join(this.dir, 'seed.iso'); }
+  get pid(): string { return join(this.dir, 'pid'); }
+  get consoleLog(): string { return join(this.dir, 'console.log'); }
+  get qemuLog(): string { return join(this.dir, 'qemu.log'); }
+  get hookLog(): string { return join(this.dir, 'hooks.log'); }
+  get firewallLog(): string { return join(this.dir, 'firewall.log'); }
+  get knownHosts(): string { return join(this.dir, 'known_hosts'); }
+  get sshKey(): string { return join(this.dir, 'id_ed25519'); }
+  scripts(type: HookType): string { return join(this.dir, 'scripts', type); }
+
+  get qmpSocket(): string { return socketPath(this.dir, 'qmp.sock'); }
+  get proxySocket(): string { return socketPath(this.dir, 'proxy.sock'); }
+  get dnsSocket(): string { return socketPath(this.dir, 'dns.sock'); }
+
+  /** runtimeFiles are removed whenever the VM stops, however it stopped. */
+  get runtimeFiles(): string[] {
+    return [this.pid, this.qmpSocket, this.proxySocket, this.dnsSocket];
+  }
+}
+
+/**
+ * socketPath returns dir/file when that fits in a Unix socket address, else a
+ * path under a short per-user runtime directory derived from `dir`, so the same
+ * directory always maps to the same socket (adoption after a restart relies on it).
+ */
+export function socketPath(dir: string, file: string): string {
+  const natural = join(dir, file);
+  if (Buffer.byteLength(natural) <= UNIX_SOCKET_PATH_MAX) return natural;
+  return join(shortRuntimeDir(dir), file);
+}
+
+export function shortRuntimeDir(dir: string): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const digest = createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 16);
+  return join(SHORT_RUNTIME_ROOT, `xray-${uid}`, digest);
+}
