@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { XrayError } from '../errors';
+import { type FileLockOptions, withFileLock } from './file-lock';
 
 export type TomlTable = Record<string, unknown>;
 
@@ -31,13 +32,47 @@ export function parseToml(text: string, path: string): TomlTable {
   } catch (err) {
     const e = err as { line?: number; col?: number; message?: string };
     const where = typeof e.line === 'number' ? ` line ${e.line + 1}` : '';
-    const what = (e.message ?? String(err)).split('\n')[0]?.replace(/\.$/, '') ?? 'invalid TOML';
+    const firstLine = (e.message ?? String(err)).split('\n')[0] ?? '';
+    const what = firstLine.replace(/ at row \d+, col \d+, pos \d+:?$/, '').replace(/\.$/, '') || 'invalid TOML';
     throw new XrayError('corrupt', `${path}${where} is not valid TOML (${what}); fix or remove the file.`, { cause: err });
   }
 }
 
+/**
+ * stringifyToml renders a table as TOML. @iarna/toml writes integers with
+ * digit separators (`memory = 8_192`); they are valid TOML but surprise people
+ * editing the file and older readers, so integers are written plainly: each is
+ * swapped for a marker string before rendering and the marker replaced after
+ * (a short one, since the renderer wraps arrays by their rendered length).
+ */
 export function stringifyToml(data: TomlTable): string {
-  return TOML.stringify(data as TOML.JsonMap);
+  const marker = `~${randomBytes(4).toString('hex')}`;
+  const text = TOML.stringify(markIntegers(data, marker) as TOML.JsonMap);
+  return text.replace(new RegExp(`"${marker}:(-?\\d+)"`, 'g'), '$1');
+}
+
+function markIntegers(value: unknown, marker: string): unknown {
+  if (typeof value === 'bigint') return `${marker}:${value}`;
+  if (typeof value === 'number' && Number.isInteger(value) && !Object.is(value, -0)) return `${marker}:${value}`;
+  if (Array.isArray(value)) return value.map((item) => markIntegers(item, marker));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const out: TomlTable = {};
+    for (const [key, item] of Object.entries(value)) out[key] = markIntegers(item, marker);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * describeValue renders a value found in a TOML file for an error sentence
+ * ("found \"abc\"", "found a table"): strings quoted, tables and lists named.
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return 'a list';
+  if (value !== null && typeof value === 'object') return 'a table';
+  return String(value);
 }
 
 /**
@@ -82,31 +117,42 @@ export function serialized<T>(path: string, task: () => Promise<T>): Promise<T> 
   return next;
 }
 
-/** writeToml atomically replaces a TOML file, serialized with other writers of it. */
-export function writeToml(path: string, data: TomlTable, mode = 0o600): Promise<void> {
-  return serialized(path, () => writeFileAtomic(path, stringifyToml(data), mode));
+/**
+ * writeToml atomically replaces a TOML file, serialized with other writers of
+ * it: in this process by a queue, across processes by the advisory lock file.
+ */
+export function writeToml(path: string, data: TomlTable, mode = 0o600, lock: FileLockOptions = {}): Promise<void> {
+  return serialized(path, async () => {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await withFileLock(path, () => writeFileAtomic(path, stringifyToml(data), mode), lock);
+  });
 }
 
 /**
  * updateToml reads the file (an empty table when missing), lets `mutate` change
- * it in place, and writes it back atomically, all serialized per file. A file
- * that fails to parse is never overwritten: the parse error propagates.
+ * it in place, and writes it back atomically, all serialized per file (and
+ * locked across processes, like writeToml). A file that fails to parse is never
+ * overwritten: the parse error propagates, as does anything `mutate` throws.
  */
 export function updateToml(
   path: string,
   mutate: (data: TomlTable) => void | Promise<void>,
   mode = 0o600,
+  lock: FileLockOptions = {},
 ): Promise<TomlTable> {
   return serialized(path, async () => {
-    let data: TomlTable;
-    try {
-      data = await readToml(path);
-    } catch (err) {
-      if (err instanceof XrayError && err.code === 'not-found') data = {};
-      else throw err;
-    }
-    await mutate(data);
-    await writeFileAtomic(path, stringifyToml(data), mode);
-    return data;
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    return withFileLock(path, async () => {
+      let data: TomlTable;
+      try {
+        data = await readToml(path);
+      } catch (err) {
+        if (err instanceof XrayError && err.code === 'not-found') data = {};
+        else throw err;
+      }
+      await mutate(data);
+      await writeFileAtomic(path, stringifyToml(data), mode);
+      return data;
+    }, lock);
   });
 }

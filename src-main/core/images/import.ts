@@ -1,0 +1,307 @@
+// Runs in: plain Node (core).
+import { chmod, constants, copyFile, mkdir, open, rm, stat, symlink } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { XrayError, isXrayError } from '../errors';
+import { partialPath, pathExists, publishNoClobber, syncFile } from './files';
+import { QemuImg, type ImageInfo } from './qemu-img';
+
+/** ImportSource is what validation learned about an image a user wants to import. */
+export interface ImportSource {
+  /** path is the absolute path of the source file. */
+  readonly path: string;
+  readonly format: string;
+  readonly virtualSize: number;
+  readonly actualSize: number;
+  readonly fileSize: number;
+  readonly backingFile: string | null;
+  /** dataFile is another file the image keeps guest data in (qcow2 data-file, vmdk extents). */
+  readonly dataFile: string | null;
+  readonly encrypted: boolean;
+  /** needsConversion is true when the import goes through `qemu-img convert`, not a copy. */
+  readonly needsConversion: boolean;
+}
+
+export interface ValidateImportOptions {
+  qemuImg?: QemuImg;
+  convert?: boolean;
+  flatten?: boolean;
+}
+
+export interface ImportBaseOptions extends ValidateImportOptions {
+  source: string;
+  /** dest is the base image to create, bases/NAME.qcow2. */
+  dest: string;
+  link?: boolean;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface ImportResult {
+  readonly linked: boolean;
+  readonly virtualSize: number;
+  readonly fileSize: number;
+}
+
+/** CONVERTIBLE_FORMATS are the formats `--convert` turns into qcow2. */
+const CONVERTIBLE_FORMATS = new Set(['raw', 'vmdk', 'vdi', 'vhdx', 'vpc', 'qcow', 'qed', 'parallels', 'dmg']);
+
+/** PROTOCOL_PREFIX matches backing references QEMU reads as a protocol (nbd:, http:, json:), not a file. */
+const PROTOCOL_PREFIX = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+
+const FORMAT_NAMES: Readonly<Record<string, string>> = { vpc: 'VHD (vpc)', qcow: 'qcow (version 1)' };
+
+/**
+ * validateImportSource refuses anything that is not a standalone, unencrypted,
+ * sound qcow2 image before a byte is written, and says which flag would make
+ * the import possible. It reads metadata only: never a backing file.
+ */
+export async function validateImportSource(path: string, opts: ValidateImportOptions = {}): Promise<ImportSource> {
+  const qemuImg = opts.qemuImg ?? new QemuImg();
+  const source = resolve(path);
+  const fileSize = await sourceFileSize(source);
+  const info = await qemuImg.info(source);
+
+  if (info.encrypted || info['format-specific']?.data?.encrypt !== undefined) {
+    throw new XrayError(
+      'unsupported',
+      `${source} is an encrypted disk image, which Xray cannot start; decrypt it with qemu-img convert first.`,
+    );
+  }
+  const format = info.format;
+  if (format !== 'qcow2' && !CONVERTIBLE_FORMATS.has(format)) {
+    throw new XrayError('unsupported', `${source} is a ${format} image, which Xray cannot import; convert it to qcow2 first.`);
+  }
+
+  const backingFile = info['full-backing-filename'] ?? info['backing-filename'] ?? null;
+  if (backingFile !== null && !opts.flatten) {
+    throw new XrayError(
+      'invalid-argument',
+      `${source} references the backing file ${backingFile}; Xray refuses images with backing files because a guest could read host files through them. Pass --flatten to import a standalone copy.`,
+    );
+  }
+  if (backingFile !== null && PROTOCOL_PREFIX.test(backingFile)) {
+    throw new XrayError(
+      'unsupported',
+      `${source} takes its data from ${backingFile}, which is not a local file; Xray imports only images that need no other file or network source.`,
+    );
+  }
+  const dataFile = externalDataFile(source, info);
+  if (dataFile !== null && !opts.flatten) {
+    throw new XrayError(
+      'invalid-argument',
+      `${source} keeps its data in the separate file ${dataFile}; Xray refuses images that reference other files because a guest could read host files through them. Pass --flatten to import a standalone copy.`,
+    );
+  }
+
+  if (format !== 'qcow2' && !opts.convert) {
+    const article = /^[aeiou]/i.test(format) ? 'an' : 'a';
+    throw new XrayError(
+      'invalid-argument',
+      `${source} is ${article} ${FORMAT_NAMES[format] ?? format} disk image, not qcow2; pass --convert to convert it to qcow2.`,
+    );
+  }
+
+  const needsConversion = format !== 'qcow2' || backingFile !== null || dataFile !== null;
+  if (format === 'qcow2') await refuseCorrupt(qemuImg, source, info, needsConversion);
+
+  return {
+    path: source,
+    format,
+    virtualSize: info['virtual-size'],
+    actualSize: info['actual-size'] ?? fileSize,
+    fileSize,
+    backingFile,
+    dataFile,
+    encrypted: false,
+    needsConversion,
+  };
+}
+
+/**
+ * importBase validates `source` and then links, copies or converts it to
+ * `dest`. A copy or conversion is written to a hidden temporary file beside
+ * `dest`, checked again (the source may have changed since validation) and
+ * published only when complete: a failed or cancelled import leaves nothing.
+ */
+export async function importBase(opts: ImportBaseOptions): Promise<ImportResult> {
+  const qemuImg = opts.qemuImg ?? new QemuImg();
+  const source = await validateImportSource(opts.source, opts);
+  const dest = resolve(opts.dest);
+  const taken = (): XrayError =>
+    new XrayError(
+      'already-exists',
+      `A base image named "${basename(dest, '.qcow2')}" already exists; choose another name with --name or remove that base first.`,
+    );
+
+  await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
+  if (await pathExists(dest)) throw taken();
+
+  if (opts.link) return linkBase(source, dest, taken);
+
+  throwIfAborted(opts.signal);
+  const tmp = partialPath(dest);
+  try {
+    if (source.needsConversion) await convertInto(qemuImg, source, tmp, opts);
+    else await copyImage(source.path, tmp, opts);
+    await chmod(tmp, 0o600);
+    await syncFile(tmp);
+    const result = await verifyStandaloneQcow2(qemuImg, tmp, opts.source);
+    throwIfAborted(opts.signal);
+    await publishNoClobber(tmp, dest, taken);
+    return { linked: false, virtualSize: result['virtual-size'], fileSize: (await stat(dest)).size };
+  } catch (err) {
+    await rm(tmp, { force: true });
+    if (isXrayError(err)) throw err;
+    throw new XrayError('resource', `Importing ${source.path} failed: ${(err as Error).message}; check free space and permissions, then try again.`, {
+      cause: err,
+    });
+  }
+}
+
+async function linkBase(source: ImportSource, dest: string, taken: () => XrayError): Promise<ImportResult> {
+  if (source.needsConversion) {
+    throw new XrayError(
+      'invalid-argument',
+      `${source.path} must be converted before Xray can use it, so it cannot be linked; drop --link to import a converted copy.`,
+    );
+  }
+  try {
+    await symlink(source.path, dest);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw taken();
+    throw err;
+  }
+  return { linked: true, virtualSize: source.virtualSize, fileSize: source.fileSize };
+}
+
+async function sourceFileSize(source: string): Promise<number> {
+  let info;
+  try {
+    info = await stat(source);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new XrayError('not-found', `The image file ${source} does not exist; check the path.`, { cause: err });
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new XrayError('invalid-argument', `The image file ${source} cannot be read; check its permissions.`, { cause: err });
+    }
+    throw err;
+  }
+  if (info.isDirectory()) {
+    throw new XrayError('invalid-argument', `${source} is a directory, not a disk image; pass the path of a .qcow2 file.`);
+  }
+  if (!info.isFile()) {
+    throw new XrayError('invalid-argument', `${source} is not a regular file; pass the path of a .qcow2 file.`);
+  }
+  try {
+    await (await open(source, 'r')).close();
+  } catch (err) {
+    throw new XrayError('invalid-argument', `The image file ${source} cannot be read; check its permissions.`, { cause: err });
+  }
+  return info.size;
+}
+
+/** externalDataFile names a file other than the image itself that holds guest data, if any. */
+function externalDataFile(source: string, info: ImageInfo): string | null {
+  const data = info['format-specific']?.data;
+  if (data?.['data-file'] !== undefined) return data['data-file'];
+  for (const extent of data?.extents ?? []) {
+    const extentPath = resolve(dirname(source), extent.filename);
+    if (extentPath !== source) return extentPath;
+  }
+  return null;
+}
+
+async function refuseCorrupt(qemuImg: QemuImg, source: string, info: ImageInfo, needsConversion: boolean): Promise<void> {
+  const repair = 'repair it with "qemu-img check -r all" or use another copy.';
+  if (info['format-specific']?.data?.corrupt) {
+    throw new XrayError('corrupt', `${source} is marked corrupt by qemu-img; ${repair}`);
+  }
+  // qemu-img check opens the backing chain, which must not be read for an image that is not flattened.
+  if (needsConversion) return;
+  const check = await qemuImg.check(source, { format: 'qcow2' });
+  const corruptions = check.corruptions ?? 0;
+  if (corruptions > 0 || check['check-errors'] > 0) {
+    throw new XrayError('corrupt', `${source} is a damaged qcow2 image (${corruptions} corruptions found); ${repair}`);
+  }
+}
+
+async function convertInto(qemuImg: QemuImg, source: ImportSource, tmp: string, opts: ImportBaseOptions): Promise<void> {
+  const total = source.virtualSize;
+  const onProgress = opts.onProgress;
+  await qemuImg.convert(source.path, tmp, {
+    format: 'qcow2',
+    sourceFormat: source.format,
+    signal: opts.signal,
+    onProgress: onProgress ? (percent) => onProgress(Math.round((total * percent) / 100), total) : undefined,
+  });
+}
+
+/** verifyStandaloneQcow2 re-reads what was written, as a base image must be. */
+async function verifyStandaloneQcow2(qemuImg: QemuImg, path: string, source: string): Promise<ImageInfo> {
+  const info = await qemuImg.info(path);
+  const standalone =
+    info.format === 'qcow2' &&
+    info['backing-filename'] === undefined &&
+    info['format-specific']?.data?.['data-file'] === undefined;
+  if (!standalone) {
+    throw new XrayError('corrupt', `The copy of ${source} is not a standalone qcow2 image (the source may have changed while it was copied); try again.`);
+  }
+  return info;
+}
+
+const CHUNK_SIZE = 4 * 1024 * 1024;
+const ZERO_CHUNK = Buffer.alloc(CHUNK_SIZE);
+/** PROGRESS_STEPS bounds how many progress reports one copy makes. */
+const PROGRESS_STEPS = 200;
+
+/**
+ * copyImage copies `src` to the new file `dst`: as a copy-on-write clone where
+ * the file system can (APFS, btrfs, XFS), else chunk by chunk, each write
+ * awaited before the next read, leaving holes where the source is all zeros.
+ */
+async function copyImage(src: string, dst: string, opts: ImportBaseOptions): Promise<void> {
+  try {
+    await copyFile(src, dst, constants.COPYFILE_FICLONE_FORCE | constants.COPYFILE_EXCL);
+    const size = (await stat(dst)).size;
+    opts.onProgress?.(size, size);
+    return;
+  } catch {
+    // No clone on this file system: fall through to a streamed copy.
+    await rm(dst, { force: true });
+  }
+  const input = await open(src, 'r');
+  try {
+    const output = await open(dst, 'wx', 0o600);
+    try {
+      const total = (await input.stat()).size;
+      const step = Math.max(CHUNK_SIZE, Math.ceil(total / PROGRESS_STEPS));
+      let position = 0;
+      let reported = 0;
+      const buffer = Buffer.alloc(CHUNK_SIZE);
+      for (;;) {
+        throwIfAborted(opts.signal);
+        const { bytesRead } = await input.read(buffer, 0, CHUNK_SIZE, position);
+        if (bytesRead === 0) break;
+        const chunk = buffer.subarray(0, bytesRead);
+        if (!chunk.equals(ZERO_CHUNK.subarray(0, bytesRead))) await output.write(chunk, 0, bytesRead, position);
+        position += bytesRead;
+        if (opts.onProgress && (position - reported >= step || position === total)) {
+          reported = position;
+          opts.onProgress(position, Math.max(total, position));
+        }
+      }
+      await output.truncate(position);
+      if (opts.onProgress && reported !== position) opts.onProgress(position, position);
+    } finally {
+      await output.close();
+    }
+  } finally {
+    await input.close();
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new XrayError('cancelled', 'The import was cancelled; nothing was written.');
+}

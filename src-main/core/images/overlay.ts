@@ -1,0 +1,113 @@
+// Runs in: plain Node (core).
+import { chmod, mkdir, rm, unlink } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import type { DiskChainEntry } from '../api/models';
+import { XrayError, isXrayError } from '../errors';
+import { partialPath, pathExists, publishNoClobber } from './files';
+import { QemuImg } from './qemu-img';
+
+/**
+ * createOverlay makes a VM disk as a copy-on-write overlay of a base image. It
+ * writes metadata only, so it takes the same time for any base size. The
+ * backing path is stored relative to the overlay's directory
+ * (../../bases/NAME.qcow2), so the whole XRAY_HOME can move.
+ */
+export async function createOverlay(basePath: string, overlayPath: string, qemuImg: QemuImg = new QemuImg()): Promise<void> {
+  const base = resolve(basePath);
+  const overlay = resolve(overlayPath);
+  if (!(await pathExists(base))) {
+    throw new XrayError('not-found', `The base image ${base} does not exist; import it with "xray base import" first.`);
+  }
+  await mkdir(dirname(overlay), { recursive: true, mode: 0o700 });
+  await writeThenPublish(overlay, 'disk', async (tmp) => {
+    await qemuImg.create(tmp, { format: 'qcow2', backing: { file: backingReference(base, overlay), format: 'qcow2' } });
+  });
+}
+
+/**
+ * backingReference is `base` relative to the overlay's directory. A path that
+ * does not start with "." or "/" gets "./" so that a first component holding a
+ * colon can never be read by QEMU as a protocol prefix ("nbd:…").
+ */
+export function backingReference(base: string, overlay: string): string {
+  const rel = relative(dirname(overlay), base);
+  if (isAbsolute(rel) || rel.startsWith('.')) return rel;
+  return `./${rel}`;
+}
+
+/**
+ * createEfiVars makes a VM's UEFI variable store from the firmware's raw vars
+ * template. It is qcow2, not raw, because QEMU refuses live snapshots while a
+ * writable raw pflash is attached; the virtual size stays the template's size,
+ * which pflash requires.
+ */
+export async function createEfiVars(template: string, dest: string, qemuImg: QemuImg = new QemuImg()): Promise<void> {
+  const source = resolve(template);
+  if (!(await pathExists(source))) {
+    throw new XrayError('not-found', `The UEFI variables template ${source} does not exist; install the UEFI firmware or set its path in the configuration.`);
+  }
+  await mkdir(dirname(resolve(dest)), { recursive: true, mode: 0o700 });
+  await writeThenPublish(resolve(dest), 'UEFI variable store', async (tmp) => {
+    await qemuImg.convert(source, tmp, { format: 'qcow2', sourceFormat: 'raw' });
+  });
+}
+
+/**
+ * migrateLegacyEfiVars converts the raw efivars.fd of an older home into the
+ * qcow2 store, keeping every variable. The raw file is removed only once the
+ * qcow2 copy exists and has the same content; a qcow2 store left by an
+ * interrupted migration is accepted when its content matches.
+ */
+export async function migrateLegacyEfiVars(rawPath: string, qcow2Path: string, qemuImg: QemuImg = new QemuImg()): Promise<void> {
+  const raw = resolve(rawPath);
+  const target = resolve(qcow2Path);
+  if (await pathExists(target)) {
+    if (!(await qemuImg.compare(raw, target, { formatA: 'raw', formatB: 'qcow2' }))) {
+      throw new XrayError(
+        'already-exists',
+        `Both ${raw} and ${target} exist with different UEFI variables; remove the one the VM should not use.`,
+      );
+    }
+  } else {
+    await writeThenPublish(target, 'UEFI variable store', async (tmp) => {
+      await qemuImg.convert(raw, tmp, { format: 'qcow2', sourceFormat: 'raw' });
+      if (!(await qemuImg.compare(raw, tmp, { formatA: 'raw', formatB: 'qcow2' }))) {
+        throw new XrayError('corrupt', `Converting the UEFI variables in ${raw} to qcow2 changed them; the raw file was kept.`);
+      }
+    });
+  }
+  await unlink(raw);
+}
+
+/** diskChain describes an overlay and every image below it, top first. */
+export async function diskChain(overlayPath: string, qemuImg: QemuImg = new QemuImg()): Promise<DiskChainEntry[]> {
+  const chain = await qemuImg.info(overlayPath, { backingChain: true });
+  return chain.map((layer) => ({
+    filename: resolve(dirname(resolve(overlayPath)), layer.filename),
+    format: layer.format,
+    virtualSize: layer['virtual-size'],
+    actualSize: layer['actual-size'] ?? 0,
+    backingFilename: layer['backing-filename'] ?? null,
+  }));
+}
+
+/**
+ * writeThenPublish runs `write` on a temporary path beside `dest` (so relative
+ * backing paths resolve the same) and publishes it as a private file only when
+ * it succeeded and `dest` is still free.
+ */
+async function writeThenPublish(dest: string, what: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  const taken = (): XrayError =>
+    new XrayError('already-exists', `The ${what} ${dest} already exists; remove it first if it should be replaced.`);
+  if (await pathExists(dest)) throw taken();
+  const tmp = partialPath(dest);
+  try {
+    await write(tmp);
+    await chmod(tmp, 0o600);
+    await publishNoClobber(tmp, dest, taken);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    if (isXrayError(err)) throw err;
+    throw new XrayError('resource', `Writing ${dest} failed: ${(err as Error).message}; check free space and permissions.`, { cause: err });
+  }
+}

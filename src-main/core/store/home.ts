@@ -1,0 +1,22 @@
+// Runs in: plain Node (core).
+import { mkdir } from 'node:fs/promises';
+import { HOOK_TYPES, type HomePaths } from '../paths';
+import { ensureDefaultRules } from './default-rules';
+
+/**
+ * ensureHome creates XRAY_HOME and its directories, private to the user (0700),
+ * then the default firewall rules. Directories that already exist keep the
+ * mode the user gave them.
+ */
+export async function ensureHome(paths: HomePaths): Promise<void> {
+  const dirs = [
+    paths.root,
+    paths.basesDir,
+    paths.vmsDir,
+    paths.scriptsDir,
+    ...HOOK_TYPES.map((type) => paths.globalScripts(type)),
+    paths.pluginsDir,
+  ];
+  for (const dir of dirs) await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensureDefaultRules(paths);
+}

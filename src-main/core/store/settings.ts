@@ -1,0 +1,255 @@
+// Runs in: plain Node (core).
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import type { GlobalSettings } from '../api/models';
+import { XrayError } from '../errors';
+import { nameProblem } from '../names';
+import type { HomePaths } from '../paths';
+import type { FileLockOptions } from './file-lock';
+import { describeValue, readToml, updateToml, type TomlTable } from './toml-file';
+
+/**
+ * settings maps XRAY_HOME/config.toml to GlobalSettings. Keys are snake_case
+ * as the Python tool wrote them; keys Xray does not know survive rewrites.
+ */
+
+export const SETTINGS_DEFAULTS: GlobalSettings = {
+  autostart: false,
+  promptTimeoutSeconds: 300,
+  defaultAction: 'ask',
+  denyWhenNoClient: false,
+  stopTimeoutSeconds: 30,
+  sshKey: null,
+  firmware: {},
+};
+
+export interface SettingKey {
+  readonly key: string;
+  readonly description: string;
+  readonly type: string;
+}
+
+const FIRMWARE_KEYS = ['aarch64_code', 'aarch64_vars', 'x86_64_code', 'x86_64_vars'] as const;
+const MAX_TIMEOUT_SECONDS = 86_400;
+
+/**
+ * Setting describes one settable key: how to check a value found in the file
+ * (`check` returns what was expected, or null when fine) and how to turn a
+ * string typed by the user into the value to store (undefined deletes the key).
+ */
+interface Setting extends SettingKey {
+  readonly check: (value: unknown) => string | null;
+  readonly fromText: (text: string) => unknown;
+}
+
+const SETTINGS: readonly Setting[] = [
+  {
+    key: 'autostart',
+    type: 'true | false | VM names, comma-separated',
+    description: 'true launches Xray at login; a list of VM names starts those VMs when Xray starts.',
+    check: (v) => (typeof v === 'boolean' || (Array.isArray(v) && v.every(isVmName)) ? null : 'true, false or a list of VM names'),
+    fromText: (text) => {
+      const flag = parseBoolean(text);
+      if (flag !== null) return flag;
+      const names = text.split(',').map((n) => n.trim()).filter((n) => n !== '');
+      const bad = names.find((n) => !isVmName(n));
+      if (bad !== undefined) throw badValue('autostart', text, `"${bad}" is not a valid VM name; give true, false or VM names separated by commas`);
+      return names;
+    },
+  },
+  seconds('prompt_timeout', 'Seconds a firewall prompt waits for an answer before the default action applies.'),
+  {
+    key: 'default_action',
+    type: 'ask | deny',
+    description: 'What happens to a connection no rule covers: ask the user, or deny it at once.',
+    check: (v) => (v === 'ask' || v === 'deny' ? null : '"ask" or "deny"'),
+    fromText: (text) => {
+      if (text === 'ask' || text === 'deny') return text;
+      throw badValue('default_action', text, 'it must be ask or deny');
+    },
+  },
+  boolean('deny_when_no_client', 'Deny unknown destinations at once when no window or CLI is there to answer a prompt.'),
+  seconds('stop_timeout', 'Seconds a VM gets to power off after the power button before it is killed.'),
+  path('ssh_key', 'Private key used to reach guests over SSH; empty uses the key Xray generates per VM.'),
+  ...FIRMWARE_KEYS.map((name) =>
+    path(`firmware.${name}`, `UEFI firmware ${name.endsWith('_code') ? 'code' : 'variables template'} for ${name.split('_').slice(0, -1).join('_')} guests; empty uses the one found on this host.`),
+  ),
+];
+
+function seconds(key: string, description: string): Setting {
+  const expected = `a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`;
+  return {
+    key,
+    type: 'seconds',
+    description,
+    check: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_TIMEOUT_SECONDS ? null : expected),
+    fromText: (text) => {
+      const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+      if (!Number.isInteger(n) || n < 1 || n > MAX_TIMEOUT_SECONDS) throw badValue(key, text, `it must be ${expected}`);
+      return n;
+    },
+  };
+}
+
+function boolean(key: string, description: string): Setting {
+  return {
+    key,
+    type: 'true | false',
+    description,
+    check: (v) => (typeof v === 'boolean' ? null : 'true or false'),
+    fromText: (text) => {
+      const flag = parseBoolean(text);
+      if (flag === null) throw badValue(key, text, 'it must be true or false');
+      return flag;
+    },
+  };
+}
+
+function path(key: string, description: string): Setting {
+  return {
+    key,
+    type: 'path',
+    description,
+    check: (v) => (typeof v === 'string' && v !== '' ? null : 'a file path'),
+    fromText: (text) => {
+      const trimmed = text.trim();
+      if (trimmed === '') return undefined;
+      const expanded = trimmed === '~' || trimmed.startsWith('~/') ? join(homedir(), trimmed.slice(1)) : trimmed;
+      if (!isAbsolute(expanded)) throw badValue(key, text, 'it must be an absolute path such as /home/me/.ssh/id_ed25519');
+      return expanded;
+    },
+  };
+}
+
+function parseBoolean(text: string): boolean | null {
+  const lower = text.trim().toLowerCase();
+  if (lower === 'true') return true;
+  if (lower === 'false') return false;
+  return null;
+}
+
+function isVmName(value: unknown): boolean {
+  return typeof value === 'string' && nameProblem(value) === null;
+}
+
+function badValue(key: string, text: string, why: string): XrayError {
+  return new XrayError('invalid-argument', `"${text}" is not a valid value for ${key}: ${why}.`);
+}
+
+/** lookup reads a dotted key ("firmware.x86_64_code") from a parsed file. */
+function lookup(raw: TomlTable, key: string): unknown {
+  const [head, tail] = splitKey(key);
+  if (tail === null) return raw[head];
+  const table = raw[head];
+  return isTable(table) ? table[tail] : undefined;
+}
+
+function splitKey(key: string): [string, string | null] {
+  const dot = key.indexOf('.');
+  return dot < 0 ? [key, null] : [key.slice(0, dot), key.slice(dot + 1)];
+}
+
+function isTable(value: unknown): value is TomlTable {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/**
+ * settingsFromToml validates a parsed config.toml; a bad value is a `corrupt`
+ * error naming `file` and the key. Firmware keys Xray does not list are kept
+ * as long as they are paths, so a newer Xray's keys still load.
+ */
+export function settingsFromToml(raw: TomlTable, file: string): GlobalSettings {
+  const corrupt = (key: string, expected: string, found: unknown): XrayError =>
+    new XrayError('corrupt', `${file}: key "${key}" must be ${expected} (found ${describeValue(found)}); fix the file.`);
+  if (raw.firmware !== undefined && !isTable(raw.firmware)) throw corrupt('firmware', 'a table of firmware paths', raw.firmware);
+  for (const setting of SETTINGS) {
+    const value = lookup(raw, setting.key);
+    if (value === undefined) continue;
+    const expected = setting.check(value);
+    if (expected !== null) throw corrupt(setting.key, expected, value);
+  }
+  const firmware: Record<string, string> = {};
+  for (const [name, value] of Object.entries((raw.firmware as TomlTable | undefined) ?? {})) {
+    if (typeof value !== 'string' || value === '') throw corrupt(`firmware.${name}`, 'a file path', value);
+    firmware[name] = value;
+  }
+  return {
+    autostart: (raw.autostart as boolean | string[] | undefined) ?? SETTINGS_DEFAULTS.autostart,
+    promptTimeoutSeconds: (raw.prompt_timeout as number | undefined) ?? SETTINGS_DEFAULTS.promptTimeoutSeconds,
+    defaultAction: (raw.default_action as 'ask' | 'deny' | undefined) ?? SETTINGS_DEFAULTS.defaultAction,
+    denyWhenNoClient: (raw.deny_when_no_client as boolean | undefined) ?? SETTINGS_DEFAULTS.denyWhenNoClient,
+    stopTimeoutSeconds: (raw.stop_timeout as number | undefined) ?? SETTINGS_DEFAULTS.stopTimeoutSeconds,
+    sshKey: (raw.ssh_key as string | undefined) ?? SETTINGS_DEFAULTS.sshKey,
+    firmware,
+  };
+}
+
+export interface SettingsStoreOptions {
+  readonly lock?: FileLockOptions;
+}
+
+/** SettingsStore reads and changes XRAY_HOME/config.toml. */
+export class SettingsStore {
+  private readonly lock: FileLockOptions;
+
+  constructor(
+    private readonly paths: HomePaths,
+    options: SettingsStoreOptions = {},
+  ) {
+    this.lock = options.lock ?? {};
+  }
+
+  /** read returns the settings, defaults filling what the file leaves out (or the whole file when missing). */
+  async read(): Promise<GlobalSettings> {
+    const file = this.paths.configFile;
+    try {
+      return settingsFromToml(await readToml(file), file);
+    } catch (err) {
+      if (err instanceof XrayError && err.code === 'not-found') return { ...SETTINGS_DEFAULTS };
+      throw err;
+    }
+  }
+
+  /**
+   * set parses `value` as `key` expects and writes it. An unknown key or a bad
+   * value is refused before the file is touched; a file that does not parse,
+   * or that would still hold a bad value elsewhere, is left as it was.
+   */
+  async set(key: string, value: string): Promise<GlobalSettings> {
+    const setting = SETTINGS.find((s) => s.key === key);
+    if (!setting) {
+      throw new XrayError(
+        'invalid-argument',
+        `There is no setting "${key}"; use one of ${SETTINGS.map((s) => s.key).join(', ')}.`,
+      );
+    }
+    const parsed = setting.fromText(value);
+    const file = this.paths.configFile;
+    let result: GlobalSettings = SETTINGS_DEFAULTS;
+    await updateToml(
+      file,
+      (raw) => {
+        const [head, tail] = splitKey(key);
+        if (tail === null) {
+          if (parsed === undefined) delete raw[head];
+          else raw[head] = parsed;
+        } else {
+          const table = isTable(raw[head]) ? { ...(raw[head] as TomlTable) } : {};
+          if (parsed === undefined) delete table[tail];
+          else table[tail] = parsed;
+          if (Object.keys(table).length === 0) delete raw[head];
+          else raw[head] = table;
+        }
+        result = settingsFromToml(raw, file);
+      },
+      0o600,
+      this.lock,
+    );
+    return result;
+  }
+
+  /** keys lists every settable key, for `xray config show` and shell completion. */
+  keys(): SettingKey[] {
+    return SETTINGS.map(({ key, description, type }) => ({ key, description, type }));
+  }
+}
