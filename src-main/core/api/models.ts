@@ -70,7 +70,6 @@ export interface BaseInfo {
 export interface SnapshotInfo {
   readonly name: string;
   readonly date: string;
-  readonly diskSize: number;
   readonly vmStateSize: number;
   readonly hasMemory: boolean;
   readonly description: string | null;

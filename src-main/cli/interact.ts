@@ -1,0 +1,68 @@
+// Runs in: plain Node (CLI).
+import { createInterface } from 'node:readline/promises';
+import type { Readable, Writable } from 'node:stream';
+import { XrayError } from '../core/errors';
+
+export interface Terminal {
+  readonly stdin: Readable & { isTTY?: boolean };
+  readonly stdout: Writable & { isTTY?: boolean; columns?: number };
+}
+
+export function isInteractive(term: Terminal): boolean {
+  return Boolean(term.stdin.isTTY && term.stdout.isTTY);
+}
+
+/** confirm asks a yes/no question; anything but y/yes is no. */
+export async function confirm(term: Terminal, question: string): Promise<boolean> {
+  const rl = createInterface({ input: term.stdin, output: term.stdout });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** pick lets a person choose one of `choices` by number. */
+export async function pick(term: Terminal, title: string, choices: readonly string[]): Promise<string> {
+  if (choices.length === 0) throw new XrayError('not-found', 'There is nothing to choose from.');
+  term.stdout.write(`${title}\n`);
+  choices.forEach((choice, i) => term.stdout.write(`  ${i + 1}) ${choice}\n`));
+  const rl = createInterface({ input: term.stdin, output: term.stdout });
+  try {
+    for (;;) {
+      const answer = (await rl.question(`Choose 1-${choices.length}: `)).trim();
+      const index = Number.parseInt(answer, 10);
+      if (String(index) === answer && index >= 1 && index <= choices.length) return choices[index - 1]!;
+      if (answer === '') throw new XrayError('cancelled', 'Nothing was chosen.');
+      term.stdout.write(`"${answer}" is not a number from 1 to ${choices.length}.\n`);
+    }
+  } finally {
+    rl.close();
+  }
+}
+
+/** ProgressBar draws one self-updating line on a terminal, and nothing elsewhere. */
+export class ProgressBar {
+  private lastDraw = 0;
+
+  constructor(
+    private readonly out: Writable & { isTTY?: boolean; columns?: number },
+    private readonly label: string,
+  ) {}
+
+  update(done: number, total: number): void {
+    if (!this.out.isTTY) return;
+    const now = Date.now();
+    if (now - this.lastDraw < 100 && done < total) return;
+    this.lastDraw = now;
+    const fraction = total > 0 ? Math.min(1, done / total) : 0;
+    const width = Math.max(10, Math.min(40, (this.out.columns ?? 80) - this.label.length - 12));
+    const filled = Math.round(fraction * width);
+    this.out.write(`\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`);
+  }
+
+  finish(): void {
+    if (this.out.isTTY) this.out.write('\n');
+  }
+}

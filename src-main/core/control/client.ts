@@ -1,0 +1,114 @@
+// Runs in: plain Node (core, CLI).
+import { connect, type Socket } from 'node:net';
+import type { Method, Params, Results, XrayApi, XrayEvent } from '../api/contract';
+import { XrayError, type XrayErrorCode } from '../errors';
+import { LineReader, serverMessageSchema } from './protocol';
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+/** ControlClient is the XrayApi of a supervisor reached over its control socket. */
+export class ControlClient implements XrayApi {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<(event: XrayEvent) => void>();
+  private subscribed = false;
+  private closedError: Error | null = null;
+
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding('utf8');
+    const reader = new LineReader((line) => this.receive(line));
+    socket.on('data', (chunk: string) => {
+      if (!reader.push(chunk)) socket.destroy(new Error('The supervisor sent a message that is too long.'));
+    });
+    socket.on('close', () => this.fail(new XrayError('busy', 'The connection to the Xray supervisor closed; is it still running?')));
+    socket.on('error', (err) => this.fail(new XrayError('busy', `The connection to the Xray supervisor failed: ${err.message}.`)));
+  }
+
+  static connect(socketPath: string, timeoutMs = 2000): Promise<ControlClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(socketPath);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new XrayError('timeout', `The Xray supervisor at ${socketPath} did not answer in time.`));
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(new ControlClient(socket));
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new XrayError('not-found', `No Xray supervisor is listening at ${socketPath} (${(err as NodeJS.ErrnoException).code ?? err.message}).`));
+      });
+    });
+  }
+
+  call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
+    return this.send({ method, params }) as Promise<Results[M]>;
+  }
+
+  subscribe(listener: (event: XrayEvent) => void): () => void {
+    this.listeners.add(listener);
+    if (!this.subscribed) {
+      this.subscribed = true;
+      void this.send({ subscribe: true }).catch(() => undefined);
+    }
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** ready resolves once the subscription is acknowledged by the supervisor. */
+  async subscribeAndWait(listener: (event: XrayEvent) => void): Promise<() => void> {
+    this.listeners.add(listener);
+    if (!this.subscribed) {
+      this.subscribed = true;
+      await this.send({ subscribe: true });
+    }
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroy();
+  }
+
+  private send(body: Record<string, unknown>): Promise<unknown> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.socket.write(`${JSON.stringify({ id, ...body })}\n`);
+    });
+  }
+
+  private receive(line: string): void {
+    let parsed;
+    try {
+      parsed = serverMessageSchema.parse(JSON.parse(line));
+    } catch {
+      this.socket.destroy(new Error('The supervisor sent a message that is not valid.'));
+      return;
+    }
+    if ('event' in parsed) {
+      for (const listener of [...this.listeners]) listener(parsed.event as unknown as XrayEvent);
+      return;
+    }
+    const slot = this.pending.get(parsed.id);
+    if (!slot) return;
+    this.pending.delete(parsed.id);
+    if (parsed.ok) slot.resolve(parsed.value);
+    else slot.reject(new XrayError(parsed.error.code as XrayErrorCode, parsed.error.message));
+  }
+
+  private fail(err: Error): void {
+    if (this.closedError) return;
+    this.closedError = err;
+    for (const slot of this.pending.values()) slot.reject(err);
+    this.pending.clear();
+  }
+}

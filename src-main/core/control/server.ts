@@ -1,0 +1,129 @@
+// Runs in: plain Node (core).
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { isMethod, type Method, type XrayApi } from '../api/contract';
+import { XrayError, isXrayError } from '../errors';
+import { clientMessageSchema, LineReader, type ServerMessage } from './protocol';
+
+/**
+ * ControlServer serves the service API on XRAY_HOME/xray.sock (mode 0600) to
+ * the CLI, a second app instance and the browser UI's bridge.
+ */
+export class ControlServer {
+  private server: Server | null = null;
+  private readonly clients = new Set<Socket>();
+  private readonly subscribers = new Set<Socket>();
+
+  constructor(
+    private readonly api: XrayApi,
+    private readonly socketPath: string,
+  ) {}
+
+  /** subscriberCount is how many clients listen to events (UIs that can answer prompts). */
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  async listen(): Promise<void> {
+    await mkdir(dirname(this.socketPath), { recursive: true, mode: 0o700 });
+    if (await isSocketAlive(this.socketPath)) {
+      throw new XrayError('busy', `Another Xray supervisor already serves ${this.socketPath}.`);
+    }
+    await rm(this.socketPath, { force: true });
+    const server = createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    await chmod(this.socketPath, 0o600);
+    this.server = server;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.clients) socket.destroy();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(this.socketPath, { force: true });
+  }
+
+  private accept(socket: Socket): void {
+    this.clients.add(socket);
+    socket.setEncoding('utf8');
+    let unsubscribe: (() => void) | null = null;
+    const send = (message: ServerMessage) => {
+      if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
+    };
+    const reader = new LineReader((line) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      const parsed = clientMessageSchema.safeParse(raw);
+      if (!parsed.success) {
+        socket.destroy();
+        return;
+      }
+      const message = parsed.data;
+      if ('subscribe' in message) {
+        if (!unsubscribe) {
+          this.subscribers.add(socket);
+          unsubscribe = this.api.subscribe((event) => send({ event }));
+        }
+        send({ id: message.id, ok: true, value: null });
+        return;
+      }
+      if (!isMethod(message.method)) {
+        send({ id: message.id, ok: false, error: { code: 'invalid-argument', message: `Unknown request "${message.method}"; this Xray may be older than the client.` } });
+        return;
+      }
+      this.api
+        .call(message.method as Method, (message.params ?? {}) as never)
+        .then(
+          (value) => send({ id: message.id, ok: true, value: value ?? null }),
+          (err: unknown) =>
+            send({
+              id: message.id,
+              ok: false,
+              error: { code: isXrayError(err) ? err.code : 'internal', message: err instanceof Error ? err.message : String(err) },
+            }),
+        );
+    });
+    socket.on('data', (chunk: string) => {
+      if (!reader.push(chunk)) socket.destroy();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      unsubscribe?.();
+      this.subscribers.delete(socket);
+      this.clients.delete(socket);
+    });
+  }
+}
+
+/** isSocketAlive tells whether something accepts connections on a Unix socket. */
+export function isSocketAlive(path: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}

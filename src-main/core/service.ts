@@ -1,0 +1,258 @@
+// Runs in: plain Node (core).
+import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from './api/contract';
+import { parseParams } from './api/contract';
+import type { VmSummary } from './api/models';
+import { BaseCatalog } from './bases/catalog';
+import { XrayError } from './errors';
+import { EventBus } from './events';
+import { diskChain, QemuImg } from './images';
+import { OfflineSnapshots } from './vms/snapshots';
+import { validateName } from './names';
+import type { HomePaths } from './paths';
+import { SettingsStore } from './store/settings';
+import { serializeVmConfig } from './store/vm-config';
+import { VmCatalog } from './vms/catalog';
+
+type Handler<M extends Method> = (params: ParsedParams<M>) => Promise<Results[M]>;
+type Handlers = { [M in Method]: Handler<M> };
+
+/**
+ * Engine is what a running supervisor adds to the service: everything that
+ * needs a live process (QEMU, the firewall, SSH). A service without one still
+ * serves every file-only request; the others say a supervisor is needed.
+ */
+export type EngineMethod = Exclude<Method, FileMethod>;
+type FileMethod =
+  | 'vm.list'
+  | 'vm.info'
+  | 'vm.create'
+  | 'vm.remove'
+  | 'vm.update'
+  | 'port.list'
+  | 'port.add'
+  | 'port.remove'
+  | 'base.list'
+  | 'base.import'
+  | 'base.remove'
+  | 'config.get'
+  | 'config.set'
+  | 'snapshot.list'
+  | 'snapshot.create'
+  | 'snapshot.revert'
+  | 'snapshot.delete';
+
+type SnapshotMethod = 'snapshot.list' | 'snapshot.create' | 'snapshot.revert' | 'snapshot.delete';
+
+export interface Engine {
+  /** handlers covers the engine's methods; one it lacks is refused as unsupported. */
+  readonly handlers: { [M in EngineMethod]?: Handler<M> };
+  /** decorate overlays live state (state, pid, connections) on a stored summary. */
+  decorate(summary: VmSummary): VmSummary;
+  /** live handles snapshot requests for a running VM (memory included). */
+  readonly live: { [M in SnapshotMethod]: Handler<M> };
+}
+
+export interface ServiceOptions {
+  readonly paths: HomePaths;
+  readonly qemuImg: string;
+  readonly efiVarsTemplate: (arch: 'aarch64' | 'x86_64') => Promise<string>;
+  // For testing: replaces host facts used by create.
+  readonly catalogOverrides?: Pick<ConstructorParameters<typeof VmCatalog>[1], 'resources' | 'portFree'>;
+}
+
+/**
+ * XrayService is the one API every transport (CLI, control socket, Electron
+ * IPC, browser UI) offers: a method per user action, an event per happening.
+ */
+export class XrayService implements XrayApi {
+  readonly events = new EventBus();
+  readonly catalog: VmCatalog;
+  readonly bases: BaseCatalog;
+  readonly settings: SettingsStore;
+  readonly snapshots: OfflineSnapshots;
+  readonly qemuImg: QemuImg;
+  private engine: Engine | null = null;
+  private readonly handlers: Handlers;
+
+  constructor(private readonly options: ServiceOptions) {
+    this.qemuImg = new QemuImg({ binary: options.qemuImg });
+    this.catalog = new VmCatalog(options.paths, {
+      qemuImg: this.qemuImg,
+      efiVarsTemplate: options.efiVarsTemplate,
+      ...options.catalogOverrides,
+    });
+    this.bases = new BaseCatalog(options.paths, this.qemuImg);
+    this.settings = new SettingsStore(options.paths);
+    this.snapshots = new OfflineSnapshots(options.paths, this.qemuImg);
+    this.handlers = { ...this.fileHandlers(), ...this.engineHandlers() };
+  }
+
+  get paths(): HomePaths {
+    return this.options.paths;
+  }
+
+  /** attachEngine is called by the supervisor that hosts this service. */
+  attachEngine(engine: Engine): void {
+    this.engine = engine;
+  }
+
+  emit(event: XrayEvent): void {
+    this.events.emit(event);
+  }
+
+  subscribe(listener: (event: XrayEvent) => void): () => void {
+    return this.events.subscribe(listener);
+  }
+
+  call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
+    let parsed: ParsedParams<M>;
+    try {
+      parsed = parseParams(method, params);
+    } catch (err) {
+      return Promise.reject(new XrayError('invalid-argument', `Bad request for ${method}: ${zodSummary(err)}.`));
+    }
+    const handler = this.handlers[method] as Handler<M>;
+    return handler(parsed);
+  }
+
+  private decorate(summary: VmSummary): VmSummary {
+    return this.engine ? this.engine.decorate(summary) : summary;
+  }
+
+  private async requireStopped(name: string, action: string): Promise<void> {
+    const summary = this.decorate(await this.catalog.summary(name));
+    if (summary.state !== 'stopped' && summary.state !== 'crashed') {
+      throw new XrayError('in-use', `VM "${name}" is running; stop it first with "xray stop ${name}" before you ${action}.`);
+    }
+  }
+
+  /** isLive tells whether a VM is running under this service's engine. */
+  private async isLive(name: string): Promise<boolean> {
+    const summary = this.decorate(await this.catalog.summary(validateName('VM', name)));
+    if (summary.state === 'stopped' || summary.state === 'crashed') return false;
+    if (!this.engine) {
+      throw new XrayError('in-use', `VM "${name}" is running under another Xray process; use the Xray app or "xray daemon" that runs it.`);
+    }
+    return true;
+  }
+
+  private async withSnapshotProgress<T>(vm: string, name: string, operation: 'create' | 'revert' | 'delete', task: () => Promise<T>): Promise<T> {
+    this.emit({ type: 'snapshot.progress', vm, name, operation, status: 'running' });
+    try {
+      const result = await task();
+      this.emit({ type: 'snapshot.progress', vm, name, operation, status: 'done' });
+      return result;
+    } catch (err) {
+      this.emit({ type: 'snapshot.progress', vm, name, operation, status: 'failed', error: (err as Error).message });
+      throw err;
+    }
+  }
+
+  private fileHandlers(): { [M in FileMethod]: Handler<M> } {
+    return {
+      'vm.list': async () => (await this.catalog.list()).map((s) => this.decorate(s)),
+      'vm.info': async ({ name }) => {
+        validateName('VM', name);
+        const summary = this.decorate(await this.catalog.summary(name));
+        const config = await this.catalog.store.read(name);
+        const vm = this.paths.vm(name);
+        const [chain, snapshots] = await Promise.all([
+          diskChain(vm.disk, this.qemuImg),
+          this.handlers['snapshot.list']({ vm: name }),
+        ]);
+        return { summary, config: serializeVmConfig(config), diskChain: chain, snapshots };
+      },
+      'vm.create': async (params) => {
+        await this.catalog.create(params);
+        this.emit({ type: 'vm.changed', vm: params.name });
+        return this.decorate(await this.catalog.summary(params.name));
+      },
+      'vm.remove': async ({ name }) => {
+        await this.requireStopped(name, 'remove it');
+        await this.catalog.remove(name);
+        this.emit({ type: 'vm.removed', vm: name });
+        return null;
+      },
+      'vm.update': async ({ name, memoryMb, cpus, sshUser }) => {
+        await this.requireStopped(name, 'change its settings');
+        await this.catalog.update(name, { memoryMb, cpus, sshUser });
+        this.emit({ type: 'vm.changed', vm: name });
+        return this.decorate(await this.catalog.summary(name));
+      },
+      'port.list': async ({ vm }) => [...(await this.catalog.store.read(vm)).ports],
+      'port.add': async ({ vm, mapping }) => {
+        const ports = await this.catalog.addPort(vm, mapping);
+        this.emit({ type: 'vm.changed', vm });
+        return ports;
+      },
+      'port.remove': async ({ vm, mapping }) => {
+        const ports = await this.catalog.removePort(vm, mapping);
+        this.emit({ type: 'vm.changed', vm });
+        return ports;
+      },
+      'base.list': () => this.bases.list(),
+      'base.import': async (params) => {
+        const name = params.name ?? BaseCatalog.defaultName(params.path);
+        const info = await this.bases.import({
+          ...params,
+          onProgress: (done, total) => this.emit({ type: 'base.progress', name, done, total }),
+        });
+        this.emit({ type: 'base.changed' });
+        return info;
+      },
+      'base.remove': async ({ name }) => {
+        await this.bases.remove(name);
+        this.emit({ type: 'base.changed' });
+        return null;
+      },
+      'snapshot.list': async (params) => {
+        if (await this.isLive(params.vm)) return this.engine!.live['snapshot.list'](params);
+        return this.snapshots.list(params.vm);
+      },
+      'snapshot.create': async (params) => {
+        if (await this.isLive(params.vm)) return this.engine!.live['snapshot.create'](params);
+        return this.withSnapshotProgress(params.vm, params.name, 'create', () => this.snapshots.create(params.vm, params.name, params.description));
+      },
+      'snapshot.revert': async (params) => {
+        if (await this.isLive(params.vm)) return this.engine!.live['snapshot.revert'](params);
+        await this.withSnapshotProgress(params.vm, params.name, 'revert', () => this.snapshots.revert(params.vm, params.name));
+        return null;
+      },
+      'snapshot.delete': async (params) => {
+        if (await this.isLive(params.vm)) return this.engine!.live['snapshot.delete'](params);
+        await this.withSnapshotProgress(params.vm, params.name, 'delete', () => this.snapshots.remove(params.vm, params.name));
+        return null;
+      },
+      'config.get': () => this.settings.read(),
+      'config.set': ({ key, value }) => this.settings.set(key, value),
+    };
+  }
+
+  private engineHandlers(): { [M in EngineMethod]: Handler<M> } {
+    const methods: EngineMethod[] = [
+      'vm.start', 'vm.stop', 'vm.console',
+      'firewall.rules', 'firewall.add', 'firewall.remove', 'firewall.clear', 'firewall.log',
+      'prompt.list', 'prompt.answer',
+      'hooks.list', 'hooks.run', 'hooks.resetInitialBoot',
+      'plugin.list', 'plugin.run',
+    ];
+    const table = {} as Record<EngineMethod, Handler<EngineMethod>>;
+    for (const method of methods) {
+      table[method] = (params) => {
+        if (!this.engine) {
+          throw new XrayError('unsupported', `"${method}" needs the Xray supervisor; start the Xray app or run "xray daemon".`);
+        }
+        const handler = this.engine.handlers[method] as Handler<EngineMethod> | undefined;
+        if (!handler) throw new XrayError('unsupported', `"${method}" is not available in this version of Xray.`);
+        return handler(params);
+      };
+    }
+    return table as { [M in EngineMethod]: Handler<M> };
+  }
+}
+
+function zodSummary(err: unknown): string {
+  const issues = (err as { issues?: { path: (string | number)[]; message: string }[] }).issues;
+  if (!issues || issues.length === 0) return (err as Error).message;
+  return issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
+}

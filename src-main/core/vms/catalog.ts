@@ -1,0 +1,276 @@
+// Runs in: plain Node (core).
+import { mkdir, rm } from 'node:fs/promises';
+import type { BaseInfo, PortMapping, VmSummary } from '../api/models';
+import { XrayError } from '../errors';
+import { hostResources, isPortFree, type HostResources } from '../host';
+import { createEfiVars, createOverlay, type QemuImg } from '../images';
+import { validateName } from '../names';
+import type { HomePaths } from '../paths';
+import { BaseStore } from '../store/bases';
+import { parsePortMapping, formatPortMapping, VmStore, type VmConfig } from '../store/vm-config';
+import { readLivePid } from './runtime';
+
+export const DEFAULT_MEMORY_MB = 8192;
+export const DEFAULT_CPUS = 4;
+export const DEFAULT_SSH_USER = 'ubuntu';
+export const FIRST_SSH_PORT = 2222;
+
+export interface CreateVmRequest {
+  readonly name: string;
+  readonly base: string;
+  readonly memoryMb?: number;
+  readonly cpus?: number;
+  readonly sshUser?: string;
+  readonly ports?: readonly PortMapping[];
+}
+
+export interface CatalogDeps {
+  readonly qemuImg: QemuImg;
+  /** efiVarsTemplate finds the firmware's UEFI variable template for an arch. */
+  readonly efiVarsTemplate: (arch: BaseInfo['arch']) => Promise<string>;
+  // For testing: host facts.
+  readonly resources?: () => HostResources;
+  readonly portFree?: (port: number) => Promise<boolean>;
+}
+
+/**
+ * VmCatalog owns VM definitions on disk: creating, listing, changing and
+ * removing VMs. It never starts anything; the supervisor runs what it defines.
+ */
+export class VmCatalog {
+  private readonly vms: VmStore;
+  private readonly bases: BaseStore;
+  private readonly resources: () => HostResources;
+  private readonly portFree: (port: number) => Promise<boolean>;
+  /** createQueue serializes creates in this process so two never pick one SSH port. */
+  private createQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly paths: HomePaths,
+    private readonly deps: CatalogDeps,
+  ) {
+    this.vms = new VmStore(paths);
+    this.bases = new BaseStore(paths);
+    this.resources = deps.resources ?? hostResources;
+    this.portFree = deps.portFree ?? isPortFree;
+  }
+
+  get store(): VmStore {
+    return this.vms;
+  }
+
+  create(request: CreateVmRequest): Promise<VmConfig> {
+    const run = this.createQueue.then(() => this.createNow(request));
+    this.createQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async createNow(request: CreateVmRequest): Promise<VmConfig> {
+    const name = validateName('VM', request.name);
+    validateName('base image', request.base);
+    if (await this.vms.exists(name)) {
+      throw new XrayError('already-exists', `A VM named "${name}" already exists; choose another name or remove it with "xray remove ${name}".`);
+    }
+    if (!(await this.bases.exists(request.base))) {
+      throw new XrayError('not-found', `There is no base image "${request.base}"; import one with "xray base import PATH" or see "xray base list".`);
+    }
+    const memoryMb = request.memoryMb ?? DEFAULT_MEMORY_MB;
+    const cpus = request.cpus ?? DEFAULT_CPUS;
+    this.checkResources(memoryMb, cpus);
+    const others = await this.vms.list();
+    const ports = await this.checkPorts(name, request.ports ?? [], others.filter(isConfig));
+    const sshPort = await this.pickSshPort(others.filter(isConfig), ports);
+    const meta = await this.bases.readMeta(request.base);
+
+    const vm = this.paths.vm(name);
+    await mkdir(this.paths.vmsDir, { recursive: true, mode: 0o700 });
+    try {
+      await mkdir(vm.dir, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new XrayError('already-exists', `A VM named "${name}" already exists; choose another name or remove it with "xray remove ${name}".`);
+      }
+      throw err;
+    }
+    const config: VmConfig = {
+      base: request.base,
+      memoryMb,
+      cpus,
+      ports: [...ports],
+      sshPort,
+      sshUser: request.sshUser ?? DEFAULT_SSH_USER,
+      firewallConfigured: false,
+      firstBootCompleted: false,
+      firewall: {},
+      plugins: {},
+      snapshots: {},
+      cloudInit: meta.cloudInit,
+      extra: {},
+    };
+    try {
+      await createOverlay(this.paths.baseImage(request.base), vm.disk, this.deps.qemuImg);
+      await createEfiVars(await this.deps.efiVarsTemplate(meta.arch), vm.efiVars, this.deps.qemuImg);
+      await this.vms.write(name, config);
+    } catch (err) {
+      await rm(vm.dir, { recursive: true, force: true });
+      throw err;
+    }
+    return config;
+  }
+
+  private checkResources(memoryMb: number, cpus: number): void {
+    const host = this.resources();
+    if (memoryMb < 128) {
+      throw new XrayError('invalid-argument', `${memoryMb} MB of memory is too little for a Linux guest; give it at least 128 MB.`);
+    }
+    if (memoryMb > host.totalMemoryMb) {
+      throw new XrayError('resource', `This host has ${host.totalMemoryMb} MB of memory, less than the ${memoryMb} MB asked for; pass a smaller --memory.`);
+    }
+    if (cpus > host.cpuCount) {
+      throw new XrayError('resource', `This host has ${host.cpuCount} CPUs, fewer than the ${cpus} asked for; pass a smaller --cpus.`);
+    }
+  }
+
+  /** checkPorts refuses mappings duplicated within the VM or used by another VM. */
+  private async checkPorts(name: string, ports: readonly PortMapping[], others: readonly VmConfigWithName[]): Promise<PortMapping[]> {
+    const seenHost = new Set<number>();
+    for (const mapping of ports) {
+      const text = formatPortMapping(mapping);
+      parsePortMapping(text);
+      if (seenHost.has(mapping.host)) {
+        throw new XrayError('invalid-argument', `Host port ${mapping.host} is mapped twice; give each mapping its own host port.`);
+      }
+      seenHost.add(mapping.host);
+      const owner = others.find((o) => o.name !== name && hostPortsOf(o.config).includes(mapping.host));
+      if (owner) {
+        throw new XrayError('in-use', `Host port ${mapping.host} is already used by VM "${owner.name}"; pick another host port.`);
+      }
+    }
+    return [...ports];
+  }
+
+  private async pickSshPort(others: readonly VmConfigWithName[], own: readonly PortMapping[]): Promise<number> {
+    const taken = new Set<number>(others.flatMap((o) => hostPortsOf(o.config)));
+    for (const mapping of own) taken.add(mapping.host);
+    for (let port = FIRST_SSH_PORT; port <= 65535; port++) {
+      if (taken.has(port)) continue;
+      if (await this.portFree(port)) return port;
+    }
+    throw new XrayError('resource', 'No free TCP port is left for SSH on 127.0.0.1; stop whatever holds ports from 2222 upward.');
+  }
+
+  /** list returns every VM, with a config error instead of a config for broken ones. */
+  async list(): Promise<VmSummary[]> {
+    const entries = await this.vms.list();
+    return Promise.all(
+      entries.map(async (entry) => {
+        const pid = await readLivePid(this.paths.vm(entry.name));
+        return summarize(entry.name, entry.config, entry.error, pid, await this.archOf(entry.config));
+      }),
+    );
+  }
+
+  async summary(name: string): Promise<VmSummary> {
+    const config = await this.vms.read(name);
+    const pid = await readLivePid(this.paths.vm(name));
+    return summarize(name, config, null, pid, await this.archOf(config));
+  }
+
+  private async archOf(config: VmConfig | null): Promise<BaseInfo['arch']> {
+    if (!config) return 'x86_64';
+    try {
+      return (await this.bases.readMeta(config.base)).arch;
+    } catch {
+      return 'x86_64';
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    validateName('VM', name);
+    if (!(await this.vms.exists(name))) {
+      throw new XrayError('not-found', `VM "${name}" does not exist; run "xray list" to see your VMs.`);
+    }
+    if (await readLivePid(this.paths.vm(name))) {
+      throw new XrayError('in-use', `VM "${name}" is running; stop it first with "xray stop ${name}".`);
+    }
+    await this.vms.remove(name);
+  }
+
+  /** update changes a stopped VM's resources after the same checks create makes. */
+  async update(name: string, change: { memoryMb?: number; cpus?: number; sshUser?: string }): Promise<VmConfig> {
+    const current = await this.vms.read(validateName('VM', name));
+    this.checkResources(change.memoryMb ?? current.memoryMb, change.cpus ?? current.cpus);
+    return this.vms.update(name, (cfg) => {
+      if (change.memoryMb !== undefined) cfg.memoryMb = change.memoryMb;
+      if (change.cpus !== undefined) cfg.cpus = change.cpus;
+      if (change.sshUser !== undefined) cfg.sshUser = change.sshUser;
+    });
+  }
+
+  async addPort(name: string, mapping: PortMapping): Promise<PortMapping[]> {
+    const others = (await this.vms.list()).filter(isConfig);
+    const current = await this.vms.read(name);
+    if (current.ports.some((p) => p.host === mapping.host) || current.sshPort === mapping.host) {
+      throw new XrayError('already-exists', `VM "${name}" already uses host port ${mapping.host}; pick another host port.`);
+    }
+    await this.checkPorts(name, [mapping], others);
+    if (!(await this.portFree(mapping.host))) {
+      throw new XrayError('in-use', `Host port ${mapping.host} is busy on this machine; pick another host port.`);
+    }
+    const updated = await this.vms.update(name, (cfg) => {
+      cfg.ports = [...cfg.ports, mapping];
+    });
+    return [...updated.ports];
+  }
+
+  async removePort(name: string, mapping: PortMapping): Promise<PortMapping[]> {
+    const current = await this.vms.read(name);
+    if (!current.ports.some((p) => p.host === mapping.host && p.guest === mapping.guest)) {
+      throw new XrayError('not-found', `VM "${name}" has no port mapping ${formatPortMapping(mapping)}; see "xray port list ${name}".`);
+    }
+    const updated = await this.vms.update(name, (cfg) => {
+      cfg.ports = cfg.ports.filter((p) => !(p.host === mapping.host && p.guest === mapping.guest));
+    });
+    return [...updated.ports];
+  }
+}
+
+interface VmConfigWithName {
+  readonly name: string;
+  readonly config: VmConfig;
+}
+
+function isConfig<T extends { name: string; config: VmConfig | null }>(entry: T): entry is T & VmConfigWithName {
+  return entry.config !== null;
+}
+
+function hostPortsOf(config: VmConfig): number[] {
+  return [config.sshPort, ...config.ports.map((p) => p.host)];
+}
+
+function summarize(
+  name: string,
+  config: VmConfig | null,
+  error: string | null,
+  pid: number | null,
+  arch: BaseInfo['arch'],
+): VmSummary {
+  return {
+    name,
+    state: pid ? 'ready' : 'stopped',
+    base: config?.base ?? '',
+    arch,
+    memoryMb: config?.memoryMb ?? 0,
+    cpus: config?.cpus ?? 0,
+    sshPort: config?.sshPort ?? 0,
+    sshUser: config?.sshUser ?? '',
+    ports: config?.ports ?? [],
+    pid,
+    accelerator: null,
+    firewallActive: false,
+    openConnections: 0,
+    pendingPrompts: 0,
+    crash: null,
+    configError: error,
+  };
+}

@@ -1,0 +1,31 @@
+// Runs in: plain Node (core).
+import { readFile, rm } from 'node:fs/promises';
+import type { VmPaths } from '../paths';
+
+/** isProcessAlive tells whether a pid exists (signal 0 probes without signalling). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** readLivePid returns the pid in the VM's pid file when that process is alive. */
+export async function readLivePid(vm: VmPaths): Promise<number | null> {
+  let text: string;
+  try {
+    text = await readFile(vm.pid, 'utf8');
+  } catch {
+    return null;
+  }
+  const pid = Number.parseInt(text.trim(), 10);
+  if (!Number.isSafeInteger(pid) || pid <= 1) return null;
+  return isProcessAlive(pid) ? pid : null;
+}
+
+/** removeRuntimeFiles deletes pid and socket files; called however a VM stopped. */
+export async function removeRuntimeFiles(vm: VmPaths): Promise<void> {
+  await Promise.all(vm.runtimeFiles.map((file) => rm(file, { force: true })));
+}
