@@ -1,0 +1,212 @@
+// Runs in: plain Node (core).
+import type { Accelerator, GuestArch, PortMapping } from '../api/models';
+import { versionAtLeast, type QemuVersion } from './version';
+
+export type DisplayMode = 'none' | 'cocoa' | 'gtk' | 'sdl';
+
+/** LaunchSpec is everything about one VM start that ends up on QEMU's command line. */
+export interface LaunchSpec {
+  readonly name: string;
+  readonly arch: GuestArch;
+  readonly memoryMb: number;
+  readonly cpus: number;
+  /** disk is the VM's qcow2 overlay. */
+  readonly disk: string;
+  /** efiVars is the VM's qcow2 UEFI variable store (see VmPaths.efiVars for why qcow2). */
+  readonly efiVars: string;
+  readonly firmwareCode: string;
+  readonly qmpSocket: string;
+  readonly consoleLog: string;
+  readonly pidFile: string;
+  readonly sshPort: number;
+  readonly ports: readonly PortMapping[];
+  readonly proxySocket: string;
+  readonly dnsSocket: string;
+  /** netcat is an `nc` with -U (see findNetcat). */
+  readonly netcat: string;
+  readonly display: DisplayMode;
+  readonly cloudInitSeedDir?: string;
+  readonly startPaused?: boolean;
+}
+
+/** HostFacts is what was probed about the host and its QEMU. */
+export interface HostFacts {
+  readonly platform: NodeJS.Platform;
+  readonly accel: Accelerator;
+  readonly qemuVersion: QemuVersion;
+}
+
+/** GUEST_GATEWAY_IP is the address inside the guest's slirp network where the host's services appear. */
+export const GUEST_GATEWAY_IP = '10.0.2.100';
+export const GUEST_PROXY_PORT = 1080;
+export const GUEST_DNS_PORT = 53;
+
+/**
+ * Block node names let the QMP side name drives in snapshot-save/load/delete
+ * (which take node names, not drive ids). They must differ from drive ids.
+ */
+export const DISK_DRIVE_ID = 'disk0';
+export const DISK_NODE_NAME = 'disk';
+export const EFIVARS_NODE_NAME = 'efivars';
+
+/**
+ * qemuOptValue escapes a value for QEMU's `key=value,…` option syntax, where a
+ * literal comma is written twice. Paths from users (home dirs, VM dirs) may hold commas.
+ */
+export function qemuOptValue(value: string): string {
+  return value.replaceAll(',', ',,');
+}
+
+/**
+ * shellQuote quotes one word for the command line guestfwd's `cmd:` runs;
+ * libslirp splits it with g_shell_parse_argv, which follows POSIX sh quoting.
+ */
+export function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * buildQemuArgv builds the complete QEMU argument list (without the binary)
+ * for one VM. It is pure: the caller has validated the spec and probed the host.
+ */
+export function buildQemuArgv(spec: LaunchSpec, host: HostFacts): string[] {
+  return [
+    ...identityArgs(spec, host),
+    ...machineArgs(spec, host),
+    ...firmwareArgs(spec),
+    ...diskArgs(spec),
+    ...networkArgs(spec),
+    ...controlArgs(spec),
+    ...displayArgs(spec),
+    // virtio-rng: guests block on entropy at boot (sshd key generation) without it.
+    '-device', 'virtio-rng-pci',
+    ...(spec.startPaused ? ['-S'] : []),
+  ];
+}
+
+/**
+ * identityArgs: -nodefaults and -no-user-config so that only the devices listed
+ * here exist (no stray NIC bypassing the firewall, no host-wide config files);
+ * the name shows in window titles and, on Linux, as the process name in ps.
+ */
+function identityArgs(spec: LaunchSpec, host: HostFacts): string[] {
+  const name = qemuOptValue(`xray-${spec.name}`);
+  const processName = host.platform === 'linux' ? `,process=${name}` : '';
+  return ['-nodefaults', '-no-user-config', '-name', `${name}${processName}`];
+}
+
+/**
+ * machineArgs: aarch64 uses `virt` with a GICv3 (GICv2 stops at 8 vCPUs),
+ * the host's own GIC under KVM; QEMU before 7.0 did not size the virt memory
+ * map to the IPA range HVF offers, so it needs highmem=off there. x86_64 uses
+ * q35 (PCIe, what OVMF expects). Under hvf/kvm the guest sees the host CPU;
+ * under TCG `max` emulates every feature QEMU has. TCG is left to choose its
+ * threading: QEMU turns multi-threaded TCG on where the host's memory model
+ * can honour the guest's and refuses silently-unsafe combinations otherwise.
+ */
+function machineArgs(spec: LaunchSpec, host: HostFacts): string[] {
+  const hardware = host.accel !== 'tcg';
+  let machine: string;
+  if (spec.arch === 'aarch64') {
+    const gic = host.accel === 'kvm' ? 'host' : '3';
+    const oldHvf = host.accel === 'hvf' && !versionAtLeast(host.qemuVersion, { major: 7, minor: 0, micro: 0 });
+    machine = `virt,gic-version=${gic}${oldHvf ? ',highmem=off' : ''}`;
+  } else {
+    machine = 'q35';
+  }
+  return [
+    '-machine', machine,
+    '-accel', host.accel,
+    '-cpu', hardware ? 'host' : 'max',
+    '-smp', String(spec.cpus),
+    '-m', `${spec.memoryMb}M`,
+  ];
+}
+
+/**
+ * firmwareArgs: UEFI from two pflash units, the shared code read-only and the
+ * per-VM variable store writable. The store is qcow2 so snapshot-save accepts
+ * it (QEMU refuses a live snapshot while a writable raw drive is attached) and
+ * the variables are snapshotted with the disk.
+ */
+function firmwareArgs(spec: LaunchSpec): string[] {
+  return [
+    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${qemuOptValue(spec.firmwareCode)}`,
+    '-drive', `if=pflash,format=qcow2,unit=1,node-name=${EFIVARS_NODE_NAME},file=${qemuOptValue(spec.efiVars)}`,
+  ];
+}
+
+/**
+ * diskArgs: the overlay on virtio-blk, first in boot order, with discard so
+ * fstrim in the guest shrinks the overlay. The cloud-init seed is a read-only
+ * FAT view of a host directory labelled "cidata" (NoCloud finds it by label);
+ * read-only drives are exempt from snapshots.
+ */
+function diskArgs(spec: LaunchSpec): string[] {
+  const args = [
+    '-drive', `if=none,id=${DISK_DRIVE_ID},node-name=${DISK_NODE_NAME},format=qcow2,discard=unmap,file=${qemuOptValue(spec.disk)}`,
+    '-device', `virtio-blk-pci,drive=${DISK_DRIVE_ID},bootindex=0`,
+  ];
+  if (spec.cloudInitSeedDir !== undefined) {
+    args.push(
+      '-drive', `if=none,id=seed,format=raw,read-only=on,file.driver=vvfat,file.label=cidata,file.dir=${qemuOptValue(spec.cloudInitSeedDir)}`,
+      '-device', 'virtio-blk-pci,drive=seed',
+    );
+  }
+  return args;
+}
+
+/**
+ * networkArgs: exactly one NIC on slirp with restrict=on, so the guest reaches
+ * nothing but what is forwarded: SSH and the user's ports from 127.0.0.1 only,
+ * and two guestfwd services that each connection turns into `nc -U` to the
+ * VM's proxy and DNS sockets on the host, where the firewall decides.
+ */
+function networkArgs(spec: LaunchSpec): string[] {
+  const forward = (host: number, guest: number) => `hostfwd=tcp:127.0.0.1:${host}-:${guest}`;
+  const toSocket = (port: number, socket: string) =>
+    `guestfwd=tcp:${GUEST_GATEWAY_IP}:${port}-cmd:${shellQuote(spec.netcat)} -U ${shellQuote(socket)}`;
+  const options = [
+    'user',
+    'id=net0',
+    'restrict=on',
+    forward(spec.sshPort, 22),
+    ...spec.ports.map((port) => forward(port.host, port.guest)),
+    toSocket(GUEST_PROXY_PORT, spec.proxySocket),
+    toSocket(GUEST_DNS_PORT, spec.dnsSocket),
+  ];
+  return ['-netdev', options.map(qemuOptValue).join(','), '-device', 'virtio-net-pci,netdev=net0'];
+}
+
+/**
+ * controlArgs: QMP on a Unix socket that does not wait for a client (the
+ * supervisor connects after spawn and may reconnect after an app restart);
+ * the serial console appended to a log a crash report can quote; a pid file
+ * so a restarted supervisor can adopt the running VM.
+ */
+function controlArgs(spec: LaunchSpec): string[] {
+  return [
+    '-chardev', `socket,id=qmp,server=on,wait=off,path=${qemuOptValue(spec.qmpSocket)}`,
+    '-mon', 'chardev=qmp,mode=control',
+    '-chardev', `file,id=serial0,append=on,path=${qemuOptValue(spec.consoleLog)}`,
+    '-serial', 'chardev:serial0',
+    '-pidfile', spec.pidFile,
+  ];
+}
+
+/**
+ * displayArgs: headless by default; a window gets a GPU the guest's firmware
+ * and kernel drive without extra drivers (virtio-gpu on aarch64, which has no
+ * VGA; virtio-vga on x86, which also works as plain VGA) and USB keyboard and
+ * tablet, the tablet so the pointer tracks the host's absolutely.
+ */
+function displayArgs(spec: LaunchSpec): string[] {
+  if (spec.display === 'none') return ['-display', 'none'];
+  return [
+    '-display', spec.display,
+    '-device', spec.arch === 'aarch64' ? 'virtio-gpu-pci' : 'virtio-vga',
+    '-device', 'qemu-xhci,id=usb',
+    '-device', 'usb-kbd,bus=usb.0',
+    '-device', 'usb-tablet,bus=usb.0',
+  ];
+}
