@@ -1,10 +1,12 @@
 // Runs in: plain Node (CLI).
 import { Command, CommanderError, Option } from 'commander';
-import type { Method, Params, Results, XrayApi } from '../core/api/contract';
+import type { Method, Params, Results, XrayApi, XrayEvent } from '../core/api/contract';
 import type { BaseInfo, PortMapping, SnapshotInfo, VmSummary } from '../core/api/models';
 import { XrayError, errorMessage } from '../core/errors';
 import type { HomePaths } from '../core/paths';
 import { parsePortMapping, formatPortMapping } from '../core/store/vm-config';
+import { XrayService } from '../core/service';
+import type { SupervisorHost } from '../core/supervisor/host';
 import { completionScript, type Shell } from './completion';
 import { confirm, isInteractive, pick, ProgressBar, type Terminal } from './interact';
 import { formatBytes, Output } from './output';
@@ -16,6 +18,12 @@ export interface CliContext {
   readonly term: Terminal;
   /** api opens the service: the running supervisor's, or a local file-only one. */
   readonly api: () => Promise<XrayApi & { close?: () => void }>;
+  /** supervisor reaches the running supervisor, starting a background daemon if needed. */
+  readonly supervisor: () => Promise<XrayApi & { close?: () => void }>;
+  /** hostHere makes this process the supervisor (`xray daemon`, `xray start --foreground`). */
+  readonly hostHere: () => Promise<SupervisorHost>;
+  /** signals lets tests replace process signal handling. */
+  readonly onInterrupt: (handler: () => void) => () => void;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -37,6 +45,25 @@ export function buildProgram(ctx: CliContext): Command {
   const { out } = ctx;
   const call = async <M extends Method>(method: M, params: Params<M>): Promise<Results[M]> => {
     const api = await ctx.api();
+    try {
+      return await api.call(method, params);
+    } finally {
+      api.close?.();
+    }
+  };
+
+  /**
+   * apiFor reaches the API for work on one VM: a running VM needs a supervisor
+   * (one is started to adopt it when none runs); a stopped one does not.
+   */
+  const apiFor = async (name: string): Promise<XrayApi & { close?: () => void }> => {
+    const api = await ctx.api();
+    const vm = (await api.call('vm.list', {})).find((v) => v.name === name);
+    if (!vm || vm.state === 'stopped' || vm.state === 'crashed' || !(api instanceof XrayService)) return api;
+    return ctx.supervisor();
+  };
+  const callFor = async <M extends Method>(name: string, method: M, params: Params<M>): Promise<Results[M]> => {
+    const api = await apiFor(name);
     try {
       return await api.call(method, params);
     } finally {
@@ -137,6 +164,90 @@ export function buildProgram(ctx: CliContext): Command {
       out.line(`Removed VM "${name}".`);
     });
 
+  program
+    .command('start')
+    .description('start a VM (a background supervisor is started when none runs)')
+    .argument('<name>')
+    .option('--no-hooks', 'skip hook scripts for this start')
+    .option('--allow-all', 'allow every outbound connection for this run, without saving rules')
+    .addOption(new Option('--display <backend>', 'open a window').choices(['cocoa', 'gtk', 'sdl']))
+    .option('--snapshot <name>', 'resume from a memory snapshot')
+    .option('--wait', 'wait until the guest answers on SSH')
+    .option('--foreground', 'run in this terminal until the VM stops; Ctrl-C stops it')
+    .option('--json', 'print the VM as JSON')
+    .action(async (name: string, opts: { hooks: boolean; allowAll?: boolean; display?: 'cocoa' | 'gtk' | 'sdl'; snapshot?: string; wait?: boolean; foreground?: boolean; json?: boolean }) => {
+      const params = { name, noHooks: !opts.hooks, allowAll: opts.allowAll, display: opts.display, fromSnapshot: opts.snapshot };
+      if (opts.foreground) return runForeground(ctx, name, params);
+      const api = await ctx.supervisor();
+      try {
+        const waiter = opts.wait ? waitForState(api, name, ['ready']) : null;
+        let vm = await api.call('vm.start', params);
+        if (waiter && vm.state !== 'ready') await waiter.done;
+        waiter?.cancel();
+        if (opts.wait) vm = await api.call('vm.info', { name }).then((i) => i.summary);
+        if (opts.json) out.json(vm);
+        else out.line(`VM "${name}" is ${vm.state === 'ready' ? 'running' : vm.state}; SSH on 127.0.0.1:${vm.sshPort}.`);
+      } finally {
+        api.close?.();
+      }
+    });
+
+  program
+    .command('stop')
+    .description('power a VM off (ACPI first, then harder)')
+    .argument('<name>')
+    .option('-f, --force', 'kill QEMU at once instead of asking the guest to power off')
+    .option('--json', 'print the VM as JSON')
+    .action(async (name: string, opts: { force?: boolean; json?: boolean }) => {
+      const vm = await callFor(name, 'vm.stop', { name, force: opts.force });
+      if (opts.json) out.json(vm);
+      else out.line(`VM "${name}" is stopped.`);
+    });
+
+  program
+    .command('console')
+    .description('print the end of a VM\'s serial console log')
+    .argument('<name>')
+    .option('-n, --lines <n>', 'how many lines', positiveInt('--lines'), 50)
+    .action(async (name: string, opts: { lines: number }) => {
+      for (const line of await callFor(name, 'vm.console', { name, lines: opts.lines })) out.line(line);
+    });
+
+  program
+    .command('events')
+    .description('stream what happens (VM states, prompts, snapshots) until interrupted')
+    .option('--json', 'one JSON object a line')
+    .action(async (opts: { json?: boolean }) => {
+      const api = await ctx.supervisor();
+      await new Promise<void>((resolve) => {
+        const stop = api.subscribe((event) => {
+          if (opts.json) out.line(JSON.stringify(event));
+          else out.line(describeEvent(event));
+        });
+        const release = ctx.onInterrupt(() => {
+          stop();
+          release();
+          api.close?.();
+          resolve();
+        });
+      });
+    });
+
+  program
+    .command('daemon')
+    .description('run the supervisor headless (the app does this itself)')
+    .action(async () => {
+      const host = await ctx.hostHere();
+      out.line(`Xray supervisor for ${ctx.paths.root} is listening on ${ctx.paths.controlSocket} (pid ${process.pid}).`);
+      host.service.subscribe((event) => out.line(`${new Date().toISOString()} ${describeEvent(event)}`));
+      await new Promise<void>((resolve) => {
+        const release = ctx.onInterrupt(() => {
+          release();
+          void host.close().then(resolve);
+        });
+      });
+    });
+
   const port = program.command('port').description('manage port forwards from 127.0.0.1 to a VM');
   port
     .command('list')
@@ -222,7 +333,7 @@ export function buildProgram(ctx: CliContext): Command {
     .argument('<vm>')
     .option('--json', 'print JSON')
     .action(async (vm: string, opts: { json?: boolean }) => {
-      const list = await call('snapshot.list', { vm });
+      const list = await callFor(vm, 'snapshot.list', { vm });
       if (opts.json) return out.json(list);
       if (list.length === 0) return out.line(`VM "${vm}" has no snapshots. Take one with "xray snapshot create ${vm} NAME".`);
       printSnapshots(out, list, '');
@@ -234,7 +345,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-m, --description <text>', 'a note kept with the snapshot')
     .option('--json', 'print the snapshot as JSON')
     .action(async (vm: string, name: string, opts: { description?: string; json?: boolean }) => {
-      const snap = await call('snapshot.create', { vm, name, description: opts.description });
+      const snap = await callFor(vm, 'snapshot.create', { vm, name, description: opts.description });
       if (opts.json) return out.json(snap);
       out.line(`Took snapshot "${snap.name}" of VM "${vm}"${snap.hasMemory ? ' with memory' : ' (disk only)'}.`);
     });
@@ -245,7 +356,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-f, --force', 'do not ask')
     .action(async (vm: string, name: string, opts: { force?: boolean }) => {
       await confirmOrForce(ctx, opts.force, `Revert VM "${vm}" to snapshot "${name}"? Changes since then are lost.`);
-      await call('snapshot.revert', { vm, name });
+      await callFor(vm, 'snapshot.revert', { vm, name });
       out.line(`Reverted VM "${vm}" to snapshot "${name}".`);
     });
   snapshot
@@ -255,7 +366,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-f, --force', 'do not ask')
     .action(async (vm: string, name: string, opts: { force?: boolean }) => {
       await confirmOrForce(ctx, opts.force, `Delete snapshot "${name}" of VM "${vm}"?`);
-      await call('snapshot.delete', { vm, name });
+      await callFor(vm, 'snapshot.delete', { vm, name });
       out.line(`Deleted snapshot "${name}" of VM "${vm}".`);
     });
 
@@ -302,6 +413,97 @@ export function buildProgram(ctx: CliContext): Command {
     });
 
   return program;
+}
+
+/** waitForState resolves when a VM reaches one of `states`, and rejects if it stops first. */
+function waitForState(api: XrayApi, name: string, states: readonly string[]): { done: Promise<void>; cancel: () => void } {
+  let stop: () => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    stop = api.subscribe((event) => {
+      if (event.type !== 'vm.state' || event.vm !== name) return;
+      if (states.includes(event.state)) {
+        stop();
+        resolve();
+      } else if (event.state === 'stopped' || event.state === 'crashed') {
+        stop();
+        reject(new XrayError('qemu', `VM "${name}" ${event.state === 'crashed' ? 'crashed' : 'stopped'} while starting${event.crash ? `: ${event.crash.stderrTail.at(-1) ?? event.crash.consoleTail.at(-1) ?? ''}` : ''}.`));
+      }
+    });
+  });
+  return { done, cancel: () => stop() };
+}
+
+/**
+ * runForeground starts a VM and stays until it stops, as the original tool
+ * did: Ctrl-C powers the VM off. It hosts the supervisor itself unless one runs.
+ */
+async function runForeground(ctx: CliContext, name: string, params: Params<'vm.start'>): Promise<void> {
+  const { out } = ctx;
+  let host: SupervisorHost | null = null;
+  let api: XrayApi & { close?: () => void };
+  try {
+    host = await ctx.hostHere();
+    api = host.service;
+  } catch (err) {
+    if (!(err instanceof XrayError && err.code === 'busy')) throw err;
+    api = await ctx.supervisor();
+  }
+  const stopped = waitForState(api, name, ['stopped', 'crashed']);
+  const logs = api.subscribe((event) => {
+    if (('vm' in event && event.vm === name) || event.type === 'log' || event.type.startsWith('prompt.')) out.line(describeEvent(event));
+  });
+  const release = ctx.onInterrupt(() => {
+    out.line(`Stopping VM "${name}"…`);
+    void api.call('vm.stop', { name }).catch((err: Error) => out.error(err.message));
+  });
+  try {
+    const vm = await api.call('vm.start', params);
+    out.line(`VM "${name}" started; SSH on 127.0.0.1:${vm.sshPort}. Press Ctrl-C to stop it.`);
+    await stopped.done.catch(() => undefined);
+  } finally {
+    release();
+    logs();
+    stopped.cancel();
+    if (host) await host.close();
+    else api.close?.();
+  }
+}
+
+function describeEvent(event: XrayEvent): string {
+  switch (event.type) {
+    case 'vm.state':
+      return `${event.vm}: ${event.previous} → ${event.state}${event.crash ? ` (${event.crash.stderrTail.at(-1) ?? 'no message'})` : ''}`;
+    case 'vm.changed':
+      return `${event.vm}: changed`;
+    case 'vm.removed':
+      return `${event.vm}: removed`;
+    case 'base.progress':
+      return `base ${event.name}: ${event.total > 0 ? Math.round((event.done / event.total) * 100) : 0}%`;
+    case 'base.changed':
+      return 'bases changed';
+    case 'snapshot.progress':
+      return `${event.vm}: snapshot ${event.operation} "${event.name}" ${event.status}${event.error ? `: ${event.error}` : ''}`;
+    case 'prompt.opened':
+      return `${event.prompt.vm}: asks to reach ${event.prompt.destination.name ?? event.prompt.destination.ip}:${event.prompt.destination.port} (prompt ${event.prompt.id})`;
+    case 'prompt.updated':
+      return `${event.prompt.vm}: prompt ${event.prompt.id} updated`;
+    case 'prompt.closed':
+      return `${event.vm}: prompt ${event.id} ${event.action} (${event.reason})`;
+    case 'firewall.decision':
+      return `${event.vm}: ${event.action} ${event.destination.name ?? event.destination.ip}:${event.destination.port} (${event.reason})`;
+    case 'firewall.connection':
+      return `${event.entry.vm}: connection to ${event.entry.destination.name ?? event.entry.destination.ip}:${event.entry.destination.port} closed`;
+    case 'firewall.status':
+      return `${event.vm}: firewall ${event.active ? 'active' : 'inactive'}`;
+    case 'hook.started':
+      return `${event.run.vm}: hook ${event.run.script} started`;
+    case 'hook.output':
+      return `${event.vm}: ${event.script}: ${event.text.trimEnd()}`;
+    case 'hook.finished':
+      return `${event.run.vm}: hook ${event.run.script} ${event.run.exitCode === 0 ? 'succeeded' : `failed (${event.run.error ?? `exit ${event.run.exitCode}`})`}`;
+    case 'log':
+      return `${event.level}: ${event.source}: ${event.message}`;
+  }
 }
 
 async function confirmOrForce(ctx: CliContext, force: boolean | undefined, question: string): Promise<void> {

@@ -7,6 +7,7 @@ import { XrayError } from './errors';
 import { EventBus } from './events';
 import { diskChain, QemuImg } from './images';
 import { OfflineSnapshots } from './vms/snapshots';
+import { tailOf } from './vms/logs';
 import { validateName } from './names';
 import type { HomePaths } from './paths';
 import { SettingsStore } from './store/settings';
@@ -34,6 +35,7 @@ type FileMethod =
   | 'base.list'
   | 'base.import'
   | 'base.remove'
+  | 'vm.console'
   | 'config.get'
   | 'config.set'
   | 'snapshot.list'
@@ -179,6 +181,10 @@ export class XrayService implements XrayApi {
         this.emit({ type: 'vm.changed', vm: name });
         return this.decorate(await this.catalog.summary(name));
       },
+      'vm.console': async ({ name, lines }) => {
+        await this.catalog.store.read(validateName('VM', name));
+        return tailOf(this.paths.vm(name).consoleLog, lines ?? 200);
+      },
       'port.list': async ({ vm }) => [...(await this.catalog.store.read(vm)).ports],
       'port.add': async ({ vm, mapping }) => {
         const ports = await this.catalog.addPort(vm, mapping);
@@ -230,7 +236,7 @@ export class XrayService implements XrayApi {
 
   private engineHandlers(): { [M in EngineMethod]: Handler<M> } {
     const methods: EngineMethod[] = [
-      'vm.start', 'vm.stop', 'vm.console',
+      'vm.start', 'vm.stop',
       'firewall.rules', 'firewall.add', 'firewall.remove', 'firewall.clear', 'firewall.log',
       'prompt.list', 'prompt.answer',
       'hooks.list', 'hooks.run', 'hooks.resetInitialBoot',

@@ -1,0 +1,61 @@
+// Runs in: plain Node (core). Hosted by the Electron app and by `xray daemon`.
+import { createService } from '../bootstrap';
+import { ControlServer } from '../control/server';
+import { XrayError } from '../errors';
+import type { HomePaths } from '../paths';
+import type { XrayService } from '../service';
+import { SupervisorLock } from './lock';
+import { Supervisor, type SupervisorOptions } from './supervisor';
+
+export interface SupervisorHost {
+  readonly service: XrayService;
+  readonly supervisor: Supervisor;
+  readonly control: ControlServer;
+  /** close stops serving; VMs keep running unless `stopVms` (they are adopted next time). */
+  close(opts?: { stopVms?: boolean }): Promise<void>;
+}
+
+/**
+ * hostSupervisor makes this process the supervisor of an XRAY_HOME: it takes
+ * the lock, serves the control socket, adopts VMs left running and starts the
+ * autostart list. It fails with `busy` when another process already is.
+ */
+export async function hostSupervisor(paths: HomePaths, options: SupervisorOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<SupervisorHost> {
+  const { lock, holder } = await SupervisorLock.acquire(paths.lockFile);
+  if (!lock) {
+    throw new XrayError('busy', `Another Xray process (pid ${holder ?? 'unknown'}) already supervises ${paths.root}.`);
+  }
+  try {
+    const service = await createService(paths, options.env);
+    const supervisor = new Supervisor(service, options);
+    service.attachEngine(supervisor);
+    const control = new ControlServer(service, paths.controlSocket);
+    await control.listen();
+    await supervisor.adoptRunning();
+    const settings = await service.settings.read();
+    if (Array.isArray(settings.autostart)) {
+      for (const name of settings.autostart) {
+        service.call('vm.start', { name }).catch((err: Error) =>
+          service.emit({ type: 'log', level: 'error', source: 'autostart', message: `VM "${name}" did not start: ${err.message}` }),
+        );
+      }
+    }
+    let closed = false;
+    return {
+      service,
+      supervisor,
+      control,
+      async close(opts = {}) {
+        if (closed) return;
+        closed = true;
+        await control.close();
+        if (opts.stopVms) await supervisor.stopAll();
+        else await supervisor.detach();
+        await lock.release();
+      },
+    };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
