@@ -42,6 +42,8 @@ export class HomePaths {
   get scriptsDir(): string { return join(this.root, 'scripts'); }
   get pluginsDir(): string { return join(this.root, 'plugins'); }
   get keysDir(): string { return join(this.root, 'keys'); }
+  /** cacheDir holds files Xray can rebuild, such as converted UEFI variable templates. */
+  get cacheDir(): string { return join(this.root, 'cache'); }
   get lockFile(): string { return join(this.root, 'supervisor.lock'); }
   get daemonLog(): string { return join(this.root, 'daemon.log'); }
   get controlSocket(): string { return socketPath(this.root, 'xray.sock'); }

@@ -1,0 +1,30 @@
+// `npm run bench`: runs every benchmark, prints its table and writes bench/RESULTS.md.
+import { writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { benchFoundation } from './foundation';
+import type { Row } from './lib';
+import { benchSupervisor } from './supervisor';
+
+const repo = resolve(process.argv[2] ?? '.');
+const suites: [string, () => Promise<Row[]>][] = [
+  ['Foundation (issue 2)', () => benchFoundation(repo)],
+  ['Supervisor (issue 3)', () => benchSupervisor()],
+];
+
+const only = process.argv[3];
+let markdown = `# Benchmark results\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, QEMU under TCG. Each ratio is against a peer measured in the same run.\n`;
+let failed = 0;
+for (const [title, run] of suites) {
+  if (only && !title.toLowerCase().includes(only.toLowerCase())) continue;
+  process.stdout.write(`\n${title}\n`);
+  const rows = await run();
+  markdown += `\n## ${title}\n\n| benchmark | Xray | peer | ratio | target | met |\n|---|---|---|---|---|---|\n`;
+  for (const row of rows) {
+    process.stdout.write(`  ${row.benchmark}: ${row.xray} vs ${row.peer} → ${row.ratio} (target ${row.target}) ${row.met ? 'ok' : 'MISSED'}\n`);
+    markdown += `| ${row.benchmark} | ${row.xray} | ${row.peer} | ${row.ratio} | ${row.target} | ${row.met ? 'yes' : '**no**'} |\n`;
+    if (!row.met) failed++;
+  }
+}
+if (!only) await writeFile(join(repo, 'bench', 'RESULTS.md'), markdown);
+process.stdout.write(`\n${failed === 0 ? 'All targets met.' : `${failed} target(s) missed.`}\n`);
