@@ -108,7 +108,14 @@ export function buildProgram(ctx: CliContext): Command {
         base = await pick(ctx.term, 'Which base image should the VM use?', bases.map((b) => b.name));
       }
       let vm = await call('vm.create', { name, base, memoryMb: opts.memory, cpus: opts.cpus, sshUser: opts.sshUser, ports });
-      if (opts.start) vm = await call('vm.start', { name });
+      if (opts.start) {
+        const api = await ctx.supervisor();
+        try {
+          vm = await api.call('vm.start', { name });
+        } finally {
+          api.close?.();
+        }
+      }
       if (opts.json) out.json(vm);
       else out.line(`Created VM "${vm.name}" on base "${vm.base}" (SSH on 127.0.0.1:${vm.sshPort}).`);
     });

@@ -1,0 +1,74 @@
+// `xray start/stop/events/snapshot` through a background daemon the CLI starts itself.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { XRAY_BIN, xray } from '../helpers/cli';
+import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../helpers/home';
+import { isProcessAlive } from '../../src-main/core/vms/runtime';
+
+let home: TestHome;
+
+beforeEach(async () => {
+  home = await makeTestHome('xray-cli-run-');
+  await addFirmwareOnlyVm(home.paths, 'box');
+  // The firmware alone ignores the ACPI power button: keep the graceful stop's wait short.
+  await xray(home.root, ['config', 'set', 'stop_timeout', '2']);
+});
+
+afterEach(async () => {
+  await xray(home.root, ['stop', 'box', '--force']);
+  const pid = Number((await readFile(home.paths.lockFile, 'utf8').catch(() => '0')).trim());
+  if (pid && isProcessAlive(pid)) process.kill(pid, 'SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  await home.cleanup();
+});
+
+describe('running VMs from the CLI', () => {
+  it('starts a background daemon on first start, shows the VM running, streams events, and stops it', async () => {
+    const events = spawn(process.execPath, [XRAY_BIN, 'events', '--json'], { env: { ...process.env, XRAY_HOME: home.root } });
+    let streamed = '';
+    events.stdout.on('data', (d) => (streamed += d));
+    const start = await xray(home.root, ['start', 'box', '--json']);
+    expect(start.code, start.stderr).toBe(0);
+    const started = JSON.parse(start.stdout);
+    expect(started).toMatchObject({ name: 'box', state: 'booting' });
+    expect(isProcessAlive(started.pid)).toBe(true);
+    const daemonPid = Number((await readFile(home.paths.lockFile, 'utf8')).trim());
+    expect(daemonPid).not.toBe(started.pid);
+
+    const list = JSON.parse((await xray(home.root, ['list', '--json'])).stdout);
+    expect(list[0]).toMatchObject({ name: 'box', state: 'booting', accelerator: 'tcg' });
+
+    const snap = await xray(home.root, ['snapshot', 'create', 'box', 'running-one', '--json']);
+    expect(snap.code, snap.stderr).toBe(0);
+    expect(JSON.parse(snap.stdout)).toMatchObject({ hasMemory: true });
+
+    const again = await xray(home.root, ['start', 'box', '--json']);
+    expect(JSON.parse(again.stdout).pid).toBe(started.pid);
+
+    const stop = await xray(home.root, ['stop', 'box']);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(isProcessAlive(started.pid)).toBe(false);
+    await new Promise((r) => setTimeout(r, 200));
+    events.kill('SIGINT');
+    const states = streamed
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === 'vm.state')
+      .map((e) => e.state);
+    expect(states).toEqual(expect.arrayContaining(['starting', 'booting', 'stopping', 'stopped']));
+    expect(await readFile(join(home.paths.vm('box').dir, 'qemu.log'), 'utf8')).not.toMatch(/error/i);
+  });
+
+  it('says clearly when a VM cannot start, and leaves it stopped', async () => {
+    const { rm } = await import('node:fs/promises');
+    await rm(home.paths.vm('box').efiVars);
+    const r = await xray(home.root, ['start', 'box']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/UEFI variable store/);
+    expect(JSON.parse((await xray(home.root, ['list', '--json'])).stdout)[0].state).toBe('stopped');
+  });
+});
