@@ -1,0 +1,3 @@
+// Runs in: plain Node (core).
+export type { CommandOutput, PluginCommandContext, PluginSettings, PluginVmContext } from './context';
+export { PluginHost, type PluginHook, type PluginHostOptions } from './host';
