@@ -1,7 +1,7 @@
-// Bundles the plain-Node CLI (and, as they are added, the Electron layer and renderer) with esbuild.
+// Bundles the plain-Node CLI and the React renderer (and, as it is added, the Electron layer) with esbuild.
 // Dependencies stay external: node_modules is shipped beside dist/.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
 
@@ -26,3 +26,40 @@ await build({
   entryPoints: { 'cli/xray': 'src-main/cli/main.ts', 'bench/run': 'bench/run.ts' },
   outdir: 'dist',
 });
+
+// The Electron main process (ESM) and its preload. Sandboxed preloads can only
+// require('electron'), so the preload is CommonJS with everything else bundled in.
+await build({
+  ...node,
+  format: 'esm',
+  entryPoints: { 'electron/main': 'src-main/electron/main.ts' },
+  outdir: 'dist',
+});
+await build({
+  ...node,
+  packages: undefined,
+  external: ['electron'],
+  format: 'cjs',
+  entryPoints: { 'electron/preload': 'src-main/electron/preload.ts' },
+  outExtension: { '.js': '.cjs' },
+  outdir: 'dist',
+});
+// Tray and app icons travel with the build so a packaged app finds them beside main.js.
+cpSync('assets', 'dist/assets', { recursive: true, filter: (src) => !src.endsWith('.md') });
+
+// The renderer: one classic script and one stylesheet (no inline code, so a
+// strict CSP applies), plus index.html, in dist/renderer/.
+await build({
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: ['chrome120', 'safari16'],
+  entryPoints: { app: 'src-renderer/main.tsx' },
+  outdir: 'dist/renderer',
+  jsx: 'automatic',
+  minify: true,
+  sourcemap: 'linked',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  logLevel: 'warning',
+});
+cpSync('src-renderer/index.html', 'dist/renderer/index.html');

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import type { XrayEvent } from '../../../src-main/core/api/contract';
+import type { FirewallPrompt, HookRun } from '../../../src-main/core/api/models';
+import { notificationFor } from '../../../src-main/electron/notifications';
+import { quitChoice, quitDialog } from '../../../src-main/electron/quit';
+
+const hidden = { anyWindowVisible: false };
+const run = (overrides: Partial<HookRun>): HookRun => ({
+  vm: 'web', type: 'boot', script: '/h/vms/web/scripts/boot/10-setup', source: 'vm',
+  startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T00:00:01Z', exitCode: 0, error: null, ...overrides,
+});
+const prompt: FirewallPrompt = {
+  id: 'p1', vm: 'web', openedAt: '', deadline: '', waitingConnections: 1,
+  destination: { ip: '93.184.216.34', port: 443, name: 'example.com', nameSource: 'sni', service: 'https' },
+  guestProcess: { pid: 12, command: 'curl', user: 'debian' },
+};
+
+describe('notificationFor', () => {
+  it.each<{ name: string; event: XrayEvent; title: string | null }>([
+    { name: 'a crash', event: { type: 'vm.state', vm: 'web', state: 'crashed', previous: 'ready', crash: { at: '', exitCode: 1, signal: null, consoleTail: [], stderrTail: [] } }, title: 'VM "web" crashed' },
+    { name: 'a clean stop', event: { type: 'vm.state', vm: 'web', state: 'stopped', previous: 'stopping' }, title: null },
+    { name: 'a failed hook', event: { type: 'hook.finished', run: run({ exitCode: 2 }) }, title: 'A boot hook failed on "web"' },
+    { name: 'a hook that could not run', event: { type: 'hook.finished', run: run({ exitCode: null, error: 'ssh refused' }) }, title: 'A boot hook failed on "web"' },
+    { name: 'a hook that succeeded', event: { type: 'hook.finished', run: run({ exitCode: 0 }) }, title: null },
+    { name: 'a waiting prompt', event: { type: 'prompt.opened', prompt }, title: '"web" wants to connect to example.com:443' },
+    { name: 'a log line', event: { type: 'log', level: 'error', source: 'x', message: 'y' }, title: null },
+  ])('notifies of $name while no window is visible', ({ event, title }) => {
+    expect(notificationFor(event, hidden)?.title ?? null).toBe(title);
+  });
+
+  it('stays quiet while a window shows the same thing', () => {
+    expect(notificationFor({ type: 'prompt.opened', prompt }, { anyWindowVisible: true })).toBeNull();
+  });
+
+  it('says how a VM crashed and what failed in a hook', () => {
+    expect(notificationFor({ type: 'vm.state', vm: 'web', state: 'crashed', previous: 'ready', crash: { at: '', exitCode: null, signal: 'SIGKILL', consoleTail: [], stderrTail: [] } }, hidden)?.body).toBe(
+      'QEMU was killed by SIGKILL. Open Xray to see its console.',
+    );
+    expect(notificationFor({ type: 'hook.finished', run: run({ exitCode: 3 }) }, hidden)?.body).toBe('10-setup exited with code 3.');
+  });
+});
+
+describe('quit', () => {
+  it('asks nothing when no VM runs', () => {
+    expect(quitDialog([])).toBeNull();
+  });
+
+  it('asks to stop the running VMs, defaulting to Stop & Quit, with Cancel as the escape', () => {
+    const dialog = quitDialog(['web', 'db']);
+    expect(dialog).toMatchObject({ message: 'Stop 2 running VMs and quit?', buttons: ['Stop & Quit', 'Leave Running & Quit', 'Cancel'], defaultId: 0, cancelId: 2 });
+    expect(quitDialog(['web'])?.message).toBe('Stop 1 running VM and quit?');
+  });
+
+  it.each([
+    { response: 0, choice: 'stop-and-quit' },
+    { response: 1, choice: 'leave-running' },
+    { response: 2, choice: 'cancel' },
+    { response: 7, choice: 'cancel' },
+    { response: -1, choice: 'cancel' },
+  ] as const)('reads answer $response as $choice', ({ response, choice }) => {
+    expect(quitChoice(response)).toBe(choice);
+  });
+});
