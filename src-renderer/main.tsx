@@ -1,0 +1,32 @@
+// Runs in: renderer entry. Picks the client (Electron preload or browser mode),
+// builds the store and renders the app.
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import { HttpXrayClient } from './client/http-client';
+import type { XrayClient } from './client/types';
+import { XrayProvider } from './store/context';
+import { connectStore, createXrayStore } from './store/store';
+import './styles.css';
+
+function pickClient(): XrayClient | null {
+  if (window.xray) return window.xray;
+  const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
+  return token ? new HttpXrayClient(window.location.origin, token) : null;
+}
+
+const root = createRoot(document.getElementById('root')!);
+const client = pickClient();
+if (!client) {
+  root.render(
+    <p className="fatal">This page needs the access token from the address that <code>xray ui --browser</code> printed; open that address instead.</p>,
+  );
+} else {
+  const store = createXrayStore(client);
+  connectStore(store, client);
+  document.documentElement.dataset.platform = client.platform;
+  root.render(
+    <XrayProvider store={store} client={client}>
+      <App />
+    </XrayProvider>,
+  );
+}

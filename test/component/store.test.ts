@@ -1,0 +1,118 @@
+// @vitest-environment jsdom
+// The store: loading, applying events, and keeping unchanged VMs' objects so their rows stay put.
+import { describe, expect, it } from 'vitest';
+import { baseNameFor, connectStore, createXrayStore } from '../../src-renderer/store/store';
+import { FakeXrayClient, base, prompt, vm } from './fake-client';
+
+async function loaded(client: FakeXrayClient) {
+  const store = createXrayStore(client);
+  connectStore(store, client);
+  await store.getState().load();
+  return store;
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+describe('store', () => {
+  it('loads VMs in name order, bases and pending prompts', async () => {
+    const client = new FakeXrayClient({ vms: [vm('web'), vm('api')], bases: [base('debian')], prompts: [prompt('p1')] });
+    const s = (await loaded(client)).getState();
+    expect(s.vmNames).toEqual(['api', 'web']);
+    expect(s.bases).toEqual({ status: 'ready', value: [base('debian')] });
+    expect(s.prompts.map((p) => p.id)).toEqual(['p1']);
+  });
+
+  it('applies a vm.state event to that VM only, keeping the other VMs and the name list identical', async () => {
+    const store = await loaded(new FakeXrayClient({ vms: [vm('a'), vm('b'), vm('c')] }));
+    const before = store.getState();
+    store.getState().handleEvent({ type: 'vm.state', vm: 'b', state: 'starting', previous: 'stopped' });
+    const after = store.getState();
+    expect(after.vms.b!.state).toBe('starting');
+    expect(after.vms.a).toBe(before.vms.a);
+    expect(after.vms.c).toBe(before.vms.c);
+    expect(after.vmNames).toBe(before.vmNames);
+  });
+
+  it('keeps unchanged VM objects when the list is fetched again', async () => {
+    const list = [vm('a'), vm('b')];
+    const client = new FakeXrayClient({ vms: list });
+    const store = await loaded(client);
+    const a = store.getState().vms.a;
+    client.on('vm.list', () => [vm('a'), vm('b', { state: 'ready' })]);
+    await store.getState().refreshVms();
+    expect(store.getState().vms.a).toBe(a);
+    expect(store.getState().vms.b!.state).toBe('ready');
+  });
+
+  it('removes a VM on vm.removed and leaves its detail view', async () => {
+    const store = await loaded(new FakeXrayClient({ vms: [vm('a'), vm('b')] }));
+    store.getState().show({ kind: 'vm', name: 'a' });
+    store.getState().handleEvent({ type: 'vm.removed', vm: 'a' });
+    expect(store.getState().vmNames).toEqual(['b']);
+    expect(store.getState().view).toEqual({ kind: 'vms' });
+  });
+
+  it('queues prompts in arrival order, never twice, and drops them when closed', async () => {
+    const store = await loaded(new FakeXrayClient());
+    store.getState().handleEvent({ type: 'prompt.opened', prompt: prompt('1') });
+    store.getState().handleEvent({ type: 'prompt.opened', prompt: prompt('2', { vm: 'other' }) });
+    store.getState().handleEvent({ type: 'prompt.opened', prompt: prompt('1') });
+    expect(store.getState().prompts.map((p) => p.id)).toEqual(['1', '2']);
+    store.getState().handleEvent({ type: 'prompt.closed', id: '1', vm: 'dev', action: 'deny', reason: 'timeout' });
+    expect(store.getState().prompts.map((p) => p.id)).toEqual(['2']);
+  });
+
+  it('records firewall decisions per VM, bounded', async () => {
+    const store = await loaded(new FakeXrayClient());
+    const destination = { ip: '1.2.3.4', port: 80, name: null, nameSource: null, service: 'http' } as const;
+    for (let i = 0; i < 250; i++) store.getState().handleEvent({ type: 'firewall.decision', vm: 'dev', destination, action: 'allow', reason: `rule ${i}` });
+    const log = store.getState().firewallLog.dev;
+    expect(log?.status).toBe('ready');
+    if (log?.status !== 'ready') return;
+    expect(log.value).toHaveLength(200);
+    expect(log.value.at(-1)!.reason).toBe('rule 249');
+  });
+
+  it('tracks snapshot progress and refreshes the list when a job ends', async () => {
+    const client = new FakeXrayClient({ vms: [vm('dev')] });
+    const store = await loaded(client);
+    store.getState().handleEvent({ type: 'snapshot.progress', vm: 'dev', name: 's1', operation: 'create', status: 'running' });
+    expect(store.getState().snapshotJobs.dev).toMatchObject({ name: 's1', status: 'running' });
+    client.on('snapshot.list', () => [{ name: 's1', date: '2025-01-01T00:00:00Z', vmStateSize: 0, hasMemory: false, description: null }]);
+    store.getState().handleEvent({ type: 'snapshot.progress', vm: 'dev', name: 's1', operation: 'create', status: 'done' });
+    await tick();
+    expect(store.getState().snapshots.dev).toMatchObject({ status: 'ready', value: [{ name: 's1' }] });
+  });
+
+  it('keeps an unsupported method as an error in place instead of failing the load', async () => {
+    const client = new FakeXrayClient({ vms: [vm('dev')] });
+    const store = await loaded(client);
+    await store.getState().loadDetail('dev');
+    expect(store.getState().hookScripts.dev).toEqual({ status: 'error', message: '"hooks.list" is not available in this version of Xray.' });
+    expect(store.getState().info.dev?.status).toBe('ready');
+  });
+
+  it('imports a dropped file by uploading it and importing the stored path', async () => {
+    const client = new FakeXrayClient();
+    const uploaded: string[] = [];
+    Object.assign(client, {
+      upload: async (file: File, onProgress?: (d: number, t: number) => void) => {
+        onProgress?.(file.size, file.size);
+        uploaded.push(file.name);
+        return `/tmp/up/${file.name}`;
+      },
+    });
+    client.on('base.import', () => base('My-Image'));
+    const store = await loaded(client);
+    await store.getState().importFile(new File(['x'], 'My Image.qcow2'));
+    expect(uploaded).toEqual(['My Image.qcow2']);
+    expect(client.callsOf('base.import')).toEqual([{ path: '/tmp/up/My Image.qcow2', name: 'My-Image' }]);
+    expect(store.getState().importJob?.phase).toBe('done');
+  });
+
+  it('derives a valid base name from a file name', () => {
+    expect(baseNameFor('debian-12.qcow2')).toBe('debian-12');
+    expect(baseNameFor('.hidden image.img')).toBe('hidden-image');
+    expect(baseNameFor('///')).toBe('base');
+  });
+});

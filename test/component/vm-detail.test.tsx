@@ -1,0 +1,79 @@
+// @vitest-environment jsdom
+// The VM detail: tabs, settings editable only when stopped, and unsupported methods shown in place.
+import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { VmDetail } from '../../src-renderer/views/VmDetail';
+import { FakeXrayClient, vm } from './fake-client';
+import { renderWith } from './render';
+
+afterEach(cleanup);
+
+async function detail(client: FakeXrayClient) {
+  const r = renderWith(client, <VmDetail name="dev" />);
+  await act(async () => {
+    await r.store.getState().load();
+    await r.store.getState().loadDetail('dev');
+  });
+  return r;
+}
+
+describe('VmDetail', () => {
+  it('saves changed settings of a stopped VM', async () => {
+    const client = new FakeXrayClient({ vms: [vm('dev')] });
+    client.on('vm.update', (p) => vm('dev', { memoryMb: p.memoryMb, cpus: p.cpus }));
+    await detail(client);
+    fireEvent.change(screen.getByLabelText('Memory (MB)'), { target: { value: '4096' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(client.callsOf('vm.update')).toEqual([{ name: 'dev', memoryMb: 4096, cpus: 2, sshUser: 'ubuntu' }]));
+  });
+
+  it('locks settings while the VM runs', async () => {
+    await detail(new FakeXrayClient({ vms: [vm('dev', { state: 'ready' })] }));
+    expect((screen.getByLabelText('Memory (MB)') as HTMLInputElement).disabled).toBe(true);
+    expect(screen.queryByRole('button', { name: 'Save' })).toBeNull();
+    expect(screen.getByText('Stop the VM to change its memory, CPUs or SSH user.')).toBeTruthy();
+  });
+
+  it('shows an unsupported method\'s error in its tab without breaking the others', async () => {
+    const client = new FakeXrayClient({ vms: [vm('dev')] });
+    client.on('firewall.rules', () => {
+      throw new Error('"firewall.rules" is not available in this version of Xray.');
+    });
+    await detail(client);
+    fireEvent.click(screen.getByRole('tab', { name: 'Firewall' }));
+    expect(screen.getByText('"firewall.rules" is not available in this version of Xray.')).toBeTruthy();
+    expect(screen.getByText('No connections yet.')).toBeTruthy();
+    fireEvent.click(screen.getByRole('tab', { name: 'Hooks' }));
+    expect(screen.getByText('"hooks.list" is not available in this version of Xray.')).toBeTruthy();
+  });
+
+  it('shows live connection and hook events as they arrive', async () => {
+    const client = new FakeXrayClient({ vms: [vm('dev', { state: 'ready' })] });
+    await detail(client);
+    fireEvent.click(screen.getByRole('tab', { name: 'Firewall' }));
+    act(() =>
+      client.emit({
+        type: 'firewall.connection',
+        entry: { at: '2025-01-01T00:00:00Z', vm: 'dev', kind: 'connection', destination: { ip: '1.2.3.4', port: 443, name: 'deb.debian.org', nameSource: 'sni', service: 'https' }, bytesUp: 100, bytesDown: 2048 },
+      }),
+    );
+    expect(screen.getByText('deb.debian.org:443')).toBeTruthy();
+    fireEvent.click(screen.getByRole('tab', { name: 'Hooks' }));
+    const run = { vm: 'dev', type: 'boot' as const, script: '10-update.sh', source: 'vm' as const, startedAt: '2025-01-01T00:00:00Z', finishedAt: null, exitCode: null, error: null };
+    act(() => client.emit({ type: 'hook.started', run }));
+    act(() => client.emit({ type: 'hook.output', vm: 'dev', script: '10-update.sh', stream: 'stdout', text: 'updated 3 packages\n' }));
+    expect(screen.getByText(/10-update\.sh/, { selector: 'li' }).textContent).toBe('boot 10-update.sh: running…');
+    act(() => client.emit({ type: 'hook.finished', run: { ...run, finishedAt: '2025-01-01T00:00:05Z', exitCode: 1, error: 'exit 1' } }));
+    expect(screen.getByText('exit 1')).toBeTruthy();
+    expect(screen.getByText('10-update.sh: updated 3 packages')).toBeTruthy();
+  });
+
+  it('moves between tabs with the arrow keys', async () => {
+    await detail(new FakeXrayClient({ vms: [vm('dev')] }));
+    fireEvent.keyDown(screen.getByRole('tab', { name: 'Overview' }), { key: 'ArrowRight' });
+    expect(screen.getByRole('tab', { name: 'Snapshots' }).getAttribute('aria-selected')).toBe('true');
+    fireEvent.keyDown(screen.getByRole('tab', { name: 'Snapshots' }), { key: 'ArrowLeft' });
+    fireEvent.keyDown(screen.getByRole('tab', { name: 'Overview' }), { key: 'ArrowLeft' });
+    expect(screen.getByRole('tab', { name: 'Console' }).getAttribute('aria-selected')).toBe('true');
+  });
+});
