@@ -21,7 +21,7 @@ export async function benchSupervisor(): Promise<Row[]> {
   qemuImg(['create', '-q', '-f', 'qcow2', image, '1G']);
   await setup.call('base.import', { path: image, name: 'empty', arch: 'x86_64' });
   for (const name of ['a', 'b']) await setup.call('vm.create', { name, base: 'empty', memoryMb: 256, cpus: 1 });
-  const host = await hostSupervisor(paths, { readiness: async () => false });
+  const host = await hostSupervisor(paths, { waitForGuest: () => new Promise(() => undefined) });
   const rows: Row[] = [];
   try {
     const service = host.service;

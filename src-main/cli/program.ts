@@ -7,6 +7,9 @@ import type { HomePaths } from '../core/paths';
 import { parsePortMapping, formatPortMapping } from '../core/store/vm-config';
 import { XrayService } from '../core/service';
 import type { SupervisorHost } from '../core/supervisor/host';
+import { registerFirewallCommands } from './commands/firewall';
+import { EXIT_CODE_PASSTHROUGH, registerGuestCommands } from './commands/guest';
+import { registerUiCommands } from './commands/ui';
 import { completionScript, type Shell } from './completion';
 import { confirm, isInteractive, pick, ProgressBar, type Terminal } from './interact';
 import { formatBytes, Output } from './output';
@@ -399,6 +402,10 @@ export function buildProgram(ctx: CliContext): Command {
     .description('print the path of config.toml')
     .action(() => out.line(ctx.paths.configFile));
 
+  registerFirewallCommands(program, ctx);
+  registerUiCommands(program, ctx);
+  registerGuestCommands(program, ctx);
+
   program
     .command('completion')
     .description('print a shell completion script (bash, zsh or fish)')
@@ -552,6 +559,7 @@ export async function run(ctx: CliContext, argv: readonly string[]): Promise<num
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (err) {
+    if (err instanceof CommanderError && err.code === EXIT_CODE_PASSTHROUGH) return err.exitCode;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return err.exitCode === 0 ? 0 : 1;

@@ -69,7 +69,8 @@ export class VmPaths {
   get efiVars(): string { return join(this.dir, 'efivars.qcow2'); }
   /** legacyEfiVars is the raw store older homes have; it is converted on start. */
   get legacyEfiVars(): string { return join(this.dir, 'efivars.fd'); }
-  get cloudInitSeed(): string { return join(this.dir, 'seed.iso'); }
+  /** cloudInitSeed is the NoCloud seed directory QEMU shows the guest as a "cidata" drive. */
+  get cloudInitSeed(): string { return join(this.dir, 'cidata'); }
   get pid(): string { return join(this.dir, 'pid'); }
   get consoleLog(): string { return join(this.dir, 'console.log'); }
   get qemuLog(): string { return join(this.dir, 'qemu.log'); }

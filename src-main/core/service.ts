@@ -6,6 +6,9 @@ import { BaseCatalog } from './bases/catalog';
 import { XrayError } from './errors';
 import { EventBus } from './events';
 import { diskChain, QemuImg } from './images';
+import { HookRunner, type BuiltInHook } from './hooks';
+import { PluginHost } from './plugins';
+import { connectVm, vmSshTarget, type SshTarget } from './ssh';
 import { OfflineSnapshots } from './vms/snapshots';
 import { tailOf } from './vms/logs';
 import { validateName } from './names';
@@ -36,6 +39,11 @@ type FileMethod =
   | 'base.import'
   | 'base.remove'
   | 'vm.console'
+  | 'hooks.list'
+  | 'hooks.run'
+  | 'hooks.resetInitialBoot'
+  | 'plugin.list'
+  | 'plugin.run'
   | 'config.get'
   | 'config.set'
   | 'snapshot.list'
@@ -58,6 +66,8 @@ export interface ServiceOptions {
   readonly paths: HomePaths;
   readonly qemuImg: string;
   readonly efiVarsTemplate: (arch: 'aarch64' | 'x86_64') => Promise<string>;
+  /** builtInHooks run before the user's scripts (the guest firewall setup). */
+  readonly builtInHooks?: readonly BuiltInHook[];
   // For testing: replaces host facts used by create.
   readonly catalogOverrides?: Pick<ConstructorParameters<typeof VmCatalog>[1], 'resources' | 'portFree'>;
 }
@@ -73,6 +83,8 @@ export class XrayService implements XrayApi {
   readonly settings: SettingsStore;
   readonly snapshots: OfflineSnapshots;
   readonly qemuImg: QemuImg;
+  readonly plugins: PluginHost;
+  readonly hooks: HookRunner;
   private engine: Engine | null = null;
   private readonly handlers: Handlers;
 
@@ -86,6 +98,18 @@ export class XrayService implements XrayApi {
     this.bases = new BaseCatalog(options.paths, this.qemuImg);
     this.settings = new SettingsStore(options.paths);
     this.snapshots = new OfflineSnapshots(options.paths, this.qemuImg);
+    this.plugins = new PluginHost({
+      paths: options.paths,
+      store: this.catalog.store,
+      connect: async (vm) => connectVm(options.paths, vm, await this.sshTarget(vm), { timeoutMs: 30_000 }),
+    });
+    this.hooks = new HookRunner({
+      paths: options.paths,
+      emit: (event) => this.emit(event),
+      plugins: this.plugins,
+      builtIns: options.builtInHooks ?? [],
+      store: this.catalog.store,
+    });
     this.handlers = { ...this.fileHandlers(), ...this.engineHandlers() };
   }
 
@@ -128,6 +152,11 @@ export class XrayService implements XrayApi {
     }
   }
 
+  /** sshTarget is how Xray logs in to a VM: its port, user and key. */
+  sshTarget(vm: string): Promise<SshTarget> {
+    return vmSshTarget(this.paths, validateName('VM', vm), { store: this.catalog.store, settings: this.settings });
+  }
+
   /** isLive tells whether a VM is running under this service's engine. */
   private async isLive(name: string): Promise<boolean> {
     const summary = this.decorate(await this.catalog.summary(validateName('VM', name)));
@@ -167,6 +196,7 @@ export class XrayService implements XrayApi {
       'vm.create': async (params) => {
         await this.catalog.create(params);
         this.emit({ type: 'vm.changed', vm: params.name });
+        await this.hooks.runLifecycle(params.name, 'create', await this.sshTarget(params.name));
         return this.decorate(await this.catalog.summary(params.name));
       },
       'vm.remove': async ({ name }) => {
@@ -229,6 +259,21 @@ export class XrayService implements XrayApi {
         await this.withSnapshotProgress(params.vm, params.name, 'delete', () => this.snapshots.remove(params.vm, params.name));
         return null;
       },
+      'hooks.list': async ({ vm }) => {
+        await this.catalog.store.read(validateName('VM', vm));
+        return this.hooks.list(vm);
+      },
+      'hooks.run': async ({ vm, type }) => this.hooks.run(vm, type, await this.sshTarget(vm)),
+      'hooks.resetInitialBoot': async ({ vm }) => {
+        await this.hooks.resetInitialBoot(validateName('VM', vm));
+        this.emit({ type: 'vm.changed', vm });
+        return null;
+      },
+      'plugin.list': () => this.plugins.load(),
+      'plugin.run': async ({ plugin, command, args }) => {
+        await this.plugins.load();
+        return this.plugins.runCommand(plugin, command, args);
+      },
       'config.get': () => this.settings.read(),
       'config.set': ({ key, value }) => this.settings.set(key, value),
     };
@@ -239,12 +284,10 @@ export class XrayService implements XrayApi {
       'vm.start', 'vm.stop',
       'firewall.rules', 'firewall.add', 'firewall.remove', 'firewall.clear', 'firewall.log',
       'prompt.list', 'prompt.answer',
-      'hooks.list', 'hooks.run', 'hooks.resetInitialBoot',
-      'plugin.list', 'plugin.run',
     ];
     const table = {} as Record<EngineMethod, Handler<EngineMethod>>;
     for (const method of methods) {
-      table[method] = (params) => {
+      table[method] = async (params) => {
         if (!this.engine) {
           throw new XrayError('unsupported', `"${method}" needs the Xray supervisor; start the Xray app or run "xray daemon".`);
         }

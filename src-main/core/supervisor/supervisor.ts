@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import { stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import type { ParsedParams, Results } from '../api/contract';
 import type { SnapshotInfo, VmStateName, VmSummary } from '../api/models';
 import { XrayError } from '../errors';
@@ -15,15 +15,20 @@ import { availableMemoryMb, portHolder } from './host-checks';
 import { isQemuFor } from './identity';
 import { Launcher } from './launcher';
 import { VmMachine } from './machine';
-import { sshBannerSeen } from './readiness';
-
-const READY_POLL_MS = 250;
+import { hostnameForVm, writeNoCloudSeed } from '../guest/cloud-init';
+import { connectVm, type SshSession } from '../ssh';
 
 export interface SupervisorOptions {
-  // For testing: how a booted VM is judged ready (default: its SSH banner).
-  readonly readiness?: (config: VmConfig) => Promise<boolean>;
+  /**
+   * waitForGuest resolves with an SSH session once the guest lets Xray log in;
+   * the VM is `ready` then and its hooks run over that session. For testing.
+   */
+  readonly waitForGuest?: (vm: string, signal: AbortSignal) => Promise<SshSession>;
   readonly launcher?: Launcher;
 }
+
+/** GUEST_WAIT_MS bounds how long a booting guest may take to answer on SSH. */
+const GUEST_WAIT_MS = 15 * 60_000;
 
 type LiveHandlers = Engine['live'];
 
@@ -38,7 +43,7 @@ export class Supervisor implements Engine {
   /** crashes keeps why a VM last crashed until it is started again. */
   private readonly crashes = new Map<string, NonNullable<VmSummary['crash']>>();
   private readonly launcher: Launcher;
-  private readonly readiness: (config: VmConfig) => Promise<boolean>;
+  private readonly waitForGuest: (vm: string, signal: AbortSignal) => Promise<SshSession>;
   readonly handlers: Engine['handlers'];
   readonly live: LiveHandlers;
 
@@ -47,7 +52,9 @@ export class Supervisor implements Engine {
     options: SupervisorOptions = {},
   ) {
     this.launcher = options.launcher ?? new Launcher(service.paths, service.settings);
-    this.readiness = options.readiness ?? ((config) => sshBannerSeen(config.sshPort));
+    this.waitForGuest =
+      options.waitForGuest ??
+      (async (vm, signal) => connectVm(service.paths, vm, await service.sshTarget(vm), { timeoutMs: GUEST_WAIT_MS, signal }));
     this.handlers = {
       'vm.start': (p) => this.start(p),
       'vm.stop': (p) => this.stop(p),
@@ -92,7 +99,7 @@ export class Supervisor implements Engine {
         const machine = await VmMachine.adopt(entry.name, vm, pid, this.machineEvents(entry.name));
         this.machines.set(entry.name, machine);
         machine.setState('booting');
-        if (entry.config) this.watchReadiness(machine, entry.config);
+        this.watchGuest(machine, { runHooks: false });
         adopted.push(entry.name);
       } catch (err) {
         this.service.emit({ type: 'log', level: 'warn', source: 'supervisor', message: `VM "${entry.name}" (pid ${pid}) is running but its QMP socket does not answer: ${(err as Error).message}` });
@@ -152,9 +159,11 @@ export class Supervisor implements Engine {
       if (params.fromSnapshot) validateName('snapshot', params.fromSnapshot);
       await this.ensureEfiVars(name);
       await removeRuntimeFiles(vm);
+      const seedDir = config.cloudInit ? await this.writeSeed(name, config) : undefined;
       const prepared = await this.launcher.prepare(name, config, base.arch, {
         display: params.display ?? 'none',
         startPaused: Boolean(params.fromSnapshot),
+        cloudInitSeedDir: seedDir,
       });
       if (prepared.warning) this.service.emit({ type: 'log', level: 'warn', source: 'qemu', message: prepared.warning });
       this.service.emit({ type: 'vm.state', vm: name, state: 'starting', previous: 'stopped' });
@@ -175,7 +184,7 @@ export class Supervisor implements Engine {
         }
       }
       machine.setState('booting');
-      this.watchReadiness(machine, config);
+      this.watchGuest(machine, { runHooks: !params.noHooks });
       return this.summary(name);
     });
   }
@@ -214,17 +223,45 @@ export class Supervisor implements Engine {
     }
   }
 
-  private watchReadiness(machine: VmMachine, config: VmConfig): void {
-    const loop = async () => {
-      while (machine.state === 'booting' && !machine.isDetached) {
-        if (await this.readiness(config).catch(() => false)) {
-          if (machine.state === 'booting') machine.setState('ready');
-          return;
+  /** writeSeed gives a cloud-init guest its user, key and host name (NoCloud). */
+  private async writeSeed(name: string, config: VmConfig): Promise<string> {
+    const vm = this.service.paths.vm(name);
+    const target = await this.service.sshTarget(name);
+    const publicKey = (await readFile(`${target.keyPath}.pub`, 'utf8')).trim();
+    await rm(vm.cloudInitSeed, { recursive: true, force: true });
+    await writeNoCloudSeed(vm.cloudInitSeed, {
+      instanceId: `xray-${name}`,
+      hostname: hostnameForVm(name),
+      user: config.sshUser,
+      authorizedKeys: [publicKey],
+    });
+    return vm.cloudInitSeed;
+  }
+
+  /**
+   * watchGuest waits, in the background, for the guest to let Xray log in over
+   * SSH; the VM is then `ready` and its start hooks run over that session.
+   * Hooks never stop the VM: a failure is reported and the VM stays up.
+   */
+  private watchGuest(machine: VmMachine, opts: { runHooks: boolean }): void {
+    const abort = new AbortController();
+    void machine.whenExited().then(() => abort.abort());
+    const name = machine.name;
+    void (async () => {
+      let session: SshSession | null = null;
+      try {
+        session = await this.waitForGuest(name, abort.signal);
+        if (machine.state !== 'booting' || machine.isDetached) return;
+        machine.setState('ready');
+        if (opts.runHooks) await this.service.hooks.runLifecycle(name, 'start', await this.service.sshTarget(name), session);
+      } catch (err) {
+        if (!abort.signal.aborted && !machine.isDetached) {
+          this.service.emit({ type: 'log', level: 'error', source: 'ssh', message: `VM "${name}": ${(err as Error).message}` });
         }
-        await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+      } finally {
+        session?.close();
       }
-    };
-    void loop();
+    })();
   }
 
   private stop(params: ParsedParams<'vm.stop'>): Promise<Results['vm.stop']> {

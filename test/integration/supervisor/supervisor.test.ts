@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 async function host(): Promise<SupervisorHost> {
-  const h = await hostSupervisor(home.paths, { readiness: async () => false });
+  const h = await hostSupervisor(home.paths, { waitForGuest: () => new Promise(() => undefined) });
   hosts.push(h);
   return h;
 }
@@ -78,12 +78,13 @@ describe('supervisor', () => {
     await expect(readFile(home.paths.vm('fw').qmpSocket)).rejects.toThrow();
   });
 
-  it('force-stops at once', async () => {
+  it('force-stops at once, without waiting for the guest', async () => {
+    await writeFile(home.paths.configFile, 'stop_timeout = 120\n');
     const h = await host();
     await h.service.call('vm.start', { name: 'fw' });
     const started = Date.now();
     expect((await h.service.call('vm.stop', { name: 'fw', force: true })).state).toBe('stopped');
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(60_000);
   });
 
   it('reports a crash with QEMU\'s exit signal after kill -9, and starts again after', async () => {
