@@ -4,12 +4,16 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchFoundation } from './foundation';
 import type { Row } from './lib';
+import { benchRender } from './render';
+import { benchSsh } from './ssh';
 import { benchSupervisor } from './supervisor';
 
 const repo = resolve(process.argv[2] ?? '.');
 const suites: [string, () => Promise<Row[]>][] = [
   ['Foundation (issue 2)', () => benchFoundation(repo)],
   ['Supervisor (issue 3)', () => benchSupervisor()],
+  ['Guests (issue 4)', () => benchSsh()],
+  ['Desktop app (issue 6)', () => benchRender(repo)],
 ];
 
 const only = process.argv[3];

@@ -5,7 +5,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
+
+// Default import: Node's ESM loader cannot name ssh2's CommonJS exports (the benchmarks load this file too).
+const { utils } = ssh2;
 
 export interface TestSshd {
   readonly dir: string;
