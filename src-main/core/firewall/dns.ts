@@ -1,0 +1,316 @@
+// Runs in: plain Node (core).
+import { promises as dnsPromises } from 'node:dns';
+import { chmod, unlink } from 'node:fs/promises';
+import { type Server, type Socket, createServer } from 'node:net';
+import type { FirewallLogEntry } from '../api/models';
+import { canonicalIp, normalizeHostname, parseIp } from './address';
+import { listenOn, removeStaleSocket } from './listen';
+
+/** HOST_INTERNAL_NAME is the name a guest uses to reach services on the host. */
+export const HOST_INTERNAL_NAME = 'host.xray.internal';
+/**
+ * HOST_INTERNAL_IP is what HOST_INTERNAL_NAME resolves to in the guest. It is
+ * outside QEMU's user-network services (10.0.2.2/3/100) and routed nowhere, so
+ * the guest's redsocks captures it like any other address; the firewall maps
+ * it to the host's 127.0.0.1, and only when a rule allows it.
+ */
+export const HOST_INTERNAL_IP = '10.0.2.254';
+
+export interface ResolvedAddress {
+  readonly address: string;
+  readonly ttl: number;
+}
+
+/**
+ * DnsResolver answers A and AAAA questions. It rejects with an error whose
+ * `code` is ENOTFOUND for names that do not exist and ENODATA for names that
+ * have no records of that type (node:dns conventions).
+ */
+export interface DnsResolver {
+  resolve4(name: string): Promise<ResolvedAddress[]>;
+  resolve6(name: string): Promise<ResolvedAddress[]>;
+}
+
+/** systemResolver uses the host's configured DNS servers through node:dns. */
+export function systemResolver(): DnsResolver {
+  const resolver = new dnsPromises.Resolver({ timeout: 5000, tries: 2 });
+  return {
+    resolve4: (name) => resolver.resolve4(name, { ttl: true }),
+    resolve6: (name) => resolver.resolve6(name, { ttl: true }),
+  };
+}
+
+export interface NameCacheOptions {
+  readonly maxEntries?: number;
+  /** minTtlSeconds keeps short-TTL answers long enough for the connection that follows. */
+  readonly minTtlSeconds?: number;
+  readonly maxTtlSeconds?: number;
+  readonly now?: () => number;
+}
+
+interface CacheEntry {
+  names: Map<string, number>;
+}
+
+/**
+ * NameCache remembers which names a VM's DNS lookups returned each address
+ * for, so a connection the guest makes to a bare IP can be shown and matched
+ * by name. Bounded (least recently written address goes first) and expiring;
+ * an address keeps at most a few names, the newest first.
+ */
+export class NameCache {
+  private readonly entries = new Map<string, CacheEntry>();
+  private readonly maxEntries: number;
+  private readonly minTtl: number;
+  private readonly maxTtl: number;
+  private readonly now: () => number;
+
+  constructor(options: NameCacheOptions = {}) {
+    this.maxEntries = options.maxEntries ?? 4096;
+    this.minTtl = options.minTtlSeconds ?? 300;
+    this.maxTtl = options.maxTtlSeconds ?? 86_400;
+    this.now = options.now ?? Date.now;
+  }
+
+  record(ip: string, name: string, ttlSeconds: number): void {
+    const key = canonicalIp(ip);
+    if (!key) return;
+    const ttl = Math.min(this.maxTtl, Math.max(this.minTtl, ttlSeconds));
+    const entry = this.entries.get(key) ?? { names: new Map<string, number>() };
+    this.entries.delete(key);
+    entry.names.delete(name);
+    entry.names.set(name, this.now() + ttl * 1000);
+    while (entry.names.size > 4) entry.names.delete(entry.names.keys().next().value as string);
+    this.entries.set(key, entry);
+    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  /** lookup returns the newest unexpired name recorded for `ip`, or null. */
+  lookup(ip: string): string | null {
+    const names = this.live(ip);
+    return names.length === 0 ? null : (names[names.length - 1] ?? null);
+  }
+
+  /** has tells whether the VM's DNS returned `ip` for `name` (and it has not expired). */
+  has(ip: string, name: string): boolean {
+    return this.live(ip).includes(name);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private live(ip: string): string[] {
+    const key = canonicalIp(ip);
+    const entry = key ? this.entries.get(key) : undefined;
+    if (!entry) return [];
+    const now = this.now();
+    for (const [name, expires] of entry.names) if (expires <= now) entry.names.delete(name);
+    if (entry.names.size === 0) this.entries.delete(key as string);
+    return [...entry.names.keys()];
+  }
+}
+
+const TYPE_A = 1;
+const TYPE_AAAA = 28;
+const CLASS_IN = 1;
+const RCODE = { noError: 0, formErr: 1, servFail: 2, nxDomain: 3, notImp: 4 } as const;
+const MAX_IN_FLIGHT = 32;
+
+interface Question {
+  readonly name: string;
+  readonly type: number;
+  readonly klass: number;
+  /** end is the offset just past the question, so the answer can echo it. */
+  readonly end: number;
+}
+
+/** parseQuestion reads the first question of a DNS query, or null when malformed. */
+export function parseQuestion(msg: Buffer): Question | null {
+  if (msg.length < 12 || msg.readUInt16BE(4) < 1) return null;
+  const labels: string[] = [];
+  let p = 12;
+  for (;;) {
+    const length = msg[p];
+    if (length === undefined || length > 63) return null;
+    p += 1;
+    if (length === 0) break;
+    if (p + length > msg.length) return null;
+    labels.push(msg.toString('latin1', p, p + length));
+    p += length;
+  }
+  if (p + 4 > msg.length) return null;
+  return { name: labels.join('.').toLowerCase(), type: msg.readUInt16BE(p), klass: msg.readUInt16BE(p + 2), end: p + 4 };
+}
+
+/** buildResponse answers `query` with `rcode` and the given address records. */
+export function buildResponse(query: Buffer, question: Question | null, rcode: number, answers: readonly { type: number; address: string; ttl: number }[] = []): Buffer {
+  const questionBytes = question ? query.subarray(12, question.end) : Buffer.alloc(0);
+  const records = answers.map((answer) => {
+    const rdata = Buffer.from(parseIp(answer.address)?.bytes ?? new Uint8Array(answer.type === TYPE_A ? 4 : 16));
+    const record = Buffer.alloc(12 + rdata.length);
+    record.writeUInt16BE(0xc00c, 0); // pointer to the question's name
+    record.writeUInt16BE(answer.type, 2);
+    record.writeUInt16BE(CLASS_IN, 4);
+    record.writeUInt32BE(Math.max(0, Math.min(answer.ttl, 0x7fffffff)), 6);
+    record.writeUInt16BE(rdata.length, 10);
+    rdata.copy(record, 12);
+    return record;
+  });
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(query.length >= 2 ? query.readUInt16BE(0) : 0, 0);
+  const opcode = query.length >= 3 ? (query[2] ?? 0) & 0x78 : 0;
+  const rd = query.length >= 3 ? (query[2] ?? 0) & 0x01 : 0;
+  header[2] = 0x80 | opcode | rd;
+  header[3] = 0x80 | rcode;
+  header.writeUInt16BE(question ? 1 : 0, 4);
+  header.writeUInt16BE(records.length, 6);
+  return Buffer.concat([header, questionBytes, ...records]);
+}
+
+export interface DnsServerOptions {
+  readonly vm: string;
+  /** socketPath is the VM's dns.sock that QEMU's guestfwd connects to. */
+  readonly socketPath?: string;
+  /** tcpPort, when set, also listens on 127.0.0.1 (0 picks a free port); for tests. */
+  readonly tcpPort?: number;
+  readonly resolver?: DnsResolver;
+  readonly nameCache: NameCache;
+  /** onLookup receives one `dns` log entry per answered question. */
+  readonly onLookup?: (entry: FirewallLogEntry) => void;
+  readonly idleTimeoutMs?: number;
+}
+
+/**
+ * DnsServer is the guest's only resolver under restrict=on. The guest's
+ * resolv.conf says `options use-vc`, so queries come as DNS over TCP (RFC 7766
+ * framing: a 2-byte length before each message, several per connection) to
+ * 10.0.2.100:53, which QEMU forwards to this VM's dns.sock.
+ *
+ * It answers A and AAAA through the host's resolver and records each answer in
+ * the VM's NameCache; other query types and opcodes get NOTIMP, malformed
+ * queries FORMERR, names that do not exist NXDOMAIN, resolver failures
+ * SERVFAIL. Lookups are not gated by rules (a guest can still leak data in the
+ * names it asks for); connections are.
+ */
+export class DnsServer {
+  private readonly servers: Server[] = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly resolver: DnsResolver;
+  private tcpAddress: number | null = null;
+
+  constructor(private readonly options: DnsServerOptions) {
+    this.resolver = options.resolver ?? systemResolver();
+  }
+
+  /** tcpPort is the port the test listener got, or null. */
+  get tcpPort(): number | null {
+    return this.tcpAddress;
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  async listen(): Promise<void> {
+    if (this.options.socketPath) {
+      await removeStaleSocket(this.options.socketPath);
+      const server = this.createServer();
+      await listenOn(server, { path: this.options.socketPath });
+      await chmod(this.options.socketPath, 0o600);
+      this.servers.push(server);
+    }
+    if (this.options.tcpPort !== undefined) {
+      const server = this.createServer();
+      await listenOn(server, { port: this.options.tcpPort, host: '127.0.0.1' });
+      const address = server.address();
+      this.tcpAddress = typeof address === 'object' && address ? address.port : null;
+      this.servers.push(server);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    this.servers.length = 0;
+    if (this.options.socketPath) await unlink(this.options.socketPath).catch(() => undefined);
+  }
+
+  /** answer resolves one DNS message to its response; exposed for tests of the protocol. */
+  async answer(query: Buffer): Promise<Buffer> {
+    const question = parseQuestion(query);
+    if (!question) return buildResponse(query, null, RCODE.formErr);
+    const opcode = ((query[2] ?? 0) >> 3) & 0x0f;
+    if (opcode !== 0 || question.klass !== CLASS_IN || (question.type !== TYPE_A && question.type !== TYPE_AAAA)) {
+      return buildResponse(query, question, RCODE.notImp);
+    }
+    const name = normalizeHostname(question.name);
+    if (!name) return buildResponse(query, question, RCODE.nxDomain);
+    if (name === HOST_INTERNAL_NAME) {
+      const answers = question.type === TYPE_A ? [{ type: TYPE_A, address: HOST_INTERNAL_IP, ttl: 60 }] : [];
+      this.recordLookup(name, answers.map((a) => a.address), answers.map(() => 60));
+      return buildResponse(query, question, RCODE.noError, answers);
+    }
+    try {
+      const found = question.type === TYPE_A ? await this.resolver.resolve4(name) : await this.resolver.resolve6(name);
+      const answers = found.map((r) => ({ type: question.type, address: r.address, ttl: r.ttl }));
+      this.recordLookup(name, found.map((r) => r.address), found.map((r) => r.ttl));
+      return buildResponse(query, question, RCODE.noError, answers);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENODATA') return buildResponse(query, question, RCODE.noError);
+      if (code === 'ENOTFOUND') {
+        this.recordLookup(name, [], []);
+        return buildResponse(query, question, RCODE.nxDomain);
+      }
+      return buildResponse(query, question, RCODE.servFail);
+    }
+  }
+
+  private recordLookup(name: string, addresses: string[], ttls: number[]): void {
+    addresses.forEach((address, i) => this.options.nameCache.record(address, name, ttls[i] ?? 0));
+    this.options.onLookup?.({
+      at: new Date().toISOString(),
+      vm: this.options.vm,
+      kind: 'dns',
+      destination: { ip: null, port: 53, name, nameSource: 'dns', service: 'dns' },
+      addresses,
+    });
+  }
+
+  private createServer(): Server {
+    return createServer((socket) => this.serve(socket));
+  }
+
+  private serve(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.setTimeout(this.options.idleTimeoutMs ?? 30_000, () => socket.destroy());
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let buffered: Buffer = Buffer.alloc(0);
+    let inFlight = 0;
+    socket.on('data', (chunk: Buffer) => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 2) {
+        const length = buffered.readUInt16BE(0);
+        if (buffered.length < 2 + length) break;
+        const message = Buffer.from(buffered.subarray(2, 2 + length));
+        buffered = buffered.subarray(2 + length);
+        inFlight += 1;
+        if (inFlight >= MAX_IN_FLIGHT) socket.pause();
+        void this.answer(message)
+          .then((response) => {
+            if (socket.destroyed) return;
+            const frame = Buffer.alloc(2 + response.length);
+            frame.writeUInt16BE(response.length, 0);
+            response.copy(frame, 2);
+            socket.write(frame);
+          })
+          .finally(() => {
+            inFlight -= 1;
+            if (inFlight < MAX_IN_FLIGHT && !socket.destroyed) socket.resume();
+          });
+      }
+    });
+  }
+}

@@ -1,0 +1,26 @@
+// Runs in: plain Node (core). The firewall's public surface.
+export { canonicalIp, isHostLocal, normalizeHostname } from './address';
+export { DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, NameCache, systemResolver } from './dns';
+export type { DnsResolver, DnsServerOptions, NameCacheOptions, ResolvedAddress } from './dns';
+export { FirewallLog } from './log';
+export type { FirewallLogOptions } from './log';
+export { PromptBroker, registrableSuffix, targetForScope } from './prompts';
+export type { Decision, PromptAnswer, PromptBrokerOptions } from './prompts';
+export {
+  RuleSet,
+  formatRuleTarget,
+  fromFirewallTable,
+  isPersistent,
+  parseDefaultRules,
+  parseRuleTarget,
+  specificity,
+  toFirewallTable,
+  tryParseRuleTarget,
+} from './rules';
+export type { FirewallTableEntry, FirewallTableRead, RuleInput, RuleMatch } from './rules';
+export { serviceName, WELL_KNOWN_SERVICES } from './services';
+export { parseHttpHost, parseTlsSni } from './sniff';
+export { REPLY, Socks5Server } from './socks5';
+export type { ConnectDecision, ConnectRequest, Socks5ServerOptions } from './socks5';
+export { VmFirewall } from './vm-firewall';
+export type { VmFirewallOptions } from './vm-firewall';

@@ -1,0 +1,33 @@
+// Runs in: plain Node (core).
+import { lstat, unlink } from 'node:fs/promises';
+import type { Server } from 'node:net';
+import { XrayError } from '../errors';
+
+/**
+ * removeStaleSocket deletes a Unix socket left by an earlier run so listen()
+ * can bind; anything at the path that is not a socket is refused, not deleted.
+ */
+export async function removeStaleSocket(path: string): Promise<void> {
+  try {
+    const info = await lstat(path);
+    if (!info.isSocket()) {
+      throw new XrayError('in-use', `${path} exists and is not a socket; move it away and start the VM again.`);
+    }
+    await unlink(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** listenOn resolves once `server` listens, or rejects with the listen error (EADDRINUSE, EACCES…). */
+export function listenOn(server: Server, options: { path: string } | { port: number; host: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    // A burst of guest connections arrives as a burst of `nc -U` processes; a
+    // short accept queue would fail them with EAGAIN before we can accept.
+    server.listen({ ...options, backlog: 1024 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,246 @@
+// Runs in: plain Node (core).
+import { randomUUID } from 'node:crypto';
+import type { Destination, FirewallPrompt, FirewallRule, GuestProcess, PromptLifetime, PromptScope, RuleAction, RuleLifetime, RuleTarget } from '../api/models';
+import type { XrayEvent } from '../api/contract';
+import { XrayError } from '../errors';
+import { canonicalIp } from './address';
+import { type RuleSet, formatRuleTarget } from './rules';
+
+/** Decision is what a held connection learns: go ahead or be closed, and why. */
+export interface Decision {
+  readonly action: RuleAction;
+  readonly reason: string;
+  readonly rule?: FirewallRule;
+}
+
+export interface PromptAnswer {
+  readonly id: string;
+  readonly action: RuleAction;
+  readonly scope: PromptScope;
+  readonly lifetime: PromptLifetime;
+  readonly durationSeconds?: number;
+}
+
+export interface PromptBrokerOptions {
+  readonly emit: (event: XrayEvent) => void;
+  /** clientCount says how many UIs (app, browser, CLI watchers) can answer prompts now. */
+  readonly clientCount: () => number;
+  /** rulesFor returns the running VM's rule set, where answers add their rule. */
+  readonly rulesFor: (vm: string) => RuleSet | null;
+  /** persist writes the VM's persistent rules (forever, duration) to vm.toml. */
+  readonly persist: (vm: string, rules: FirewallRule[]) => Promise<void>;
+  readonly timeoutSeconds?: number;
+  readonly denyWhenNoClient?: boolean;
+  /** defaultAction `deny` refuses unknown destinations at once instead of asking (config `default_action`). */
+  readonly defaultAction?: 'ask' | 'deny';
+  /** maxPendingPerVm bounds the prompts one VM can open at once; beyond it, deny. */
+  readonly maxPendingPerVm?: number;
+  readonly now?: () => number;
+}
+
+interface Pending {
+  prompt: FirewallPrompt;
+  readonly key: string;
+  readonly waiters: ((decision: Decision) => void)[];
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * PromptBroker turns unknown destinations into questions for the user. Each
+ * held connection waits on its own promise, so a prompt never blocks another
+ * destination or VM; connections to the same destination (same VM, name or
+ * address, and port) share one prompt. Unanswered prompts time out to deny.
+ */
+export class PromptBroker {
+  private readonly pending = new Map<string, Pending>();
+  private readonly byKey = new Map<string, Pending>();
+  private timeoutSeconds: number;
+  private denyWhenNoClient: boolean;
+  private defaultAction: 'ask' | 'deny';
+  private readonly maxPendingPerVm: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: PromptBrokerOptions) {
+    this.timeoutSeconds = options.timeoutSeconds ?? 300;
+    this.denyWhenNoClient = options.denyWhenNoClient ?? false;
+    this.defaultAction = options.defaultAction ?? 'ask';
+    this.maxPendingPerVm = options.maxPendingPerVm ?? 256;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** configure applies changed global settings to prompts opened from now on. */
+  configure(settings: { timeoutSeconds?: number; denyWhenNoClient?: boolean; defaultAction?: 'ask' | 'deny' }): void {
+    if (settings.timeoutSeconds !== undefined) this.timeoutSeconds = settings.timeoutSeconds;
+    if (settings.denyWhenNoClient !== undefined) this.denyWhenNoClient = settings.denyWhenNoClient;
+    if (settings.defaultAction !== undefined) this.defaultAction = settings.defaultAction;
+  }
+
+  /** request holds the caller until the user answers, the prompt times out or the VM stops. */
+  request(vm: string, destination: Destination): Promise<Decision> {
+    const key = destinationKey(vm, destination);
+    const existing = this.byKey.get(key);
+    if (existing) {
+      existing.prompt = { ...existing.prompt, waitingConnections: existing.prompt.waitingConnections + 1 };
+      this.options.emit({ type: 'prompt.updated', prompt: existing.prompt });
+      return new Promise((resolve) => existing.waiters.push(resolve));
+    }
+    if (this.defaultAction === 'deny') {
+      return Promise.resolve({ action: 'deny', reason: 'default-deny' });
+    }
+    if (this.denyWhenNoClient && this.options.clientCount() === 0) {
+      return Promise.resolve({ action: 'deny', reason: 'no-client' });
+    }
+    if (this.list(vm).length >= this.maxPendingPerVm) {
+      return Promise.resolve({ action: 'deny', reason: 'too-many-prompts' });
+    }
+    const now = this.now();
+    const prompt: FirewallPrompt = {
+      id: randomUUID(),
+      vm,
+      destination,
+      openedAt: new Date(now).toISOString(),
+      deadline: new Date(now + this.timeoutSeconds * 1000).toISOString(),
+      waitingConnections: 1,
+      guestProcess: null,
+    };
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.close(prompt.id, { action: 'deny', reason: 'timeout' }, 'timeout'), this.timeoutSeconds * 1000);
+      timer.unref();
+      const entry: Pending = { prompt, key, waiters: [resolve], timer };
+      this.pending.set(prompt.id, entry);
+      this.byKey.set(key, entry);
+      this.options.emit({ type: 'prompt.opened', prompt });
+    });
+  }
+
+  /** list returns the open prompts, oldest first, optionally for one VM. */
+  list(vm?: string): FirewallPrompt[] {
+    return [...this.pending.values()].map((p) => p.prompt).filter((p) => vm === undefined || p.vm === vm);
+  }
+
+  /**
+   * answer releases every connection waiting on the prompt and, unless the
+   * lifetime is `once` with nothing to remember, adds the rule the answer
+   * implies. Other open prompts of the VM that the new rule now covers are
+   * settled by it too. Persistent rules are written through `persist`; a
+   * failure to write rejects after the connections were released.
+   */
+  async answer(answer: PromptAnswer): Promise<FirewallRule> {
+    const entry = this.pending.get(answer.id);
+    if (!entry) {
+      throw new XrayError('not-found', `No open firewall prompt has id "${answer.id}"; it may have timed out or been answered already.`);
+    }
+    const { vm, destination } = entry.prompt;
+    const rules = this.options.rulesFor(vm);
+    const lifetime = ruleLifetime(answer, this.now());
+    const target = targetForScope(destination, answer.scope);
+    const input = { target, action: answer.action, lifetime };
+    let rule: FirewallRule;
+    if (rules && lifetime.kind !== 'once') {
+      rule = rules.add(input);
+    } else {
+      rule = { id: formatRuleTarget(target), ...input, source: 'session' };
+    }
+    this.close(answer.id, { action: answer.action, reason: 'answered', rule }, 'answered');
+    if (rules && lifetime.kind !== 'once') this.settleCovered(vm, rules);
+    if (rules && (lifetime.kind === 'forever' || lifetime.kind === 'duration')) {
+      await this.options.persist(vm, rules.persistent(this.now()));
+    }
+    return rule;
+  }
+
+  /** setGuestProcess attaches what the guest says opened the connection. */
+  setGuestProcess(id: string, guestProcess: GuestProcess): void {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    entry.prompt = { ...entry.prompt, guestProcess };
+    this.options.emit({ type: 'prompt.updated', prompt: entry.prompt, guestProcess });
+  }
+
+  /** cancelVm denies every open prompt of a VM that is stopping. */
+  cancelVm(vm: string): void {
+    for (const prompt of this.list(vm)) this.close(prompt.id, { action: 'deny', reason: 'vm-stopped' }, 'vm-stopped');
+  }
+
+  private settleCovered(vm: string, rules: RuleSet): void {
+    for (const prompt of this.list(vm)) {
+      const match = rules.match(prompt.destination, this.now());
+      if (match) this.close(prompt.id, { action: match.action, reason: 'answered', rule: match.rule }, 'answered');
+    }
+  }
+
+  private close(id: string, decision: Decision, reason: 'answered' | 'timeout' | 'no-client' | 'vm-stopped'): void {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    this.pending.delete(id);
+    this.byKey.delete(entry.key);
+    for (const resolve of entry.waiters) resolve(decision);
+    this.options.emit({ type: 'prompt.closed', id, vm: entry.prompt.vm, action: decision.action, reason });
+  }
+}
+
+/** destinationKey is what makes two requests "the same destination". */
+function destinationKey(vm: string, d: Destination): string {
+  const host = d.name ?? (d.ip === null ? '' : (canonicalIp(d.ip) ?? d.ip));
+  return `${vm}\u0000${host}\u0000${d.port}`;
+}
+
+function ruleLifetime(answer: PromptAnswer, now: number): RuleLifetime {
+  switch (answer.lifetime) {
+    case 'once':
+      return { kind: 'once' };
+    case 'until-stop':
+      return { kind: 'until-stop' };
+    case 'forever':
+      return { kind: 'forever' };
+    case 'duration':
+      if (!answer.durationSeconds || answer.durationSeconds <= 0) {
+        throw new XrayError('invalid-argument', 'A rule for a duration needs durationSeconds greater than zero.');
+      }
+      return { kind: 'duration', until: new Date(now + answer.durationSeconds * 1000).toISOString() };
+  }
+}
+
+/**
+ * targetForScope turns a prompt answer's scope into a rule target:
+ *   host-port     the address and port (1.2.3.4:443); the name and port when the guest
+ *                 asked for the destination by name (SOCKS domain), as the prompt showed it
+ *   domain        the name and port (example.com:443)
+ *   domain-suffix the name's parent and its sub-domains, same port (*.example.com:443)
+ *   any-port      the name (else the address) on any port
+ * Scopes that need a name fall back to the address when there is none.
+ */
+export function targetForScope(d: Destination, scope: PromptScope): RuleTarget {
+  const ip = d.ip === null ? null : canonicalIp(d.ip);
+  const byIp = (port: number | null): RuleTarget | null => (ip ? { kind: 'ip', ip, port } : null);
+  const byName = (port: number | null): RuleTarget | null => (d.name ? { kind: 'domain', domain: d.name, port } : null);
+  const fallback = (target: RuleTarget | null): RuleTarget => {
+    if (target) return target;
+    throw new XrayError('invalid-argument', 'This destination has neither a name nor an address to make a rule from.');
+  };
+  switch (scope) {
+    case 'host-port':
+      return fallback(d.nameSource === 'socks' ? (byName(d.port) ?? byIp(d.port)) : (byIp(d.port) ?? byName(d.port)));
+    case 'domain':
+      return fallback(byName(d.port) ?? byIp(d.port));
+    case 'domain-suffix':
+      return d.name ? { kind: 'domain-suffix', domain: registrableSuffix(d.name), port: d.port } : fallback(byIp(d.port));
+    case 'any-port':
+      return fallback(byName(null) ?? byIp(null));
+  }
+}
+
+/**
+ * registrableSuffix picks the suffix a `*.` rule should cover for `name`: its
+ * parent (api.github.com → github.com), but never a bare TLD nor a two-label
+ * public suffix such as co.uk (judged without a public-suffix list: a short
+ * second label under a two-letter TLD), in which cases the name itself is used.
+ */
+export function registrableSuffix(name: string): string {
+  const labels = name.split('.');
+  if (labels.length <= 2) return name;
+  const parent = labels.slice(1);
+  if (parent.length === 2 && (parent[1] ?? '').length === 2 && (parent[0] ?? '').length <= 3) return name;
+  return parent.join('.');
+}

@@ -1,0 +1,194 @@
+// Runs in: plain Node (core).
+import { lookup } from 'node:dns/promises';
+import type { Destination, FirewallLogEntry } from '../api/models';
+import type { XrayEvent } from '../api/contract';
+import { canonicalIp, isHostLocal } from './address';
+import { type DnsResolver, DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, type NameCache } from './dns';
+import type { FirewallLog } from './log';
+import type { PromptBroker } from './prompts';
+import { type RuleSet, formatRuleTarget } from './rules';
+import { type ConnectDecision, type ConnectRequest, Socks5Server } from './socks5';
+
+export interface VmFirewallOptions {
+  readonly vm: string;
+  readonly proxySocket: string;
+  readonly dnsSocket: string;
+  readonly rules: RuleSet;
+  readonly broker: PromptBroker;
+  readonly nameCache: NameCache;
+  readonly emit: (event: XrayEvent) => void;
+  /** allowAll lets everything through without asking or remembering (`xray start --allow-all`). */
+  readonly allowAll?: boolean;
+  /** resolveHost resolves a name the guest asked the proxy for; default: the host's resolver. */
+  readonly resolveHost?: (name: string) => Promise<string[]>;
+  /** dnsResolver answers the guest's DNS questions; default: the host's DNS servers. */
+  readonly dnsResolver?: DnsResolver;
+  readonly log?: FirewallLog;
+  /** hostAddress is where host.xray.internal leads on the host. */
+  readonly hostAddress?: string;
+  /** isHostAddress says which addresses are the host itself; default: loopback. For testing. */
+  readonly isHostAddress?: (ip: string) => boolean;
+  /** tcpPorts also opens the proxy and DNS on 127.0.0.1 (0 = free port); for tests. */
+  readonly tcpPorts?: { readonly proxy?: number; readonly dns?: number };
+  readonly socks?: Partial<Pick<ConstructorParameters<typeof Socks5Server>[0], 'sniffTimeoutMs' | 'connectTimeoutMs' | 'idleTimeoutMs' | 'handshakeTimeoutMs'>>;
+  readonly now?: () => number;
+}
+
+async function resolveWithHost(name: string): Promise<string[]> {
+  const found = await lookup(name, { all: true, verbatim: false });
+  return found.map((entry) => entry.address);
+}
+
+/**
+ * VmFirewall is one running VM's egress firewall: its SOCKS5 proxy and DNS
+ * server, wired to its rules, the shared prompt broker and its log.
+ *
+ * Deciding a connection:
+ *  1. Identify it: the address, the port, and the best name. A name the guest
+ *     claims (SOCKS domain aside) is trusted only if the VM's DNS answered that
+ *     address for it or the host resolves it there, so TLS SNI or a Host
+ *     header cannot borrow an allowed name for another address.
+ *  2. The host itself (loopback) is reachable only as host.xray.internal.
+ *  3. A matching rule decides; else `allowAll` allows; else the user is asked.
+ */
+export class VmFirewall {
+  private readonly socks: Socks5Server;
+  private readonly dns: DnsServer;
+  private readonly resolveHost: (name: string) => Promise<string[]>;
+  private readonly hostAddress: string;
+  private readonly isHostAddress: (ip: string) => boolean;
+  private readonly now: () => number;
+  private running = false;
+
+  constructor(private readonly options: VmFirewallOptions) {
+    this.resolveHost = options.resolveHost ?? resolveWithHost;
+    this.hostAddress = options.hostAddress ?? '127.0.0.1';
+    this.isHostAddress = options.isHostAddress ?? isHostLocal;
+    this.now = options.now ?? Date.now;
+    this.socks = new Socks5Server({
+      vm: options.vm,
+      socketPath: options.proxySocket,
+      ...(options.tcpPorts?.proxy !== undefined ? { tcpPort: options.tcpPorts.proxy } : {}),
+      ...options.socks,
+      decide: (request) => this.decide(request),
+      onConnectionClosed: (entry) => this.record(entry),
+    });
+    this.dns = new DnsServer({
+      vm: options.vm,
+      socketPath: options.dnsSocket,
+      ...(options.tcpPorts?.dns !== undefined ? { tcpPort: options.tcpPorts.dns } : {}),
+      ...(options.dnsResolver ? { resolver: options.dnsResolver } : {}),
+      nameCache: options.nameCache,
+      onLookup: (entry) => options.log?.append(entry),
+    });
+  }
+
+  get openConnections(): number {
+    return this.socks.connectionCount;
+  }
+
+  /** ports are the test listeners' ports, when tcpPorts asked for them. */
+  get ports(): { proxy: number | null; dns: number | null } {
+    return { proxy: this.socks.tcpPort, dns: this.dns.tcpPort };
+  }
+
+  async start(): Promise<void> {
+    await this.socks.listen();
+    try {
+      await this.dns.listen();
+    } catch (err) {
+      await this.socks.close();
+      throw err;
+    }
+    this.running = true;
+    this.options.emit({ type: 'firewall.status', vm: this.options.vm, active: true });
+  }
+
+  /**
+   * stop closes both servers and every open connection, denies the VM's open
+   * prompts and drops rules that last until the VM stops. Returns how many
+   * connections were still open.
+   */
+  async stop(): Promise<number> {
+    this.options.broker.cancelVm(this.options.vm);
+    const closed = await this.socks.close();
+    await this.dns.close();
+    this.options.rules.vmStopped();
+    if (this.running) this.options.emit({ type: 'firewall.status', vm: this.options.vm, active: false });
+    this.running = false;
+    return closed;
+  }
+
+  /** reloadDefaults swaps in a new list from default-firewall-rules.conf. */
+  reloadDefaults(entries: readonly string[]): void {
+    this.options.rules.setDefaults(entries);
+  }
+
+  /** decide is the proxy's decision hook; exposed so the flow can be tested without sockets. */
+  async decide(request: ConnectRequest): Promise<ConnectDecision> {
+    const destination = await this.identify(request.destination);
+    const toHost = destination.ip === HOST_INTERNAL_IP || destination.name === HOST_INTERNAL_NAME;
+    let action: 'allow' | 'deny';
+    let reason: string;
+    if (!toHost && destination.ip !== null && this.isHostAddress(destination.ip)) {
+      action = 'deny';
+      reason = 'the host is reachable only as host.xray.internal';
+    } else {
+      const match = this.options.rules.match(destination, this.now());
+      if (match) {
+        action = match.action;
+        reason = `rule ${formatRuleTarget(match.rule.target)}${match.rule.source === 'default' ? ' (default)' : ''}`;
+      } else if (this.options.allowAll) {
+        action = 'allow';
+        reason = 'allow-all';
+      } else {
+        const decision = await this.options.broker.request(this.options.vm, destination);
+        action = decision.action;
+        reason = decision.reason === 'answered' && decision.rule ? `answered: ${formatRuleTarget(decision.rule.target)}` : decision.reason;
+      }
+    }
+    const entry: FirewallLogEntry = { at: new Date(this.now()).toISOString(), vm: this.options.vm, kind: 'decision', destination, action, reason };
+    this.options.log?.append(entry);
+    this.options.emit({ type: 'firewall.decision', vm: this.options.vm, destination, action, reason });
+    if (action === 'deny') return { action, reason };
+    const port = destination.port;
+    if (toHost) return { action, reason, connectTo: { host: this.hostAddress, port } };
+    return { action, reason, connectTo: { host: destination.ip ?? (destination.name as string), port } };
+  }
+
+  /**
+   * identify completes a destination: resolves a SOCKS domain to the address
+   * that will be dialled (so IP and CIDR rules apply to it, and the address
+   * checked is the address used), names bare addresses from the VM's DNS
+   * answers, and drops sniffed names that do not belong to the address.
+   */
+  private async identify(d: Destination): Promise<Destination> {
+    if (d.name === HOST_INTERNAL_NAME || (d.ip !== null && canonicalIp(d.ip) === HOST_INTERNAL_IP)) {
+      return { ...d, ip: HOST_INTERNAL_IP, name: HOST_INTERNAL_NAME, nameSource: d.nameSource ?? 'dns' };
+    }
+    const ip = d.ip === null ? null : canonicalIp(d.ip);
+    if (ip === null && d.name !== null) {
+      const addresses = await this.resolveHost(d.name).catch(() => [] as string[]);
+      return { ...d, ip: addresses[0] ?? null };
+    }
+    if (ip === null) return d;
+    if (d.name !== null && (d.nameSource === 'sni' || d.nameSource === 'http-host')) {
+      if (await this.nameBelongsTo(d.name, ip)) return { ...d, ip };
+    } else if (d.name !== null) {
+      return { ...d, ip };
+    }
+    const fromDns = this.options.nameCache.lookup(ip);
+    return { ...d, ip, name: fromDns, nameSource: fromDns ? 'dns' : null };
+  }
+
+  private async nameBelongsTo(name: string, ip: string): Promise<boolean> {
+    if (this.options.nameCache.has(ip, name)) return true;
+    const addresses = await this.resolveHost(name).catch(() => [] as string[]);
+    return addresses.some((address) => canonicalIp(address) === ip);
+  }
+
+  private record(entry: FirewallLogEntry): void {
+    this.options.log?.append(entry);
+    this.options.emit({ type: 'firewall.connection', entry });
+  }
+}

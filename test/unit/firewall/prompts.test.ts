@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import type { XrayEvent } from '../../../src-main/core/api/contract';
+import type { Destination, FirewallRule } from '../../../src-main/core/api/models';
+import { PromptBroker, registrableSuffix, targetForScope } from '../../../src-main/core/firewall/prompts';
+import { RuleSet, formatRuleTarget } from '../../../src-main/core/firewall/rules';
+
+const dest = (name: string | null, ip: string | null = '192.0.2.1', port = 443): Destination => ({ ip, port, name, nameSource: name ? 'sni' : null, service: null });
+
+function setup(options: { clients?: number; denyWhenNoClient?: boolean; timeoutSeconds?: number } = {}) {
+  const events: XrayEvent[] = [];
+  const rules = new RuleSet();
+  const persisted: FirewallRule[][] = [];
+  const broker = new PromptBroker({
+    emit: (e) => events.push(e),
+    clientCount: () => options.clients ?? 1,
+    rulesFor: () => rules,
+    persist: async (_vm, list) => void persisted.push(list),
+    timeoutSeconds: options.timeoutSeconds ?? 30,
+    denyWhenNoClient: options.denyWhenNoClient ?? false,
+  });
+  return { events, rules, persisted, broker };
+}
+
+describe('PromptBroker', () => {
+  it('denies with reason timeout when nobody answers in time', async () => {
+    const { broker, events } = setup({ timeoutSeconds: 0.05 });
+    expect(await broker.request('web', dest('slow.test'))).toEqual({ action: 'deny', reason: 'timeout' });
+    expect(events.at(-1)).toMatchObject({ type: 'prompt.closed', reason: 'timeout', action: 'deny' });
+    expect(broker.list()).toEqual([]);
+  });
+
+  it('denies at once with no client attached when configured, and waits otherwise', async () => {
+    const strict = setup({ clients: 0, denyWhenNoClient: true });
+    expect(await strict.broker.request('web', dest('a.test'))).toEqual({ action: 'deny', reason: 'no-client' });
+    const patient = setup({ clients: 0 });
+    void patient.broker.request('web', dest('a.test'));
+    expect(patient.broker.list()).toHaveLength(1);
+    patient.broker.cancelVm('web');
+  });
+
+  it('keeps destinations and VMs apart: answering one prompt leaves the others waiting', async () => {
+    const { broker } = setup();
+    const a = broker.request('web', dest('a.test'));
+    const b = broker.request('web', dest('b.test'));
+    const other = broker.request('db', dest('a.test'));
+    expect(broker.list()).toHaveLength(3);
+    const [first] = broker.list();
+    await broker.answer({ id: first!.id, action: 'allow', scope: 'domain', lifetime: 'once' });
+    expect((await a).action).toBe('allow');
+    expect(broker.list().map((p) => [p.vm, p.destination.name])).toEqual([['web', 'b.test'], ['db', 'a.test']]);
+    broker.cancelVm('web');
+    broker.cancelVm('db');
+    expect((await b).reason).toBe('vm-stopped');
+    expect((await other).reason).toBe('vm-stopped');
+  });
+
+  it('a domain-suffix answer creates *.parent and settles other open prompts it covers', async () => {
+    const { broker, rules, persisted } = setup();
+    const api = broker.request('web', dest('api.example.org'));
+    const www = broker.request('web', dest('www.example.org'));
+    const unrelated = broker.request('web', dest('other.test'));
+    const id = broker.list()[0]!.id;
+    const rule = await broker.answer({ id, action: 'allow', scope: 'domain-suffix', lifetime: 'forever' });
+    expect(formatRuleTarget(rule.target)).toBe('*.example.org:443');
+    expect((await api).action).toBe('allow');
+    expect((await www).action).toBe('allow');
+    expect(broker.list().map((p) => p.destination.name)).toEqual(['other.test']);
+    expect(persisted.at(-1)?.map((r) => r.id)).toEqual(['*.example.org:443']);
+    expect(rules.match(dest('new.example.org'))?.action).toBe('allow');
+    broker.cancelVm('web');
+    await unrelated;
+  });
+
+  it('duration answers expire and need a duration; once answers leave no rule', async () => {
+    const { broker, rules } = setup();
+    void broker.request('web', dest('d.test'));
+    const id = broker.list()[0]!.id;
+    await expect(broker.answer({ id, action: 'allow', scope: 'host-port', lifetime: 'duration' })).rejects.toThrow(/durationSeconds/);
+    const rule = await broker.answer({ id, action: 'deny', scope: 'host-port', lifetime: 'duration', durationSeconds: 60 });
+    expect(rule).toMatchObject({ id: '192.0.2.1:443', action: 'deny', lifetime: { kind: 'duration' } });
+    void broker.request('web', dest('e.test', '192.0.2.9'));
+    await broker.answer({ id: broker.list()[0]!.id, action: 'allow', scope: 'domain', lifetime: 'once' });
+    expect(rules.list().map((r) => r.id)).toEqual(['192.0.2.1:443']);
+  });
+
+  it('reports an unknown prompt id as not-found', async () => {
+    const { broker } = setup();
+    await expect(broker.answer({ id: 'nope', action: 'allow', scope: 'domain', lifetime: 'once' })).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('attaches the guest process to an open prompt', async () => {
+    const { broker, events } = setup();
+    void broker.request('web', dest('p.test'));
+    const id = broker.list()[0]!.id;
+    broker.setGuestProcess(id, { pid: 42, command: 'curl p.test', user: 'dev' });
+    expect(broker.list()[0]?.guestProcess).toEqual({ pid: 42, command: 'curl p.test', user: 'dev' });
+    expect(events.at(-1)).toMatchObject({ type: 'prompt.updated', guestProcess: { pid: 42 } });
+    broker.cancelVm('web');
+  });
+});
+
+describe('targetForScope', () => {
+  it.each([
+    ['host-port', dest('api.example.com'), '192.0.2.1:443'],
+    ['host-port', dest('api.example.com', null), 'api.example.com:443'],
+    ['domain', dest('api.example.com'), 'api.example.com:443'],
+    ['domain', dest(null), '192.0.2.1:443'],
+    ['domain-suffix', dest('a.b.example.com'), '*.b.example.com:443'],
+    ['any-port', dest('api.example.com'), 'api.example.com'],
+    ['any-port', dest(null), '192.0.2.1'],
+  ] as const)('%s of %o is %s', (scope, destination, expected) => {
+    expect(formatRuleTarget(targetForScope(destination, scope))).toBe(expected);
+  });
+
+  it.each([
+    ['api.github.com', 'github.com'],
+    ['github.com', 'github.com'],
+    ['www.bbc.co.uk', 'bbc.co.uk'],
+    ['bbc.co.uk', 'bbc.co.uk'],
+    ['a.b.bbc.co.uk', 'b.bbc.co.uk'],
+  ])('registrableSuffix(%s) = %s', (name, suffix) => {
+    expect(registrableSuffix(name)).toBe(suffix);
+  });
+});
