@@ -30,6 +30,8 @@ export async function hostSupervisor(paths: HomePaths, options: SupervisorOption
     const supervisor = new Supervisor(service, options);
     service.attachEngine(supervisor);
     const control = new ControlServer(service, paths.controlSocket);
+    supervisor.setClientCount(() => control.subscriberCount);
+    await supervisor.firewalls.init();
     await control.listen();
     await supervisor.adoptRunning();
     const settings = await service.settings.read();

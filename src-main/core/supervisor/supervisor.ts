@@ -13,6 +13,7 @@ import type { VmConfig } from '../store/vm-config';
 import { readLivePid, removeRuntimeFiles } from '../vms/runtime';
 import { availableMemoryMb, portHolder } from './host-checks';
 import { isQemuFor } from './identity';
+import { FirewallHost } from './firewalls';
 import { Launcher } from './launcher';
 import { VmMachine } from './machine';
 import { hostnameForVm, writeNoCloudSeed } from '../guest/cloud-init';
@@ -46,6 +47,8 @@ export class Supervisor implements Engine {
   private readonly waitForGuest: (vm: string, signal: AbortSignal) => Promise<SshSession>;
   readonly handlers: Engine['handlers'];
   readonly live: LiveHandlers;
+  readonly firewalls: FirewallHost;
+  private clientCount: () => number = () => 0;
 
   constructor(
     private readonly service: XrayService,
@@ -55,9 +58,11 @@ export class Supervisor implements Engine {
     this.waitForGuest =
       options.waitForGuest ??
       (async (vm, signal) => connectVm(service.paths, vm, await service.sshTarget(vm), { timeoutMs: GUEST_WAIT_MS, signal }));
+    this.firewalls = new FirewallHost(service, () => this.clientCount());
     this.handlers = {
       'vm.start': (p) => this.start(p),
       'vm.stop': (p) => this.stop(p),
+      ...this.firewalls.handlers,
     };
     this.live = {
       'snapshot.list': ({ vm }) => this.liveList(vm),
@@ -67,6 +72,11 @@ export class Supervisor implements Engine {
     };
   }
 
+  /** setClientCount tells the prompt broker how many UIs are attached (the host knows). */
+  setClientCount(count: () => number): void {
+    this.clientCount = count;
+  }
+
   /** running lists the VMs this supervisor has a QEMU for. */
   get running(): string[] {
     return [...this.machines.keys()];
@@ -74,12 +84,13 @@ export class Supervisor implements Engine {
 
   decorate(summary: VmSummary): VmSummary {
     const machine = this.machines.get(summary.name);
+    const counts = this.firewalls.counts(summary.name);
     if (!machine) {
       const crash = this.crashes.get(summary.name);
       if (crash) return { ...summary, state: 'crashed', pid: null, crash };
       return summary.state === 'ready' ? { ...summary, state: 'stopped', pid: null } : summary;
     }
-    return { ...summary, state: machine.state, pid: machine.pid, accelerator: machine.accel, crash: machine.crash };
+    return { ...summary, ...counts, state: machine.state, pid: machine.pid, accelerator: machine.accel, crash: machine.crash };
   }
 
   /**
@@ -98,6 +109,7 @@ export class Supervisor implements Engine {
       try {
         const machine = await VmMachine.adopt(entry.name, vm, pid, this.machineEvents(entry.name));
         this.machines.set(entry.name, machine);
+        await this.firewalls.startVm(entry.name, { allowAll: false });
         machine.setState('booting');
         this.watchGuest(machine, { runHooks: false });
         adopted.push(entry.name);
@@ -115,8 +127,12 @@ export class Supervisor implements Engine {
 
   /** detach closes QMP connections and leaves VMs running (the app or daemon exits). */
   async detach(): Promise<void> {
-    await Promise.all([...this.machines.values()].map((m) => m.detach()));
+    await Promise.all([...this.machines.values()].map(async (m) => {
+      await m.detach();
+      await this.firewalls.stopVm(m.name);
+    }));
     this.machines.clear();
+    this.firewalls.close();
   }
 
   private exclusive<T>(name: string, task: () => Promise<T>): Promise<T> {
@@ -133,7 +149,10 @@ export class Supervisor implements Engine {
   private machineEvents(name: string) {
     return {
       state: (state: VmStateName, previous: VmStateName, crash?: VmSummary['crash']) => {
-        if (state === 'stopped' || state === 'crashed') this.machines.delete(name);
+        if (state === 'stopped' || state === 'crashed') {
+          this.machines.delete(name);
+          void this.firewalls.stopVm(name);
+        }
         if (state === 'crashed' && crash) this.crashes.set(name, crash);
         this.service.emit({ type: 'vm.state', vm: name, state, previous, ...(crash ? { crash } : {}) });
       },
@@ -169,8 +188,10 @@ export class Supervisor implements Engine {
       this.service.emit({ type: 'vm.state', vm: name, state: 'starting', previous: 'stopped' });
       let machine: VmMachine;
       try {
+        await this.firewalls.startVm(name, { allowAll: Boolean(params.allowAll) });
         machine = await VmMachine.launch(name, vm, prepared.request, this.machineEvents(name));
       } catch (err) {
+        await this.firewalls.stopVm(name);
         this.service.emit({ type: 'vm.state', vm: name, state: 'stopped', previous: 'starting' });
         throw err;
       }
