@@ -23,7 +23,15 @@ await build({
   external: ['ssh2', 'electron'],
   format: 'esm',
   banner: { js: "import { createRequire as __xrayCreateRequire } from 'node:module'; const require = __xrayCreateRequire(import.meta.url);" },
-  entryPoints: { 'cli/xray': 'src-main/cli/main.ts', 'bench/run': 'bench/run.ts' },
+  entryPoints: { 'cli/xray': 'src-main/cli/main.ts' },
+  outdir: 'dist',
+});
+
+// Benchmarks (`npm run bench`) load their dependencies from node_modules.
+await build({
+  ...node,
+  format: 'esm',
+  entryPoints: { 'bench/run': 'bench/run.ts' },
   outdir: 'dist',
 });
 
