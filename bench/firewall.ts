@@ -1,0 +1,207 @@
+// Issue 5 benchmarks on 127.0.0.1: bulk throughput through Xray's SOCKS5 proxy
+// against a direct connection and against microsocks (a C SOCKS5 server from
+// Debian), the connect latency the proxy adds for an allowed destination, and
+// the proxy's memory with 1,000 idle connections. Each proxy runs in its own
+// process; the traffic generator and the target server share this one.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Socks5Server } from '../src-main/core/firewall';
+import { median, percentile, type Row } from './lib';
+
+const REQUEST = Buffer.from('GET /bulk HTTP/1.1\r\nHost: bench.test\r\n\r\n');
+const BULK_BYTES = 512 * 1024 * 1024;
+const CHUNK = Buffer.alloc(256 * 1024, 0x5a);
+
+/** runProxyChild is the child side: an allow-everything Xray proxy on a TCP port. */
+export async function runProxyChild(): Promise<void> {
+  const server = new Socks5Server({ vm: 'bench', tcpPort: 0, decide: async () => ({ action: 'allow', reason: 'bench' }) });
+  await server.listen();
+  process.stdout.write(`${server.tcpPort}\n`);
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+/** targetServer answers each request with BULK_BYTES of data. */
+function targetServer(): Server {
+  return createServer((socket) => {
+    socket.once('data', () => {
+      socket.write('HTTP/1.1 200 OK\r\n\r\n');
+      let sent = 0;
+      const pump = () => {
+        while (sent < BULK_BYTES) {
+          sent += CHUNK.length;
+          if (!socket.write(CHUNK)) return void socket.once('drain', pump);
+        }
+        socket.end();
+      };
+      pump();
+    });
+    socket.on('error', () => socket.destroy());
+  });
+}
+
+/** holdServer answers each request with a status line and then keeps the connection open. */
+function holdServer(): Server {
+  return createServer((socket) => {
+    socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\n\r\n'));
+    socket.on('error', () => socket.destroy());
+  });
+}
+
+/** open connects directly or through a SOCKS5 proxy (IPv4 CONNECT, as redsocks sends it). */
+function open(targetPort: number, proxyPort: number | null): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(proxyPort ?? targetPort, '127.0.0.1');
+    socket.once('error', reject);
+    if (proxyPort === null) {
+      socket.once('connect', () => resolve(socket));
+      return;
+    }
+    socket.once('connect', () => socket.write(Buffer.from([5, 1, 0])));
+    let stage = 0;
+    let buffered = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (stage === 0 && buffered.length >= 2) {
+        buffered = buffered.subarray(2);
+        stage = 1;
+        const req = Buffer.from([5, 1, 0, 1, 127, 0, 0, 1, targetPort >> 8, targetPort & 0xff]);
+        socket.write(req);
+      }
+      if (stage === 1 && buffered.length >= 10) {
+        if (buffered[1] !== 0) return reject(new Error(`SOCKS reply ${buffered[1]}`));
+        socket.off('data', onData);
+        const rest = buffered.subarray(10);
+        if (rest.length) socket.unshift(rest);
+        resolve(socket);
+      }
+    };
+    socket.on('data', onData);
+  });
+}
+
+async function throughput(targetPort: number, proxyPort: number | null): Promise<number> {
+  const socket = await open(targetPort, proxyPort);
+  const started = performance.now();
+  let received = 0;
+  await new Promise<void>((resolve) => {
+    socket.on('data', (d: Buffer) => (received += d.length));
+    socket.on('end', () => resolve());
+    socket.write(REQUEST);
+  });
+  socket.destroy();
+  return received / 1024 / 1024 / ((performance.now() - started) / 1000);
+}
+
+async function firstByteLatency(targetPort: number, proxyPort: number | null): Promise<number> {
+  const started = performance.now();
+  const socket = await open(targetPort, proxyPort);
+  await new Promise<void>((resolve) => {
+    socket.once('data', () => resolve());
+    socket.write(REQUEST);
+  });
+  const elapsed = performance.now() - started;
+  socket.destroy();
+  return elapsed;
+}
+
+async function rssKb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+function startChild(cmd: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.once('error', reject);
+    child.stdout!.once('data', (d: Buffer) => resolve({ child, port: Number(d.toString().trim()) }));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  const port = await listen(s);
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function startMicrosocks(): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const child = spawn('microsocks', ['-i', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (up) return { child, port };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('microsocks did not start');
+}
+
+export async function benchFirewall(runEntry: string): Promise<Row[]> {
+  const bulk = targetServer();
+  const hold = holdServer();
+  const bulkPort = await listen(bulk);
+  const holdPort = await listen(hold);
+  const xray = await startChild(process.execPath, [runEntry, '--firewall-proxy']);
+  const micro = await startMicrosocks();
+  const rows: Row[] = [];
+  try {
+    const direct: number[] = [];
+    const viaXray: number[] = [];
+    const viaMicro: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      direct.push(await throughput(bulkPort, null));
+      viaXray.push(await throughput(bulkPort, xray.port));
+      viaMicro.push(await throughput(bulkPort, micro.port));
+    }
+    const x = median(viaXray);
+    const d = median(direct);
+    const m = median(viaMicro);
+    rows.push({ benchmark: 'bulk throughput (512 MiB)', xray: `${x.toFixed(0)} MiB/s`, peer: `direct ${d.toFixed(0)}, microsocks ${m.toFixed(0)} MiB/s`, ratio: `${((x / d) * 100).toFixed(0)}% of direct, ${(x / m).toFixed(2)}× microsocks`, target: '≥ 80% of direct and ≥ microsocks', met: x >= 0.8 * d && x >= m });
+
+    const latDirect: number[] = [];
+    const latXray: number[] = [];
+    const latMicro: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      latDirect.push(await firstByteLatency(holdPort, null));
+      latXray.push(await firstByteLatency(holdPort, xray.port));
+      latMicro.push(await firstByteLatency(holdPort, micro.port));
+    }
+    const added50 = median(latXray) - median(latDirect);
+    const added99 = percentile(latXray, 99) - percentile(latDirect, 99);
+    const micro50 = median(latMicro) - median(latDirect);
+    rows.push({ benchmark: 'added connect latency to first byte, p50 / p99', xray: `+${added50.toFixed(2)} / +${added99.toFixed(2)} ms`, peer: `microsocks +${micro50.toFixed(2)} ms p50; direct ${median(latDirect).toFixed(2)} ms`, ratio: `${(median(latXray) / median(latDirect)).toFixed(2)}× direct`, target: 'p50 added < 1 ms', met: added50 < 1 });
+
+    const memory = async (pid: number, proxyPort: number): Promise<number> => {
+      const before = await rssKb(pid);
+      const sockets: Socket[] = [];
+      for (let i = 0; i < 1000; i++) {
+        const s = await open(holdPort, proxyPort);
+        s.write(REQUEST);
+        sockets.push(s);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = await rssKb(pid);
+      for (const s of sockets) s.destroy();
+      return (after - before) / 1024;
+    };
+    const xrayMem = await memory(xray.child.pid!, xray.port);
+    const microMem = await memory(micro.child.pid!, micro.port);
+    rows.push({ benchmark: 'proxy memory, 1,000 idle connections', xray: `+${xrayMem.toFixed(1)} MiB RSS`, peer: `microsocks +${microMem.toFixed(1)} MiB`, ratio: `${(xrayMem / Math.max(microMem, 0.1)).toFixed(1)}×`, target: 'informational (bounded per connection)', met: true });
+  } finally {
+    xray.child.kill();
+    micro.child.kill();
+    bulk.close();
+    hold.close();
+  }
+  return rows;
+}
