@@ -25,12 +25,26 @@ export async function ensureVmKey(vm: VmPaths): Promise<SshKey> {
   const privateKeyPath = vm.sshKey;
   const publicPath = `${privateKeyPath}.pub`;
   if (!(await exists(privateKeyPath))) {
-    await createExclusive(privateKeyPath, utils.generateKeyPairSync('ed25519').private);
+    await createExclusive(privateKeyPath, generateEd25519().private);
   }
   if (await exists(publicPath)) return { privateKeyPath, publicKey: (await readFile(publicPath, 'utf8')).trim() };
   const publicKey = publicLineOf(await readPrivateKey(privateKeyPath), `xray-${basename(vm.dir)}`);
   await writeFileAtomic(publicPath, `${publicKey}\n`, 0o600);
   return { privateKeyPath, publicKey };
+}
+
+/**
+ * generateEd25519 makes an ed25519 key pair that ssh2 can read back. ssh2's
+ * generator strips leading zero bytes from the public key, so about one pair
+ * in 256 is unreadable (https://github.com/mscdex/ssh2/issues/1390): such a
+ * pair is thrown away and another one made.
+ */
+export function generateEd25519(): { private: string; public: string } {
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+  }
+  throw new XrayError('internal', 'Could not generate a usable SSH key; try again.');
 }
 
 /**

@@ -51,3 +51,15 @@ describe('VM keys', () => {
     await expect(readPrivateKey(locked)).rejects.toThrow(/cannot be used/);
   });
 });
+
+describe('generated key pairs', () => {
+  it('always parse back (ssh2 makes an unreadable ed25519 pair about once in 256)', async () => {
+    const ssh2 = (await import('ssh2')).default;
+    const { generateEd25519 } = await import('../../../src-main/core/ssh/keys');
+    for (let i = 0; i < 1500; i++) {
+      const pair = generateEd25519();
+      expect(ssh2.utils.parseKey(pair.private)).not.toBeInstanceOf(Error);
+      expect(ssh2.utils.parseKey(pair.public)).not.toBeInstanceOf(Error);
+    }
+  });
+});

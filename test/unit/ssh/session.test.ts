@@ -1,8 +1,8 @@
+import { generateEd25519 } from '../../../src-main/core/ssh/keys';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XrayError } from '../../../src-main/core/errors';
 import { forgetHostKey } from '../../../src-main/core/ssh/known-hosts';
@@ -146,7 +146,7 @@ describe('waitForSsh against a real sshd', () => {
   });
 
   it('reports a key the guest refuses after the timeout, in one sentence', async () => {
-    const wrongKey = utils.generateKeyPairSync('ed25519').private;
+    const wrongKey = generateEd25519().private;
     const started = Date.now();
     const err = await waitForSsh(await options({ privateKey: wrongKey, timeoutMs: 1_500 })).catch((e: unknown) => e);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);

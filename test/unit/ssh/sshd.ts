@@ -5,10 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
-
-// Default import: Node's ESM loader cannot name ssh2's CommonJS exports (the benchmarks load this file too).
-const { utils } = ssh2;
+import { generateEd25519 } from '../../../src-main/core/ssh/keys';
 
 export interface TestSshd {
   readonly dir: string;
@@ -39,13 +36,13 @@ export async function makeSshd(): Promise<TestSshd> {
   const dir = await mkdtemp(join(tmpdir(), 'xray-sshd-'));
   const port = await freePort();
   const user = userInfo().username;
-  const client = utils.generateKeyPairSync('ed25519');
+  const client = generateEd25519();
   const clientKeyPath = join(dir, 'client_ed25519');
   await writeFile(clientKeyPath, client.private, { mode: 0o600 });
   await writeFile(`${clientKeyPath}.pub`, `${client.public}\n`, { mode: 0o600 });
   await writeFile(join(dir, 'authorized_keys'), `${client.public}\n`, { mode: 0o600 });
   const hostKey = join(dir, 'host_ed25519');
-  const writeHostKey = () => writeFile(hostKey, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+  const writeHostKey = () => writeFile(hostKey, generateEd25519().private, { mode: 0o600 });
   await writeHostKey();
   const config = join(dir, 'sshd_config');
   await writeFile(
