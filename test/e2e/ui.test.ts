@@ -3,8 +3,10 @@
 // revert, stop. Screenshots of each main screen go to docs/screenshots.
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrowserServer, type BrowserServer } from '../../src-main/browser/server';
 import { ControlClient } from '../../src-main/core/control/client';
@@ -130,5 +132,32 @@ describe.runIf(hasChromium)('browser UI over a real supervisor', () => {
     expect((await api.call('vm.info', { name: 'web' })).summary.state).toBe('stopped');
   });
 
-  it.todo('answers a firewall prompt raised by a real SOCKS connection with a click — the supervisor does not route VM egress through the firewall yet (prompt.list is unsupported)');
+  it('answers a firewall prompt raised by a real SOCKS connection with a click, and the connection then succeeds', async () => {
+    const web = createServer((_req, res) => res.end('through the firewall\n'));
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
+    const port = (web.address() as AddressInfo).port;
+    try {
+      await api.call('vm.start', { name: 'web' });
+      await page.goto(server.url);
+      await page.locator('tr[data-vm="web"]').waitFor();
+      // What a guest connection becomes after redsocks: a SOCKS5 CONNECT on the VM's proxy socket.
+      const curl = spawn('curl', ['-sS', '--max-time', '60', '--proxy', `socks5h://localhost${home.paths.vm('web').proxySocket}`, `http://host.xray.internal:${port}/`]);
+      let body = '';
+      curl.stdout.on('data', (d) => (body += d));
+      const exited = new Promise<number>((resolve) => curl.on('exit', (code) => resolve(code ?? -1)));
+      const dialog = page.getByRole('alertdialog');
+      await dialog.getByText(`web wants to connect to host.xray.internal:${port}`).waitFor({ timeout: 30_000 });
+      await shot('firewall-prompt-live');
+      await dialog.getByRole('radio', { name: 'Forever' }).check();
+      await dialog.getByRole('button', { name: /Allow/ }).click();
+      expect(await exited).toBe(0);
+      expect(body).toBe('through the firewall\n');
+      await dialog.waitFor({ state: 'detached' });
+      const rules = await api.call('firewall.rules', { vm: 'web' });
+      expect(rules).toContainEqual(expect.objectContaining({ action: 'allow', lifetime: { kind: 'forever' }, target: { kind: 'domain', domain: 'host.xray.internal', port } }));
+    } finally {
+      web.close();
+      await api.call('vm.stop', { name: 'web', force: true });
+    }
+  });
 });
