@@ -1,10 +1,10 @@
 // Runs in: plain Node (core).
 import { promises as dnsPromises } from 'node:dns';
-import { chmod, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { type Server, type Socket, createServer } from 'node:net';
 import type { FirewallLogEntry } from '../api/models';
 import { canonicalIp, normalizeHostname, parseIp } from './address';
-import { listenOn, removeStaleSocket } from './listen';
+import { openListeners } from './listen';
 
 /** HOST_INTERNAL_NAME is the name a guest uses to reach services on the host. */
 export const HOST_INTERNAL_NAME = 'host.xray.internal';
@@ -213,20 +213,9 @@ export class DnsServer {
   }
 
   async listen(): Promise<void> {
-    if (this.options.socketPath) {
-      await removeStaleSocket(this.options.socketPath);
-      const server = this.createServer();
-      await listenOn(server, { path: this.options.socketPath });
-      await chmod(this.options.socketPath, 0o600);
-      this.servers.push(server);
-    }
-    if (this.options.tcpPort !== undefined) {
-      const server = this.createServer();
-      await listenOn(server, { port: this.options.tcpPort, host: '127.0.0.1' });
-      const address = server.address();
-      this.tcpAddress = typeof address === 'object' && address ? address.port : null;
-      this.servers.push(server);
-    }
+    const opened = await openListeners(this.options, () => this.createServer());
+    this.servers.push(...opened.servers);
+    this.tcpAddress = opened.tcpPort;
   }
 
   async close(): Promise<void> {

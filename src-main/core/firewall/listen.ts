@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import { lstat, unlink } from 'node:fs/promises';
+import { chmod, lstat, unlink } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { XrayError } from '../errors';
 
@@ -30,4 +30,32 @@ export function listenOn(server: Server, options: { path: string } | { port: num
       resolve();
     });
   });
+}
+
+/**
+ * openListeners starts a server on the VM's Unix socket (mode 0600) and, for
+ * tests and benchmarks, on a TCP port of 127.0.0.1; it returns the servers and
+ * the TCP port actually bound.
+ */
+export async function openListeners(
+  where: { readonly socketPath?: string; readonly tcpPort?: number },
+  create: () => Server,
+): Promise<{ servers: Server[]; tcpPort: number | null }> {
+  const servers: Server[] = [];
+  let tcpPort: number | null = null;
+  if (where.socketPath) {
+    await removeStaleSocket(where.socketPath);
+    const server = create();
+    await listenOn(server, { path: where.socketPath });
+    await chmod(where.socketPath, 0o600);
+    servers.push(server);
+  }
+  if (where.tcpPort !== undefined) {
+    const server = create();
+    await listenOn(server, { port: where.tcpPort, host: '127.0.0.1' });
+    const address = server.address();
+    tcpPort = typeof address === 'object' && address ? address.port : null;
+    servers.push(server);
+  }
+  return { servers, tcpPort };
 }

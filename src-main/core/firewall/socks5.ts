@@ -1,9 +1,9 @@
 // Runs in: plain Node (core).
-import { chmod, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import type { Destination, FirewallLogEntry, RuleAction } from '../api/models';
 import { canonicalIp, normalizeHostname } from './address';
-import { listenOn, removeStaleSocket } from './listen';
+import { openListeners } from './listen';
 import { SERVER_SPEAKS_FIRST, serviceName } from './services';
 import { httpHeadComplete, looksLikeHttp, looksLikeTls, parseHttpHost, parseTlsSni, tlsHelloComplete } from './sniff';
 
@@ -171,20 +171,9 @@ export class Socks5Server {
   }
 
   async listen(): Promise<void> {
-    if (this.options.socketPath) {
-      await removeStaleSocket(this.options.socketPath);
-      const server = this.createServer();
-      await listenOn(server, { path: this.options.socketPath });
-      await chmod(this.options.socketPath, 0o600);
-      this.servers.push(server);
-    }
-    if (this.options.tcpPort !== undefined) {
-      const server = this.createServer();
-      await listenOn(server, { port: this.options.tcpPort, host: '127.0.0.1' });
-      const address = server.address();
-      this.tcpAddress = typeof address === 'object' && address ? address.port : null;
-      this.servers.push(server);
-    }
+    const opened = await openListeners(this.options, () => this.createServer());
+    this.servers.push(...opened.servers);
+    this.tcpAddress = opened.tcpPort;
   }
 
   /** close stops listening and closes every open connection; returns how many were open. */
