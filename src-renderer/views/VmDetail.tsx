@@ -1,6 +1,7 @@
 // Runs in: renderer. One VM: its settings (editable while stopped), ports,
 // snapshots, firewall rules and log, hook runs and the console tail.
 import { useEffect, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
+import type { PluginInfo } from '../../src-main/core/api/contract';
 import type { FirewallRule, RuleTarget } from '../../src-main/core/api/models';
 import { useActions, useClient, useXray } from '../store/context';
 import type { Loadable } from '../store/store';
@@ -316,7 +317,61 @@ function Hooks({ vm }: { vm: string }) {
         </ul>
       )}
       {output && output.length > 0 && <pre className="console">{output.join('\n')}</pre>}
+      <PluginActions vm={vm} />
     </div>
+  );
+}
+
+/** PluginActions offers the commands of XRAY_HOME/plugins as buttons run against this VM. */
+function PluginActions({ vm }: { vm: string }) {
+  const client = useClient();
+  const [plugins, setPlugins] = useState<PluginInfo[] | null>(null);
+  const [result, setResult] = useState<{ title: string; text: string; failed: boolean } | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    client.call('plugin.list', {}).then(
+      (list) => live && setPlugins(list),
+      () => live && setPlugins([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client]);
+  const commands = (plugins ?? []).filter((p) => p.error === null).flatMap((p) => p.commands.map((c) => ({ plugin: p.name, ...c })));
+  if (commands.length === 0) return null;
+  const run = async (plugin: string, command: string) => {
+    const title = `${plugin} ${command}`;
+    setBusy(title);
+    try {
+      const { output } = await client.call('plugin.run', { plugin, command, args: [vm] });
+      setResult({ title, text: output.trimEnd() || 'Done.', failed: false });
+    } catch (err) {
+      setResult({ title, text: (err as Error).message, failed: true });
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <>
+      <h3>Plugin actions</h3>
+      <ul className="plain">
+        {commands.map((c) => (
+          <li key={`${c.plugin}/${c.name}`}>
+            <button type="button" disabled={busy !== null} onClick={() => void run(c.plugin, c.name)}>
+              {c.plugin}: {c.name}
+            </button>{' '}
+            <span className="hint">{c.description}</span>
+          </li>
+        ))}
+      </ul>
+      {busy && <p className="hint" role="status">Running {busy}…</p>}
+      {result && (
+        <pre className={result.failed ? 'console error' : 'console'} aria-label={`Output of ${result.title}`}>
+          {result.text}
+        </pre>
+      )}
+    </>
   );
 }
 

@@ -68,6 +68,22 @@ describe('VmDetail', () => {
     expect(screen.getByText('10-update.sh: updated 3 packages')).toBeTruthy();
   });
 
+  it('offers plugin commands as actions on the VM and shows what they print', async () => {
+    const client = new FakeXrayClient({ vms: [vm('dev')] });
+    client.on('plugin.list', () => [
+      { name: 'hello', file: '/x/plugins/hello.mjs', commands: [{ name: 'uptime', description: 'Show how long a VM has been up' }], hooks: ['boot'], error: null },
+      { name: 'broken', file: '/x/plugins/broken.mjs', commands: [{ name: 'never', description: 'not loaded' }], hooks: [], error: 'SyntaxError' },
+    ]);
+    client.on('plugin.run', (p) => ({ output: `${p.args.join(' ')}: up 3 minutes\n` }));
+    await detail(client);
+    fireEvent.click(screen.getByRole('tab', { name: 'Hooks' }));
+    const button = await screen.findByRole('button', { name: 'hello: uptime' });
+    expect(screen.queryByRole('button', { name: 'broken: never' })).toBeNull();
+    fireEvent.click(button);
+    expect((await screen.findByLabelText('Output of hello uptime')).textContent).toBe('dev: up 3 minutes');
+    expect(client.callsOf('plugin.run')).toEqual([{ plugin: 'hello', command: 'uptime', args: ['dev'] }]);
+  });
+
   it('moves between tabs with the arrow keys', async () => {
     await detail(new FakeXrayClient({ vms: [vm('dev')] }));
     fireEvent.keyDown(screen.getByRole('tab', { name: 'Overview' }), { key: 'ArrowRight' });
