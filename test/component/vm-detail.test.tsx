@@ -74,7 +74,7 @@ describe('VmDetail', () => {
       { name: 'hello', file: '/x/plugins/hello.mjs', commands: [{ name: 'uptime', description: 'Show how long a VM has been up' }], hooks: ['boot'], error: null },
       { name: 'broken', file: '/x/plugins/broken.mjs', commands: [{ name: 'never', description: 'not loaded' }], hooks: [], error: 'SyntaxError' },
     ]);
-    client.on('plugin.run', (p) => ({ output: `${p.args.join(' ')}: up 3 minutes\n` }));
+    client.on('plugin.run', (p) => ({ output: `${(p.args ?? []).join(' ')}: up 3 minutes\n` }));
     await detail(client);
     fireEvent.click(screen.getByRole('tab', { name: 'Hooks' }));
     const button = await screen.findByRole('button', { name: 'hello: uptime' });

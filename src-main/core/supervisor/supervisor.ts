@@ -41,6 +41,8 @@ type LiveHandlers = Engine['live'];
 export class Supervisor implements Engine {
   private readonly machines = new Map<string, VmMachine>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** guestFirewall holds the VMs whose in-guest redirection a boot hook verified this run. */
+  private readonly guestFirewall = new Set<string>();
   /** crashes keeps why a VM last crashed until it is started again. */
   private readonly crashes = new Map<string, NonNullable<VmSummary['crash']>>();
   private readonly launcher: Launcher;
@@ -58,7 +60,7 @@ export class Supervisor implements Engine {
     this.waitForGuest =
       options.waitForGuest ??
       (async (vm, signal) => connectVm(service.paths, vm, await service.sshTarget(vm), { timeoutMs: GUEST_WAIT_MS, signal }));
-    this.firewalls = new FirewallHost(service, () => this.clientCount());
+    this.firewalls = new FirewallHost(service, () => this.clientCount(), (vm) => this.machines.get(vm)?.state === 'ready');
     this.handlers = {
       'vm.start': (p) => this.start(p),
       'vm.stop': (p) => this.stop(p),
@@ -70,6 +72,16 @@ export class Supervisor implements Engine {
       'snapshot.revert': ({ vm, name }) => this.exclusive(vm, () => this.liveRevert(vm, name)),
       'snapshot.delete': ({ vm, name }) => this.exclusive(vm, () => this.liveDelete(vm, name)),
     };
+  }
+
+  /**
+   * setGuestFirewall records whether the guest routes all TCP through the
+   * firewall (checked by the built-in boot hook); only then is it "active".
+   */
+  setGuestFirewall(vm: string, active: boolean): void {
+    if (active) this.guestFirewall.add(vm);
+    else this.guestFirewall.delete(vm);
+    this.service.emit({ type: 'firewall.status', vm, active });
   }
 
   /** setClientCount tells the prompt broker how many UIs are attached (the host knows). */
@@ -90,7 +102,15 @@ export class Supervisor implements Engine {
       if (crash) return { ...summary, state: 'crashed', pid: null, crash };
       return summary.state === 'ready' ? { ...summary, state: 'stopped', pid: null } : summary;
     }
-    return { ...summary, ...counts, state: machine.state, pid: machine.pid, accelerator: machine.accel, crash: machine.crash };
+    return {
+      ...summary,
+      ...counts,
+      state: machine.state,
+      pid: machine.pid,
+      accelerator: machine.accel,
+      crash: machine.crash,
+      firewallActive: this.guestFirewall.has(summary.name),
+    };
   }
 
   /**
@@ -151,6 +171,7 @@ export class Supervisor implements Engine {
       state: (state: VmStateName, previous: VmStateName, crash?: VmSummary['crash']) => {
         if (state === 'stopped' || state === 'crashed') {
           this.machines.delete(name);
+          this.guestFirewall.delete(name);
           void this.firewalls.stopVm(name);
         }
         if (state === 'crashed' && crash) this.crashes.set(name, crash);
