@@ -162,6 +162,7 @@ export type XrayEvent =
   | { readonly type: 'prompt.closed'; readonly id: string; readonly vm: string; readonly action: RuleAction; readonly reason: 'answered' | 'timeout' | 'no-client' | 'vm-stopped' }
   | { readonly type: 'firewall.decision'; readonly vm: string; readonly destination: Destination; readonly action: RuleAction; readonly reason: string }
   | { readonly type: 'firewall.connection'; readonly entry: FirewallLogEntry }
+  /** firewall.status: whether the guest was verified to send all TCP through its firewall. */
   | { readonly type: 'firewall.status'; readonly vm: string; readonly active: boolean }
   | { readonly type: 'hook.started'; readonly run: HookRun }
   | { readonly type: 'hook.output'; readonly vm: string; readonly script: string; readonly stream: 'stdout' | 'stderr'; readonly text: string }

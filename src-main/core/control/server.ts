@@ -14,6 +14,8 @@ export class ControlServer {
   private server: Server | null = null;
   private readonly clients = new Set<Socket>();
   private readonly subscribers = new Set<Socket>();
+  /** inFlight holds requests still being answered; close() lets them finish. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly api: XrayApi,
@@ -43,11 +45,27 @@ export class ControlServer {
     this.server = server;
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.clients) socket.destroy();
+  /**
+   * close stops accepting connections, lets requests already being answered
+   * send their replies (a `vm.stop` that ends a foreground session, say), then
+   * drops every client.
+   */
+  async close(graceMs = 5000): Promise<void> {
     const server = this.server;
     this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const stopped = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const socket of this.clients) socket.destroy();
+    await stopped;
     await rm(this.socketPath, { force: true });
   }
 
@@ -84,7 +102,7 @@ export class ControlServer {
         send({ id: message.id, ok: false, error: { code: 'invalid-argument', message: `Unknown request "${message.method}"; this Xray may be older than the client.` } });
         return;
       }
-      this.api
+      const answered = this.api
         .call(message.method as Method, (message.params ?? {}) as never)
         .then(
           (value) => send({ id: message.id, ok: true, value: value ?? null }),
@@ -95,6 +113,8 @@ export class ControlServer {
               error: { code: isXrayError(err) ? err.code : 'internal', message: err instanceof Error ? err.message : String(err) },
             }),
         );
+      this.inFlight.add(answered);
+      void answered.finally(() => this.inFlight.delete(answered));
     });
     socket.on('data', (chunk: string) => {
       if (!reader.push(chunk)) socket.destroy();

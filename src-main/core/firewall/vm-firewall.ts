@@ -58,7 +58,6 @@ export class VmFirewall {
   private readonly hostAddress: string;
   private readonly isHostAddress: (ip: string) => boolean;
   private readonly now: () => number;
-  private running = false;
 
   constructor(private readonly options: VmFirewallOptions) {
     this.resolveHost = options.resolveHost ?? resolveWithHost;
@@ -100,8 +99,6 @@ export class VmFirewall {
       await this.socks.close();
       throw err;
     }
-    this.running = true;
-    this.options.emit({ type: 'firewall.status', vm: this.options.vm, active: true });
   }
 
   /**
@@ -114,8 +111,6 @@ export class VmFirewall {
     const closed = await this.socks.close();
     await this.dns.close();
     this.options.rules.vmStopped();
-    if (this.running) this.options.emit({ type: 'firewall.status', vm: this.options.vm, active: false });
-    this.running = false;
     return closed;
   }
 
