@@ -103,12 +103,7 @@ export class FirewallHost {
   }
 
   private async loadDefaults(): Promise<void> {
-    let text = '';
-    try {
-      text = await readFile(this.service.paths.defaultFirewallRules, 'utf8');
-    } catch {
-      text = '';
-    }
+    const text = await readFile(this.service.paths.defaultFirewallRules, 'utf8').catch(() => '');
     const parsed = parseDefaultRules(text);
     for (const problem of parsed.problems) {
       this.service.emit({ type: 'log', level: 'warn', source: 'firewall', message: `${this.service.paths.defaultFirewallRules}: ${problem}` });
