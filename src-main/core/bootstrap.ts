@@ -4,7 +4,7 @@ import type { HomePaths } from './paths';
 import { findFirmware, findQemuBinaries } from './qemu';
 import { ensureHome } from './store/home';
 import { SettingsStore } from './store/settings';
-import { XrayService } from './service';
+import { XrayService, type ServiceOptions } from './service';
 
 /** qemuImgPath finds qemu-img, falling back to the bare name so errors say what is missing. */
 export function qemuImgPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -30,7 +30,11 @@ export function efiVarsTemplateFinder(paths: HomePaths, env: NodeJS.ProcessEnv =
 }
 
 /** createService makes the service for one XRAY_HOME, creating the home if needed. */
-export async function createService(paths: HomePaths, env: NodeJS.ProcessEnv = process.env): Promise<XrayService> {
+export async function createService(
+  paths: HomePaths,
+  env: NodeJS.ProcessEnv = process.env,
+  extra: Pick<ServiceOptions, 'builtInHooks'> = {},
+): Promise<XrayService> {
   await ensureHome(paths);
-  return new XrayService({ paths, qemuImg: qemuImgPath(env), efiVarsTemplate: efiVarsTemplateFinder(paths, env) });
+  return new XrayService({ paths, qemuImg: qemuImgPath(env), efiVarsTemplate: efiVarsTemplateFinder(paths, env), ...extra });
 }

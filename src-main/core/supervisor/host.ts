@@ -4,6 +4,7 @@ import { ControlServer } from '../control/server';
 import { XrayError } from '../errors';
 import type { HomePaths } from '../paths';
 import type { XrayService } from '../service';
+import { guestSetupHooks } from '../guest/setup';
 import { SupervisorLock } from './lock';
 import { Supervisor, type SupervisorOptions } from './supervisor';
 
@@ -26,8 +27,10 @@ export async function hostSupervisor(paths: HomePaths, options: SupervisorOption
     throw new XrayError('busy', `Another Xray process (pid ${holder ?? 'unknown'}) already supervises ${paths.root}.`);
   }
   try {
-    const service = await createService(paths, options.env);
-    const supervisor = new Supervisor(service, options);
+    let supervisor: Supervisor | null = null;
+    const builtInHooks = guestSetupHooks({ onVerified: (vm, active) => supervisor?.setGuestFirewall(vm, active) });
+    const service = await createService(paths, options.env, { builtInHooks });
+    supervisor = new Supervisor(service, options);
     service.attachEngine(supervisor);
     const control = new ControlServer(service, paths.controlSocket);
     supervisor.setClientCount(() => control.subscriberCount);

@@ -1,0 +1,301 @@
+// Runs in: plain Node (core).
+import { XrayError } from '../errors';
+import type { BuiltInHook, BuiltInHookContext } from '../hooks';
+import type { SshSession } from '../ssh';
+
+/**
+ * setup holds the built-in hooks that make a guest send every TCP connection
+ * through its firewall. The guest's QEMU network is `restrict=on`, so this is
+ * not the enforcement point (a root user who flushes iptables reaches nothing);
+ * it is what lets ordinary programs reach the outside at all: redsocks turns
+ * each redirected connection into a SOCKS5 CONNECT to the VM's proxy, and the
+ * resolver asks the VM's DNS service over TCP (guestfwd carries TCP only).
+ */
+
+export interface GuestSetupOptions {
+  /** onVerified reports whether the guest now sends all TCP through the firewall. */
+  readonly onVerified: (vm: string, active: boolean) => void;
+}
+
+/** SETUP_HOOK_NAME is the initial-boot hook that installs and configures the redirection. */
+export const SETUP_HOOK_NAME = 'xray-firewall-setup';
+/** VERIFY_HOOK_NAME is the boot hook that checks the redirection and repairs it. */
+export const VERIFY_HOOK_NAME = 'xray-firewall-verify';
+
+/** Guest-side addresses, as QEMU's argv gives them (qemu/argv.ts GUEST_GATEWAY_IP). */
+const PROXY_IP = '10.0.2.100';
+const PROXY_PORT = 1080;
+const REDSOCKS_PORT = 12345;
+
+/** Exit codes the scripts use to say why they failed. */
+const EXIT_NO_APT = 10;
+const EXIT_INSTALL_FAILED = 11;
+
+const INSTALL_TIMEOUT_MS = 8 * 60_000;
+const APPLY_TIMEOUT_MS = 2 * 60_000;
+const VERIFY_TIMEOUT_MS = 60_000;
+
+const GUEST_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH';
+
+/**
+ * INSTALL_SCRIPT installs redsocks and iptables when either is missing, with
+ * apt through the firewall's own proxy (socks5h: the host resolves the names).
+ */
+const INSTALL_SCRIPT = `set -u
+${GUEST_PATH}
+command -v redsocks >/dev/null 2>&1 && command -v iptables >/dev/null 2>&1 && exit 0
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "redsocks or iptables is missing and this guest has no apt-get" >&2
+  exit ${EXIT_NO_APT}
+fi
+apt_proxy() {
+  DEBIAN_FRONTEND=noninteractive apt-get -q \\
+    -o Acquire::http::Proxy=socks5h://${PROXY_IP}:${PROXY_PORT} \\
+    -o Acquire::https::Proxy=socks5h://${PROXY_IP}:${PROXY_PORT} "$@"
+}
+apt_proxy install -y redsocks iptables && exit 0
+apt_proxy update && apt_proxy install -y redsocks iptables && exit 0
+exit ${EXIT_INSTALL_FAILED}
+`;
+
+/**
+ * FIREWALL_SCRIPT is installed in the guest as /usr/local/sbin/xray-firewall
+ * and run at every boot by xray-firewall.service. It rebuilds the XRAY chain
+ * from scratch, so running it again is harmless. Only SYN packets are
+ * redirected: when the first nat rule loads conntrack, connections already
+ * open (the SSH session running this) are picked up mid-stream as new, and
+ * redirecting their packets would cut them.
+ */
+const FIREWALL_SCRIPT = `#!/bin/sh
+# xray-firewall (written by Xray): send every TCP connection through redsocks.
+set -e
+${GUEST_PATH}
+iptables -w -t nat -N XRAY 2>/dev/null || iptables -w -t nat -F XRAY
+iptables -w -t nat -A XRAY -d ${PROXY_IP}/32 -j RETURN
+iptables -w -t nat -A XRAY -d 127.0.0.0/8 -j RETURN
+iptables -w -t nat -A XRAY -p tcp --syn -j REDIRECT --to-ports ${REDSOCKS_PORT}
+iptables -w -t nat -C OUTPUT -p tcp -j XRAY 2>/dev/null || iptables -w -t nat -I OUTPUT 1 -p tcp -j XRAY
+`;
+
+const FIREWALL_UNIT = `# Written by Xray: restores the redirection to redsocks at boot.
+[Unit]
+Description=Xray firewall: send all TCP through redsocks
+DefaultDependencies=no
+After=local-fs.target
+Before=network-pre.target
+Wants=network-pre.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/xray-firewall
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+const REDSOCKS_CONF = `// Written by Xray: every redirected TCP connection goes to the VM's firewall.
+base {
+  log_debug = off;
+  log_info = on;
+  log = "syslog:daemon";
+  daemon = on;
+  user = redsocks;
+  group = redsocks;
+  redirector = iptables;
+}
+redsocks {
+  local_ip = 127.0.0.1;
+  local_port = ${REDSOCKS_PORT};
+  ip = ${PROXY_IP};
+  port = ${PROXY_PORT};
+  type = socks5;
+}
+`;
+
+const RESOLV_CONF = `# Written by Xray: DNS goes to the VM's firewall, over TCP (use-vc).
+nameserver ${PROXY_IP}
+options use-vc
+`;
+
+/**
+ * APPLY_SCRIPT writes redsocks' config, the firewall script and its unit, and
+ * a static resolv.conf that DHCP clients, networkd, resolved and
+ * NetworkManager leave alone; then it applies the chain and restarts redsocks.
+ */
+const APPLY_SCRIPT = `set -eu
+${GUEST_PATH}
+cat >/etc/redsocks.conf <<'XRAY_EOF'
+${REDSOCKS_CONF}XRAY_EOF
+cat >/usr/local/sbin/xray-firewall <<'XRAY_EOF'
+${FIREWALL_SCRIPT}XRAY_EOF
+chmod 0755 /usr/local/sbin/xray-firewall
+cat >/etc/systemd/system/xray-firewall.service <<'XRAY_EOF'
+${FIREWALL_UNIT}XRAY_EOF
+if [ -e /lib/systemd/system/systemd-resolved.service ] || [ -e /usr/lib/systemd/system/systemd-resolved.service ]; then
+  systemctl disable --now systemd-resolved.service >/dev/null 2>&1 || true
+fi
+if [ -d /etc/NetworkManager ]; then
+  mkdir -p /etc/NetworkManager/conf.d
+  printf '[main]\\ndns=none\\n' >/etc/NetworkManager/conf.d/90-xray-dns.conf
+fi
+mkdir -p /etc/dhcp/dhclient-enter-hooks.d
+printf '# Written by Xray: keep the resolver pointed at the firewall.\\nmake_resolv_conf() { :; }\\n' >/etc/dhcp/dhclient-enter-hooks.d/xray-keep-resolv-conf
+for network in /etc/systemd/network/*.network /lib/systemd/network/*.network; do
+  [ -e "$network" ] || continue
+  mkdir -p "/etc/systemd/network/$(basename "$network").d"
+  printf '[DHCPv4]\\nUseDNS=no\\n\\n[IPv6AcceptRA]\\nUseDNS=no\\n' >"/etc/systemd/network/$(basename "$network").d/90-xray-dns.conf"
+done
+rm -f /etc/resolv.conf
+cat >/etc/resolv.conf <<'XRAY_EOF'
+${RESOLV_CONF}XRAY_EOF
+systemctl daemon-reload
+systemctl --quiet enable xray-firewall.service redsocks.service
+/usr/local/sbin/xray-firewall
+systemctl restart redsocks.service
+`;
+
+/**
+ * VERIFY_SCRIPT checks, without changing anything, that redsocks runs, the
+ * XRAY chain redirects TCP to it from OUTPUT, both come back at boot, and the
+ * resolver uses the firewall over TCP. It prints one line per problem and exits 1 if any.
+ */
+const VERIFY_SCRIPT = `${GUEST_PATH}
+problems=0
+problem() { echo "$1"; problems=1; }
+systemctl is-active --quiet redsocks.service || problem "redsocks is not running"
+systemctl is-enabled --quiet redsocks.service || problem "redsocks does not start at boot"
+systemctl is-enabled --quiet xray-firewall.service || problem "xray-firewall.service does not restore the rules at boot"
+chain=$(iptables -w -t nat -S XRAY 2>/dev/null) || chain=""
+echo "$chain" | grep -q -- "-d ${PROXY_IP}/32 -j RETURN" || problem "the XRAY chain does not exempt the firewall's address"
+echo "$chain" | grep -q -- "-j REDIRECT --to-ports ${REDSOCKS_PORT}" || problem "the XRAY chain does not redirect TCP to redsocks"
+iptables -w -t nat -C OUTPUT -p tcp -j XRAY 2>/dev/null || problem "the nat OUTPUT chain does not send TCP to XRAY"
+servers=$(grep -E '^[[:space:]]*nameserver' /etc/resolv.conf 2>/dev/null | awk '{print $2}' | tr '\\n' ' ')
+[ "$servers" = "${PROXY_IP} " ] || problem "/etc/resolv.conf does not point only at ${PROXY_IP}"
+grep -Eq '^[[:space:]]*options.*use-vc' /etc/resolv.conf 2>/dev/null || problem "/etc/resolv.conf lacks options use-vc"
+exit $problems
+`;
+
+interface ScriptResult {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** asRoot runs a script as root with `sudo -n sh -s`, the script on stdin. */
+async function asRoot(ctx: BuiltInHookContext, session: SshSession, script: string, timeoutMs: number): Promise<ScriptResult> {
+  let stdout = '';
+  let stderr = '';
+  const result = await session.exec('sudo -n sh -s', {
+    stdin: script,
+    timeoutMs,
+    onStdout: (text) => {
+      stdout += text;
+      ctx.output('stdout', text);
+    },
+    onStderr: (text) => {
+      stderr += text;
+      ctx.output('stderr', text);
+    },
+  });
+  return { code: result.code, signal: result.signal, stdout, stderr };
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').pop()?.trim() ?? '';
+}
+
+/** why describes a failed script in a few words: its last error line, else how it ended. */
+function why(result: ScriptResult): string {
+  return lastLine(result.stderr) || (result.signal ? `killed by ${result.signal}` : result.code === null ? 'the SSH connection closed before it finished' : `exit code ${result.code}`);
+}
+
+/** problems lists what VERIFY_SCRIPT found wrong, for the error sentence. */
+function problems(result: ScriptResult): string {
+  return result.stdout.trim().split('\n').filter(Boolean).join('; ') || why(result);
+}
+
+async function verify(ctx: BuiltInHookContext, session: SshSession): Promise<ScriptResult> {
+  return asRoot(ctx, session, VERIFY_SCRIPT, VERIFY_TIMEOUT_MS);
+}
+
+async function apply(ctx: BuiltInHookContext, session: SshSession): Promise<void> {
+  const result = await asRoot(ctx, session, APPLY_SCRIPT, APPLY_TIMEOUT_MS);
+  if (result.code !== 0) {
+    throw new XrayError(
+      'ssh',
+      `Configuring the firewall redirection in VM "${ctx.vm}" failed (${why(result)}); check that the SSH user may run "sudo -n" and see the hook log.`,
+    );
+  }
+}
+
+async function install(ctx: BuiltInHookContext, session: SshSession): Promise<void> {
+  const result = await asRoot(ctx, session, INSTALL_SCRIPT, INSTALL_TIMEOUT_MS);
+  if (result.code === 0) return;
+  if (result.code === EXIT_NO_APT) {
+    throw new XrayError(
+      'unsupported',
+      `VM "${ctx.vm}" lacks redsocks or iptables and is not Debian or Ubuntu, so Xray cannot install them; install both in the guest and run its initial-boot hooks again.`,
+    );
+  }
+  if (result.code === EXIT_INSTALL_FAILED) {
+    throw new XrayError(
+      'missing-dependency',
+      `Installing redsocks in VM "${ctx.vm}" with apt failed (${why(result)}); allow the Debian mirrors in its firewall or install redsocks and iptables by hand.`,
+    );
+  }
+  throw new XrayError(
+    'ssh',
+    `Preparing VM "${ctx.vm}" for its firewall failed (${why(result)}); check that the SSH user may run "sudo -n".`,
+  );
+}
+
+/** guarded reports the outcome to onVerified, also when the hook throws. */
+async function guarded(ctx: BuiltInHookContext, options: GuestSetupOptions, task: (session: SshSession) => Promise<void>): Promise<void> {
+  try {
+    await task(await ctx.session());
+    options.onVerified(ctx.vm, true);
+  } catch (err) {
+    options.onVerified(ctx.vm, false);
+    throw err;
+  }
+}
+
+function notVerified(vm: string, result: ScriptResult): XrayError {
+  return new XrayError('internal', `VM "${vm}" does not send all TCP through its firewall after setup (${problems(result)}); see the hook log and "xray hooks run ${vm} initial-boot".`);
+}
+
+/**
+ * guestSetupHooks are the built-in hooks that make a guest route every TCP
+ * connection through its firewall (initial-boot) and check that on every boot,
+ * repairing what is off. Both report the result through `onVerified`.
+ */
+export function guestSetupHooks(options: GuestSetupOptions): BuiltInHook[] {
+  return [
+    {
+      name: SETUP_HOOK_NAME,
+      type: 'initial-boot',
+      run: (ctx) =>
+        guarded(ctx, options, async (session) => {
+          await install(ctx, session);
+          await apply(ctx, session);
+          const checked = await verify(ctx, session);
+          if (checked.code !== 0) throw notVerified(ctx.vm, checked);
+        }),
+    },
+    {
+      name: VERIFY_HOOK_NAME,
+      type: 'boot',
+      run: (ctx) =>
+        guarded(ctx, options, async (session) => {
+          const first = await verify(ctx, session);
+          if (first.code === 0) return;
+          ctx.output('stdout', `repairing: ${problems(first)}\n`);
+          await apply(ctx, session);
+          const second = await verify(ctx, session);
+          if (second.code !== 0) throw notVerified(ctx.vm, second);
+        }),
+    },
+  ];
+}
