@@ -25,6 +25,7 @@ await build({
   banner: { js: "import { createRequire as __xrayCreateRequire } from 'node:module'; const require = __xrayCreateRequire(import.meta.url);" },
   entryPoints: { 'cli/xray': 'src-main/cli/main.ts' },
   outdir: 'dist',
+  minify: true,
 });
 
 // Benchmarks (`npm run bench`) load their dependencies from node_modules.

@@ -2,11 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import ssh2 from 'ssh2';
 
-// ssh2 is CommonJS whose exports Node's ESM loader cannot name: take them from the default export.
-const { utils } = ssh2;
 import { XrayError } from '../errors';
+import { ssh2 } from './library';
 import type { VmPaths } from '../paths';
 import { writeFileAtomic } from '../store/toml-file';
 
@@ -41,6 +39,7 @@ export async function ensureVmKey(vm: VmPaths): Promise<SshKey> {
  */
 export function generateEd25519(): { private: string; public: string } {
   for (let attempt = 0; attempt < 16; attempt++) {
+    const { utils } = ssh2();
     const pair = utils.generateKeyPairSync('ed25519');
     if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
   }
@@ -95,7 +94,7 @@ export async function readPrivateKey(path: string): Promise<Buffer> {
   } catch (err) {
     throw new XrayError('not-found', `The SSH key ${path} cannot be read (${(err as Error).message}); check the path and its permissions.`, { cause: err });
   }
-  const parsed = utils.parseKey(data);
+  const parsed = ssh2().utils.parseKey(data);
   if (parsed instanceof Error) {
     throw new XrayError('ssh', `The SSH key ${path} cannot be used (${parsed.message}); use an OpenSSH key without a passphrase.`, { cause: parsed });
   }
@@ -103,7 +102,7 @@ export async function readPrivateKey(path: string): Promise<Buffer> {
 }
 
 function publicLineOf(privateKey: Buffer, comment: string): string {
-  const parsed = utils.parseKey(privateKey);
+  const parsed = ssh2().utils.parseKey(privateKey);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key || key instanceof Error) throw new XrayError('ssh', 'The VM\'s SSH key cannot be parsed; delete it and start the VM again to make a new one.');
   return `${key.type} ${key.getPublicSSH().toString('base64')} ${comment}`;

@@ -1,11 +1,9 @@
 // Runs in: plain Node (core).
-import ssh2, { type Client as SshClient, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
-
-// ssh2 is CommonJS whose exports Node's ESM loader cannot name: take them from the default export.
-const { Client } = ssh2;
 import { StringDecoder } from 'node:string_decoder';
+import type { Client as SshClient, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { XrayError, errorMessage } from '../errors';
 import { checkHostKey, pinnedKeyTypes } from './known-hosts';
+import { ssh2 } from './library';
 
 /**
  * session wraps one authenticated ssh2 connection to a guest. waitForSsh keeps
@@ -239,7 +237,7 @@ type AttemptOutcome =
   | { readonly ok: false; readonly client: SshClient; readonly error: unknown; readonly fatal: boolean };
 
 async function attempt(opts: WaitForSshOptions, readyTimeout: number, track: (client: SshClient) => void): Promise<AttemptOutcome> {
-  const client = new Client();
+  const client = new (ssh2().Client)();
   track(client);
   const pinned = await pinnedKeyTypes(opts.knownHosts, opts.host, opts.port).catch(() => []);
   return new Promise<AttemptOutcome>((resolve) => {

@@ -1,5 +1,6 @@
 // Runs in: plain Node (core).
-import { readFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { VmPaths } from '../paths';
 
 /** isProcessAlive tells whether a pid exists (signal 0 probes without signalling). */
@@ -16,7 +17,8 @@ export function isProcessAlive(pid: number): boolean {
 export async function readLivePid(vm: VmPaths): Promise<number | null> {
   let text: string;
   try {
-    text = await readFile(vm.pid, 'utf8');
+    // A pid file is a few bytes; a sync read is cheaper than a thread-pool round trip.
+    text = readFileSync(vm.pid, 'utf8');
   } catch {
     return null;
   }
