@@ -62,7 +62,7 @@ export async function benchSupervisor(): Promise<Row[]> {
     const direct2 = await QmpClient.connectWhenReady(paths.vm('b').qmpSocket, { timeoutMs: 15_000 });
     const xraySnap: number[] = [];
     const directSnap: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 7; i++) {
       xraySnap.push(await timeMs(() => service.call('snapshot.create', { vm: 'a', name: `x${i}` })));
       directSnap.push(await timeMs(async () => {
         const nodes = snapshotNodes(await listBlockNodes(direct2), DISK_DRIVE_ID);

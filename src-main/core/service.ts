@@ -11,6 +11,7 @@ import { PluginHost } from './plugins';
 import { connectVm, vmSshTarget, type SshTarget } from './ssh';
 import { OfflineSnapshots } from './vms/snapshots';
 import { tailOf } from './vms/logs';
+import { readLivePid } from './vms/runtime';
 import { validateName } from './names';
 import type { HomePaths } from './paths';
 import { SettingsStore } from './store/settings';
@@ -58,6 +59,8 @@ export interface Engine {
   readonly handlers: { [M in EngineMethod]?: Handler<M> };
   /** decorate overlays live state (state, pid, connections) on a stored summary. */
   decorate(summary: VmSummary): VmSummary;
+  /** isRunning tells whether the engine has a QEMU for this VM now. */
+  isRunning(vm: string): boolean;
   /** live handles snapshot requests for a running VM (memory included). */
   readonly live: { [M in SnapshotMethod]: Handler<M> };
 }
@@ -159,12 +162,12 @@ export class XrayService implements XrayApi {
 
   /** isLive tells whether a VM is running under this service's engine. */
   private async isLive(name: string): Promise<boolean> {
-    const summary = this.decorate(await this.catalog.summary(validateName('VM', name)));
-    if (summary.state === 'stopped' || summary.state === 'crashed') return false;
-    if (!this.engine) {
+    validateName('VM', name);
+    if (this.engine?.isRunning(name)) return true;
+    if (!this.engine && (await readLivePid(this.paths.vm(name))) !== null) {
       throw new XrayError('in-use', `VM "${name}" is running under another Xray process; use the Xray app or "xray daemon" that runs it.`);
     }
-    return true;
+    return false;
   }
 
   private async withSnapshotProgress<T>(vm: string, name: string, operation: 'create' | 'revert' | 'delete', task: () => Promise<T>): Promise<T> {

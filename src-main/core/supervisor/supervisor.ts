@@ -7,7 +7,7 @@ import { isPortFree } from '../host';
 import { migrateLegacyEfiVars } from '../images';
 import { validateName } from '../names';
 import { DISK_DRIVE_ID } from '../qemu';
-import { deleteSnapshot, listBlockNodes, loadSnapshot, querySnapshots, saveSnapshot, snapshotNodes, cont } from '../qmp';
+import { cont, deleteSnapshot, listBlockNodes, loadSnapshot, querySnapshots, saveSnapshot, snapshotNodes, type InternalSnapshot } from '../qmp';
 import type { Engine, XrayService } from '../service';
 import type { VmConfig } from '../store/vm-config';
 import { readLivePid, removeRuntimeFiles } from '../vms/runtime';
@@ -87,6 +87,11 @@ export class Supervisor implements Engine {
   /** setClientCount tells the prompt broker how many UIs are attached (the host knows). */
   setClientCount(count: () => number): void {
     this.clientCount = count;
+  }
+
+  isRunning(vm: string): boolean {
+    const state = this.machines.get(vm)?.state;
+    return state !== undefined && state !== 'stopped' && state !== 'crashed';
   }
 
   /** running lists the VMs this supervisor has a QEMU for. */
@@ -338,13 +343,7 @@ export class Supervisor implements Engine {
     return found
       .slice()
       .sort((a, b) => a.date.getTime() - b.date.getTime())
-      .map((s) => ({
-        name: s.name,
-        date: s.date.toISOString(),
-        vmStateSize: s.vmStateSize,
-        hasMemory: s.vmStateSize > 0,
-        description: config.snapshots[s.name]?.description ?? null,
-      }));
+      .map((s) => toSnapshotInfo(s, config.snapshots[s.name]?.description ?? null));
   }
 
   private async withProgress<T>(vm: string, name: string, operation: 'create' | 'revert' | 'delete', task: () => Promise<T>): Promise<T> {
@@ -362,21 +361,22 @@ export class Supervisor implements Engine {
   private async liveCreate(vm: string, name: string, description?: string): Promise<SnapshotInfo> {
     validateName('snapshot', name);
     const machine = this.running_(vm);
-    if ((await this.liveList(vm)).some((s) => s.name === name)) {
+    // One query-block serves both the duplicate check and the choice of nodes.
+    const blockNodes = await listBlockNodes(machine.qmp);
+    if (blockNodes.find((n) => n.device === DISK_DRIVE_ID)?.snapshots.some((s) => s.name === name)) {
       throw new XrayError('already-exists', `VM "${vm}" already has a snapshot "${name}"; choose another name or delete it first.`);
     }
-    await this.withProgress(vm, name, 'create', async () => {
-      const nodes = snapshotNodes(await listBlockNodes(machine.qmp), DISK_DRIVE_ID);
-      await saveSnapshot(machine.qmp, { jobId: `save-${Date.now()}`, tag: name, ...nodes });
-    });
+    await this.withProgress(vm, name, 'create', () =>
+      saveSnapshot(machine.qmp, { jobId: `save-${Date.now()}`, tag: name, ...snapshotNodes(blockNodes, DISK_DRIVE_ID) }),
+    );
     if (description) {
       await this.service.catalog.store.update(vm, (cfg) => {
         cfg.snapshots = { ...cfg.snapshots, [name]: { description } };
       });
     }
-    const created = (await this.liveList(vm)).find((s) => s.name === name);
+    const created = (await querySnapshots(machine.qmp, DISK_DRIVE_ID)).find((s) => s.name === name);
     if (!created) throw new XrayError('internal', `Snapshot "${name}" of VM "${vm}" was not found after it was taken.`);
-    return created;
+    return toSnapshotInfo(created, description ?? null);
   }
 
   private async requireSnapshot(vm: string, name: string): Promise<void> {
@@ -409,4 +409,8 @@ export class Supervisor implements Engine {
     });
     return null;
   }
+}
+
+function toSnapshotInfo(s: InternalSnapshot, description: string | null): SnapshotInfo {
+  return { name: s.name, date: s.date.toISOString(), vmStateSize: s.vmStateSize, hasMemory: s.vmStateSize > 0, description };
 }
