@@ -2,8 +2,9 @@
 import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import type { XrayApi } from '../../core/api/contract';
-import type { FirewallPrompt, FirewallRule, PromptLifetime, PromptScope, RuleTarget } from '../../core/api/models';
+import type { FirewallPrompt, FirewallRule, PromptLifetime, PromptScope } from '../../core/api/models';
 import { XrayError } from '../../core/errors';
+import { formatRuleTarget } from '../../core/firewall/rules';
 import type { CliContext } from '../program';
 
 /** parseDuration reads "90s", "15m", "1h", "2d" into seconds. */
@@ -14,20 +15,6 @@ export function parseDuration(text: string): number {
   const seconds = Number(match[1]) * unit;
   if (seconds <= 0) throw new XrayError('invalid-argument', 'A duration must be longer than zero.');
   return seconds;
-}
-
-export function formatTarget(target: RuleTarget): string {
-  const port = target.port === null ? '' : `:${target.port}`;
-  switch (target.kind) {
-    case 'ip':
-      return target.ip.includes(':') && target.port !== null ? `[${target.ip}]${port}` : `${target.ip}${port}`;
-    case 'cidr':
-      return `${target.cidr}${port}`;
-    case 'domain':
-      return `${target.domain}${port}`;
-    case 'domain-suffix':
-      return `*.${target.domain}${port}`;
-  }
 }
 
 function lifetimeText(rule: FirewallRule): string {
@@ -102,7 +89,7 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
         const rules = await api.call('firewall.rules', { vm });
         if (opts.json) return out.json(rules);
         if (rules.length === 0) return out.line(`VM "${vm}" has no rules; unknown destinations are asked about.`);
-        out.table(['ID', 'ACTION', 'TARGET', 'LIFETIME', 'SOURCE'], rules.map((r) => [r.id, r.action === 'allow' ? out.tint('allow', 'green') : out.tint('deny', 'red'), formatTarget(r.target), lifetimeText(r), r.source]));
+        out.table(['ID', 'ACTION', 'TARGET', 'LIFETIME', 'SOURCE'], rules.map((r) => [r.id, r.action === 'allow' ? out.tint('allow', 'green') : out.tint('deny', 'red'), formatRuleTarget(r.target), lifetimeText(r), r.source]));
       }),
     );
   fw.command('add')
@@ -120,7 +107,7 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
       await withApi(async (api) => {
         const rule = await api.call('firewall.add', { vm, target, action, lifetime: life.lifetime, durationSeconds: life.durationSeconds });
         if (opts.json) out.json(rule);
-        else out.line(`${action === 'allow' ? 'Allowed' : 'Denied'} ${formatTarget(rule.target)} for VM "${vm}" (${lifetimeText(rule)}).`);
+        else out.line(`${action === 'allow' ? 'Allowed' : 'Denied'} ${formatRuleTarget(rule.target)} for VM "${vm}" (${lifetimeText(rule)}).`);
       });
     });
   fw.command('remove')
