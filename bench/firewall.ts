@@ -158,7 +158,7 @@ export async function benchFirewall(runEntry: string): Promise<Row[]> {
     const direct: number[] = [];
     const viaXray: number[] = [];
     const viaMicro: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       direct.push(await throughput(bulkPort, null));
       viaXray.push(await throughput(bulkPort, xray.port));
       viaMicro.push(await throughput(bulkPort, micro.port));
