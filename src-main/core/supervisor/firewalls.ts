@@ -152,7 +152,7 @@ export class FirewallHost {
     this.broker.cancelVm(vm);
     entry.rules.vmStopped();
     await entry.firewall.stop();
-    await entry.log.flush();
+    await entry.log.close();
   }
 
   /**
