@@ -39,12 +39,16 @@ export function parseIp(text: string): ParsedIp | null {
   return { family: 6, bytes };
 }
 
+/** CANONICAL_IPV4 is dotted IPv4 already in canonical form (no leading zeros); the common case needs no parsing. */
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /**
  * canonicalIp renders an address in the one form rules and logs use: dotted
  * IPv4 (IPv4-mapped IPv6 included) or compressed lower-case IPv6. Null when
  * `text` is not an address.
  */
 export function canonicalIp(text: string): string | null {
+  if (CANONICAL_IPV4.test(text)) return text;
   const parsed = parseIp(text);
   if (!parsed) return null;
   return formatIpBytes(parsed);
