@@ -1,9 +1,10 @@
 // Runs in: plain Node (core).
 import { unlink } from 'node:fs/promises';
-import { type Server, type Socket, connect, createServer } from 'node:net';
+import { type Server, type Socket, type TcpNetConnectOpts, connect, createServer } from 'node:net';
 import type { Destination, FirewallLogEntry, RuleAction } from '../api/models';
 import { canonicalIp, normalizeHostname } from './address';
 import { openListeners } from './listen';
+import { ReadSlab } from './read-slab';
 import { SERVER_SPEAKS_FIRST, serviceName } from './services';
 import { httpHeadComplete, looksLikeHttp, looksLikeTls, parseHttpHost, parseTlsSni, tlsHelloComplete } from './sniff';
 
@@ -23,7 +24,7 @@ export const REPLY = {
 export interface ConnectRequest {
   readonly vm: string;
   readonly destination: Destination;
-  /** firstBytes are what the client sent before the decision (IP targets only). */
+  /** firstBytes are what the client sent before the decision (IP targets decided after sniffing). */
   readonly firstBytes?: Buffer;
 }
 
@@ -32,6 +33,8 @@ export interface ConnectDecision {
   readonly reason: string;
   /** connectTo overrides where to connect (a resolved address, or the host for host.xray.internal). */
   readonly connectTo?: { readonly host: string; readonly port: number };
+  /** destination is the connection as the decider identified it (resolved, named); the connection log shows it. */
+  readonly destination?: Destination;
 }
 
 export interface Socks5ServerOptions {
@@ -41,6 +44,12 @@ export interface Socks5ServerOptions {
   /** tcpPort, when set, also listens on 127.0.0.1 (0 picks a free port); for tests. */
   readonly tcpPort?: number;
   readonly decide: (request: ConnectRequest) => Promise<ConnectDecision>;
+  /**
+   * decideByAddress, when set, is asked about an IP target before anything
+   * is read from the client; null means it needs the client's first bytes
+   * (a name) to decide, and `decide` is asked after sniffing instead.
+   */
+  readonly decideByAddress?: (request: ConnectRequest) => Promise<ConnectDecision | null>;
   /** onConnectionClosed receives one `connection` log entry per allowed connection. */
   readonly onConnectionClosed?: (entry: FirewallLogEntry) => void;
   readonly handshakeTimeoutMs?: number;
@@ -50,8 +59,11 @@ export interface Socks5ServerOptions {
   /** sniffBytes caps what is buffered from the client to find a name. */
   readonly sniffBytes?: number;
   /** connectUpstream opens the outbound connection; tests replace it. */
-  readonly connectUpstream?: (host: string, port: number) => Socket;
+  readonly connectUpstream?: (options: TcpNetConnectOpts) => Socket;
 }
+
+/** Reply is when a relay sends the success reply: after connecting, while connecting, or never (already sent). */
+type Reply = 'once-connected' | 'while-connecting' | 'sent';
 
 /** The largest greeting or request RFC 1928 allows is 262 bytes. */
 const HANDSHAKE_CAP = 600;
@@ -123,23 +135,29 @@ function abort(client: Socket): void {
 /**
  * Socks5Server is a VM's egress proxy: RFC 1928 CONNECT with IPv4, IPv6 and
  * domain targets, no authentication (the socket is private to the user and
- * reached only by this VM's QEMU). Every CONNECT is decided by `decide`
- * before anything reaches the outside.
+ * reached only by this VM's QEMU). Every CONNECT is decided (by
+ * `decideByAddress` or `decide`) before anything reaches the outside.
  *
- * Learning names. A client sends its first bytes only after the success
- * reply, and the guest's redsocks always asks for bare IPs. So for an IP
- * target the server replies success at once, reads the client's first bytes
+ * Domain targets are decided, then connected, then answered, so every
+ * failure gets its proper reply code.
+ *
+ * Learning names. The guest's redsocks always asks for bare IPs. When
+ * `decideByAddress` can settle an IP target from its address (a rule on the
+ * address or on the name the VM's DNS lookups gave it), the server acts on
+ * that at once: 0x02 for a denial, or success and connect. Otherwise it
+ * needs a name, and a client sends its first bytes only after the success
+ * reply: so the server replies success, reads the client's first bytes
  * (bounded in size and time; protocols where the server speaks first send
  * none, and known ones are not waited for), takes the TLS SNI or HTTP Host
- * from them, then decides, connects and forwards the buffered bytes. The
- * price: a denied or unreachable IP target cannot get a SOCKS error code; it
- * is closed with a reset instead, which clients report as "connection reset".
- * Domain targets are decided before replying and get the proper codes.
+ * from them, then decides, connects and forwards the buffered bytes. Either
+ * way an IP target is answered before its connection exists, so a denial
+ * after sniffing, or a destination that cannot be reached, shows as a reset
+ * ("connection reset") rather than a reply code.
  *
  * Each connection is bounded: a handshake cap and timeout, a sniff cap and
- * timeout, a connect timeout, and an idle timeout; relaying uses pipe(), so
- * backpressure and half-close carry through. Bad input closes only the
- * connection it came on.
+ * timeout, a connect timeout, an idle timeout, and read buffers of at most
+ * 1 MiB; the relay keeps backpressure and half-close both ways. Bad input
+ * closes only the connection it came on.
  */
 export class Socks5Server {
   private readonly servers: Server[] = [];
@@ -150,7 +168,7 @@ export class Socks5Server {
   private readonly connectTimeoutMs: number;
   private readonly idleTimeoutMs: number;
   private readonly sniffBytes: number;
-  private readonly connectUpstream: (host: string, port: number) => Socket;
+  private readonly connectUpstream: (options: TcpNetConnectOpts) => Socket;
 
   constructor(private readonly options: Socks5ServerOptions) {
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
@@ -158,7 +176,7 @@ export class Socks5Server {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 2 * 60 * 60 * 1000;
     this.sniffBytes = options.sniffBytes ?? 16 * 1024;
-    this.connectUpstream = options.connectUpstream ?? ((host, port) => connect({ host, port, allowHalfOpen: true }));
+    this.connectUpstream = options.connectUpstream ?? connect;
   }
 
   get tcpPort(): number | null {
@@ -256,7 +274,7 @@ export class Socks5Server {
       const early = buffered.subarray(parsed.consumed);
       const target = { host: parsed.host, port: parsed.port };
       if (parsed.isDomain) void this.connectDomain(client, target, early);
-      else this.sniffThenConnect(client, target, early);
+      else void this.connectAddress(client, target, early);
     };
     client.on('data', onData);
     client.once('end', onEnd);
@@ -272,13 +290,40 @@ export class Socks5Server {
       nameSource: isIp ? null : 'socks',
       service: serviceName(target.port),
     };
-    const decision = await this.decideSafely({ vm: this.options.vm, destination });
+    const decision = await this.decideSafely(this.options.decide, { vm: this.options.vm, destination });
     if (client.destroyed) return;
     if (decision.action !== 'allow') {
       refuse(client, failureReply(REPLY.notAllowed));
       return;
     }
-    this.relay(client, decision.connectTo ?? target, destination, early, true);
+    this.relay(client, decision.connectTo ?? target, decision.destination ?? destination, early, 'once-connected');
+  }
+
+  /**
+   * connectAddress lets the decider settle an IP target on its address alone
+   * (a rule on the address, or on the name the VM's DNS gave it); what it
+   * cannot settle is sniffed. A denial is a proper 0x02 reply. An allowed
+   * address gets its success reply while the connection is being made, as
+   * on the sniffing path, saving the client a wait; should the connection
+   * fail, the client sees a reset (behind the guest's transparent redirect,
+   * every failure looks like that anyway).
+   */
+  private async connectAddress(client: Socket, target: { host: string; port: number }, early: Buffer): Promise<void> {
+    const byAddress = this.options.decideByAddress;
+    if (!byAddress) {
+      this.sniffThenConnect(client, target, early);
+      return;
+    }
+    const destination: Destination = { ip: target.host, port: target.port, name: null, nameSource: null, service: serviceName(target.port) };
+    const decision = await this.decideSafely(byAddress, { vm: this.options.vm, destination });
+    if (client.destroyed) return;
+    if (decision === null) {
+      this.sniffThenConnect(client, target, early);
+    } else if (decision.action !== 'allow') {
+      refuse(client, failureReply(REPLY.notAllowed));
+    } else {
+      this.relay(client, decision.connectTo ?? target, decision.destination ?? destination, early, 'while-connecting');
+    }
   }
 
   /** sniffThenConnect replies success first, reads the first bytes for a name, then decides. */
@@ -337,30 +382,53 @@ export class Socks5Server {
       nameSource: sni ? 'sni' : host ? 'http-host' : null,
       service: serviceName(target.port),
     };
-    const decision = await this.decideSafely({ vm: this.options.vm, destination, firstBytes });
+    const decision = await this.decideSafely(this.options.decide, { vm: this.options.vm, destination, firstBytes });
     if (client.destroyed) return;
     if (decision.action !== 'allow') {
       abort(client);
       return;
     }
-    this.relay(client, decision.connectTo ?? target, destination, firstBytes, false);
+    this.relay(client, decision.connectTo ?? target, decision.destination ?? destination, firstBytes, 'sent');
   }
 
-  private async decideSafely(request: ConnectRequest): Promise<ConnectDecision> {
+  /** decideSafely turns a decider that throws into a denial. */
+  private async decideSafely<T extends ConnectDecision | null>(decider: (request: ConnectRequest) => Promise<T>, request: ConnectRequest): Promise<T | ConnectDecision> {
     try {
-      return await this.options.decide(request);
+      return await decider(request);
     } catch (err) {
       return { action: 'deny', reason: `decision failed: ${(err as Error).message}` };
     }
   }
 
   /**
-   * relay connects upstream, sends the success reply when it is still owed,
-   * forwards the bytes read so far, and pipes both ways until both sides end.
+   * relay connects upstream, sends the success reply when `reply` says,
+   * forwards the bytes read so far, and relays both ways until both sides
+   * end. Client to upstream is a pipe(); upstream to client, the direction
+   * downloads take, reads into growing slabs (see ReadSlab) and writes each
+   * read on as it is, pausing upstream while the client is slow.
    */
-  private relay(client: Socket, to: { host: string; port: number }, destination: Destination, pending: Buffer, replyOwed: boolean): void {
+  private relay(client: Socket, to: { host: string; port: number }, destination: Destination, pending: Buffer, reply: Reply): void {
+    const replyOwed = reply === 'once-connected';
     const started = Date.now();
-    const upstream = this.connectUpstream(to.host, to.port);
+    const slab = new ReadSlab();
+    const upstream: Socket = this.connectUpstream({
+      host: to.host,
+      port: to.port,
+      allowHalfOpen: true,
+      noDelay: true,
+      onread: {
+        buffer: () => slab.room(),
+        // Returning false pauses reading until the client has taken what it was given.
+        callback: (bytes) => {
+          if (client.destroyed) return false;
+          if (client.write(slab.take(bytes))) return true;
+          client.once('drain', () => upstream.resume());
+          return false;
+        },
+      },
+    });
+    // Sent after the connect has started, so the handshake overlaps the client's round trip.
+    if (reply === 'while-connecting') client.write(SUCCESS_REPLY);
     let connected = false;
     let failure: string | null = null;
     let closed = 0;
@@ -420,7 +488,7 @@ export class Socks5Server {
       if (replyOwed) client.write(SUCCESS_REPLY);
       if (pending.length > 0) upstream.write(pending);
       client.pipe(upstream);
-      upstream.pipe(client);
+      upstream.once('end', () => client.end());
     });
     client.once('close', () => {
       if (!connected) {

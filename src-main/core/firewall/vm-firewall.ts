@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import { lookup } from 'node:dns/promises';
-import type { Destination, FirewallLogEntry } from '../api/models';
+import type { Destination, FirewallLogEntry, RuleAction } from '../api/models';
 import type { XrayEvent } from '../api/contract';
 import { canonicalIp, isHostLocal } from './address';
 import { type DnsResolver, DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, type NameCache } from './dns';
@@ -50,6 +50,8 @@ async function resolveWithHost(name: string): Promise<string[]> {
  *     header cannot borrow an allowed name for another address.
  *  2. The host itself (loopback) is reachable only as host.xray.internal.
  *  3. A matching rule decides; else `allowAll` allows; else the user is asked.
+ * A bare address the VM looked up through its DNS is decided in the proxy's
+ * first step, before the client sends anything (see decideByAddress).
  */
 export class VmFirewall {
   private readonly socks: Socks5Server;
@@ -70,6 +72,7 @@ export class VmFirewall {
       ...(options.tcpPorts?.proxy !== undefined ? { tcpPort: options.tcpPorts.proxy } : {}),
       ...options.socks,
       decide: (request) => this.decide(request),
+      decideByAddress: (request) => this.decideByAddress(request),
       onConnectionClosed: (entry) => this.record(entry),
     });
     this.dns = new DnsServer({
@@ -122,33 +125,52 @@ export class VmFirewall {
   /** decide is the proxy's decision hook; exposed so the flow can be tested without sockets. */
   async decide(request: ConnectRequest): Promise<ConnectDecision> {
     const destination = await this.identify(request.destination);
-    const toHost = destination.ip === HOST_INTERNAL_IP || destination.name === HOST_INTERNAL_NAME;
-    let action: 'allow' | 'deny';
-    let reason: string;
-    if (!toHost && destination.ip !== null && this.isHostAddress(destination.ip)) {
-      action = 'deny';
-      reason = 'the host is reachable only as host.xray.internal';
-    } else {
-      const match = this.options.rules.match(destination, this.now());
-      if (match) {
-        action = match.action;
-        reason = `rule ${formatRuleTarget(match.rule.target)}${match.rule.source === 'default' ? ' (default)' : ''}`;
-      } else if (this.options.allowAll) {
-        action = 'allow';
-        reason = 'allow-all';
-      } else {
-        const decision = await this.options.broker.request(this.options.vm, destination);
-        action = decision.action;
-        reason = decision.reason === 'answered' && decision.rule ? `answered: ${formatRuleTarget(decision.rule.target)}` : decision.reason;
-      }
+    const settled = this.settle(destination);
+    if (settled) return this.conclude(destination, settled);
+    const answer = await this.options.broker.request(this.options.vm, destination);
+    const reason = answer.reason === 'answered' && answer.rule ? `answered: ${formatRuleTarget(answer.rule.target)}` : answer.reason;
+    return this.conclude(destination, { action: answer.action, reason });
+  }
+
+  /**
+   * decideByAddress is the proxy's hook for a bare address before the
+   * client has sent anything. An address the VM looked up through its DNS
+   * is known by that name, and when a rule (or allow-all) settles it, the
+   * connection goes ahead without waiting for the client's first bytes.
+   * Anything else returns null: the proxy reads the first bytes for a TLS
+   * or HTTP name and asks `decide`, so prompts and name rules see the best
+   * name there is.
+   */
+  async decideByAddress(request: ConnectRequest): Promise<ConnectDecision | null> {
+    const destination = await this.identify(request.destination);
+    if (destination.name === null) return null;
+    const settled = this.settle(destination);
+    return settled ? this.conclude(destination, settled) : null;
+  }
+
+  /** settle decides without asking: the host guard, then the rules, then allow-all; null means ask. */
+  private settle(destination: Destination): { action: RuleAction; reason: string } | null {
+    if (!this.isToHost(destination) && destination.ip !== null && this.isHostAddress(destination.ip)) {
+      return { action: 'deny', reason: 'the host is reachable only as host.xray.internal' };
     }
+    const match = this.options.rules.match(destination, this.now());
+    if (match) return { action: match.action, reason: `rule ${formatRuleTarget(match.rule.target)}${match.rule.source === 'default' ? ' (default)' : ''}` };
+    if (this.options.allowAll) return { action: 'allow', reason: 'allow-all' };
+    return null;
+  }
+
+  /** conclude logs and announces a decision and says where an allowed connection goes. */
+  private conclude(destination: Destination, { action, reason }: { action: RuleAction; reason: string }): ConnectDecision {
     const entry: FirewallLogEntry = { at: new Date(this.now()).toISOString(), vm: this.options.vm, kind: 'decision', destination, action, reason };
     this.options.log?.append(entry);
     this.options.emit({ type: 'firewall.decision', vm: this.options.vm, destination, action, reason });
-    if (action === 'deny') return { action, reason };
-    const port = destination.port;
-    if (toHost) return { action, reason, connectTo: { host: this.hostAddress, port } };
-    return { action, reason, connectTo: { host: destination.ip ?? (destination.name as string), port } };
+    if (action === 'deny') return { action, reason, destination };
+    const host = this.isToHost(destination) ? this.hostAddress : (destination.ip ?? (destination.name as string));
+    return { action, reason, destination, connectTo: { host, port: destination.port } };
+  }
+
+  private isToHost(destination: Destination): boolean {
+    return destination.ip === HOST_INTERNAL_IP || destination.name === HOST_INTERNAL_NAME;
   }
 
   /**

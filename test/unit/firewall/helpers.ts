@@ -71,11 +71,13 @@ export class Reader {
   ended = false;
   closed = false;
 
+  private readonly onData = (chunk: Buffer): void => {
+    this.data = Buffer.concat([this.data, chunk]);
+    this.wake();
+  };
+
   constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.data = Buffer.concat([this.data, chunk]);
-      this.wake();
-    });
+    socket.on('data', this.onData);
     socket.on('end', () => {
       this.ended = true;
       this.wake();
@@ -97,6 +99,12 @@ export class Reader {
     const out = this.data.subarray(0, n);
     this.data = this.data.subarray(out.length);
     return out;
+  }
+
+  /** detach stops collecting (for bulk reads) and returns what was collected so far. */
+  detach(): Buffer {
+    this.socket.off('data', this.onData);
+    return this.data;
   }
 
   /** untilEnded resolves with everything read once the peer has ended or the socket closed. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { readFile, stat } from 'node:fs/promises';
@@ -232,6 +233,140 @@ describe('Socks5Server', () => {
       await waitFor(() => requests.length === 1);
       expect(requests[0]?.destination).toMatchObject({ ip: '2001:db8::1', port: 443, service: 'https' });
     });
+  });
+
+  describe('deciding an address before the client speaks', () => {
+    let server: Socks5Server;
+    let proxy: { port: number };
+    let byAddress: (request: ConnectRequest) => Promise<ConnectDecision | null>;
+    const sniffed: ConnectRequest[] = [];
+
+    beforeAll(async () => {
+      server = new Socks5Server({
+        vm: 'web',
+        tcpPort: 0,
+        sniffTimeoutMs: 300,
+        decideByAddress: (request) => byAddress(request),
+        decide: async (request) => {
+          sniffed.push(request);
+          return { action: 'allow', reason: 'after sniffing' };
+        },
+      });
+      await server.listen();
+      proxy = { port: server.tcpPort as number };
+    });
+
+    afterAll(() => server.close());
+
+    it('connects before the first byte when the address is settled, and never sniffs', async () => {
+      sniffed.length = 0;
+      byAddress = async () => ({ action: 'allow', reason: 'rule' });
+      const greeterServer = createNetServer((socket) => socket.end('220 ready\r\n'));
+      const greeterPort = await listen(greeterServer);
+      // Port 2525 is not a known server-first protocol: on the sniffing path this waits 300 ms for nothing.
+      const { reply, reader, socket } = await socksConnect(proxy, { ip: '127.0.0.1' }, greeterPort);
+      expect(reply).toBe(REPLY.succeeded);
+      expect((await reader.untilEnded()).toString()).toBe('220 ready\r\n');
+      expect(sniffed).toHaveLength(0);
+      socket.destroy();
+      await closeServer(greeterServer);
+    });
+
+    it('refuses with 0x02 and never touches the destination when the address is denied', async () => {
+      let reached = 0;
+      const target = createNetServer((socket) => {
+        reached += 1;
+        socket.destroy();
+      });
+      const port = await listen(target);
+      byAddress = async () => ({ action: 'deny', reason: 'rule' });
+      expect((await socksConnect(proxy, { ip: '127.0.0.1' }, port)).reply).toBe(REPLY.notAllowed);
+      expect(reached).toBe(0);
+      await closeServer(target);
+    });
+
+    it('answers at once when the address is allowed, and resets the client if the destination refuses', async () => {
+      byAddress = async () => ({ action: 'allow', reason: 'rule' });
+      const { reply, reader, socket } = await socksConnect(proxy, { ip: '127.0.0.1' }, closedPort);
+      expect(reply).toBe(REPLY.succeeded);
+      const closed = new Promise<NodeJS.ErrnoException | undefined>((resolve) => socket.once('error', resolve).once('close', () => resolve(undefined)));
+      expect((await closed)?.code).toBe('ECONNRESET');
+      expect((await reader.untilEnded()).length).toBe(0);
+    });
+
+    it('falls back to sniffing for a name when the address alone does not settle it', async () => {
+      sniffed.length = 0;
+      byAddress = async () => null;
+      const { stdout } = await run('curl', ['-sS', '--max-time', '10', '--socks5', `127.0.0.1:${proxy.port}`, '-H', 'Host: later.test', `http://127.0.0.1:${httpPort}/`]);
+      expect(stdout).toBe('hello later.test');
+      expect(sniffed[0]?.destination).toMatchObject({ name: 'later.test', nameSource: 'http-host' });
+    });
+
+    it('logs the connection under the destination the decider identified', async () => {
+      const entries: FirewallLogEntry[] = [];
+      const named = new Socks5Server({
+        vm: 'web',
+        tcpPort: 0,
+        decideByAddress: async (request) => ({ action: 'allow', reason: 'rule', destination: { ...request.destination, name: 'from-dns.test', nameSource: 'dns' } }),
+        decide: async () => ({ action: 'deny', reason: 'unused' }),
+        onConnectionClosed: (entry) => entries.push(entry),
+      });
+      await named.listen();
+      const { reply, socket, reader } = await socksConnect({ port: named.tcpPort as number }, { ip: '127.0.0.1' }, echoPort);
+      expect(reply).toBe(REPLY.succeeded);
+      socket.end('hi');
+      expect((await reader.untilEnded()).toString()).toBe('echo:hibye');
+      await waitFor(() => entries.length === 1);
+      expect(entries[0]).toMatchObject({ destination: { ip: '127.0.0.1', name: 'from-dns.test', nameSource: 'dns' }, bytesUp: 2, bytesDown: 10 });
+      await named.close();
+    });
+  });
+
+  it('holds a slow reader back at the source and delivers every byte intact', async () => {
+    const size = 64 * 1024 * 1024;
+    const body = Buffer.alloc(size);
+    for (let i = 0; i < size; i += 4) body.writeUInt32LE((i * 2654435761) >>> 0, i);
+    let accepted = 0;
+    const source = createNetServer((socket) => {
+      socket.on('error', () => undefined);
+      const step = 1024 * 1024;
+      let offset = 0;
+      const pump = (): void => {
+        while (offset < size) {
+          const more = socket.write(body.subarray(offset, offset + step), () => undefined);
+          offset += step;
+          accepted = offset - socket.writableLength;
+          if (!more) return void socket.once('drain', pump);
+        }
+        socket.end();
+      };
+      pump();
+    });
+    const port = await listen(source);
+    decide = async () => ({ action: 'allow', reason: 'test' });
+    const { reply, socket, reader } = await socksConnect({ port: proxyPort }, { ip: '127.0.0.1' }, port);
+    expect(reply).toBe(REPLY.succeeded);
+    socket.pause();
+    const early = reader.detach();
+    // The source is a server-speaks-first stream: the proxy connects once the sniff time passes.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Kernel buffers on both legs plus one proxy read: a few MiB, nowhere near the whole body.
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThan(24 * 1024 * 1024);
+    const hash = createHash('sha256').update(early);
+    let received = early.length;
+    await new Promise<void>((resolve) => {
+      socket.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        received += chunk.length;
+      });
+      socket.on('end', () => resolve());
+      socket.resume();
+    });
+    expect(received).toBe(size);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
+    socket.destroy();
+    await closeServer(source);
   });
 
   it('survives a few thousand random and malformed handshakes and leaks no connections', async () => {

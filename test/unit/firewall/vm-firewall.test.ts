@@ -79,6 +79,7 @@ describe('VmFirewall', () => {
 
   afterEach(async () => {
     await firewall.stop();
+    await log.close();
     await closeServer(echo.server);
     await cleanup();
   });
@@ -187,10 +188,10 @@ describe('VmFirewall', () => {
 
     rules.add({ target: parseRuleTarget('named.test'), action: 'allow', lifetime: { kind: 'forever' } });
     // The guest connects to the address DNS gave it; the name comes from the answer. 127.0.0.1
-    // is also the host's loopback, so even a name rule does not let it through.
+    // is also the host's loopback, so even a name rule does not let it through. Named by DNS,
+    // the address is decided before the reply, so the refusal is a proper SOCKS reply.
     const viaIp = await socksConnect({ port: firewall.ports.proxy as number }, { ip: '127.0.0.1' }, echo.port);
-    expect(viaIp.reply).toBe(REPLY.succeeded);
-    await viaIp.reader.untilEnded();
+    expect(viaIp.reply).toBe(REPLY.notAllowed);
     const decision = events.find((e) => e.type === 'firewall.decision');
     expect(decision).toMatchObject({ action: 'deny', destination: { ip: '127.0.0.1', name: 'named.test', nameSource: 'dns' } });
   });
@@ -202,6 +203,45 @@ describe('VmFirewall', () => {
     const result = await firewall.decide({ vm: 'web', destination: { ip: '192.0.2.10', port: 443, name: null, nameSource: null, service: 'https' } });
     expect(result.action).toBe('deny');
     expect(events.filter((e) => e.type === 'firewall.decision').at(-1)).toMatchObject({ destination: { name: 'cached.test', nameSource: 'dns' }, reason: 'rule cached.test:443' });
+  });
+
+  it('decides a DNS-named address by its rule before the client speaks; anything else waits for a name', async () => {
+    await startFirewall({ timeoutSeconds: 0.3 });
+    const address = (ip: string, port = 443) => ({ vm: 'web', destination: { ip, port, name: null, nameSource: null, service: null } });
+    nameCache.record('192.0.2.20', 'pkg.test', 60);
+    rules.add({ target: parseRuleTarget('*.test:443'), action: 'allow', lifetime: { kind: 'forever' } });
+    expect(await firewall.decideByAddress(address('192.0.2.20'))).toMatchObject({
+      action: 'allow',
+      reason: 'rule *.test:443',
+      connectTo: { host: '192.0.2.20', port: 443 },
+      destination: { ip: '192.0.2.20', name: 'pkg.test', nameSource: 'dns' },
+    });
+    // No DNS name: an IP rule might be outranked by the name the first bytes carry, so wait for them.
+    rules.add({ target: parseRuleTarget('192.0.2.30'), action: 'deny', lifetime: { kind: 'forever' } });
+    expect(await firewall.decideByAddress(address('192.0.2.30'))).toBeNull();
+    // Named, but nothing decides it: the prompt should show the best name, so wait for the first bytes too.
+    nameCache.record('192.0.2.40', 'unknown.example', 60);
+    expect(await firewall.decideByAddress(address('192.0.2.40'))).toBeNull();
+    expect(events.filter((e) => e.type === 'prompt.opened')).toHaveLength(0);
+    // A once rule is spent only by the decision that uses it.
+    rules.add({ target: parseRuleTarget('unknown.example'), action: 'allow', lifetime: { kind: 'once' } });
+    expect(await firewall.decideByAddress(address('192.0.2.30'))).toBeNull();
+    expect(rules.list().some((r) => r.lifetime.kind === 'once')).toBe(true);
+    expect(await firewall.decideByAddress(address('192.0.2.40'))).toMatchObject({ action: 'allow' });
+    expect(rules.list().some((r) => r.lifetime.kind === 'once')).toBe(false);
+    expect(events.filter((e) => e.type === 'firewall.decision')).toHaveLength(2);
+  });
+
+  it('a guest connection to an address it looked up is refused with 0x02 by a deny rule, before it sends a byte', async () => {
+    await startFirewall();
+    const dnsPort = String(firewall.ports.dns);
+    await run('dig', ['+tcp', '+short', '-p', dnsPort, '@127.0.0.1', 'blocked.test', 'A']);
+    rules.add({ target: parseRuleTarget('blocked.test'), action: 'deny', lifetime: { kind: 'forever' } });
+    let reached = 0;
+    echo.server.on('connection', () => (reached += 1));
+    expect((await socksConnect({ port: firewall.ports.proxy as number }, { ip: '127.0.0.1' }, echo.port)).reply).toBe(REPLY.notAllowed);
+    expect(reached).toBe(0);
+    expect(events.filter((e) => e.type === 'firewall.decision')).toMatchObject([{ action: 'deny', reason: 'rule blocked.test', destination: { name: 'blocked.test', nameSource: 'dns' } }]);
   });
 
   it('ignores a sniffed name that does not belong to the address', async () => {
