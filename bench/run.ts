@@ -1,28 +1,21 @@
 // `npm run bench`: runs every benchmark, prints its table and writes bench/RESULTS.md.
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { benchFoundation } from './foundation';
 import type { Row } from './lib';
 import { fileURLToPath } from 'node:url';
-import { benchFirewall, runProxyChild } from './firewall';
+import { benchFirewall } from './firewall';
 import { benchRender } from './render';
 import { benchSsh } from './ssh';
 import { benchSupervisor } from './supervisor';
 
-if (process.argv[2] === '--firewall-proxy') {
-  await runProxyChild();
-} else {
-  await runAll();
-}
-
-async function runAll(): Promise<void> {
 const repo = resolve(process.argv[2] ?? '.');
 const suites: [string, () => Promise<Row[]>][] = [
   ['Foundation (issue 2)', () => benchFoundation(repo)],
   ['Supervisor (issue 3)', () => benchSupervisor()],
   ['Guests (issue 4)', () => benchSsh()],
-  ['Firewall (issue 5)', () => benchFirewall(fileURLToPath(import.meta.url))],
+  ['Firewall (issue 5)', () => benchFirewall(join(dirname(fileURLToPath(import.meta.url)), 'firewall-proxy.js'))],
   ['Desktop app (issue 6)', () => benchRender(repo)],
 ];
 
@@ -42,4 +35,3 @@ for (const [title, run] of suites) {
 }
 if (!only) await writeFile(join(repo, 'bench', 'RESULTS.md'), markdown);
 process.stdout.write(`\n${failed === 0 ? 'All targets met.' : `${failed} target(s) missed.`}\n`);
-}

@@ -32,7 +32,7 @@ await build({
 await build({
   ...node,
   format: 'esm',
-  entryPoints: { 'bench/run': 'bench/run.ts' },
+  entryPoints: { 'bench/run': 'bench/run.ts', 'bench/firewall-proxy': 'bench/firewall-proxy.ts' },
   outdir: 'dist',
 });
 

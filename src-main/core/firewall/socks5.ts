@@ -421,7 +421,8 @@ export class Socks5Server {
         // Returning false pauses reading until the client has taken what it was given.
         callback: (bytes) => {
           if (client.destroyed) return false;
-          if (client.write(slab.take(bytes))) return true;
+          const chunk = slab.take(bytes);
+          if (client.write(chunk, () => slab.written(chunk))) return true;
           client.once('drain', () => upstream.resume());
           return false;
         },

@@ -1,0 +1,45 @@
+// The Xray side of the firewall benchmark, in its own process (and bundle,
+// so it carries only what the supervisor would): prints its proxy's port.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FirewallLog, NameCache, PromptBroker, RuleSet, VmFirewall, parseRuleTarget } from '../src-main/core/firewall';
+import { DEFAULT_RULE_DOMAINS } from '../src-main/core/store/default-rules';
+
+/**
+ * main starts a VM firewall as the supervisor builds it (default rules, a
+ * log file, a prompt broker), with its proxy on a TCP port.
+ * The guest is pretended to have looked up bench.xray-bench.test through the
+ * VM's DNS, a rule allows that name, and loopback stands in for the internet,
+ * so each connection takes the same decision path an allowed one takes in a VM.
+ */
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'xray-bench-fw-'));
+  const rules = new RuleSet([], DEFAULT_RULE_DOMAINS);
+  rules.add({ target: parseRuleTarget('*.xray-bench.test'), action: 'allow', lifetime: { kind: 'forever' } });
+  const nameCache = new NameCache();
+  nameCache.record('127.0.0.1', 'bench.xray-bench.test', 24 * 3600);
+  const log = new FirewallLog({ file: join(dir, 'firewall.log') });
+  const firewall = new VmFirewall({
+    vm: 'bench',
+    proxySocket: join(dir, 'proxy.sock'),
+    dnsSocket: join(dir, 'dns.sock'),
+    rules,
+    broker: new PromptBroker({ emit: () => undefined, clientCount: () => 0, rulesFor: () => rules, persist: async () => undefined }),
+    nameCache,
+    emit: () => undefined,
+    log,
+    isHostAddress: () => false,
+    tcpPorts: { proxy: 0 },
+  });
+  await firewall.start();
+  process.once('SIGTERM', () => {
+    void firewall
+      .stop()
+      .then(() => log.close())
+      .finally(() => rm(dir, { recursive: true, force: true }).finally(() => process.exit(0)));
+  });
+  process.stdout.write(`${firewall.ports.proxy}\n`);
+}
+
+await main();
