@@ -1,12 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeNoCloudSeed } from '../../src-main/core/guest/cloud-init';
 import { ensureTestGuest } from '../guest/guest';
+import { freePort } from '../helpers/ports';
 
 // The test guest: a real Debian UEFI image booted under QEMU, logged into over
 // SSH with a key that only the NoCloud seed carries.
@@ -19,15 +19,6 @@ const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 const SSH_DEADLINE_MS = 180_000;
 const BUILD_TIMEOUT_MS = 40 * 60_000;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
-}
 
 describe.skipIf(skip)('test guest', () => {
   let image = '';

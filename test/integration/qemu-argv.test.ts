@@ -21,7 +21,7 @@ import {
   type LaunchSpec,
   type QemuVersion,
 } from '../../src-main/core/qemu';
-import { freePort } from '../unit/ssh/sshd';
+import { freePort } from '../helpers/ports';
 
 type QmpMessage = Record<string, unknown>;
 

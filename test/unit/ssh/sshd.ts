@@ -2,9 +2,10 @@
 // host key and an authorized_keys file the test controls.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../helpers/ports';
 import { generateEd25519 } from '../../../src-main/core/ssh/keys';
 
 export interface TestSshd {
@@ -18,18 +19,6 @@ export interface TestSshd {
   start(opts?: { newHostKey?: boolean }): Promise<void>;
   stop(): Promise<void>;
   cleanup(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function makeSshd(): Promise<TestSshd> {
