@@ -73,7 +73,23 @@ export class ControlServer {
     this.clients.add(socket);
     socket.setEncoding('utf8');
     let unsubscribe: (() => void) | null = null;
-    const send = (message: ServerMessage) => {
+    // Events are queued and written together once the current turn is over:
+    // a burst costs one write, and whatever emitted (a connection waiting on
+    // its firewall decision, say) does not wait for this socket. Replies
+    // flush the queue first, so a client still sees everything in order.
+    let outbox: string[] = [];
+    const flush = (): void => {
+      if (outbox.length === 0) return;
+      const text = outbox.join('');
+      outbox = [];
+      if (!socket.destroyed) socket.write(text);
+    };
+    const sendEvent = (message: ServerMessage): void => {
+      if (outbox.length === 0) setImmediate(flush);
+      outbox.push(`${JSON.stringify(message)}\n`);
+    };
+    const send = (message: ServerMessage): void => {
+      flush();
       if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
     };
     const reader = new LineReader((line) => {
@@ -93,7 +109,7 @@ export class ControlServer {
       if ('subscribe' in message) {
         if (!unsubscribe) {
           this.subscribers.add(socket);
-          unsubscribe = this.api.subscribe((event) => send({ event }));
+          unsubscribe = this.api.subscribe((event) => sendEvent({ event }));
         }
         send({ id: message.id, ok: true, value: null });
         return;
