@@ -2,6 +2,7 @@
 // One prompt at a time, the rest queue visibly; Enter allows, Esc denies.
 import { useEffect, useState } from 'react';
 import type { FirewallPrompt, PromptLifetime, PromptScope } from '../../src-main/core/api/models';
+import { scopeChoices } from '../../src-main/core/api/scopes';
 import { useActions, useXray } from '../store/context';
 import { destinationText } from './format';
 
@@ -15,20 +16,6 @@ const lifetimes: { value: LifetimeChoice; label: string }[] = [
   { value: 'until-stop', label: 'Until the VM stops' },
   { value: 'forever', label: 'Forever' },
 ];
-
-/** scopesFor lists what an answer may cover; name-based scopes need a name. */
-export function scopesFor(prompt: FirewallPrompt): { value: PromptScope; label: string }[] {
-  const d = prompt.destination;
-  const host = d.name ?? d.ip ?? 'this host';
-  const scopes: { value: PromptScope; label: string }[] = [{ value: 'host-port', label: `${host}:${d.port}` }];
-  if (d.name) {
-    scopes.push({ value: 'domain', label: `${d.name}, any port` });
-    const parent = d.name.split('.').slice(1).join('.');
-    scopes.push({ value: 'domain-suffix', label: `*.${parent.includes('.') ? parent : d.name}` });
-  }
-  scopes.push({ value: 'any-port', label: `${d.ip ?? host}, any port` });
-  return scopes;
-}
 
 export function FirewallPromptQueue() {
   const prompts = useXray((s) => s.prompts);
@@ -101,9 +88,9 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
       </dl>
       <fieldset>
         <legend>Applies to</legend>
-        {scopesFor(prompt).map((s) => (
-          <label key={s.value} className="radio">
-            <input type="radio" name="scope" value={s.value} checked={scope === s.value} onChange={() => setScope(s.value)} />
+        {scopeChoices(d).map((s) => (
+          <label key={s.scope} className="radio">
+            <input type="radio" name="scope" value={s.scope} checked={scope === s.scope} onChange={() => setScope(s.scope)} />
             {s.label}
           </label>
         ))}

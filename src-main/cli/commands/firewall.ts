@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import type { XrayApi } from '../../core/api/contract';
 import type { FirewallPrompt, FirewallRule, PromptLifetime, PromptScope } from '../../core/api/models';
 import { XrayError } from '../../core/errors';
-import { formatRuleTarget } from '../../core/firewall/rules';
+import { formatRuleTarget } from '../../core/api/scopes';
 import type { CliContext } from '../program';
 
 /** parseDuration reads "90s", "15m", "1h", "2d" into seconds. */

@@ -4,11 +4,11 @@ export { DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, NameCache, systemResol
 export type { DnsResolver, DnsServerOptions, NameCacheOptions, ResolvedAddress } from './dns';
 export { FirewallLog } from './log';
 export type { FirewallLogOptions } from './log';
-export { PromptBroker, registrableSuffix, targetForScope } from './prompts';
+export { formatRuleTarget, registrableSuffix, scopeChoices, targetForScope } from '../api/scopes';
+export { PromptBroker } from './prompts';
 export type { Decision, PromptAnswer, PromptBrokerOptions } from './prompts';
 export {
   RuleSet,
-  formatRuleTarget,
   fromFirewallTable,
   isPersistent,
   parseDefaultRules,

@@ -1,10 +1,11 @@
 // Runs in: plain Node (core).
 import { randomUUID } from 'node:crypto';
-import type { Destination, FirewallPrompt, FirewallRule, GuestProcess, PromptLifetime, PromptScope, RuleAction, RuleLifetime, RuleTarget } from '../api/models';
+import type { Destination, FirewallPrompt, FirewallRule, GuestProcess, PromptLifetime, PromptScope, RuleAction, RuleLifetime } from '../api/models';
 import type { XrayEvent } from '../api/contract';
 import { XrayError } from '../errors';
+import { formatRuleTarget, targetForScope } from '../api/scopes';
 import { canonicalIp } from './address';
-import { type RuleSet, formatRuleTarget } from './rules';
+import type { RuleSet } from './rules';
 
 /** Decision is what a held connection learns: go ahead or be closed, and why. */
 export interface Decision {
@@ -134,6 +135,9 @@ export class PromptBroker {
     const rules = this.options.rulesFor(vm);
     const lifetime = ruleLifetime(answer, this.now());
     const target = targetForScope(destination, answer.scope);
+    if (target === null) {
+      throw new XrayError('invalid-argument', 'This destination has neither a name nor an address to make a rule from.');
+    }
     const input = { target, action: answer.action, lifetime };
     let rule: FirewallRule;
     if (rules && lifetime.kind !== 'once') {
@@ -200,47 +204,4 @@ function ruleLifetime(answer: PromptAnswer, now: number): RuleLifetime {
       }
       return { kind: 'duration', until: new Date(now + answer.durationSeconds * 1000).toISOString() };
   }
-}
-
-/**
- * targetForScope turns a prompt answer's scope into a rule target:
- *   host-port     the address and port (1.2.3.4:443); the name and port when the guest
- *                 asked for the destination by name (SOCKS domain), as the prompt showed it
- *   domain        the name and port (example.com:443)
- *   domain-suffix the name's parent and its sub-domains, same port (*.example.com:443)
- *   any-port      the name (else the address) on any port
- * Scopes that need a name fall back to the address when there is none.
- */
-export function targetForScope(d: Destination, scope: PromptScope): RuleTarget {
-  const ip = d.ip === null ? null : canonicalIp(d.ip);
-  const byIp = (port: number | null): RuleTarget | null => (ip ? { kind: 'ip', ip, port } : null);
-  const byName = (port: number | null): RuleTarget | null => (d.name ? { kind: 'domain', domain: d.name, port } : null);
-  const fallback = (target: RuleTarget | null): RuleTarget => {
-    if (target) return target;
-    throw new XrayError('invalid-argument', 'This destination has neither a name nor an address to make a rule from.');
-  };
-  switch (scope) {
-    case 'host-port':
-      return fallback(d.nameSource === 'socks' ? (byName(d.port) ?? byIp(d.port)) : (byIp(d.port) ?? byName(d.port)));
-    case 'domain':
-      return fallback(byName(d.port) ?? byIp(d.port));
-    case 'domain-suffix':
-      return d.name ? { kind: 'domain-suffix', domain: registrableSuffix(d.name), port: d.port } : fallback(byIp(d.port));
-    case 'any-port':
-      return fallback(byName(null) ?? byIp(null));
-  }
-}
-
-/**
- * registrableSuffix picks the suffix a `*.` rule should cover for `name`: its
- * parent (api.github.com → github.com), but never a bare TLD nor a two-label
- * public suffix such as co.uk (judged without a public-suffix list: a short
- * second label under a two-letter TLD), in which cases the name itself is used.
- */
-export function registrableSuffix(name: string): string {
-  const labels = name.split('.');
-  if (labels.length <= 2) return name;
-  const parent = labels.slice(1);
-  if (parent.length === 2 && (parent[1] ?? '').length === 2 && (parent[0] ?? '').length <= 3) return name;
-  return parent.join('.');
 }

@@ -1,5 +1,6 @@
 // Runs in: plain Node (core).
 import type { Destination, FirewallRule, RuleAction, RuleLifetime, RuleTarget } from '../api/models';
+import { formatRuleTarget } from '../api/scopes';
 import { XrayError } from '../errors';
 import { canonicalIp, formatIpBytes, inPrefix, ipBytes, maskToPrefix, normalizeHostname, parseIp } from './address';
 
@@ -66,24 +67,6 @@ export function tryParseRuleTarget(text: string): RuleTarget | null {
   }
   const domain = normalizeHostname(host);
   return domain ? { kind: 'domain', domain, port } : null;
-}
-
-/** formatRuleTarget is parseRuleTarget's inverse: the canonical text of a target. */
-export function formatRuleTarget(target: RuleTarget): string {
-  const withPort = (host: string, bracket: boolean): string => {
-    if (target.port === null) return host;
-    return bracket ? `[${host}]:${target.port}` : `${host}:${target.port}`;
-  };
-  switch (target.kind) {
-    case 'ip':
-      return withPort(target.ip, target.ip.includes(':'));
-    case 'cidr':
-      return withPort(target.cidr, target.cidr.includes(':'));
-    case 'domain':
-      return withPort(target.domain, false);
-    case 'domain-suffix':
-      return withPort(`*.${target.domain}`, false);
-  }
 }
 
 /**

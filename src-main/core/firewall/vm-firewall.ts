@@ -6,7 +6,8 @@ import { canonicalIp, isHostLocal } from './address';
 import { type DnsResolver, DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, type NameCache } from './dns';
 import type { FirewallLog } from './log';
 import type { PromptBroker } from './prompts';
-import { type RuleSet, formatRuleTarget } from './rules';
+import { formatRuleTarget } from '../api/scopes';
+import type { RuleSet } from './rules';
 import { type ConnectDecision, type ConnectRequest, Socks5Server } from './socks5';
 
 export interface VmFirewallOptions {

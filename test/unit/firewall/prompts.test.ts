@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { XrayEvent } from '../../../src-main/core/api/contract';
 import type { Destination, FirewallRule } from '../../../src-main/core/api/models';
-import { PromptBroker, registrableSuffix, targetForScope } from '../../../src-main/core/firewall/prompts';
-import { RuleSet, formatRuleTarget } from '../../../src-main/core/firewall/rules';
+import { formatRuleTarget, registrableSuffix, scopeChoices, targetForScope } from '../../../src-main/core/api/scopes';
+import { PromptBroker } from '../../../src-main/core/firewall/prompts';
+import { RuleSet } from '../../../src-main/core/firewall/rules';
 
 const dest = (name: string | null, ip: string | null = '192.0.2.1', port = 443): Destination => ({ ip, port, name, nameSource: name ? 'sni' : null, service: null });
 
@@ -61,11 +62,11 @@ describe('PromptBroker', () => {
     const unrelated = broker.request('web', dest('other.test'));
     const id = broker.list()[0]!.id;
     const rule = await broker.answer({ id, action: 'allow', scope: 'domain-suffix', lifetime: 'forever' });
-    expect(formatRuleTarget(rule.target)).toBe('*.example.org:443');
+    expect(formatRuleTarget(rule.target)).toBe('*.example.org');
     expect((await api).action).toBe('allow');
     expect((await www).action).toBe('allow');
     expect(broker.list().map((p) => p.destination.name)).toEqual(['other.test']);
-    expect(persisted.at(-1)?.map((r) => r.id)).toEqual(['*.example.org:443']);
+    expect(persisted.at(-1)?.map((r) => r.id)).toEqual(['*.example.org']);
     expect(rules.match(dest('new.example.org'))?.action).toBe('allow');
     broker.cancelVm('web');
     await unrelated;
@@ -77,10 +78,10 @@ describe('PromptBroker', () => {
     const id = broker.list()[0]!.id;
     await expect(broker.answer({ id, action: 'allow', scope: 'host-port', lifetime: 'duration' })).rejects.toThrow(/durationSeconds/);
     const rule = await broker.answer({ id, action: 'deny', scope: 'host-port', lifetime: 'duration', durationSeconds: 60 });
-    expect(rule).toMatchObject({ id: '192.0.2.1:443', action: 'deny', lifetime: { kind: 'duration' } });
+    expect(rule).toMatchObject({ id: 'd.test:443', action: 'deny', lifetime: { kind: 'duration' } });
     void broker.request('web', dest('e.test', '192.0.2.9'));
     await broker.answer({ id: broker.list()[0]!.id, action: 'allow', scope: 'domain', lifetime: 'once' });
-    expect(rules.list().map((r) => r.id)).toEqual(['192.0.2.1:443']);
+    expect(rules.list().map((r) => r.id)).toEqual(['d.test:443']);
   });
 
   it('reports an unknown prompt id as not-found', async () => {
@@ -101,15 +102,31 @@ describe('PromptBroker', () => {
 
 describe('targetForScope', () => {
   it.each([
-    ['host-port', dest('api.example.com'), '192.0.2.1:443'],
+    ['host-port', dest('api.example.com'), 'api.example.com:443'],
     ['host-port', dest('api.example.com', null), 'api.example.com:443'],
-    ['domain', dest('api.example.com'), 'api.example.com:443'],
-    ['domain', dest(null), '192.0.2.1:443'],
-    ['domain-suffix', dest('a.b.example.com'), '*.b.example.com:443'],
-    ['any-port', dest('api.example.com'), 'api.example.com'],
-    ['any-port', dest(null), '192.0.2.1'],
+    ['host-port', dest(null), '192.0.2.1:443'],
+    ['domain', dest('api.example.com'), 'api.example.com'],
+    ['domain', dest(null), '192.0.2.1'],
+    ['domain-suffix', dest('a.b.example.com'), '*.b.example.com'],
+    ['domain-suffix', dest(null), '192.0.2.1'],
+    ['any-port', dest('api.example.com'), '192.0.2.1'],
+    ['any-port', dest('api.example.com', null), 'api.example.com'],
   ] as const)('%s of %o is %s', (scope, destination, expected) => {
-    expect(formatRuleTarget(targetForScope(destination, scope))).toBe(expected);
+    const target = targetForScope(destination, scope);
+    expect(target && formatRuleTarget(target)).toBe(expected);
+  });
+
+  it('labels each choice with the rule it writes, without repeats', () => {
+    expect(scopeChoices(dest('api.example.com'))).toEqual([
+      { scope: 'host-port', label: 'api.example.com:443' },
+      { scope: 'domain', label: 'api.example.com, any port' },
+      { scope: 'domain-suffix', label: '*.example.com, any port' },
+      { scope: 'any-port', label: '192.0.2.1, any port' },
+    ]);
+    expect(scopeChoices(dest(null))).toEqual([
+      { scope: 'host-port', label: '192.0.2.1:443' },
+      { scope: 'any-port', label: '192.0.2.1, any port' },
+    ]);
   });
 
   it.each([

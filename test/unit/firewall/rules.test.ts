@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Destination } from '../../../src-main/core/api/models';
+import { formatRuleTarget } from '../../../src-main/core/api/scopes';
 import {
   RuleSet,
-  formatRuleTarget,
   fromFirewallTable,
   parseDefaultRules,
   parseRuleTarget,

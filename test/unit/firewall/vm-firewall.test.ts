@@ -97,7 +97,7 @@ describe('VmFirewall', () => {
     expect(opened()).toBe(50);
     expect(broker.list()).toHaveLength(50);
     expect(events.filter((e) => e.type === 'prompt.updated')).toHaveLength(950);
-    await Promise.all(broker.list().map((prompt) => broker.answer({ id: prompt.id, action: 'allow', scope: 'domain', lifetime: 'forever' })));
+    await Promise.all(broker.list().map((prompt) => broker.answer({ id: prompt.id, action: 'allow', scope: 'host-port', lifetime: 'forever' })));
     const results = await Promise.all(connections);
     expect(results.every((r) => r.reply === REPLY.succeeded)).toBe(true);
     const echoes = await Promise.all(

@@ -1,0 +1,93 @@
+// Runs in: anywhere (pure; shared by core, CLI and renderer). No Node or DOM APIs.
+import type { Destination, PromptScope, RuleTarget } from './models';
+
+/**
+ * formatRuleTarget is the canonical text of a rule target, as vm.toml stores
+ * it and every surface shows it: `1.2.3.4:443`, `[2001:db8::1]:443`,
+ * `example.com`, `*.example.com:443`, `10.0.0.0/8:22`.
+ */
+export function formatRuleTarget(target: RuleTarget): string {
+  const withPort = (host: string, bracket: boolean): string => {
+    if (target.port === null) return host;
+    return bracket ? `[${host}]:${target.port}` : `${host}:${target.port}`;
+  };
+  switch (target.kind) {
+    case 'ip':
+      return withPort(target.ip, target.ip.includes(':'));
+    case 'cidr':
+      return withPort(target.cidr, target.cidr.includes(':'));
+    case 'domain':
+      return withPort(target.domain, false);
+    case 'domain-suffix':
+      return withPort(`*.${target.domain}`, false);
+  }
+}
+
+/**
+ * registrableSuffix picks the suffix a `*.` rule should cover for `name`: its
+ * parent (api.github.com → github.com), but never a bare TLD nor a two-label
+ * public suffix such as co.uk (judged without a public-suffix list: a short
+ * second label under a two-letter TLD), in which cases the name itself is used.
+ */
+export function registrableSuffix(name: string): string {
+  const labels = name.split('.');
+  if (labels.length <= 2) return name;
+  const parent = labels.slice(1);
+  if (parent.length === 2 && (parent[1] ?? '').length === 2 && (parent[0] ?? '').length <= 3) return name;
+  return parent.join('.');
+}
+
+/**
+ * targetForScope is the rule an answer to a prompt writes; each scope covers
+ * exactly what its label (scopeChoices) says:
+ *   host-port      the destination as the prompt names it, on its port: example.com:443, else 1.2.3.4:443
+ *   domain         the name on any port: example.com
+ *   domain-suffix  the name's parent and all its sub-domains, any port: *.example.com
+ *   any-port       the address on any port: 1.2.3.4
+ * A scope the destination cannot have (a name scope without a name, an
+ * address scope without an address) falls back to what it does have; null
+ * when there is nothing to make a rule from. `d.ip` is canonical (the
+ * firewall identified it).
+ */
+export function targetForScope(d: Destination, scope: PromptScope): RuleTarget | null {
+  const byIp = (port: number | null): RuleTarget | null => (d.ip !== null ? { kind: 'ip', ip: d.ip, port } : null);
+  const byName = (port: number | null): RuleTarget | null => (d.name !== null ? { kind: 'domain', domain: d.name, port } : null);
+  switch (scope) {
+    case 'host-port':
+      return byName(d.port) ?? byIp(d.port);
+    case 'domain':
+      return byName(null) ?? byIp(null);
+    case 'domain-suffix':
+      return d.name !== null ? { kind: 'domain-suffix', domain: registrableSuffix(d.name), port: null } : byIp(null);
+    case 'any-port':
+      return byIp(null) ?? byName(null);
+  }
+}
+
+export interface ScopeChoice {
+  readonly scope: PromptScope;
+  /** label is the rule the choice writes, in words a person reads at a glance. */
+  readonly label: string;
+}
+
+/**
+ * scopeChoices lists the scopes that make sense for a destination, each
+ * labelled with the rule it would write; scopes whose rule would repeat an
+ * earlier one are left out.
+ */
+export function scopeChoices(d: Destination): ScopeChoice[] {
+  const choices: ScopeChoice[] = [];
+  const seen = new Set<string>();
+  const scopes: readonly PromptScope[] = ['host-port', 'domain', 'domain-suffix', 'any-port'];
+  for (const scope of scopes) {
+    if ((scope === 'domain' || scope === 'domain-suffix') && d.name === null) continue;
+    if (scope === 'any-port' && d.ip === null) continue;
+    const target = targetForScope(d, scope);
+    if (target === null) continue;
+    const text = formatRuleTarget(target);
+    if (seen.has(text)) continue;
+    seen.add(text);
+    choices.push({ scope, label: target.port === null ? `${text}, any port` : text });
+  }
+  return choices;
+}
