@@ -37,7 +37,7 @@ describe('FirewallPromptQueue', () => {
     const client = answering([prompt('p1'), prompt('p2')]);
     const { store } = renderWith(client, <FirewallPromptQueue />);
     await act(() => store.getState().load());
-    fireEvent.click(screen.getByLabelText('*.example.com'));
+    fireEvent.click(screen.getByLabelText('*.example.com, any port'));
     fireEvent.click(screen.getByLabelText('1 hour'));
     fireEvent.keyDown(window, { key: 'Enter' });
     await waitFor(() => expect(client.callsOf('prompt.answer')).toHaveLength(1));
