@@ -149,6 +149,13 @@ export interface Results {
   'plugin.run': { output: string };
 }
 
+/**
+ * PromptCloseReason says why a prompt closed: a person answered, it timed out,
+ * no UI could answer, its VM stopped, or every connection waiting on it went
+ * away (the guest's program gave up) before anyone answered.
+ */
+export type PromptCloseReason = 'answered' | 'timeout' | 'no-client' | 'vm-stopped' | 'abandoned';
+
 /** XrayEvent is everything the service announces; a discriminated union on `type`. */
 export type XrayEvent =
   | { readonly type: 'vm.state'; readonly vm: string; readonly state: VmStateName; readonly previous: VmStateName; readonly crash?: CrashReport }
@@ -159,7 +166,7 @@ export type XrayEvent =
   | { readonly type: 'snapshot.progress'; readonly vm: string; readonly name: string; readonly operation: 'create' | 'revert' | 'delete'; readonly status: 'running' | 'done' | 'failed'; readonly error?: string }
   | { readonly type: 'prompt.opened'; readonly prompt: FirewallPrompt }
   | { readonly type: 'prompt.updated'; readonly prompt: FirewallPrompt; readonly guestProcess?: GuestProcess }
-  | { readonly type: 'prompt.closed'; readonly id: string; readonly vm: string; readonly action: RuleAction; readonly reason: 'answered' | 'timeout' | 'no-client' | 'vm-stopped' }
+  | { readonly type: 'prompt.closed'; readonly id: string; readonly vm: string; readonly action: RuleAction; readonly reason: PromptCloseReason }
   | { readonly type: 'firewall.decision'; readonly vm: string; readonly destination: Destination; readonly action: RuleAction; readonly reason: string }
   | { readonly type: 'firewall.connection'; readonly entry: FirewallLogEntry }
   /** firewall.status: whether the guest was verified to send all TCP through its firewall. */

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { randomUUID } from 'node:crypto';
 import type { Destination, FirewallPrompt, FirewallRule, GuestProcess, PromptLifetime, PromptScope, RuleAction, RuleLifetime } from '../api/models';
-import type { XrayEvent } from '../api/contract';
+import type { PromptCloseReason, XrayEvent } from '../api/contract';
 import { XrayError } from '../errors';
 import { formatRuleTarget, targetForScope } from '../api/scopes';
 import { canonicalIp } from './address';
@@ -173,7 +173,7 @@ export class PromptBroker {
     }
   }
 
-  private close(id: string, decision: Decision, reason: 'answered' | 'timeout' | 'no-client' | 'vm-stopped'): void {
+  private close(id: string, decision: Decision, reason: PromptCloseReason): void {
     const entry = this.pending.get(id);
     if (!entry) return;
     clearTimeout(entry.timer);
