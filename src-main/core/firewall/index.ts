@@ -3,6 +3,7 @@ export { canonicalIp, isHostLocal, normalizeHostname } from './address';
 export { DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, NameCache, systemResolver } from './dns';
 export type { DnsResolver, DnsServerOptions, NameCacheOptions, ResolvedAddress } from './dns';
 export { FirewallLog } from './log';
+export { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, probeBody } from './probe';
 export type { FirewallLogOptions } from './log';
 export { formatRuleTarget, registrableSuffix, scopeChoices, targetForScope } from '../api/scopes';
 export { PromptBroker } from './prompts';

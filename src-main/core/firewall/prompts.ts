@@ -161,6 +161,15 @@ export class PromptBroker {
     this.options.emit({ type: 'prompt.updated', prompt: entry.prompt, guestProcess });
   }
 
+  /**
+   * abandon closes a prompt whose connections all went away before anyone
+   * answered (the guest's program gave up); whatever still waits on it on
+   * the host side is refused, and no rule is written.
+   */
+  abandon(id: string): void {
+    this.close(id, { action: 'deny', reason: 'abandoned' }, 'abandoned');
+  }
+
   /** cancelVm denies every open prompt of a VM that is stopping. */
   cancelVm(vm: string): void {
     for (const prompt of this.list(vm)) this.close(prompt.id, { action: 'deny', reason: 'vm-stopped' }, 'vm-stopped');

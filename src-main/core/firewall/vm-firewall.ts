@@ -5,6 +5,7 @@ import type { XrayEvent } from '../api/contract';
 import { canonicalIp, isHostLocal } from './address';
 import { type DnsResolver, DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, type NameCache } from './dns';
 import type { FirewallLog } from './log';
+import { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, ProbeResponder } from './probe';
 import type { PromptBroker } from './prompts';
 import { formatRuleTarget } from '../api/scopes';
 import type { RuleSet } from './rules';
@@ -49,14 +50,16 @@ async function resolveWithHost(name: string): Promise<string[]> {
  *     claims (SOCKS domain aside) is trusted only if the VM's DNS answered that
  *     address for it or the host resolves it there, so TLS SNI or a Host
  *     header cannot borrow an allowed name for another address.
- *  2. The host itself (loopback) is reachable only as host.xray.internal.
- *  3. A matching rule decides; else `allowAll` allows; else the user is asked.
+ *  2. The firewall probe (probe.ts) is answered by Xray, whatever the rules say.
+ *  3. The host itself (loopback) is reachable only as host.xray.internal.
+ *  4. A matching rule decides; else `allowAll` allows; else the user is asked.
  * A bare address the VM looked up through its DNS is decided in the proxy's
  * first step, before the client sends anything (see decideByAddress).
  */
 export class VmFirewall {
   private readonly socks: Socks5Server;
   private readonly dns: DnsServer;
+  private readonly probe = new ProbeResponder();
   private readonly resolveHost: (name: string) => Promise<string[]>;
   private readonly hostAddress: string;
   private readonly isHostAddress: (ip: string) => boolean;
@@ -96,13 +99,25 @@ export class VmFirewall {
   }
 
   async start(): Promise<void> {
-    await this.socks.listen();
+    await this.probe.start();
+    try {
+      await this.socks.listen();
+    } catch (err) {
+      await this.probe.close();
+      throw err;
+    }
     try {
       await this.dns.listen();
     } catch (err) {
       await this.socks.close();
+      await this.probe.close();
       throw err;
     }
+  }
+
+  /** probeSeen tells whether the guest's firewall probe with `nonce` came through this firewall (see probe.ts). */
+  probeSeen(nonce: string): boolean {
+    return this.probe.seen(nonce);
   }
 
   /**
@@ -114,6 +129,7 @@ export class VmFirewall {
     this.options.broker.cancelVm(this.options.vm);
     const closed = await this.socks.close();
     await this.dns.close();
+    await this.probe.close();
     this.options.rules.vmStopped();
     return closed;
   }
@@ -144,13 +160,14 @@ export class VmFirewall {
    */
   async decideByAddress(request: ConnectRequest): Promise<ConnectDecision | null> {
     const destination = await this.identify(request.destination);
-    if (destination.name === null) return null;
+    if (destination.name === null && !this.isProbe(destination)) return null;
     const settled = this.settle(destination);
     return settled ? this.conclude(destination, settled) : null;
   }
 
-  /** settle decides without asking: the host guard, then the rules, then allow-all; null means ask. */
+  /** settle decides without asking: the probe, the host guard, then the rules, then allow-all; null means ask. */
   private settle(destination: Destination): { action: RuleAction; reason: string } | null {
+    if (this.isProbe(destination)) return { action: 'allow', reason: 'firewall probe (answered by Xray)' };
     if (!this.isToHost(destination) && destination.ip !== null && this.isHostAddress(destination.ip)) {
       return { action: 'deny', reason: 'the host is reachable only as host.xray.internal' };
     }
@@ -166,8 +183,14 @@ export class VmFirewall {
     this.options.log?.append(entry);
     this.options.emit({ type: 'firewall.decision', vm: this.options.vm, destination, action, reason });
     if (action === 'deny') return { action, reason, destination };
+    if (this.isProbe(destination)) return { action, reason, destination, connectTo: { host: '127.0.0.1', port: this.probe.port ?? 0 } };
     const host = this.isToHost(destination) ? this.hostAddress : (destination.ip ?? (destination.name as string));
     return { action, reason, destination, connectTo: { host, port: destination.port } };
+  }
+
+  /** isProbe tells the guest's firewall probe, which the firewall answers itself, from real destinations. */
+  private isProbe(destination: Destination): boolean {
+    return destination.ip === FIREWALL_PROBE_IP && destination.port === FIREWALL_PROBE_PORT;
   }
 
   private isToHost(destination: Destination): boolean {

@@ -1,5 +1,7 @@
 // Runs in: plain Node (core).
+import { randomBytes } from 'node:crypto';
 import { XrayError } from '../errors';
+import { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, probeBody } from '../firewall/probe';
 import type { BuiltInHook, BuiltInHookContext } from '../hooks';
 import type { SshSession } from '../ssh';
 
@@ -15,6 +17,8 @@ import type { SshSession } from '../ssh';
 export interface GuestSetupOptions {
   /** onVerified reports whether the guest now sends all TCP through the firewall. */
   readonly onVerified: (vm: string, active: boolean) => void;
+  /** probeSeen tells whether the VM's firewall answered the guest's probe with `nonce` (firewall/probe.ts). */
+  readonly probeSeen: (vm: string, nonce: string) => boolean;
 }
 
 /** SETUP_HOOK_NAME is the initial-boot hook that installs and configures the redirection. */
@@ -26,6 +30,10 @@ export const VERIFY_HOOK_NAME = 'xray-firewall-verify';
 const PROXY_IP = '10.0.2.100';
 const PROXY_PORT = 1080;
 const REDSOCKS_PORT = 12345;
+/** ROUTE_LINK is the dummy link that carries the guest's last-resort default route. */
+const ROUTE_LINK = 'xray0';
+/** ROUTE_METRIC ranks Xray's default route below any a network manager adds. */
+const ROUTE_METRIC = 65000;
 
 /** Exit codes the scripts use to say why they failed. */
 const EXIT_NO_APT = 10;
@@ -38,14 +46,15 @@ const VERIFY_TIMEOUT_MS = 60_000;
 const GUEST_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH';
 
 /**
- * INSTALL_SCRIPT installs redsocks and iptables when either is missing, with
- * apt through the firewall's own proxy (socks5h: the host resolves the names).
+ * INSTALL_SCRIPT installs redsocks, iptables and curl (the verify hook's
+ * probe client) when one is missing, with apt through the firewall's own
+ * proxy (socks5h: the host resolves the names).
  */
 const INSTALL_SCRIPT = `set -u
 ${GUEST_PATH}
-command -v redsocks >/dev/null 2>&1 && command -v iptables >/dev/null 2>&1 && exit 0
+command -v redsocks >/dev/null 2>&1 && command -v iptables >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "redsocks or iptables is missing and this guest has no apt-get" >&2
+  echo "redsocks, iptables or curl is missing and this guest has no apt-get" >&2
   exit ${EXIT_NO_APT}
 fi
 apt_proxy() {
@@ -53,33 +62,55 @@ apt_proxy() {
     -o Acquire::http::Proxy=socks5h://${PROXY_IP}:${PROXY_PORT} \\
     -o Acquire::https::Proxy=socks5h://${PROXY_IP}:${PROXY_PORT} "$@"
 }
-apt_proxy install -y redsocks iptables && exit 0
-apt_proxy update && apt_proxy install -y redsocks iptables && exit 0
+apt_proxy install -y redsocks iptables curl && exit 0
+apt_proxy update && apt_proxy install -y redsocks iptables curl && exit 0
 exit ${EXIT_INSTALL_FAILED}
 `;
 
 /**
  * FIREWALL_SCRIPT is installed in the guest as /usr/local/sbin/xray-firewall
- * and run at every boot by xray-firewall.service. It rebuilds the XRAY chain
- * from scratch, so running it again is harmless. Only SYN packets are
- * redirected: when the first nat rule loads conntrack, connections already
- * open (the SSH session running this) are picked up mid-stream as new, and
- * redirecting their packets would cut them.
+ * and run at every boot by xray-firewall.service. It rebuilds everything it
+ * owns from scratch, so running it again is harmless.
+ *
+ * Route: under restrict=on QEMU's DHCP hands out no gateway, and a connect()
+ * to an address without a route fails ("Network is unreachable") before
+ * iptables sees a packet. So a dummy link that no network manager owns
+ * carries a last-resort default route: DHCP renewals, networkd restarts,
+ * netplan and NetworkManager leave it alone (they manage their own links),
+ * and every outside IPv4 address becomes routable to the redirection below.
+ * What it routes and is not redirected (UDP, ICMP) goes nowhere.
+ *
+ * Redirect: only SYN packets are redirected. When the first nat rule loads
+ * conntrack, connections already open (the SSH session running this) are
+ * picked up mid-stream as new, and redirecting their packets would cut them.
+ *
+ * IPv6: QEMU runs with ipv6=off, so the guest has no IPv6 route and such
+ * connections fail at once; should something add one, outgoing IPv6 TCP is
+ * refused with a reset rather than left to time out.
  */
 const FIREWALL_SCRIPT = `#!/bin/sh
 # xray-firewall (written by Xray): send every TCP connection through redsocks.
 set -e
 ${GUEST_PATH}
+ip link show ${ROUTE_LINK} >/dev/null 2>&1 || ip link add ${ROUTE_LINK} type dummy
+ip link set ${ROUTE_LINK} up
+ip route replace default dev ${ROUTE_LINK} metric ${ROUTE_METRIC}
 iptables -w -t nat -N XRAY 2>/dev/null || iptables -w -t nat -F XRAY
 iptables -w -t nat -A XRAY -d ${PROXY_IP}/32 -j RETURN
 iptables -w -t nat -A XRAY -d 127.0.0.0/8 -j RETURN
 iptables -w -t nat -A XRAY -p tcp --syn -j REDIRECT --to-ports ${REDSOCKS_PORT}
 iptables -w -t nat -C OUTPUT -p tcp -j XRAY 2>/dev/null || iptables -w -t nat -I OUTPUT 1 -p tcp -j XRAY
+if command -v ip6tables >/dev/null 2>&1; then
+  ip6tables -w -N XRAY 2>/dev/null || ip6tables -w -F XRAY
+  ip6tables -w -A XRAY -o lo -j RETURN
+  ip6tables -w -A XRAY -p tcp -j REJECT --reject-with tcp-reset
+  ip6tables -w -C OUTPUT -p tcp -j XRAY 2>/dev/null || ip6tables -w -I OUTPUT 1 -p tcp -j XRAY
+fi
 `;
 
 const FIREWALL_UNIT = `# Written by Xray: restores the redirection to redsocks at boot.
 [Unit]
-Description=Xray firewall: send all TCP through redsocks
+Description=Xray firewall: route outside addresses and send all TCP through redsocks
 DefaultDependencies=no
 After=local-fs.target
 Before=network-pre.target
@@ -118,10 +149,27 @@ nameserver ${PROXY_IP}
 options use-vc
 `;
 
+/** NETWORKD_UNMANAGED keeps systemd-networkd (and netplan's networkd backend) off the route link; 00- sorts first. */
+const NETWORKD_UNMANAGED = `# Written by Xray: ${ROUTE_LINK} carries Xray's default route; leave it alone.
+[Match]
+Name=${ROUTE_LINK}
+
+[Link]
+Unmanaged=yes
+`;
+
+/** NM_UNMANAGED keeps NetworkManager off the route link. */
+const NM_UNMANAGED = `# Written by Xray: ${ROUTE_LINK} carries Xray's default route; leave it alone.
+[device-xray-route]
+match-device=interface-name:${ROUTE_LINK}
+managed=0
+`;
+
 /**
- * APPLY_SCRIPT writes redsocks' config, the firewall script and its unit, and
- * a static resolv.conf that DHCP clients, networkd, resolved and
- * NetworkManager leave alone; then it applies the chain and restarts redsocks.
+ * APPLY_SCRIPT writes redsocks' config, the firewall script and its unit,
+ * keeps the network managers off the route link, and writes a static
+ * resolv.conf that DHCP clients, networkd, resolved and NetworkManager leave
+ * alone; then it applies the route and chain and restarts redsocks.
  */
 const APPLY_SCRIPT = `set -eu
 ${GUEST_PATH}
@@ -135,9 +183,14 @@ ${FIREWALL_UNIT}XRAY_EOF
 if [ -e /lib/systemd/system/systemd-resolved.service ] || [ -e /usr/lib/systemd/system/systemd-resolved.service ]; then
   systemctl disable --now systemd-resolved.service >/dev/null 2>&1 || true
 fi
+mkdir -p /etc/systemd/network
+cat >/etc/systemd/network/00-xray-route.network <<'XRAY_EOF'
+${NETWORKD_UNMANAGED}XRAY_EOF
 if [ -d /etc/NetworkManager ]; then
   mkdir -p /etc/NetworkManager/conf.d
   printf '[main]\\ndns=none\\n' >/etc/NetworkManager/conf.d/90-xray-dns.conf
+  cat >/etc/NetworkManager/conf.d/90-xray-route.conf <<'XRAY_EOF'
+${NM_UNMANAGED}XRAY_EOF
 fi
 mkdir -p /etc/dhcp/dhclient-enter-hooks.d
 printf '# Written by Xray: keep the resolver pointed at the firewall.\\nmake_resolv_conf() { :; }\\n' >/etc/dhcp/dhclient-enter-hooks.d/xray-keep-resolv-conf
@@ -156,11 +209,16 @@ systemctl restart redsocks.service
 `;
 
 /**
- * VERIFY_SCRIPT checks, without changing anything, that redsocks runs, the
- * XRAY chain redirects TCP to it from OUTPUT, both come back at boot, and the
- * resolver uses the firewall over TCP. It prints one line per problem and exits 1 if any.
+ * verifyScript checks, without changing anything, that redsocks runs, the
+ * XRAY chain redirects TCP to it from OUTPUT, outside addresses have Xray's
+ * route, all of it comes back at boot, and the resolver uses the firewall
+ * over TCP. When all that holds it makes a real connection to an outside
+ * address, the firewall probe, which only the VM's firewall answers with
+ * `nonce`. It prints one line per problem and exits 1 if any.
  */
-const VERIFY_SCRIPT = `${GUEST_PATH}
+function verifyScript(nonce: string): string {
+  const url = `http://${FIREWALL_PROBE_IP}:${FIREWALL_PROBE_PORT}/${nonce}`;
+  return `${GUEST_PATH}
 problems=0
 problem() { echo "$1"; problems=1; }
 systemctl is-active --quiet redsocks.service || problem "redsocks is not running"
@@ -170,11 +228,23 @@ chain=$(iptables -w -t nat -S XRAY 2>/dev/null) || chain=""
 echo "$chain" | grep -q -- "-d ${PROXY_IP}/32 -j RETURN" || problem "the XRAY chain does not exempt the firewall's address"
 echo "$chain" | grep -q -- "-j REDIRECT --to-ports ${REDSOCKS_PORT}" || problem "the XRAY chain does not redirect TCP to redsocks"
 iptables -w -t nat -C OUTPUT -p tcp -j XRAY 2>/dev/null || problem "the nat OUTPUT chain does not send TCP to XRAY"
+ip -4 route show default dev ${ROUTE_LINK} 2>/dev/null | grep -q . || problem "outside addresses have no route (no default route on ${ROUTE_LINK})"
 servers=$(grep -E '^[[:space:]]*nameserver' /etc/resolv.conf 2>/dev/null | awk '{print $2}' | tr '\\n' ' ')
 [ "$servers" = "${PROXY_IP} " ] || problem "/etc/resolv.conf does not point only at ${PROXY_IP}"
 grep -Eq '^[[:space:]]*options.*use-vc' /etc/resolv.conf 2>/dev/null || problem "/etc/resolv.conf lacks options use-vc"
+if [ $problems = 0 ]; then
+  if command -v curl >/dev/null 2>&1; then
+    body=$(curl -s -m 10 '${url}' 2>/dev/null)
+  elif command -v wget >/dev/null 2>&1; then
+    body=$(wget -q -T 10 -O - '${url}' 2>/dev/null)
+  else
+    body="no curl or wget"
+  fi
+  [ "$body" = "${probeBody(nonce).trim()}" ] || problem "a connection to an outside address (${FIREWALL_PROBE_IP}) did not reach the firewall"
+fi
 exit $problems
 `;
+}
 
 interface ScriptResult {
   readonly code: number | null;
@@ -211,13 +281,20 @@ function why(result: ScriptResult): string {
   return lastLine(result.stderr) || (result.signal ? `killed by ${result.signal}` : result.code === null ? 'the SSH connection closed before it finished' : `exit code ${result.code}`);
 }
 
-/** problems lists what VERIFY_SCRIPT found wrong, for the error sentence. */
+/** problems lists what verifyScript found wrong, for the error sentence. */
 function problems(result: ScriptResult): string {
   return result.stdout.trim().split('\n').filter(Boolean).join('; ') || why(result);
 }
 
-async function verify(ctx: BuiltInHookContext, session: SshSession): Promise<ScriptResult> {
-  return asRoot(ctx, session, VERIFY_SCRIPT, VERIFY_TIMEOUT_MS);
+/**
+ * verify runs verifyScript with a fresh nonce. A run that passed in the guest
+ * counts only if the probe really came through the VM's firewall.
+ */
+async function verify(ctx: BuiltInHookContext, options: GuestSetupOptions, session: SshSession): Promise<ScriptResult> {
+  const nonce = randomBytes(12).toString('base64url');
+  const result = await asRoot(ctx, session, verifyScript(nonce), VERIFY_TIMEOUT_MS);
+  if (result.code !== 0 || options.probeSeen(ctx.vm, nonce)) return result;
+  return { ...result, code: 1, stdout: `${result.stdout}the outside connection was answered, but not by this VM's firewall\n` };
 }
 
 async function apply(ctx: BuiltInHookContext, session: SshSession): Promise<void> {
@@ -236,7 +313,7 @@ async function install(ctx: BuiltInHookContext, session: SshSession): Promise<vo
   if (result.code === EXIT_NO_APT) {
     throw new XrayError(
       'unsupported',
-      `VM "${ctx.vm}" lacks redsocks or iptables and is not Debian or Ubuntu, so Xray cannot install them; install both in the guest and run its initial-boot hooks again.`,
+      `VM "${ctx.vm}" lacks redsocks, iptables or curl and is not Debian or Ubuntu, so Xray cannot install them; install them in the guest and run its initial-boot hooks again.`,
     );
   }
   if (result.code === EXIT_INSTALL_FAILED) {
@@ -280,7 +357,7 @@ export function guestSetupHooks(options: GuestSetupOptions): BuiltInHook[] {
         guarded(ctx, options, async (session) => {
           await install(ctx, session);
           await apply(ctx, session);
-          const checked = await verify(ctx, session);
+          const checked = await verify(ctx, options, session);
           if (checked.code !== 0) throw notVerified(ctx.vm, checked);
         }),
     },
@@ -289,11 +366,11 @@ export function guestSetupHooks(options: GuestSetupOptions): BuiltInHook[] {
       type: 'boot',
       run: (ctx) =>
         guarded(ctx, options, async (session) => {
-          const first = await verify(ctx, session);
+          const first = await verify(ctx, options, session);
           if (first.code === 0) return;
           ctx.output('stdout', `repairing: ${problems(first)}\n`);
           await apply(ctx, session);
-          const second = await verify(ctx, session);
+          const second = await verify(ctx, options, session);
           if (second.code !== 0) throw notVerified(ctx.vm, second);
         }),
     },

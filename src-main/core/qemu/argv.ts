@@ -161,6 +161,10 @@ function diskArgs(spec: LaunchSpec): string[] {
  * nothing but what is forwarded: SSH and the user's ports from 127.0.0.1 only,
  * and two guestfwd services that each connection turns into `nc -U` to the
  * VM's proxy and DNS sockets on the host, where the firewall decides.
+ * IPv6 is off: redsocks carries IPv4 only, and without an IPv6 address or
+ * route in the guest a connection to an IPv6 address fails at once
+ * ("Network is unreachable") and name lookups prefer IPv4, instead of
+ * waiting for slirp to drop packets it will never deliver.
  */
 function networkArgs(spec: LaunchSpec): string[] {
   const forward = (host: number, guest: number) => `hostfwd=tcp:127.0.0.1:${host}-:${guest}`;
@@ -170,6 +174,7 @@ function networkArgs(spec: LaunchSpec): string[] {
     'user',
     'id=net0',
     'restrict=on',
+    'ipv6=off',
     forward(spec.sshPort, 22),
     ...spec.ports.map((port) => forward(port.host, port.guest)),
     toSocket(GUEST_PROXY_PORT, spec.proxySocket),

@@ -3,7 +3,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ParsedParams, Results } from '../api/contract';
-import type { FirewallLogEntry, FirewallPrompt, FirewallRule, RuleLifetime } from '../api/models';
+import type { FirewallLogEntry, FirewallRule, RuleLifetime } from '../api/models';
 import { XrayError } from '../errors';
 import {
   FirewallLog,
@@ -19,9 +19,10 @@ import {
 } from '../firewall';
 import { validateName } from '../names';
 import type { XrayService } from '../service';
-import { connectVm, type SshSession } from '../ssh';
+import { connectVm } from '../ssh';
 import type { FirewallEntry } from '../store/vm-config';
 import { tailOf } from '../vms/logs';
+import { PromptWatch } from './prompt-watch';
 
 interface LiveFirewall {
   readonly firewall: VmFirewall;
@@ -30,13 +31,7 @@ interface LiveFirewall {
 }
 
 const LOG_FILE_LINES = 5000;
-const GUEST_LOOKUP_MS = 10_000;
-
-/** parseSsProcess reads the first process out of `ss -p` lines: users:(("curl",pid=812,fd=5)). */
-export function parseSsProcess(text: string): { pid: number; command: string } | null {
-  const match = /users:\(\("([^"]+)",pid=(\d+),/.exec(text);
-  return match ? { command: match[1]!, pid: Number(match[2]) } : null;
-}
+const GUEST_LOGIN_MS = 10_000;
 
 /**
  * FirewallHost owns the egress firewalls of running VMs: one VmFirewall (SOCKS5
@@ -45,6 +40,7 @@ export function parseSsProcess(text: string): { pid: number; command: string } |
  */
 export class FirewallHost {
   readonly broker: PromptBroker;
+  private readonly watch: PromptWatch;
   private readonly live = new Map<string, LiveFirewall>();
   private defaults: string[] = [];
   private watcher: FSWatcher | null = null;
@@ -59,11 +55,16 @@ export class FirewallHost {
     this.broker = new PromptBroker({
       emit: (event) => {
         service.emit(event);
-        if (event.type === 'prompt.opened') void this.identifyGuestProcess(event.prompt);
+        if (event.type === 'prompt.opened') this.watch.promptOpened(event.prompt);
       },
       clientCount: () => this.clientCount() + this.uiClients,
       rulesFor: (vm) => this.live.get(vm)?.rules ?? null,
       persist: (vm, rules) => this.persist(vm, rules),
+    });
+    this.watch = new PromptWatch({
+      broker: this.broker,
+      reachable: guestReachable,
+      openSession: async (vm) => connectVm(service.paths, vm, await service.sshTarget(vm), { timeoutMs: GUEST_LOGIN_MS }),
     });
   }
 
@@ -98,6 +99,7 @@ export class FirewallHost {
   }
 
   close(): void {
+    this.watch.stop();
     this.watcher?.close();
     this.watcher = null;
   }
@@ -155,35 +157,9 @@ export class FirewallHost {
     await entry.log.close();
   }
 
-  /**
-   * identifyGuestProcess asks the guest, over SSH and while the prompt is
-   * showing, which process holds the connection, and adds it to the prompt.
-   * The guest's socket still names the original destination (redsocks
-   * redirects by NAT), so `ss` finds it by address and port.
-   */
-  private async identifyGuestProcess(prompt: FirewallPrompt): Promise<void> {
-    const ip = prompt.destination.ip;
-    if (!ip || !this.guestReachable(prompt.vm) || !/^[0-9a-fA-F.:]+$/.test(ip)) return;
-    let session: SshSession | null = null;
-    try {
-      session = await connectVm(this.service.paths, prompt.vm, await this.service.sshTarget(prompt.vm), { timeoutMs: GUEST_LOOKUP_MS });
-      let out = '';
-      const filter = `( dst ${ip.includes(':') ? `[${ip}]` : ip} and dport = :${prompt.destination.port} )`;
-      await session.exec(`sudo -n ss -Htnp state established '${filter}'; sudo -n ss -Htnp state syn-sent '${filter}'`, {
-        onStdout: (t) => (out += t),
-        timeoutMs: GUEST_LOOKUP_MS,
-      });
-      const found = parseSsProcess(out);
-      if (!found) return;
-      let user = '';
-      await session.exec(`ps -o user= -o args= -p ${found.pid}`, { onStdout: (t) => (user += t), timeoutMs: GUEST_LOOKUP_MS });
-      const match = /^(\S+)\s+(.*)$/.exec(user.trim());
-      this.broker.setGuestProcess(prompt.id, { pid: found.pid, command: match?.[2] ?? found.command, user: match?.[1] ?? null });
-    } catch {
-      // The prompt works without it: the guest may not allow sudo, or SSH may be busy.
-    } finally {
-      session?.close();
-    }
+  /** probeSeen tells whether the running VM's firewall answered its guest's probe with `nonce`. */
+  probeSeen(vm: string, nonce: string): boolean {
+    return this.live.get(vm)?.firewall.probeSeen(nonce) ?? false;
   }
 
   counts(vm: string): { openConnections: number; pendingPrompts: number } {

@@ -28,7 +28,10 @@ export async function hostSupervisor(paths: HomePaths, options: SupervisorOption
   }
   try {
     let supervisor: Supervisor | null = null;
-    const builtInHooks = guestSetupHooks({ onVerified: (vm, active) => supervisor?.setGuestFirewall(vm, active) });
+    const builtInHooks = guestSetupHooks({
+      onVerified: (vm, active) => supervisor?.setGuestFirewall(vm, active),
+      probeSeen: (vm, nonce) => supervisor?.firewalls.probeSeen(vm, nonce) ?? false,
+    });
     const service = await createService(paths, options.env, { builtInHooks });
     supervisor = new Supervisor(service, options);
     service.attachEngine(supervisor);

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { XrayEvent } from '../../../src-main/core/api/contract';
 import { type DnsResolver, HOST_INTERNAL_IP, NameCache } from '../../../src-main/core/firewall/dns';
 import { FirewallLog } from '../../../src-main/core/firewall/log';
+import { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, probeBody } from '../../../src-main/core/firewall/probe';
 import { PromptBroker } from '../../../src-main/core/firewall/prompts';
 import { RuleSet, fromFirewallTable, parseRuleTarget, toFirewallTable } from '../../../src-main/core/firewall/rules';
 import { REPLY } from '../../../src-main/core/firewall/socks5';
@@ -242,6 +243,27 @@ describe('VmFirewall', () => {
     expect((await socksConnect({ port: firewall.ports.proxy as number }, { ip: '127.0.0.1' }, echo.port)).reply).toBe(REPLY.notAllowed);
     expect(reached).toBe(0);
     expect(events.filter((e) => e.type === 'firewall.decision')).toMatchObject([{ action: 'deny', reason: 'rule blocked.test', destination: { name: 'blocked.test', nameSource: 'dns' } }]);
+  });
+
+  it('answers the guest firewall probe itself, whatever the rules say, and remembers its nonce', async () => {
+    await startFirewall();
+    rules.add({ target: parseRuleTarget('192.0.2.0/24'), action: 'deny', lifetime: { kind: 'forever' } });
+    const { reply, socket, reader } = await socksConnect({ path: join(dir, 'proxy.sock') }, { ip: FIREWALL_PROBE_IP }, FIREWALL_PROBE_PORT);
+    expect(reply).toBe(REPLY.succeeded);
+    expect(firewall.probeSeen('n0nce-1234')).toBe(false);
+    socket.end('GET /n0nce-1234 HTTP/1.1\r\nHost: 192.0.2.1\r\n\r\n');
+    const response = (await reader.untilEnded()).toString();
+    expect(response).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(response.endsWith(probeBody('n0nce-1234'))).toBe(true);
+    expect(firewall.probeSeen('n0nce-1234')).toBe(true);
+    expect(events.some((e) => e.type === 'prompt.opened')).toBe(false);
+  });
+
+  it('answers no probe request without a well-formed nonce', async () => {
+    await startFirewall();
+    const { socket, reader } = await socksConnect({ path: join(dir, 'proxy.sock') }, { ip: FIREWALL_PROBE_IP }, FIREWALL_PROBE_PORT);
+    socket.end('GET /../etc/passwd HTTP/1.1\r\n\r\n');
+    expect((await reader.untilEnded()).toString()).toMatch(/^HTTP\/1\.1 404 /);
   });
 
   it('ignores a sniffed name that does not belong to the address', async () => {

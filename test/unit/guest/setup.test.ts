@@ -60,9 +60,10 @@ async function runHook(hook: BuiltInHook, session: SshSession) {
   return { error, output };
 }
 
-function hooks() {
+/** hooks makes the built-in hooks; `probeArrives` says whether the VM's firewall answers the guest's probe. */
+function hooks(probeArrives = true) {
   const verified: [string, boolean][] = [];
-  const [setup, verify] = guestSetupHooks({ onVerified: (vm, active) => verified.push([vm, active]) });
+  const [setup, verify] = guestSetupHooks({ onVerified: (vm, active) => verified.push([vm, active]), probeSeen: () => probeArrives });
   return { setup: setup!, verify: verify!, verified };
 }
 
@@ -94,6 +95,29 @@ describe('guestSetupHooks', () => {
     expect(apply).toContain('-j REDIRECT --to-ports 12345');
     expect(apply).toContain('ip = 10.0.2.100;');
     expect(apply).toContain('systemctl --quiet enable xray-firewall.service redsocks.service');
+    expect(apply).toContain('ip route replace default dev xray0 metric 65000');
+    expect(apply).toMatch(/^Unmanaged=yes$/m);
+    expect(apply).toMatch(/^match-device=interface-name:xray0$/m);
+  });
+
+  it('verifies with a real connection to an outside address, a fresh nonce each time', async () => {
+    const { verify } = hooks();
+    const guest = fakeGuest({ verify: [{ code: 1, stdout: 'redsocks is not running\n' }, { code: 0 }] });
+    await runHook(verify, guest.session);
+    const urls = guest.ran.filter((r) => r.kind === 'verify').map((r) => /http:\/\/192\.0\.2\.1:80\/([A-Za-z0-9_-]+)/.exec(r.script)?.[1]);
+    expect(urls).toHaveLength(2);
+    expect(urls[0]).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(urls[1]).not.toBe(urls[0]);
+  });
+
+  it('does not call the firewall active when the probe passed in the guest but never reached the firewall', async () => {
+    const { verify, verified } = hooks(false);
+    const guest = fakeGuest({ verify: [{ code: 0 }, { code: 0 }] });
+    const { error, output } = await runHook(verify, guest.session);
+    expect(guest.ran.map((r) => r.kind)).toEqual(['verify', 'apply', 'verify']);
+    expect(output).toContain("repairing: the outside connection was answered, but not by this VM's firewall");
+    expect(error?.message).toContain("not by this VM's firewall");
+    expect(verified).toEqual([['web', false]]);
   });
 
   it('writes scripts a POSIX shell parses', async () => {
@@ -141,10 +165,10 @@ describe('guestSetupHooks', () => {
 
   it('tells the user to install redsocks by hand on a guest without apt', async () => {
     const { setup, verified } = hooks();
-    const guest = fakeGuest({ install: [{ code: 10, stderr: 'redsocks or iptables is missing and this guest has no apt-get\n' }] });
+    const guest = fakeGuest({ install: [{ code: 10, stderr: 'redsocks, iptables or curl is missing and this guest has no apt-get\n' }] });
     const { error } = await runHook(setup, guest.session);
     expect(error).toMatchObject({ code: 'unsupported' });
-    expect(error?.message).toMatch(/not Debian or Ubuntu.*install both in the guest/);
+    expect(error?.message).toMatch(/not Debian or Ubuntu.*install them in the guest/);
     expect(guest.ran.map((r) => r.kind)).toEqual(['install']);
     expect(verified).toEqual([['web', false]]);
   });
