@@ -167,4 +167,6 @@ export interface GlobalSettings {
   readonly stopTimeoutSeconds: number;
   readonly sshKey: string | null;
   readonly firmware: Readonly<Record<string, string>>;
+  /** dnsServers answer the guests' lookups ("IP" or "IP:PORT"); empty follows the host's resolver. */
+  readonly dnsServers: readonly string[];
 }

@@ -1,6 +1,6 @@
 // Runs in: plain Node (core). The firewall's public surface.
 export { canonicalIp, isHostLocal, normalizeHostname } from './address';
-export { DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, NameCache, systemResolver } from './dns';
+export { DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, NameCache, addressesOf, guestResolver, hostResolver, parseDnsServer, serverResolver } from './dns';
 export type { DnsResolver, DnsServerOptions, NameCacheOptions, ResolvedAddress } from './dns';
 export { FirewallLog } from './log';
 export { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, probeBody } from './probe';

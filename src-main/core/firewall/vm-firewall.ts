@@ -1,9 +1,8 @@
 // Runs in: plain Node (core).
-import { lookup } from 'node:dns/promises';
 import type { Destination, FirewallLogEntry, RuleAction } from '../api/models';
 import type { XrayEvent } from '../api/contract';
 import { canonicalIp, isHostLocal } from './address';
-import { type DnsResolver, DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, type NameCache } from './dns';
+import { type DnsResolver, DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, type NameCache, addressesOf, hostResolver } from './dns';
 import type { FirewallLog } from './log';
 import { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, ProbeResponder } from './probe';
 import type { PromptBroker } from './prompts';
@@ -21,10 +20,10 @@ export interface VmFirewallOptions {
   readonly emit: (event: XrayEvent) => void;
   /** allowAll lets everything through without asking or remembering (`xray start --allow-all`). */
   readonly allowAll?: boolean;
-  /** resolveHost resolves a name the guest asked the proxy for; default: the host's resolver. */
-  readonly resolveHost?: (name: string) => Promise<string[]>;
-  /** dnsResolver answers the guest's DNS questions; default: the host's DNS servers. */
+  /** dnsResolver answers the guest's DNS questions and names the proxy resolves; default: the host's resolver. */
   readonly dnsResolver?: DnsResolver;
+  /** resolveHost resolves a name the guest asked the proxy for; default: dnsResolver's addresses. For testing. */
+  readonly resolveHost?: (name: string) => Promise<string[]>;
   readonly log?: FirewallLog;
   /** hostAddress is where host.xray.internal leads on the host. */
   readonly hostAddress?: string;
@@ -34,11 +33,6 @@ export interface VmFirewallOptions {
   readonly tcpPorts?: { readonly proxy?: number; readonly dns?: number };
   readonly socks?: Partial<Pick<ConstructorParameters<typeof Socks5Server>[0], 'sniffTimeoutMs' | 'connectTimeoutMs' | 'idleTimeoutMs' | 'handshakeTimeoutMs'>>;
   readonly now?: () => number;
-}
-
-async function resolveWithHost(name: string): Promise<string[]> {
-  const found = await lookup(name, { all: true, verbatim: false });
-  return found.map((entry) => entry.address);
 }
 
 /**
@@ -66,7 +60,8 @@ export class VmFirewall {
   private readonly now: () => number;
 
   constructor(private readonly options: VmFirewallOptions) {
-    this.resolveHost = options.resolveHost ?? resolveWithHost;
+    const resolver = options.dnsResolver ?? hostResolver();
+    this.resolveHost = options.resolveHost ?? ((name) => addressesOf(resolver, name));
     this.hostAddress = options.hostAddress ?? '127.0.0.1';
     this.isHostAddress = options.isHostAddress ?? isHostLocal;
     this.now = options.now ?? Date.now;
@@ -83,7 +78,7 @@ export class VmFirewall {
       vm: options.vm,
       socketPath: options.dnsSocket,
       ...(options.tcpPorts?.dns !== undefined ? { tcpPort: options.tcpPorts.dns } : {}),
-      ...(options.dnsResolver ? { resolver: options.dnsResolver } : {}),
+      resolver,
       nameCache: options.nameCache,
       onLookup: (entry) => options.log?.append(entry),
     });

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { GlobalSettings } from '../api/models';
 import { XrayError } from '../errors';
+import { parseDnsServer } from '../firewall/dns';
 import { nameProblem } from '../names';
 import type { HomePaths } from '../paths';
 import type { FileLockOptions } from './file-lock';
@@ -21,6 +22,7 @@ export const SETTINGS_DEFAULTS: GlobalSettings = {
   stopTimeoutSeconds: 30,
   sshKey: null,
   firmware: {},
+  dnsServers: [],
 };
 
 export interface SettingKey {
@@ -71,6 +73,21 @@ const SETTINGS: readonly Setting[] = [
   boolean('deny_when_no_client', 'Deny unknown destinations at once when no window or CLI is there to answer a prompt.'),
   seconds('stop_timeout', 'Seconds a VM gets to power off after the power button before it is killed.'),
   path('ssh_key', 'Private key used to reach guests over SSH; empty uses the key Xray generates per VM.'),
+  {
+    key: 'dns_servers',
+    type: 'IP or IP:PORT, comma-separated',
+    description: "DNS servers that answer the guests' lookups; empty follows the host's own resolver (hosts file and VPN resolvers included). XRAY_DNS_SERVERS overrides it.",
+    check: (v) => (Array.isArray(v) && v.every((s) => typeof s === 'string' && parseDnsServer(s) !== null) ? null : 'a list of DNS server addresses ("IP" or "IP:PORT")'),
+    fromText: (text) => {
+      const entries = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      if (entries.length === 0) return undefined;
+      return entries.map((entry) => {
+        const server = parseDnsServer(entry);
+        if (server === null) throw badValue('dns_servers', text, `"${entry}" is not an IP address, optionally with :PORT`);
+        return server;
+      });
+    },
+  },
   ...FIRMWARE_KEYS.map((name) =>
     path(`firmware.${name}`, `UEFI firmware ${name.endsWith('_code') ? 'code' : 'variables template'} for ${name.split('_').slice(0, -1).join('_')} guests; empty uses the one found on this host.`),
   ),
@@ -181,6 +198,7 @@ export function settingsFromToml(raw: TomlTable, file: string): GlobalSettings {
     stopTimeoutSeconds: (raw.stop_timeout as number | undefined) ?? SETTINGS_DEFAULTS.stopTimeoutSeconds,
     sshKey: (raw.ssh_key as string | undefined) ?? SETTINGS_DEFAULTS.sshKey,
     firmware,
+    dnsServers: (raw.dns_servers as string[] | undefined) ?? SETTINGS_DEFAULTS.dnsServers,
   };
 }
 

@@ -3,7 +3,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ParsedParams, Results } from '../api/contract';
-import type { FirewallLogEntry, FirewallRule, RuleLifetime } from '../api/models';
+import type { FirewallLogEntry, FirewallRule, GlobalSettings, RuleLifetime } from '../api/models';
 import { XrayError } from '../errors';
 import {
   FirewallLog,
@@ -12,6 +12,7 @@ import {
   RuleSet,
   VmFirewall,
   fromFirewallTable,
+  guestResolver,
   parseDefaultRules,
   parseRuleTarget,
   toFirewallTable,
@@ -93,9 +94,10 @@ export class FirewallHost {
     }
   }
 
-  async applySettings(): Promise<void> {
+  async applySettings(): Promise<GlobalSettings> {
     const settings = await this.service.settings.read();
     this.broker.configure({ timeoutSeconds: settings.promptTimeoutSeconds, denyWhenNoClient: settings.denyWhenNoClient, defaultAction: settings.defaultAction });
+    return settings;
   }
 
   close(): void {
@@ -127,7 +129,7 @@ export class FirewallHost {
   /** startVm opens the VM's proxy and DNS sockets; QEMU's guestfwd connects to them. */
   async startVm(vm: string, opts: { allowAll: boolean }): Promise<void> {
     await this.stopVm(vm);
-    await this.applySettings();
+    const settings = await this.applySettings();
     await this.loadDefaults();
     const rules = await this.storedRules(vm);
     const paths = this.service.paths.vm(vm);
@@ -139,6 +141,7 @@ export class FirewallHost {
       rules,
       broker: this.broker,
       nameCache: new NameCache(),
+      dnsResolver: guestResolver(settings.dnsServers),
       emit: (event) => this.service.emit(event),
       allowAll: opts.allowAll,
       log,

@@ -40,6 +40,7 @@ describe('reading config.toml', () => {
       stopTimeoutSeconds: 30,
       sshKey: null,
       firmware: {},
+      dnsServers: [],
     });
   });
 
@@ -81,6 +82,7 @@ describe('reading config.toml', () => {
     ['autostart = ["ok", "../bad"]', 'autostart'],
     ['firmware = "x"', 'firmware'],
     ['[firmware]\naarch64_code = 3', 'firmware.aarch64_code'],
+    ['dns_servers = ["8.8.8.8", "resolver"]', 'dns_servers'],
   ])('reports %s naming the key', async (text, key) => {
     await writeFile(paths.configFile, `${text}\n`);
     const err = await refusal(store.read());
@@ -106,6 +108,8 @@ describe('changing config.toml', () => {
     ['ssh_key', '~/.ssh/id_rsa', { sshKey: join(homedir(), '.ssh/id_rsa') }],
     ['firmware.aarch64_vars', '/fw/vars.fd', { firmware: { x86_64_code: '/fw/code.fd', riscv64_code: '/fw/riscv.fd', aarch64_vars: '/fw/vars.fd' } }],
     ['firmware.x86_64_code', '', { firmware: { riscv64_code: '/fw/riscv.fd' } }],
+    ['dns_servers', '198.18.0.53, [2001:DB8::53]:5353, 10.0.0.1:53', { dnsServers: ['198.18.0.53', '[2001:db8::53]:5353', '10.0.0.1:53'] }],
+    ['dns_servers', '', { dnsServers: [] }],
   ])('set %s %j', async (key, value, expected) => {
     await writeFile(paths.configFile, ORIGINAL);
     const result = await store.set(key, value);
@@ -142,6 +146,8 @@ describe('changing config.toml', () => {
     ['autostart', 'web,../etc'],
     ['ssh_key', 'relative/key'],
     ['firmware.x86_64_code', 'fw.fd'],
+    ['dns_servers', 'dns.example.com'],
+    ['dns_servers', '1.2.3.4:99999'],
   ])('refuses %s = %j in one sentence and leaves the file byte-identical', async (key, value) => {
     await writeFile(paths.configFile, ORIGINAL);
     const err = await refusal(store.set(key, value));
@@ -167,6 +173,7 @@ describe('changing config.toml', () => {
       'deny_when_no_client',
       'stop_timeout',
       'ssh_key',
+      'dns_servers',
       'firmware.aarch64_code',
       'firmware.aarch64_vars',
       'firmware.x86_64_code',
