@@ -39,6 +39,7 @@ describe('xray firewall', () => {
     for (const [args, pattern] of [
       [['firewall', 'add', 'box', 'allow', 'exa mple.com'], /target|not/i],
       [['firewall', 'add', 'box', 'allow', 'example.com', '--until-stop'], /not running/],
+      [['firewall', 'add', 'box', 'allow', '127.0.0.1:8080'], /only as host\.xray\.internal; add a rule for host\.xray\.internal:8080/],
       [['firewall', 'add', 'box', 'maybe', 'example.com'], /neither allow nor deny/],
       [['firewall', 'add', 'box', 'allow', 'example.com', '--for', 'soon'], /duration/],
       [['firewall', 'clear', 'box'], /--force/],

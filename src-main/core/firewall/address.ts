@@ -1,5 +1,6 @@
 // Runs in: plain Node (core).
 import { isIPv4, isIPv6 } from 'node:net';
+import { networkInterfaces } from 'node:os';
 
 /**
  * address.ts holds the IP and host-name helpers the firewall shares: every
@@ -110,13 +111,57 @@ export function normalizeHostname(text: string): string | null {
 }
 
 /**
- * isHostLocal tells whether connecting to `ip` from the host would reach the
- * host itself (loopback or unspecified). The guest reaches the host only
- * through host.xray.internal, never by naming these addresses.
+ * embeddedIpv4 returns the IPv4 address an IPv6 address carries in its last
+ * four bytes by a well-known convention, or null: IPv4-mapped (::ffff:a.b.c.d,
+ * already collapsed by canonicalIp), IPv4-compatible (::a.b.c.d), IPv4-
+ * translated (::ffff:0:a.b.c.d) and the NAT64 prefix (64:ff9b::a.b.c.d).
  */
-export function isHostLocal(ip: string): boolean {
+function embeddedIpv4(ip: ParsedIp): ParsedIp | null {
+  if (ip.family !== 6) return null;
+  const b = ip.bytes;
+  const zeros = (from: number, to: number): boolean => b.slice(from, to).every((x) => x === 0);
+  const compatible = zeros(0, 12) && !(zeros(12, 15) && (b[15] ?? 0) <= 1);
+  const translated = zeros(0, 8) && b[8] === 0xff && b[9] === 0xff && b[10] === 0 && b[11] === 0;
+  const nat64 = b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zeros(4, 12);
+  return compatible || translated || nat64 ? { family: 4, bytes: b.slice(12, 16) } : null;
+}
+
+function isLoopbackOrUnspecified(ip: ParsedIp): boolean {
+  if (ip.family === 4) return ip.bytes[0] === 127 || ip.bytes[0] === 0;
+  return ip.bytes.slice(0, 15).every((x) => x === 0) && (ip.bytes[15] === 0 || ip.bytes[15] === 1);
+}
+
+/**
+ * isHostLocal tells whether connecting to `ip` from the host would reach the
+ * host itself: loopback or unspecified, or one of `ownAddresses` (the host's
+ * interface addresses, canonical), in any spelling, IPv4 embedded in IPv6
+ * included. The guest reaches the host only through host.xray.internal,
+ * never by naming these addresses.
+ */
+export function isHostLocal(ip: string, ownAddresses: ReadonlySet<string> = new Set()): boolean {
   const parsed = ipBytes(ip);
   if (!parsed) return false;
-  if (parsed.family === 4) return parsed.bytes[0] === 127 || parsed.bytes[0] === 0;
-  return parsed.bytes.slice(0, 15).every((x) => x === 0) && (parsed.bytes[15] === 0 || parsed.bytes[15] === 1);
+  const forms = [parsed, embeddedIpv4(parsed)].filter((form): form is ParsedIp => form !== null);
+  return forms.some((form) => isLoopbackOrUnspecified(form) || ownAddresses.has(formatIpBytes(form)));
+}
+
+const OWN_ADDRESSES_REFRESH_MS = 5000;
+let ownAddresses: { readonly at: number; readonly set: ReadonlySet<string> } | null = null;
+
+/**
+ * hostOwnAddresses lists the host's interface addresses, canonical, read
+ * again every few seconds so a VPN or Wi-Fi change is seen: a service bound
+ * to 0.0.0.0 answers on all of them, so each is the host.
+ */
+export function hostOwnAddresses(now = Date.now()): ReadonlySet<string> {
+  if (ownAddresses && now - ownAddresses.at < OWN_ADDRESSES_REFRESH_MS) return ownAddresses.set;
+  const set = new Set<string>();
+  for (const entries of Object.values(networkInterfaces())) {
+    for (const entry of entries ?? []) {
+      const ip = canonicalIp(entry.address);
+      if (ip) set.add(ip);
+    }
+  }
+  ownAddresses = { at: now, set };
+  return set;
 }

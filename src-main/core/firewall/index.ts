@@ -14,6 +14,7 @@ export {
   isPersistent,
   parseDefaultRules,
   parseRuleTarget,
+  parseUserRuleTarget,
   specificity,
   toFirewallTable,
   tryParseRuleTarget,

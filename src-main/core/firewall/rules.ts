@@ -2,7 +2,7 @@
 import type { Destination, FirewallRule, RuleAction, RuleLifetime, RuleTarget } from '../api/models';
 import { formatRuleTarget } from '../api/scopes';
 import { XrayError } from '../errors';
-import { canonicalIp, formatIpBytes, inPrefix, ipBytes, maskToPrefix, normalizeHostname, parseIp } from './address';
+import { canonicalIp, formatIpBytes, hostOwnAddresses, inPrefix, ipBytes, isHostLocal, maskToPrefix, normalizeHostname, parseIp } from './address';
 
 /**
  * parseRuleTarget reads a rule target as users write it and vm.toml stores it:
@@ -18,6 +18,23 @@ export function parseRuleTarget(text: string): RuleTarget {
     throw new XrayError(
       'invalid-argument',
       `"${text}" is not a firewall target; use HOST, HOST:PORT, *.DOMAIN, an IP, [IPv6]:PORT or a CIDR like 10.0.0.0/8:22.`,
+    );
+  }
+  return target;
+}
+
+/**
+ * parseUserRuleTarget is parseRuleTarget for a rule a person adds: a target
+ * naming the host's own address can never match (the firewall refuses those
+ * addresses whatever the rules say), so it is refused with the way that works.
+ */
+export function parseUserRuleTarget(text: string): RuleTarget {
+  const target = parseRuleTarget(text);
+  if (target.kind === 'ip' && isHostLocal(target.ip, hostOwnAddresses())) {
+    const port = target.port === null ? '' : `:${target.port}`;
+    throw new XrayError(
+      'invalid-argument',
+      `"${text}" is this computer itself, which a VM can reach only as host.xray.internal; add a rule for host.xray.internal${port} instead.`,
     );
   }
   return target;

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import type { Destination, FirewallLogEntry, RuleAction } from '../api/models';
 import type { XrayEvent } from '../api/contract';
-import { canonicalIp, isHostLocal } from './address';
+import { canonicalIp, hostOwnAddresses, isHostLocal } from './address';
 import { type DnsResolver, DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, type NameCache, addressesOf, hostResolver } from './dns';
 import type { FirewallLog } from './log';
 import { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, ProbeResponder } from './probe';
@@ -27,7 +27,7 @@ export interface VmFirewallOptions {
   readonly log?: FirewallLog;
   /** hostAddress is where host.xray.internal leads on the host. */
   readonly hostAddress?: string;
-  /** isHostAddress says which addresses are the host itself; default: loopback. For testing. */
+  /** isHostAddress says which addresses are the host itself; default: loopback and the host's interface addresses. For testing. */
   readonly isHostAddress?: (ip: string) => boolean;
   /** tcpPorts also opens the proxy and DNS on 127.0.0.1 (0 = free port); for tests. */
   readonly tcpPorts?: { readonly proxy?: number; readonly dns?: number };
@@ -63,7 +63,7 @@ export class VmFirewall {
     const resolver = options.dnsResolver ?? hostResolver();
     this.resolveHost = options.resolveHost ?? ((name) => addressesOf(resolver, name));
     this.hostAddress = options.hostAddress ?? '127.0.0.1';
-    this.isHostAddress = options.isHostAddress ?? isHostLocal;
+    this.isHostAddress = options.isHostAddress ?? ((ip) => isHostLocal(ip, hostOwnAddresses()));
     this.now = options.now ?? Date.now;
     this.socks = new Socks5Server({
       vm: options.vm,
@@ -155,19 +155,37 @@ export class VmFirewall {
    */
   async decideByAddress(request: ConnectRequest): Promise<ConnectDecision | null> {
     const destination = await this.identify(request.destination);
-    if (destination.name === null && !this.isProbe(destination)) return null;
+    const guarded = this.guard(destination);
+    if (guarded) return this.conclude(destination, guarded);
+    if (destination.name === null) return null;
     const settled = this.settle(destination);
     return settled ? this.conclude(destination, settled) : null;
   }
 
-  /** settle decides without asking: the probe, the host guard, then the rules, then allow-all; null means ask. */
-  private settle(destination: Destination): { action: RuleAction; reason: string } | null {
+  /**
+   * guard settles what no rule may change: the probe is answered, and the
+   * host's own addresses (loopback, its interfaces, in any spelling) are
+   * refused, since the host is reachable only as host.xray.internal.
+   */
+  private guard(destination: Destination): { action: RuleAction; reason: string } | null {
     if (this.isProbe(destination)) return { action: 'allow', reason: 'firewall probe (answered by Xray)' };
     if (!this.isToHost(destination) && destination.ip !== null && this.isHostAddress(destination.ip)) {
       return { action: 'deny', reason: 'the host is reachable only as host.xray.internal' };
     }
+    return null;
+  }
+
+  /**
+   * settle decides without asking: the guard, then the rules, then
+   * allow-all, which covers the outside world but never the host: reaching
+   * host.xray.internal always takes a rule. Null means ask.
+   */
+  private settle(destination: Destination): { action: RuleAction; reason: string } | null {
+    const guarded = this.guard(destination);
+    if (guarded) return guarded;
     const match = this.options.rules.match(destination, this.now());
     if (match) return { action: match.action, reason: `rule ${formatRuleTarget(match.rule.target)}${match.rule.source === 'default' ? ' (default)' : ''}` };
+    if (this.options.allowAll && this.isToHost(destination)) return { action: 'deny', reason: 'allow-all does not cover the host; add a rule for host.xray.internal' };
     if (this.options.allowAll) return { action: 'allow', reason: 'allow-all' };
     return null;
   }
@@ -188,8 +206,9 @@ export class VmFirewall {
     return destination.ip === FIREWALL_PROBE_IP && destination.port === FIREWALL_PROBE_PORT;
   }
 
+  /** isToHost is true for identified destinations bound for host.xray.internal (identify maps them to its address). */
   private isToHost(destination: Destination): boolean {
-    return destination.ip === HOST_INTERNAL_IP || destination.name === HOST_INTERNAL_NAME;
+    return destination.ip === HOST_INTERNAL_IP;
   }
 
   /**
@@ -197,12 +216,16 @@ export class VmFirewall {
    * that will be dialled (so IP and CIDR rules apply to it, and the address
    * checked is the address used), names bare addresses from the VM's DNS
    * answers, and drops sniffed names that do not belong to the address.
+   * host.xray.internal is the host only as the address it resolves to or as
+   * a SOCKS domain; a TLS SNI or Host header naming it on another address
+   * is dropped like any name that does not belong.
    */
   private async identify(d: Destination): Promise<Destination> {
-    if (d.name === HOST_INTERNAL_NAME || (d.ip !== null && canonicalIp(d.ip) === HOST_INTERNAL_IP)) {
+    const ip = d.ip === null ? null : canonicalIp(d.ip);
+    if (ip === HOST_INTERNAL_IP || (ip === null && d.name === HOST_INTERNAL_NAME)) {
       return { ...d, ip: HOST_INTERNAL_IP, name: HOST_INTERNAL_NAME, nameSource: d.nameSource ?? 'dns' };
     }
-    const ip = d.ip === null ? null : canonicalIp(d.ip);
+    if (d.name === HOST_INTERNAL_NAME) d = { ...d, name: null, nameSource: null };
     if (ip === null && d.name !== null) {
       const addresses = await this.resolveHost(d.name).catch(() => [] as string[]);
       return { ...d, ip: addresses[0] ?? null };

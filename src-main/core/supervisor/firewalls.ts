@@ -14,7 +14,7 @@ import {
   fromFirewallTable,
   guestResolver,
   parseDefaultRules,
-  parseRuleTarget,
+  parseUserRuleTarget,
   toFirewallTable,
   tryParseRuleTarget,
 } from '../firewall';
@@ -192,7 +192,7 @@ export class FirewallHost {
   readonly handlers = {
     'firewall.rules': async ({ vm }: ParsedParams<'firewall.rules'>): Promise<Results['firewall.rules']> => (await this.ruleSetOf(vm)).rules.list(),
     'firewall.add': async (p: ParsedParams<'firewall.add'>): Promise<Results['firewall.add']> => {
-      const target = parseRuleTarget(p.target);
+      const target = parseUserRuleTarget(p.target);
       const { rules, live } = await this.ruleSetOf(p.vm);
       if (!live && (p.lifetime === 'once' || p.lifetime === 'until-stop')) {
         throw new XrayError('invalid-argument', `VM "${p.vm}" is not running, so a rule "${p.lifetime}" would never apply; use --for or --forever.`);

@@ -19,8 +19,16 @@ describe('canonicalIp', () => {
 
 describe('isHostLocal and normalizeHostname', () => {
   it('treats loopback and unspecified addresses, in any spelling, as the host', () => {
-    for (const ip of ['127.0.0.1', '127.9.9.9', '0.0.0.0', '::1', '::', '::ffff:127.0.0.1']) expect(isHostLocal(ip)).toBe(true);
-    for (const ip of ['10.0.2.2', '192.0.2.1', '2001:db8::1']) expect(isHostLocal(ip)).toBe(false);
+    for (const ip of ['127.0.0.1', '127.9.9.9', '0.0.0.0', '::1', '::', '::ffff:127.0.0.1', '::7f00:1', '64:ff9b::7f00:1', '::ffff:0:7f00:1', '::127.0.0.1']) {
+      expect(isHostLocal(ip), ip).toBe(true);
+    }
+    for (const ip of ['10.0.2.2', '192.0.2.1', '2001:db8::1', '64:ff9b::c000:201']) expect(isHostLocal(ip), ip).toBe(false);
+  });
+
+  it("treats the host's own interface addresses, in any spelling, as the host", () => {
+    const own = new Set(['192.168.1.5', 'fd00::5']);
+    for (const ip of ['192.168.1.5', '::ffff:192.168.1.5', '64:ff9b::c0a8:105', 'fd00:0::5']) expect(isHostLocal(ip, own), ip).toBe(true);
+    expect(isHostLocal('192.168.1.6', own)).toBe(false);
   });
 
   it('lower-cases names, drops the root dot, and refuses IP literals and junk', () => {

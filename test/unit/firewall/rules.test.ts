@@ -6,6 +6,7 @@ import {
   fromFirewallTable,
   parseDefaultRules,
   parseRuleTarget,
+  parseUserRuleTarget,
   toFirewallTable,
   tryParseRuleTarget,
 } from '../../../src-main/core/firewall/rules';
@@ -194,3 +195,14 @@ describe('parseDefaultRules', () => {
   });
 });
 
+
+describe('parseUserRuleTarget', () => {
+  it.each(['127.0.0.1:8080', '[::1]:22', '0.0.0.0'])('refuses %s, naming host.xray.internal', (text) => {
+    expect(() => parseUserRuleTarget(text)).toThrow(/only as host\.xray\.internal/);
+  });
+
+  it('takes what can match', () => {
+    expect(parseUserRuleTarget('host.xray.internal:8080')).toEqual({ kind: 'domain', domain: 'host.xray.internal', port: 8080 });
+    expect(parseUserRuleTarget('0.0.0.0/0')).toEqual({ kind: 'cidr', cidr: '0.0.0.0/0', port: null });
+  });
+});

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { XrayEvent } from '../../../src-main/core/api/contract';
 import { type DnsResolver, HOST_INTERNAL_IP, NameCache } from '../../../src-main/core/firewall/dns';
 import { FirewallLog } from '../../../src-main/core/firewall/log';
+import { hostOwnAddresses } from '../../../src-main/core/firewall/address';
 import { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, probeBody } from '../../../src-main/core/firewall/probe';
 import { PromptBroker } from '../../../src-main/core/firewall/prompts';
 import { RuleSet, fromFirewallTable, parseRuleTarget, toFirewallTable } from '../../../src-main/core/firewall/rules';
@@ -149,6 +150,52 @@ describe('VmFirewall', () => {
     const proxy = { port: firewall.ports.proxy as number };
     expect((await socksConnect(proxy, { domain: '127.0.0.1' }, echo.port)).reply).toBe(REPLY.notAllowed);
     expect((await socksConnect(proxy, { domain: 'localhost.test' }, echo.port)).reply).toBe(REPLY.notAllowed);
+  });
+
+  it('refuses a bare host address with reply 0x02 before the client speaks, whatever the rules say', async () => {
+    await startFirewall({ allowAll: true, realHostCheck: true });
+    rules.add({ target: parseRuleTarget(`127.0.0.1:${echo.port}`), action: 'allow', lifetime: { kind: 'forever' } });
+    const proxy = { port: firewall.ports.proxy as number };
+    // Spelled out in full: the test's SOCKS encoder takes only whole IPv6 addresses.
+    for (const ip of ['127.0.0.1', '0:0:0:0:0:0:0:1', '0:0:0:0:0:0:7f00:1', '64:ff9b:0:0:0:0:7f00:1', '0:0:0:0:ffff:0:7f00:1']) {
+      expect((await socksConnect(proxy, { ip }, echo.port)).reply, ip).toBe(REPLY.notAllowed);
+    }
+  });
+
+  it('refuses the host by one of its own interface addresses, as a service bound to 0.0.0.0 would answer there', async () => {
+    const own = [...hostOwnAddresses()].find((ip) => !ip.startsWith('127.') && !ip.includes(':'));
+    if (own === undefined) return;
+    await startFirewall({ allowAll: true, realHostCheck: true });
+    expect((await socksConnect({ port: firewall.ports.proxy as number }, { ip: own }, echo.port)).reply).toBe(REPLY.notAllowed);
+  });
+
+  it('allow-all does not open host.xray.internal: it still takes a rule', async () => {
+    await startFirewall({ allowAll: true, realHostCheck: true });
+    const proxy = { port: firewall.ports.proxy as number };
+    expect((await socksConnect(proxy, { domain: 'host.xray.internal' }, echo.port)).reply).toBe(REPLY.notAllowed);
+    expect((await socksConnect(proxy, { ip: HOST_INTERNAL_IP }, echo.port)).reply).toBe(REPLY.notAllowed);
+    expect(broker.list()).toHaveLength(0);
+    rules.add({ target: parseRuleTarget(`host.xray.internal:${echo.port}`), action: 'allow', lifetime: { kind: 'until-stop' } });
+    const allowed = await socksConnect(proxy, { ip: HOST_INTERNAL_IP }, echo.port);
+    expect(allowed.reply).toBe(REPLY.succeeded);
+    allowed.socket.destroy();
+  });
+
+  it('does not send a connection for another address to the host because its TLS SNI says host.xray.internal', async () => {
+    await startFirewall({ allowAll: true, realHostCheck: true });
+    rules.add({ target: parseRuleTarget('host.xray.internal'), action: 'allow', lifetime: { kind: 'until-stop' } });
+    const elsewhere = await echoServer();
+    const hostHits = { count: 0 };
+    echo.server.on('connection', () => hostHits.count++);
+    const { reply, socket, reader } = await socksConnect({ port: firewall.ports.proxy as number }, { ip: '127.0.0.2' }, elsewhere.port);
+    expect(reply).not.toBe(REPLY.succeeded);
+    socket.destroy();
+    reader.detach();
+    const decision = await firewall.decide({ vm: 'web', destination: { ip: '198.18.0.9', port: 443, name: 'host.xray.internal', nameSource: 'sni', service: null } });
+    expect(decision.destination).toMatchObject({ ip: '198.18.0.9', name: null });
+    expect(decision.connectTo).toEqual({ host: '198.18.0.9', port: 443 });
+    expect(hostHits.count).toBe(0);
+    await closeServer(elsewhere.server);
   });
 
   it('reaches a host service as host.xray.internal only after a rule allows it', async () => {
