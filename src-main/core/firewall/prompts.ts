@@ -1,5 +1,6 @@
 // Runs in: plain Node (core).
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Destination, FirewallPrompt, FirewallRule, GuestProcess, PromptLifetime, PromptScope, RuleAction, RuleLifetime } from '../api/models';
 import type { PromptCloseReason, XrayEvent } from '../api/contract';
 import { XrayError } from '../errors';
@@ -36,6 +37,17 @@ export interface PromptBrokerOptions {
   readonly defaultAction?: 'ask' | 'deny';
   /** maxPendingPerVm bounds the prompts one VM can open at once; beyond it, deny. */
   readonly maxPendingPerVm?: number;
+  /**
+   * Each held connection keeps a socket (a file descriptor) open in the
+   * supervisor. These bound how many one destination, one VM and all VMs
+   * together may hold, so one guest cannot use up the descriptors that other
+   * VMs' connections and the control socket need; beyond them, deny.
+   */
+  readonly maxWaitingPerDestination?: number;
+  readonly maxWaitingPerVm?: number;
+  readonly maxWaitingTotal?: number;
+  /** updateDelayMs gathers the `prompt.updated` events a burst of connections causes into one. */
+  readonly updateDelayMs?: number;
   readonly now?: () => number;
 }
 
@@ -44,6 +56,8 @@ interface Pending {
   readonly key: string;
   readonly waiters: ((decision: Decision) => void)[];
   readonly timer: NodeJS.Timeout;
+  /** update is the scheduled `prompt.updated` for waiters that joined, if one is due. */
+  update: NodeJS.Timeout | null;
 }
 
 /**
@@ -59,6 +73,12 @@ export class PromptBroker {
   private denyWhenNoClient: boolean;
   private defaultAction: 'ask' | 'deny';
   private readonly maxPendingPerVm: number;
+  private readonly maxWaitingPerDestination: number;
+  private readonly maxWaitingPerVm: number;
+  private readonly maxWaitingTotal: number;
+  private readonly updateDelayMs: number;
+  private readonly waitingByVm = new Map<string, number>();
+  private waitingTotal = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: PromptBrokerOptions) {
@@ -66,7 +86,41 @@ export class PromptBroker {
     this.denyWhenNoClient = options.denyWhenNoClient ?? false;
     this.defaultAction = options.defaultAction ?? 'ask';
     this.maxPendingPerVm = options.maxPendingPerVm ?? 256;
+    this.maxWaitingTotal = options.maxWaitingTotal ?? heldConnectionBudget();
+    this.maxWaitingPerVm = options.maxWaitingPerVm ?? Math.min(1024, this.maxWaitingTotal);
+    this.maxWaitingPerDestination = options.maxWaitingPerDestination ?? 256;
+    this.updateDelayMs = options.updateDelayMs ?? 100;
     this.now = options.now ?? Date.now;
+  }
+
+  /** waiting is how many connections are held on prompts, for one VM or in all. */
+  waiting(vm?: string): number {
+    return vm === undefined ? this.waitingTotal : (this.waitingByVm.get(vm) ?? 0);
+  }
+
+  /** overCap names the limit one more held connection of `vm` would pass, or null. */
+  private overCap(vm: string, existing: Pending | undefined): string | null {
+    if (existing && existing.waiters.length >= this.maxWaitingPerDestination) return 'too many connections waiting for this destination';
+    if (this.waiting(vm) >= this.maxWaitingPerVm) return 'too many connections waiting for answers in this VM';
+    if (this.waitingTotal >= this.maxWaitingTotal) return 'too many connections waiting for answers';
+    return null;
+  }
+
+  /** hold adds one waiting connection to `entry` and counts it. */
+  private hold(entry: Pending, resolve: (decision: Decision) => void): void {
+    entry.waiters.push(resolve);
+    this.waitingTotal += 1;
+    this.waitingByVm.set(entry.prompt.vm, this.waiting(entry.prompt.vm) + 1);
+  }
+
+  /** scheduleUpdate announces the new waiting count once for a burst of joining connections. */
+  private scheduleUpdate(entry: Pending): void {
+    if (entry.update) return;
+    entry.update = setTimeout(() => {
+      entry.update = null;
+      if (this.pending.get(entry.prompt.id) === entry) this.options.emit({ type: 'prompt.updated', prompt: entry.prompt });
+    }, this.updateDelayMs);
+    entry.update.unref();
   }
 
   /** configure applies changed global settings to prompts opened from now on. */
@@ -80,10 +134,12 @@ export class PromptBroker {
   request(vm: string, destination: Destination): Promise<Decision> {
     const key = destinationKey(vm, destination);
     const existing = this.byKey.get(key);
+    const cap = this.overCap(vm, existing);
+    if (cap !== null) return Promise.resolve({ action: 'deny', reason: cap });
     if (existing) {
       existing.prompt = { ...existing.prompt, waitingConnections: existing.prompt.waitingConnections + 1 };
-      this.options.emit({ type: 'prompt.updated', prompt: existing.prompt });
-      return new Promise((resolve) => existing.waiters.push(resolve));
+      this.scheduleUpdate(existing);
+      return new Promise((resolve) => this.hold(existing, resolve));
     }
     if (this.defaultAction === 'deny') {
       return Promise.resolve({ action: 'deny', reason: 'default-deny' });
@@ -107,7 +163,8 @@ export class PromptBroker {
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.close(prompt.id, { action: 'deny', reason: 'timeout' }, 'timeout'), this.timeoutSeconds * 1000);
       timer.unref();
-      const entry: Pending = { prompt, key, waiters: [resolve], timer };
+      const entry: Pending = { prompt, key, waiters: [], timer, update: null };
+      this.hold(entry, resolve);
       this.pending.set(prompt.id, entry);
       this.byKey.set(key, entry);
       this.options.emit({ type: 'prompt.opened', prompt });
@@ -186,11 +243,33 @@ export class PromptBroker {
     const entry = this.pending.get(id);
     if (!entry) return;
     clearTimeout(entry.timer);
+    if (entry.update) clearTimeout(entry.update);
     this.pending.delete(id);
     this.byKey.delete(entry.key);
+    this.waitingTotal -= entry.waiters.length;
+    this.waitingByVm.set(entry.prompt.vm, this.waiting(entry.prompt.vm) - entry.waiters.length);
     for (const resolve of entry.waiters) resolve(decision);
     this.options.emit({ type: 'prompt.closed', id, vm: entry.prompt.vm, action: decision.action, reason });
   }
+}
+
+/**
+ * heldConnectionBudget is how many connections all VMs together may hold on
+ * prompts: a quarter of this process's file descriptor limit, so relayed
+ * connections (two descriptors each), QEMU's sockets and the control socket
+ * keep the rest. The limit is read where Linux shows it; elsewhere Node has
+ * raised it to at least 10240 (macOS's OPEN_MAX) at start-up.
+ */
+export function heldConnectionBudget(limitsFile = '/proc/self/limits'): number {
+  let limit = 10_240;
+  try {
+    const line = readFileSync(limitsFile, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/\s{2,}/)[1]);
+    if (Number.isInteger(soft) && soft > 0) limit = soft;
+  } catch {
+    // Not Linux: keep the macOS figure.
+  }
+  return Math.max(64, Math.floor(limit / 4));
 }
 
 /** destinationKey is what makes two requests "the same destination". */

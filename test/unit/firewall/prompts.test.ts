@@ -1,9 +1,12 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { XrayEvent } from '../../../src-main/core/api/contract';
 import type { Destination, FirewallRule } from '../../../src-main/core/api/models';
 import { formatRuleTarget, registrableSuffix, scopeChoices, targetForScope } from '../../../src-main/core/api/scopes';
-import { PromptBroker } from '../../../src-main/core/firewall/prompts';
+import { PromptBroker, heldConnectionBudget } from '../../../src-main/core/firewall/prompts';
 import { RuleSet } from '../../../src-main/core/firewall/rules';
+import { tempDir } from './helpers';
 
 const dest = (name: string | null, ip: string | null = '192.0.2.1', port = 443): Destination => ({ ip, port, name, nameSource: name ? 'sni' : null, service: null });
 
@@ -97,6 +100,75 @@ describe('PromptBroker', () => {
     expect(broker.list()[0]?.guestProcess).toEqual({ pid: 42, command: 'curl p.test', user: 'dev' });
     expect(events.at(-1)).toMatchObject({ type: 'prompt.updated', guestProcess: { pid: 42 } });
     broker.cancelVm('web');
+  });
+});
+
+describe('PromptBroker limits on held connections', () => {
+  function limited(limits: { perDestination?: number; perVm?: number; total?: number }) {
+    const events: XrayEvent[] = [];
+    const broker = new PromptBroker({
+      emit: (e) => events.push(e),
+      clientCount: () => 1,
+      rulesFor: () => null,
+      persist: async () => {},
+      maxWaitingPerDestination: limits.perDestination,
+      maxWaitingPerVm: limits.perVm,
+      maxWaitingTotal: limits.total,
+      updateDelayMs: 5,
+    });
+    return { broker, events };
+  }
+
+  it('denies a connection past the per-destination cap, and takes new ones once the prompt closes', async () => {
+    const { broker } = limited({ perDestination: 3 });
+    const held = [1, 2, 3].map(() => broker.request('web', dest('a.test')));
+    expect(await broker.request('web', dest('a.test'))).toEqual({ action: 'deny', reason: 'too many connections waiting for this destination' });
+    expect(broker.waiting('web')).toBe(3);
+    broker.cancelVm('web');
+    await Promise.all(held);
+    expect(broker.waiting()).toBe(0);
+    void broker.request('web', dest('a.test'));
+    expect(broker.waiting('web')).toBe(1);
+    broker.cancelVm('web');
+  });
+
+  it('denies past the per-VM cap without touching another VM', async () => {
+    const { broker } = limited({ perVm: 2 });
+    void broker.request('web', dest('a.test'));
+    void broker.request('web', dest('b.test'));
+    expect(await broker.request('web', dest('c.test'))).toMatchObject({ action: 'deny', reason: 'too many connections waiting for answers in this VM' });
+    void broker.request('db', dest('c.test'));
+    expect(broker.list('db')).toHaveLength(1);
+    broker.cancelVm('web');
+    broker.cancelVm('db');
+  });
+
+  it('denies past the cap for all VMs together', async () => {
+    const { broker } = limited({ total: 2 });
+    void broker.request('web', dest('a.test'));
+    void broker.request('db', dest('a.test'));
+    expect(await broker.request('cache', dest('a.test'))).toMatchObject({ action: 'deny', reason: 'too many connections waiting for answers' });
+    broker.cancelVm('web');
+    broker.cancelVm('db');
+  });
+
+  it('announces a burst of joining connections in one update with the final count', async () => {
+    const { broker, events } = limited({});
+    for (let i = 0; i < 40; i++) void broker.request('web', dest('a.test'));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const updates = events.filter((e) => e.type === 'prompt.updated');
+    expect(updates).toHaveLength(1);
+    expect(updates[0]).toMatchObject({ prompt: { waitingConnections: 40 } });
+    broker.cancelVm('web');
+  });
+
+  it('reads the descriptor budget from the process limits', async () => {
+    const { dir, cleanup } = await tempDir();
+    const file = join(dir, 'limits');
+    await writeFile(file, 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 4096                 files\n');
+    expect(heldConnectionBudget(file)).toBe(256);
+    expect(heldConnectionBudget(join(dir, 'missing'))).toBe(2560);
+    await cleanup();
   });
 });
 

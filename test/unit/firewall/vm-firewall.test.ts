@@ -98,7 +98,8 @@ describe('VmFirewall', () => {
     await waitFor(() => broker.list().reduce((sum, p) => sum + p.waitingConnections, 0) === 1000, 30_000);
     expect(opened()).toBe(50);
     expect(broker.list()).toHaveLength(50);
-    expect(events.filter((e) => e.type === 'prompt.updated')).toHaveLength(950);
+    // 950 joining connections are announced in a few coalesced updates, not one event each.
+    expect(events.filter((e) => e.type === 'prompt.updated').length).toBeLessThanOrEqual(200);
     await Promise.all(broker.list().map((prompt) => broker.answer({ id: prompt.id, action: 'allow', scope: 'host-port', lifetime: 'forever' })));
     const results = await Promise.all(connections);
     expect(results.every((r) => r.reply === REPLY.succeeded)).toBe(true);
