@@ -1,12 +1,26 @@
 // Runs in: renderer. The firewall question: may this VM reach this destination?
-// One prompt at a time, the rest queue visibly; Enter allows, Esc denies.
-import { useEffect, useState } from 'react';
+// One prompt at a time, the rest queue visibly. An answer must be deliberate:
+// the prompt takes focus onto itself (never onto Allow), keeps Tab inside and
+// the window behind it inert, ignores its controls for ARMING_DELAY_MS after it
+// appears, and answers only through its buttons (Enter or Space on the focused
+// one, or a click) or Esc, which denies.
+import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent, type RefObject } from 'react';
 import type { FirewallPrompt, PromptLifetime, PromptScope } from '../../src-main/core/api/models';
 import { scopeChoices } from '../../src-main/core/api/scopes';
 import { useActions, useXray } from '../store/context';
 import { destinationText } from './format';
 
 const ONE_HOUR = 3600;
+
+/**
+ * ARMING_DELAY_MS is how long a new prompt ignores keys and clicks. A prompt
+ * appears unasked, under a pointer or a keyboard busy with something else, so
+ * a click or keystroke already on its way must not answer it (macOS security
+ * dialogs and Firefox's install dialogs wait the same way). 800 ms outlasts a
+ * double-click (500 ms by default on macOS and Windows) and the gap between
+ * typed keys, and is still shorter than reading the question takes.
+ */
+export const ARMING_DELAY_MS = 800;
 
 type LifetimeChoice = 'once' | 'hour' | 'until-stop' | 'forever';
 
@@ -17,15 +31,44 @@ const lifetimes: { value: LifetimeChoice; label: string }[] = [
   { value: 'forever', label: 'Forever' },
 ];
 
-export function FirewallPromptQueue() {
+/**
+ * FirewallPromptQueue shows the oldest waiting prompt over the window. `behind`
+ * is the content it covers, made inert while a prompt shows so clicks, Tab and
+ * screen readers reach only the prompt.
+ */
+export function FirewallPromptQueue({ behind }: { behind?: RefObject<HTMLElement | null> }) {
   const prompts = useXray((s) => s.prompts);
   const current = prompts[0];
+  useModal(current !== undefined, behind);
   if (!current) return null;
   return (
-    <div className="overlay prompt-overlay">
+    <div className="overlay prompt-overlay" onMouseDown={keepFocusInPrompt}>
       <PromptCard key={current.id} prompt={current} queued={prompts.slice(1)} />
     </div>
   );
+}
+
+/**
+ * useModal makes `behind` inert while `open` and, when the last prompt is
+ * gone, gives focus back to the element that had it. A layout effect, so it
+ * notes that element before the prompt's own (passive) effect takes focus.
+ */
+function useModal(open: boolean, behind: RefObject<HTMLElement | null> | undefined): void {
+  useLayoutEffect(() => {
+    if (!open) return;
+    const returnTo = document.activeElement;
+    const background = behind?.current ?? null;
+    background?.setAttribute('inert', '');
+    return () => {
+      background?.removeAttribute('inert');
+      if (returnTo instanceof HTMLElement && returnTo.isConnected) returnTo.focus();
+    };
+  }, [open, behind]);
+}
+
+/** keepFocusInPrompt stops a press on the backdrop from taking focus out of the prompt. */
+function keepFocusInPrompt(e: MouseEvent<HTMLElement>): void {
+  if (e.target === e.currentTarget) e.preventDefault();
 }
 
 function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readonly FirewallPrompt[] }) {
@@ -34,39 +77,54 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
   const [scope, setScope] = useState<PromptScope>('host-port');
   const [lifetime, setLifetime] = useState<LifetimeChoice>('once');
   const [error, setError] = useState<string | null>(null);
+  const [answering, setAnswering] = useState(false);
+  const armed = useArmed(ARMING_DELAY_MS);
   const remaining = useCountdown(prompt.deadline);
+  const dialog = useRef<HTMLElement>(null);
   const d = prompt.destination;
 
   useEffect(() => {
     if (!log) void loadFirewallLog(prompt.vm);
   }, [log, loadFirewallLog, prompt.vm]);
 
+  useEffect(() => {
+    dialog.current?.focus();
+  }, []);
+
   const answer = (action: 'allow' | 'deny') => {
+    if (!armed || answering) return;
     setError(null);
+    setAnswering(true);
     const params = lifetime === 'hour'
       ? { id: prompt.id, action, scope, lifetime: 'duration' as PromptLifetime, durationSeconds: ONE_HOUR }
       : { id: prompt.id, action, scope, lifetime: lifetime as PromptLifetime };
-    answerPrompt(params).catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
+    answerPrompt(params).catch((err: unknown) => {
+      setError(err instanceof Error ? err.message : String(err));
+      setAnswering(false);
+    });
   };
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Enter') {
-        e.preventDefault();
-        answer('allow');
-      } else if (e.key === 'Escape') {
-        e.preventDefault();
-        answer('deny');
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  });
+  const onKeyDown = (e: KeyboardEvent<HTMLElement>) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      answer('deny');
+    } else if (e.key === 'Tab') {
+      keepTabInside(e);
+    }
+  };
 
   const recent = log?.status === 'ready' ? log.value.filter((e) => e.kind === 'decision').slice(-5).reverse() : [];
 
   return (
-    <section className="dialog prompt" role="alertdialog" aria-labelledby={`prompt-${prompt.id}`}>
+    <section
+      ref={dialog}
+      className={`dialog prompt${armed ? '' : ' arming'}`}
+      role="alertdialog"
+      aria-modal="true"
+      aria-labelledby={`prompt-${prompt.id}`}
+      tabIndex={-1}
+      onKeyDown={onKeyDown}
+    >
       <h2 id={`prompt-${prompt.id}`}>
         <span className="vm-name">{prompt.vm}</span> wants to connect to <span className="dest">{destinationText(d)}</span>
       </h2>
@@ -86,7 +144,7 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
           </>
         )}
       </dl>
-      <fieldset>
+      <fieldset disabled={!armed}>
         <legend>Applies to</legend>
         {scopeChoices(d).map((s) => (
           <label key={s.scope} className="radio">
@@ -95,7 +153,7 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
           </label>
         ))}
       </fieldset>
-      <fieldset>
+      <fieldset disabled={!armed}>
         <legend>For</legend>
         {lifetimes.map((l) => (
           <label key={l.value} className="radio">
@@ -121,11 +179,11 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
         <span className="countdown" role="timer">
           Denied in {remaining} s unless you answer
         </span>
-        <button type="button" className="danger" onClick={() => answer('deny')}>
+        <button type="button" className="danger" disabled={!armed || answering} onClick={() => answer('deny')}>
           Deny <kbd>Esc</kbd>
         </button>
-        <button type="button" className="primary" onClick={() => answer('allow')}>
-          Allow <kbd>↵</kbd>
+        <button type="button" className="primary" disabled={!armed || answering} onClick={() => answer('allow')}>
+          Allow
         </button>
       </footer>
       {queued.length > 0 && (
@@ -142,6 +200,49 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
       )}
     </section>
   );
+}
+
+/**
+ * keepTabInside wraps Tab and Shift+Tab at the prompt's edges so focus never
+ * leaves it; between the edges the browser moves focus as usual.
+ */
+function keepTabInside(e: KeyboardEvent<HTMLElement>): void {
+  const stops = tabStops(e.currentTarget);
+  const first = stops[0];
+  const last = stops.at(-1);
+  const active = document.activeElement;
+  if (!first || !last) {
+    e.preventDefault();
+  } else if (e.shiftKey && (active === first || active === e.currentTarget)) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && active === last) {
+    e.preventDefault();
+    first.focus();
+  }
+}
+
+/**
+ * tabStops lists the elements Tab visits inside `root`, in order: enabled
+ * controls, and of each radio group only its checked radio (the browser's one
+ * stop per group; every group in the prompt has one checked).
+ */
+function tabStops(root: HTMLElement): HTMLElement[] {
+  const candidates = root.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [tabindex]');
+  return [...candidates].filter((el) => {
+    if (el.tabIndex < 0 || el.matches(':disabled')) return false;
+    return !(el instanceof HTMLInputElement && el.type === 'radio' && !el.checked);
+  });
+}
+
+/** useArmed turns true `delayMs` after the component appears. */
+function useArmed(delayMs: number): boolean {
+  const [armed, setArmed] = useState(false);
+  useEffect(() => {
+    const timer = setTimeout(() => setArmed(true), delayMs);
+    return () => clearTimeout(timer);
+  }, [delayMs]);
+  return armed;
 }
 
 /** useCountdown gives whole seconds left until `deadline`, ticking every second. */
