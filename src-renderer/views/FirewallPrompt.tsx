@@ -128,52 +128,68 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
       <h2 id={`prompt-${prompt.id}`}>
         <span className="vm-name">{prompt.vm}</span> wants to connect to <span className="dest">{destinationText(d)}</span>
       </h2>
-      <dl className="facts">
-        <dt>Name</dt>
-        <dd>{d.name ?? '—'}{d.nameSource ? <span className="hint"> (from {d.nameSource})</span> : null}</dd>
-        <dt>IP</dt>
-        <dd>{d.ip ?? '—'}</dd>
-        <dt>Port</dt>
-        <dd>{d.port}</dd>
-        <dt>Service</dt>
-        <dd>{d.service ?? 'unknown'}</dd>
-        {prompt.guestProcess && (
-          <>
-            <dt>Process</dt>
-            <dd>{prompt.guestProcess.command} (pid {prompt.guestProcess.pid})</dd>
-          </>
-        )}
-      </dl>
-      <fieldset disabled={!armed}>
-        <legend>Applies to</legend>
-        {scopeChoices(d).map((s) => (
-          <label key={s.scope} className="radio">
-            <input type="radio" name="scope" value={s.scope} checked={scope === s.scope} onChange={() => setScope(s.scope)} />
-            {s.label}
-          </label>
-        ))}
-      </fieldset>
-      <fieldset disabled={!armed}>
-        <legend>For</legend>
-        {lifetimes.map((l) => (
-          <label key={l.value} className="radio">
-            <input type="radio" name="lifetime" value={l.value} checked={lifetime === l.value} onChange={() => setLifetime(l.value)} />
-            {l.label}
-          </label>
-        ))}
-      </fieldset>
-      {recent.length > 0 && (
-        <div className="recent">
-          <h3>Recent decisions for {prompt.vm}</h3>
-          <ul>
-            {recent.map((e, i) => (
-              <li key={i}>
-                <span className={`tag tag-${e.action ?? 'disk'}`}>{e.action}</span> {destinationText(e.destination)}
-              </li>
+      <div className="prompt-body">
+        <dl className="facts">
+          <dt>Name</dt>
+          <dd>{d.name ?? '—'}{d.nameSource ? <span className="hint"> (from {d.nameSource})</span> : null}</dd>
+          <dt>IP</dt>
+          <dd>{d.ip ?? '—'}</dd>
+          <dt>Port</dt>
+          <dd>{d.port}</dd>
+          <dt>Service</dt>
+          <dd>{d.service ?? 'unknown'}</dd>
+          {prompt.guestProcess && (
+            <>
+              <dt>Process</dt>
+              <dd>{prompt.guestProcess.command} (pid {prompt.guestProcess.pid})</dd>
+            </>
+          )}
+        </dl>
+        <div className="choices">
+          <fieldset disabled={!armed}>
+            <legend>Applies to</legend>
+            {scopeChoices(d).map((s) => (
+              <label key={s.scope} className="radio">
+                <input type="radio" name="scope" value={s.scope} checked={scope === s.scope} onChange={() => setScope(s.scope)} />
+                {s.label}
+              </label>
             ))}
-          </ul>
+          </fieldset>
+          <fieldset disabled={!armed}>
+            <legend>For</legend>
+            {lifetimes.map((l) => (
+              <label key={l.value} className="radio">
+                <input type="radio" name="lifetime" value={l.value} checked={lifetime === l.value} onChange={() => setLifetime(l.value)} />
+                {l.label}
+              </label>
+            ))}
+          </fieldset>
         </div>
-      )}
+        {recent.length > 0 && (
+          <div className="recent">
+            <h3>Recent decisions for {prompt.vm}</h3>
+            <ul>
+              {recent.map((e, i) => (
+                <li key={i}>
+                  <span className={`tag tag-${e.action ?? 'disk'}`}>{e.action}</span> {destinationText(e.destination)}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        {queued.length > 0 && (
+          <div className="queue" aria-label="Waiting questions">
+            <strong>{queued.length} more waiting:</strong>
+            <ul>
+              {queued.map((p) => (
+                <li key={p.id}>
+                  {p.vm} → {destinationText(p.destination)}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+      </div>
       {error && <p className="error" role="alert">{error}</p>}
       <footer>
         <span className="countdown" role="timer">
@@ -186,18 +202,6 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
           Allow
         </button>
       </footer>
-      {queued.length > 0 && (
-        <div className="queue" aria-label="Waiting questions">
-          <strong>{queued.length} more waiting:</strong>
-          <ul>
-            {queued.map((p) => (
-              <li key={p.id}>
-                {p.vm} → {destinationText(p.destination)}
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
     </section>
   );
 }
