@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useActions, useXray } from './store/context';
 import { BasesView } from './views/BasesView';
 import { CreateDialog } from './views/CreateDialog';
-import { FirewallPromptQueue } from './views/FirewallPrompt';
+import { AbandonedNotice, FirewallPromptQueue } from './views/FirewallPrompt';
 import { stateLabel } from './views/format';
 import { VmDetail } from './views/VmDetail';
 import { VmList } from './views/VmList';
@@ -56,6 +56,7 @@ export function App() {
         {creating && <CreateDialog onClose={() => setCreating(false)} />}
       </div>
       <FirewallPromptQueue behind={app} />
+      <AbandonedNotice />
     </>
   );
 }

@@ -3,12 +3,13 @@
 // the prompt takes focus onto itself (never onto Allow), keeps Tab inside and
 // the window behind it inert, ignores its controls for ARMING_DELAY_MS after it
 // appears, and answers only through its buttons (Enter or Space on the focused
-// one, or a click) or Esc, which denies.
+// one, or a click) or Esc, which denies. A prompt that closes because the
+// program waiting on it gave up leaves a short notice (AbandonedNotice).
 import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent, type RefObject } from 'react';
 import type { FirewallPrompt, PromptLifetime, PromptScope } from '../../src-main/core/api/models';
 import { scopeChoices } from '../../src-main/core/api/scopes';
 import { useActions, useXray } from '../store/context';
-import { destinationText } from './format';
+import { destinationText, programName } from './format';
 
 const ONE_HOUR = 3600;
 
@@ -21,6 +22,9 @@ const ONE_HOUR = 3600;
  * typed keys, and is still shorter than reading the question takes.
  */
 export const ARMING_DELAY_MS = 800;
+
+/** NOTICE_MS is how long the notice about an abandoned prompt stays: time enough to read it twice. */
+export const NOTICE_MS = 6000;
 
 type LifetimeChoice = 'once' | 'hour' | 'until-stop' | 'forever';
 
@@ -144,6 +148,10 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
               <dd>{prompt.guestProcess.command} (pid {prompt.guestProcess.pid})</dd>
             </>
           )}
+          <dt>Waiting</dt>
+          <dd>
+            {prompt.waitingConnections} connection{prompt.waitingConnections === 1 ? '' : 's'}
+          </dd>
         </dl>
         <div className="choices">
           <fieldset disabled={!armed}>
@@ -204,6 +212,51 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
       </footer>
     </section>
   );
+}
+
+/**
+ * AbandonedNotice says, briefly and without taking focus, that a prompt went
+ * away unanswered because the program waiting on it gave up, so a question
+ * that vanishes is not a mystery. It names the latest such prompt, counts any
+ * others, and goes after NOTICE_MS or when dismissed. Its live region (the
+ * text alone) stays in the page, empty, so screen readers announce each one.
+ */
+export function AbandonedNotice() {
+  const abandoned = useXray((s) => s.abandonedPrompts);
+  const { clearAbandoned } = useActions();
+  const latest = abandoned.at(-1);
+
+  useEffect(() => {
+    if (!latest) return;
+    const timer = setTimeout(clearAbandoned, NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [latest, clearAbandoned]);
+
+  const others = abandoned.length - 1;
+  const text = latest
+    ? `${abandonedText(latest)}${others > 0 ? ` (${others} more question${others === 1 ? '' : 's'} closed the same way)` : ''}`
+    : '';
+  return (
+    <div className="notices">
+      <div className={latest ? 'notice' : 'notice empty'}>
+        <span role="status" title={text || undefined}>
+          {text}
+        </span>
+        {latest && (
+          // Pressing it must not take focus out of a prompt that is showing.
+          <button type="button" className="link" aria-label="Dismiss" onMouseDown={(e) => e.preventDefault()} onClick={clearAbandoned}>
+            ×
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}
+
+/** abandonedText is what happened to a prompt nobody answered in time: "dev: curl gave up on example.com:443 before you answered". */
+export function abandonedText(p: FirewallPrompt): string {
+  const program = p.guestProcess ? programName(p.guestProcess.command) : null;
+  return `${p.vm}: ${program ?? 'a program'} gave up on ${destinationText(p.destination)} before you answered`;
 }
 
 /**

@@ -1,12 +1,13 @@
 // @vitest-environment jsdom
 // The firewall question: details, scope and lifetime, deliberate answers (arming
-// delay, no Enter from anywhere, Esc denies), focus, countdown, queue. Real key
+// delay, no Enter from anywhere, Esc denies), focus, countdown, queue, and the
+// notice left by a prompt whose connections gave up. Real key
 // handling (Enter on a focused button, Tab order) is tested in Chromium, in
 // test/e2e/prompt-keys.test.ts.
 import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { useRef } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ARMING_DELAY_MS, FirewallPromptQueue } from '../../src-renderer/views/FirewallPrompt';
+import { AbandonedNotice, ARMING_DELAY_MS, FirewallPromptQueue, NOTICE_MS } from '../../src-renderer/views/FirewallPrompt';
 import { FakeXrayClient, prompt } from './fake-client';
 import { renderWith } from './render';
 
@@ -175,5 +176,52 @@ describe('FirewallPromptQueue', () => {
     expect(screen.getByRole('alert').textContent).toBe('"prompt.answer" is not available in this version of Xray.');
     expect(screen.getByRole('alertdialog')).toBeTruthy();
     expect(button(/Allow/).disabled).toBe(false);
+  });
+
+  it('follows the number of waiting connections as they drop', async () => {
+    const client = answering([prompt('p1', { waitingConnections: 3 })]);
+    const { store } = renderWith(client, <FirewallPromptQueue />);
+    await act(() => store.getState().load());
+    const waiting = () => screen.getByText('Waiting').nextElementSibling?.textContent;
+    expect(waiting()).toBe('3 connections');
+    act(() => client.emit({ type: 'prompt.updated', prompt: prompt('p1', { waitingConnections: 1 }) }));
+    expect(waiting()).toBe('1 connection');
+  });
+
+  it('says briefly that a prompt was abandoned, lets the next one take over, and clears the notice on its own', async () => {
+    fakeTimeouts();
+    const curl = { pid: 812, command: '/usr/bin/curl -s https://www.example.com/', user: 'ubuntu' };
+    const github = prompt('p2', { destination: { ip: '140.82.112.3', port: 22, name: 'github.com', nameSource: 'sni', service: 'ssh' } });
+    const client = answering([prompt('p1', { guestProcess: curl }), github]);
+    const { store } = renderWith(
+      client,
+      <>
+        <FirewallPromptQueue />
+        <AbandonedNotice />
+      </>,
+    );
+    await act(() => store.getState().load());
+    arm();
+    expect(screen.getByRole('status').textContent).toBe('');
+    act(() => client.emit({ type: 'prompt.closed', id: 'p1', vm: 'dev', action: 'deny', reason: 'abandoned' }));
+    expect(screen.getByRole('status').textContent).toBe('dev: curl gave up on www.example.com:443 before you answered');
+    expect(screen.getByRole('alertdialog').textContent).toContain('dev wants to connect to github.com:22');
+    expect(button(/Allow/).disabled).toBe(true);
+    act(() => vi.advanceTimersByTime(NOTICE_MS - 1));
+    expect(screen.getByRole('status').textContent).not.toBe('');
+    act(() => vi.advanceTimersByTime(1));
+    expect(screen.getByRole('status').textContent).toBe('');
+    expect(client.callsOf('prompt.answer')).toEqual([]);
+  });
+
+  it('counts further abandoned prompts, says "a program" when none is known, and goes when dismissed', async () => {
+    const client = answering([prompt('p1'), prompt('p2', { vm: 'ci' })]);
+    const { store } = renderWith(client, <AbandonedNotice />);
+    await act(() => store.getState().load());
+    act(() => client.emit({ type: 'prompt.closed', id: 'p1', vm: 'dev', action: 'deny', reason: 'abandoned' }));
+    act(() => client.emit({ type: 'prompt.closed', id: 'p2', vm: 'ci', action: 'deny', reason: 'abandoned' }));
+    expect(screen.getByRole('status').textContent).toBe('ci: a program gave up on www.example.com:443 before you answered (1 more question closed the same way)');
+    fireEvent.click(screen.getByRole('button', { name: 'Dismiss' }));
+    expect(screen.getByRole('status').textContent).toBe('');
   });
 });
