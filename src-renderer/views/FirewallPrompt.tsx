@@ -16,10 +16,11 @@ const ONE_HOUR = 3600;
 /**
  * ARMING_DELAY_MS is how long a new prompt ignores keys and clicks. A prompt
  * appears unasked, under a pointer or a keyboard busy with something else, so
- * a click or keystroke already on its way must not answer it (macOS security
- * dialogs and Firefox's install dialogs wait the same way). 800 ms outlasts a
- * double-click (500 ms by default on macOS and Windows) and the gap between
- * typed keys, and is still shorter than reading the question takes.
+ * a click or keystroke already on its way must not answer it: the typing and
+ * double-click races of https://bugzilla.mozilla.org/show_bug.cgi?id=162020,
+ * which Firefox's install dialogs and macOS security dialogs answer the same
+ * way. 800 ms outlasts a double-click (Windows' default limit is 500 ms) and
+ * the gap between typed keys, yet is over before anyone has read the question.
  */
 export const ARMING_DELAY_MS = 800;
 
@@ -122,7 +123,7 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
   return (
     <section
       ref={dialog}
-      className={`dialog prompt${armed ? '' : ' arming'}`}
+      className="dialog prompt"
       role="alertdialog"
       aria-modal="true"
       aria-labelledby={`prompt-${prompt.id}`}
@@ -253,8 +254,8 @@ export function AbandonedNotice() {
   );
 }
 
-/** abandonedText is what happened to a prompt nobody answered in time: "dev: curl gave up on example.com:443 before you answered". */
-export function abandonedText(p: FirewallPrompt): string {
+/** abandonedText says what became of a prompt whose program gave up: "dev: curl gave up on example.com:443 before you answered". */
+function abandonedText(p: FirewallPrompt): string {
   const program = p.guestProcess ? programName(p.guestProcess.command) : null;
   return `${p.vm}: ${program ?? 'a program'} gave up on ${destinationText(p.destination)} before you answered`;
 }
