@@ -1,10 +1,11 @@
 // Runs in: renderer. The window: a sidebar (VMs, base images) and the content,
-// with the firewall questions on top of everything.
-import { useEffect, useState } from 'react';
+// with the firewall questions on top of everything (outside the app's element,
+// which they make inert while one shows).
+import { useEffect, useRef, useState } from 'react';
 import { useActions, useXray } from './store/context';
 import { BasesView } from './views/BasesView';
 import { CreateDialog } from './views/CreateDialog';
-import { FirewallPromptQueue } from './views/FirewallPrompt';
+import { AbandonedNotice, FirewallPromptQueue } from './views/FirewallPrompt';
 import { stateLabel } from './views/format';
 import { VmDetail } from './views/VmDetail';
 import { VmList } from './views/VmList';
@@ -15,6 +16,7 @@ export function App() {
   const promptCount = useXray((s) => s.prompts.length);
   const { show, load } = useActions();
   const [creating, setCreating] = useState(false);
+  const app = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     void load();
@@ -29,30 +31,33 @@ export function App() {
   }, [load]);
 
   return (
-    <div className="app">
-      <nav className="sidebar" aria-label="Sections">
-        <div className="brand">Xray</div>
-        <button type="button" className={`nav-item${view.kind === 'vms' ? ' active' : ''}`} onClick={() => show({ kind: 'vms' })}>
-          Virtual machines
-        </button>
-        <ul className="nav-vms">
-          {names.map((name) => (
-            <SidebarVm key={name} name={name} active={view.kind === 'vm' && view.name === name} />
-          ))}
-        </ul>
-        <button type="button" className={`nav-item${view.kind === 'bases' ? ' active' : ''}`} onClick={() => show({ kind: 'bases' })}>
-          Base images
-        </button>
-        {promptCount > 0 && <div className="nav-note">{promptCount} firewall question{promptCount === 1 ? '' : 's'} waiting</div>}
-      </nav>
-      <main>
-        {view.kind === 'vms' && <VmList onCreate={() => setCreating(true)} />}
-        {view.kind === 'vm' && <VmDetail key={view.name} name={view.name} />}
-        {view.kind === 'bases' && <BasesView />}
-      </main>
-      {creating && <CreateDialog onClose={() => setCreating(false)} />}
-      <FirewallPromptQueue />
-    </div>
+    <>
+      <div className="app" ref={app}>
+        <nav className="sidebar" aria-label="Sections">
+          <div className="brand">Xray</div>
+          <button type="button" className={`nav-item${view.kind === 'vms' ? ' active' : ''}`} onClick={() => show({ kind: 'vms' })}>
+            Virtual machines
+          </button>
+          <ul className="nav-vms">
+            {names.map((name) => (
+              <SidebarVm key={name} name={name} active={view.kind === 'vm' && view.name === name} />
+            ))}
+          </ul>
+          <button type="button" className={`nav-item${view.kind === 'bases' ? ' active' : ''}`} onClick={() => show({ kind: 'bases' })}>
+            Base images
+          </button>
+          {promptCount > 0 && <div className="nav-note">{promptCount} firewall question{promptCount === 1 ? '' : 's'} waiting</div>}
+        </nav>
+        <main>
+          {view.kind === 'vms' && <VmList onCreate={() => setCreating(true)} />}
+          {view.kind === 'vm' && <VmDetail key={view.name} name={view.name} />}
+          {view.kind === 'bases' && <BasesView />}
+        </main>
+        {creating && <CreateDialog onClose={() => setCreating(false)} />}
+      </div>
+      <FirewallPromptQueue behind={app} />
+      <AbandonedNotice />
+    </>
   );
 }
 

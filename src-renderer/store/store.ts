@@ -52,6 +52,12 @@ export interface XrayState {
   readonly consoleTail: Readonly<Record<string, Loadable<readonly string[]>>>;
   readonly prompts: readonly FirewallPrompt[];
   readonly promptsError: string | null;
+  /**
+   * abandonedPrompts are prompts that closed because every connection waiting
+   * on them went away before anyone answered, oldest first; the window says so
+   * briefly, so a question that vanishes unanswered is not a mystery.
+   */
+  readonly abandonedPrompts: readonly FirewallPrompt[];
   readonly importJob: ImportJob | null;
   /** actionErrors holds why the last start or stop of a VM failed. */
   readonly actionErrors: Readonly<Record<string, string>>;
@@ -76,6 +82,8 @@ export interface XrayActions {
   revertSnapshot(vm: string, name: string): Promise<void>;
   deleteSnapshot(vm: string, name: string): Promise<void>;
   answerPrompt(params: Params<'prompt.answer'>): Promise<void>;
+  /** clearAbandoned forgets the abandoned prompts once their notice has been shown. */
+  clearAbandoned(): void;
   importFile(file: File): Promise<void>;
   cancelImport(): void;
   handleEvent(event: XrayEvent): void;
@@ -109,6 +117,7 @@ const initial: XrayState = {
   consoleTail: {},
   prompts: [],
   promptsError: null,
+  abandonedPrompts: [],
   importJob: null,
   actionErrors: {},
 };
@@ -298,6 +307,9 @@ export function createXrayStore(client: XrayClient): XrayStore {
         await client.call('prompt.answer', params);
         set({ prompts: get().prompts.filter((p) => p.id !== params.id) });
       },
+      clearAbandoned() {
+        set({ abandonedPrompts: [] });
+      },
       async importFile(file) {
         importCancelled = false;
         const total = file.size;
@@ -366,9 +378,12 @@ export function createXrayStore(client: XrayClient): XrayStore {
           case 'prompt.updated':
             set({ prompts: get().prompts.map((p) => (p.id === event.prompt.id ? event.prompt : p)) });
             return;
-          case 'prompt.closed':
+          case 'prompt.closed': {
+            const closed = get().prompts.find((p) => p.id === event.id);
             set({ prompts: get().prompts.filter((p) => p.id !== event.id) });
+            if (closed && event.reason === 'abandoned') set({ abandonedPrompts: [...get().abandonedPrompts, closed] });
             return;
+          }
           case 'firewall.decision':
             appendLog(event.vm, { at: new Date().toISOString(), vm: event.vm, kind: 'decision', destination: event.destination, action: event.action, reason: event.reason });
             return;

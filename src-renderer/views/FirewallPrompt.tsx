@@ -1,12 +1,31 @@
 // Runs in: renderer. The firewall question: may this VM reach this destination?
-// One prompt at a time, the rest queue visibly; Enter allows, Esc denies.
-import { useEffect, useState } from 'react';
+// One prompt at a time, the rest queue visibly. An answer must be deliberate:
+// the prompt takes focus onto itself (never onto Allow), keeps Tab inside and
+// the window behind it inert, ignores its controls for ARMING_DELAY_MS after it
+// appears, and answers only through its buttons (Enter or Space on the focused
+// one, or a click) or Esc, which denies. A prompt that closes because the
+// program waiting on it gave up leaves a short notice (AbandonedNotice).
+import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent, type RefObject } from 'react';
 import type { FirewallPrompt, PromptLifetime, PromptScope } from '../../src-main/core/api/models';
 import { scopeChoices } from '../../src-main/core/api/scopes';
 import { useActions, useXray } from '../store/context';
-import { destinationText } from './format';
+import { destinationText, programName } from './format';
 
 const ONE_HOUR = 3600;
+
+/**
+ * ARMING_DELAY_MS is how long a new prompt ignores keys and clicks. A prompt
+ * appears unasked, under a pointer or a keyboard busy with something else, so
+ * a click or keystroke already on its way must not answer it: the typing and
+ * double-click races of https://bugzilla.mozilla.org/show_bug.cgi?id=162020,
+ * which Firefox's install dialogs and macOS security dialogs answer the same
+ * way. 800 ms outlasts a double-click (Windows' default limit is 500 ms) and
+ * the gap between typed keys, yet is over before anyone has read the question.
+ */
+export const ARMING_DELAY_MS = 800;
+
+/** NOTICE_MS is how long the notice about an abandoned prompt stays: time enough to read it twice. */
+export const NOTICE_MS = 6000;
 
 type LifetimeChoice = 'once' | 'hour' | 'until-stop' | 'forever';
 
@@ -17,15 +36,44 @@ const lifetimes: { value: LifetimeChoice; label: string }[] = [
   { value: 'forever', label: 'Forever' },
 ];
 
-export function FirewallPromptQueue() {
+/**
+ * FirewallPromptQueue shows the oldest waiting prompt over the window. `behind`
+ * is the content it covers, made inert while a prompt shows so clicks, Tab and
+ * screen readers reach only the prompt.
+ */
+export function FirewallPromptQueue({ behind }: { behind?: RefObject<HTMLElement | null> }) {
   const prompts = useXray((s) => s.prompts);
   const current = prompts[0];
+  useModal(current !== undefined, behind);
   if (!current) return null;
   return (
-    <div className="overlay prompt-overlay">
+    <div className="overlay prompt-overlay" onMouseDown={keepFocusInPrompt}>
       <PromptCard key={current.id} prompt={current} queued={prompts.slice(1)} />
     </div>
   );
+}
+
+/**
+ * useModal makes `behind` inert while `open` and, when the last prompt is
+ * gone, gives focus back to the element that had it. A layout effect, so it
+ * notes that element before the prompt's own (passive) effect takes focus.
+ */
+function useModal(open: boolean, behind: RefObject<HTMLElement | null> | undefined): void {
+  useLayoutEffect(() => {
+    if (!open) return;
+    const returnTo = document.activeElement;
+    const background = behind?.current ?? null;
+    background?.setAttribute('inert', '');
+    return () => {
+      background?.removeAttribute('inert');
+      if (returnTo instanceof HTMLElement && returnTo.isConnected) returnTo.focus();
+    };
+  }, [open, behind]);
+}
+
+/** keepFocusInPrompt stops a press on the backdrop from taking focus out of the prompt. */
+function keepFocusInPrompt(e: MouseEvent<HTMLElement>): void {
+  if (e.target === e.currentTarget) e.preventDefault();
 }
 
 function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readonly FirewallPrompt[] }) {
@@ -34,114 +82,225 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
   const [scope, setScope] = useState<PromptScope>('host-port');
   const [lifetime, setLifetime] = useState<LifetimeChoice>('once');
   const [error, setError] = useState<string | null>(null);
+  const [answering, setAnswering] = useState(false);
+  const armed = useArmed(ARMING_DELAY_MS);
   const remaining = useCountdown(prompt.deadline);
+  const dialog = useRef<HTMLElement>(null);
   const d = prompt.destination;
 
   useEffect(() => {
     if (!log) void loadFirewallLog(prompt.vm);
   }, [log, loadFirewallLog, prompt.vm]);
 
+  useEffect(() => {
+    dialog.current?.focus();
+  }, []);
+
   const answer = (action: 'allow' | 'deny') => {
+    if (!armed || answering) return;
     setError(null);
+    setAnswering(true);
     const params = lifetime === 'hour'
       ? { id: prompt.id, action, scope, lifetime: 'duration' as PromptLifetime, durationSeconds: ONE_HOUR }
       : { id: prompt.id, action, scope, lifetime: lifetime as PromptLifetime };
-    answerPrompt(params).catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
+    answerPrompt(params).catch((err: unknown) => {
+      setError(err instanceof Error ? err.message : String(err));
+      setAnswering(false);
+    });
   };
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Enter') {
-        e.preventDefault();
-        answer('allow');
-      } else if (e.key === 'Escape') {
-        e.preventDefault();
-        answer('deny');
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  });
+  const onKeyDown = (e: KeyboardEvent<HTMLElement>) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      answer('deny');
+    } else if (e.key === 'Tab') {
+      keepTabInside(e);
+    }
+  };
 
   const recent = log?.status === 'ready' ? log.value.filter((e) => e.kind === 'decision').slice(-5).reverse() : [];
 
   return (
-    <section className="dialog prompt" role="alertdialog" aria-labelledby={`prompt-${prompt.id}`}>
+    <section
+      ref={dialog}
+      className="dialog prompt"
+      role="alertdialog"
+      aria-modal="true"
+      aria-labelledby={`prompt-${prompt.id}`}
+      tabIndex={-1}
+      onKeyDown={onKeyDown}
+    >
       <h2 id={`prompt-${prompt.id}`}>
         <span className="vm-name">{prompt.vm}</span> wants to connect to <span className="dest">{destinationText(d)}</span>
       </h2>
-      <dl className="facts">
-        <dt>Name</dt>
-        <dd>{d.name ?? '—'}{d.nameSource ? <span className="hint"> (from {d.nameSource})</span> : null}</dd>
-        <dt>IP</dt>
-        <dd>{d.ip ?? '—'}</dd>
-        <dt>Port</dt>
-        <dd>{d.port}</dd>
-        <dt>Service</dt>
-        <dd>{d.service ?? 'unknown'}</dd>
-        {prompt.guestProcess && (
-          <>
-            <dt>Process</dt>
-            <dd>{prompt.guestProcess.command} (pid {prompt.guestProcess.pid})</dd>
-          </>
-        )}
-      </dl>
-      <fieldset>
-        <legend>Applies to</legend>
-        {scopeChoices(d).map((s) => (
-          <label key={s.scope} className="radio">
-            <input type="radio" name="scope" value={s.scope} checked={scope === s.scope} onChange={() => setScope(s.scope)} />
-            {s.label}
-          </label>
-        ))}
-      </fieldset>
-      <fieldset>
-        <legend>For</legend>
-        {lifetimes.map((l) => (
-          <label key={l.value} className="radio">
-            <input type="radio" name="lifetime" value={l.value} checked={lifetime === l.value} onChange={() => setLifetime(l.value)} />
-            {l.label}
-          </label>
-        ))}
-      </fieldset>
-      {recent.length > 0 && (
-        <div className="recent">
-          <h3>Recent decisions for {prompt.vm}</h3>
-          <ul>
-            {recent.map((e, i) => (
-              <li key={i}>
-                <span className={`tag tag-${e.action ?? 'disk'}`}>{e.action}</span> {destinationText(e.destination)}
-              </li>
+      <div className="prompt-body">
+        <dl className="facts">
+          <dt>Name</dt>
+          <dd>{d.name ?? '—'}{d.nameSource ? <span className="hint"> (from {d.nameSource})</span> : null}</dd>
+          <dt>IP</dt>
+          <dd>{d.ip ?? '—'}</dd>
+          <dt>Port</dt>
+          <dd>{d.port}</dd>
+          <dt>Service</dt>
+          <dd>{d.service ?? 'unknown'}</dd>
+          {prompt.guestProcess && (
+            <>
+              <dt>Process</dt>
+              <dd>{prompt.guestProcess.command} (pid {prompt.guestProcess.pid})</dd>
+            </>
+          )}
+          <dt>Waiting</dt>
+          <dd>
+            {prompt.waitingConnections} connection{prompt.waitingConnections === 1 ? '' : 's'}
+          </dd>
+        </dl>
+        <div className="choices">
+          <fieldset disabled={!armed}>
+            <legend>Applies to</legend>
+            {scopeChoices(d).map((s) => (
+              <label key={s.scope} className="radio">
+                <input type="radio" name="scope" value={s.scope} checked={scope === s.scope} onChange={() => setScope(s.scope)} />
+                {s.label}
+              </label>
             ))}
-          </ul>
+          </fieldset>
+          <fieldset disabled={!armed}>
+            <legend>For</legend>
+            {lifetimes.map((l) => (
+              <label key={l.value} className="radio">
+                <input type="radio" name="lifetime" value={l.value} checked={lifetime === l.value} onChange={() => setLifetime(l.value)} />
+                {l.label}
+              </label>
+            ))}
+          </fieldset>
         </div>
-      )}
+        {recent.length > 0 && (
+          <div className="recent">
+            <h3>Recent decisions for {prompt.vm}</h3>
+            <ul>
+              {recent.map((e, i) => (
+                <li key={i}>
+                  <span className={`tag tag-${e.action ?? 'disk'}`}>{e.action}</span> {destinationText(e.destination)}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        {queued.length > 0 && (
+          <div className="queue" aria-label="Waiting questions">
+            <strong>{queued.length} more waiting:</strong>
+            <ul>
+              {queued.map((p) => (
+                <li key={p.id}>
+                  {p.vm} → {destinationText(p.destination)}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+      </div>
       {error && <p className="error" role="alert">{error}</p>}
       <footer>
         <span className="countdown" role="timer">
           Denied in {remaining} s unless you answer
         </span>
-        <button type="button" className="danger" onClick={() => answer('deny')}>
+        <button type="button" className="danger" disabled={!armed || answering} onClick={() => answer('deny')}>
           Deny <kbd>Esc</kbd>
         </button>
-        <button type="button" className="primary" onClick={() => answer('allow')}>
-          Allow <kbd>↵</kbd>
+        <button type="button" className="primary" disabled={!armed || answering} onClick={() => answer('allow')}>
+          Allow
         </button>
       </footer>
-      {queued.length > 0 && (
-        <div className="queue" aria-label="Waiting questions">
-          <strong>{queued.length} more waiting:</strong>
-          <ul>
-            {queued.map((p) => (
-              <li key={p.id}>
-                {p.vm} → {destinationText(p.destination)}
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
     </section>
   );
+}
+
+/**
+ * AbandonedNotice says, briefly and without taking focus, that a prompt went
+ * away unanswered because the program waiting on it gave up, so a question
+ * that vanishes is not a mystery. It names the latest such prompt, counts any
+ * others, and goes after NOTICE_MS or when dismissed. Its live region (the
+ * text alone) stays in the page, empty, so screen readers announce each one.
+ */
+export function AbandonedNotice() {
+  const abandoned = useXray((s) => s.abandonedPrompts);
+  const { clearAbandoned } = useActions();
+  const latest = abandoned.at(-1);
+
+  useEffect(() => {
+    if (!latest) return;
+    const timer = setTimeout(clearAbandoned, NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [latest, clearAbandoned]);
+
+  const others = abandoned.length - 1;
+  const text = latest
+    ? `${abandonedText(latest)}${others > 0 ? ` (${others} more question${others === 1 ? '' : 's'} closed the same way)` : ''}`
+    : '';
+  return (
+    <div className="notices">
+      <div className={latest ? 'notice' : 'notice empty'}>
+        <span role="status" title={text || undefined}>
+          {text}
+        </span>
+        {latest && (
+          // Pressing it must not take focus out of a prompt that is showing.
+          <button type="button" className="link" aria-label="Dismiss" onMouseDown={(e) => e.preventDefault()} onClick={clearAbandoned}>
+            ×
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}
+
+/** abandonedText says what became of a prompt whose program gave up: "dev: curl gave up on example.com:443 before you answered". */
+function abandonedText(p: FirewallPrompt): string {
+  const program = p.guestProcess ? programName(p.guestProcess.command) : null;
+  return `${p.vm}: ${program ?? 'a program'} gave up on ${destinationText(p.destination)} before you answered`;
+}
+
+/**
+ * keepTabInside wraps Tab and Shift+Tab at the prompt's edges so focus never
+ * leaves it; between the edges the browser moves focus as usual.
+ */
+function keepTabInside(e: KeyboardEvent<HTMLElement>): void {
+  const stops = tabStops(e.currentTarget);
+  const first = stops[0];
+  const last = stops.at(-1);
+  const active = document.activeElement;
+  if (!first || !last) {
+    e.preventDefault();
+  } else if (e.shiftKey && (active === first || active === e.currentTarget)) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && active === last) {
+    e.preventDefault();
+    first.focus();
+  }
+}
+
+/**
+ * tabStops lists the elements Tab visits inside `root`, in order: enabled
+ * controls, and of each radio group only its checked radio (the browser's one
+ * stop per group; every group in the prompt has one checked).
+ */
+function tabStops(root: HTMLElement): HTMLElement[] {
+  const candidates = root.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [tabindex]');
+  return [...candidates].filter((el) => {
+    if (el.tabIndex < 0 || el.matches(':disabled')) return false;
+    return !(el instanceof HTMLInputElement && el.type === 'radio' && !el.checked);
+  });
+}
+
+/** useArmed turns true `delayMs` after the component appears. */
+function useArmed(delayMs: number): boolean {
+  const [armed, setArmed] = useState(false);
+  useEffect(() => {
+    const timer = setTimeout(() => setArmed(true), delayMs);
+    return () => clearTimeout(timer);
+  }, [delayMs]);
+  return armed;
 }
 
 /** useCountdown gives whole seconds left until `deadline`, ticking every second. */

@@ -31,6 +31,12 @@ export function destinationText(d: Destination): string {
   return `${host}:${d.port}`;
 }
 
+/** programName is the program a guest command line runs: "/usr/bin/curl -s URL" → "curl"; null when there is none. */
+export function programName(command: string): string | null {
+  const first = command.trim().split(/\s+/)[0] ?? '';
+  return first.split('/').pop() || null;
+}
+
 export function formatTime(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();

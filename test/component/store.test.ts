@@ -62,6 +62,18 @@ describe('store', () => {
     expect(store.getState().prompts.map((p) => p.id)).toEqual(['2']);
   });
 
+  it('keeps a prompt closed as abandoned for its notice, and only that reason', async () => {
+    const store = await loaded(new FakeXrayClient());
+    for (const id of ['1', '2', '3']) store.getState().handleEvent({ type: 'prompt.opened', prompt: prompt(id) });
+    store.getState().handleEvent({ type: 'prompt.closed', id: '1', vm: 'dev', action: 'deny', reason: 'timeout' });
+    store.getState().handleEvent({ type: 'prompt.closed', id: '2', vm: 'dev', action: 'deny', reason: 'abandoned' });
+    store.getState().handleEvent({ type: 'prompt.closed', id: 'never-seen', vm: 'dev', action: 'deny', reason: 'abandoned' });
+    expect(store.getState().prompts.map((p) => p.id)).toEqual(['3']);
+    expect(store.getState().abandonedPrompts.map((p) => p.id)).toEqual(['2']);
+    store.getState().clearAbandoned();
+    expect(store.getState().abandonedPrompts).toEqual([]);
+  });
+
   it('records firewall decisions per VM, bounded', async () => {
     const store = await loaded(new FakeXrayClient());
     const destination = { ip: '1.2.3.4', port: 80, name: null, nameSource: null, service: 'http' } as const;

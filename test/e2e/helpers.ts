@@ -1,5 +1,6 @@
 // Test helper for the browser-mode end-to-end tests: builds the renderer into a
-// temp dir (dist/ belongs to the full build) and launches Debian's Chromium.
+// temp dir (dist/ belongs to the full build), launches Debian's Chromium, and
+// offers an XrayApi with made-up answers to serve it.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
+import type { Method, Params, Results, XrayApi, XrayEvent } from '../../src-main/core/api/contract';
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CHROMIUM = '/usr/bin/chromium';
@@ -38,4 +40,35 @@ export function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/** TableApi answers each method from a table of made-up results, records every call, and emits events on demand. */
+export class TableApi implements XrayApi {
+  readonly listeners = new Set<(e: XrayEvent) => void>();
+  readonly calls: { method: Method; params: unknown }[] = [];
+  constructor(private readonly answers: Partial<Record<Method, unknown>>) {}
+
+  async call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
+    this.calls.push({ method, params });
+    if (method in this.answers) return this.answers[method] as Results[M];
+    throw new Error(`"${method}" is not available in this version of Xray.`);
+  }
+
+  callsOf(method: Method): unknown[] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.params);
+  }
+
+  subscribe(listener: (e: XrayEvent) => void) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** subscribed resolves once a page's event stream is attached, so what is emitted next reaches it. */
+  async subscribed(): Promise<void> {
+    while (this.listeners.size === 0) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  emit(event: XrayEvent) {
+    for (const l of this.listeners) l(event);
+  }
 }

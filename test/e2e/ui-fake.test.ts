@@ -4,26 +4,9 @@
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Method, XrayApi, XrayEvent } from '../../src-main/core/api/contract';
 import { startBrowserServer } from '../../src-main/browser/server';
 import { prompt, vm } from '../component/fake-client';
-import { buildRenderer, hasChromium, launchChromium, SCREENSHOTS } from './helpers';
-
-class TableApi implements XrayApi {
-  readonly listeners = new Set<(e: XrayEvent) => void>();
-  constructor(private readonly answers: Partial<Record<Method, unknown>>) {}
-  async call(method: Method): Promise<never> {
-    if (method in this.answers) return this.answers[method] as never;
-    throw new Error(`"${method}" is not available in this version of Xray.`);
-  }
-  subscribe(listener: (e: XrayEvent) => void) {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  emit(event: XrayEvent) {
-    for (const l of this.listeners) l(event);
-  }
-}
+import { buildRenderer, hasChromium, launchChromium, SCREENSHOTS, TableApi } from './helpers';
 
 let renderer: { dir: string; cleanup: () => Promise<void> };
 let browser: Browser;
@@ -58,6 +41,7 @@ describe.runIf(hasChromium)('renderer in Chromium with made-up data', () => {
       await page.goto(server.url);
       const dialog = page.getByRole('alertdialog');
       await dialog.getByText('Recent decisions for dev').waitFor();
+      await dialog.getByRole('button', { name: 'Allow', disabled: false }).waitFor();
       expect(await page.getByLabel('Waiting questions').textContent()).toContain('dev → github.com:22');
       await page.screenshot({ path: join(SCREENSHOTS, 'firewall-prompt.png') });
       await page.emulateMedia({ colorScheme: 'dark' });
@@ -88,7 +72,7 @@ describe.runIf(hasChromium)('renderer in Chromium with made-up data', () => {
           }
         }).observe(document.querySelector('.vm-table tbody')!, { subtree: true, childList: true, characterData: true, attributes: true });
       });
-      while (api.listeners.size === 0) await new Promise((r) => setTimeout(r, 10));
+      await api.subscribed();
       api.emit({ type: 'vm.state', vm: 'vm-250', state: 'starting', previous: 'stopped' });
       await page.locator('tr[data-vm="vm-250"] [data-testid="state"]', { hasText: 'starting' }).waitFor();
       const changed = await page.evaluate(() => [...(window as unknown as { changedRows: Set<string> }).changedRows]);

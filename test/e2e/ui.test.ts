@@ -147,6 +147,7 @@ describe.runIf(hasChromium)('browser UI over a real supervisor', () => {
       const exited = new Promise<number>((resolve) => curl.on('exit', (code) => resolve(code ?? -1)));
       const dialog = page.getByRole('alertdialog');
       await dialog.getByText(`web wants to connect to host.xray.internal:${port}`).waitFor({ timeout: 30_000 });
+      await dialog.getByRole('button', { name: 'Allow', disabled: false }).waitFor();
       await shot('firewall-prompt-live');
       await dialog.getByRole('radio', { name: 'Forever' }).check();
       await dialog.getByRole('button', { name: /Allow/ }).click();
