@@ -207,7 +207,14 @@ const TYPE_A = 1;
 const TYPE_AAAA = 28;
 const CLASS_IN = 1;
 const RCODE = { noError: 0, formErr: 1, servFail: 2, nxDomain: 3, notImp: 4 } as const;
+/** MAX_IN_FLIGHT bounds the questions of one connection being answered at once. */
 const MAX_IN_FLIGHT = 32;
+/** MAX_CONNECTIONS bounds a VM's open DNS connections (the guest's resolver opens one per lookup). */
+const MAX_CONNECTIONS = 128;
+/** MESSAGE_DEADLINE_MS is how long a begun message may take to arrive whole. */
+const MESSAGE_DEADLINE_MS = 5000;
+/** MAX_BUFFERED stops reading from a connection that has this much waiting: two full messages. */
+const MAX_BUFFERED = 2 * (65_535 + 2);
 
 interface Question {
   readonly name: string;
@@ -271,6 +278,8 @@ export interface DnsServerOptions {
   /** onLookup receives one `dns` log entry per answered question. */
   readonly onLookup?: (entry: FirewallLogEntry) => void;
   readonly idleTimeoutMs?: number;
+  readonly messageDeadlineMs?: number;
+  readonly maxConnections?: number;
 }
 
 /**
@@ -363,35 +372,68 @@ export class DnsServer {
     return createServer((socket) => this.serve(socket));
   }
 
+  /**
+   * serve reads RFC 7766 frames from one guest connection. At most
+   * MAX_IN_FLIGHT questions of a connection are being answered at once (the
+   * rest wait in its buffer, and reading pauses); a message begun must
+   * arrive whole within MESSAGE_DEADLINE_MS, so a client trickling bytes
+   * cannot hold the connection; the server keeps at most MAX_CONNECTIONS,
+   * refusing more at once; a connection idle for the idle timeout closes.
+   */
   private serve(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.setTimeout(this.options.idleTimeoutMs ?? 30_000, () => socket.destroy());
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
+    if (this.sockets.size >= (this.options.maxConnections ?? MAX_CONNECTIONS)) {
+      socket.destroy();
+      return;
+    }
+    const messageDeadlineMs = this.options.messageDeadlineMs ?? MESSAGE_DEADLINE_MS;
     let buffered: Buffer = Buffer.alloc(0);
     let inFlight = 0;
-    socket.on('data', (chunk: Buffer) => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 2) {
+    let deadline: NodeJS.Timeout | undefined;
+    this.sockets.add(socket);
+    socket.setTimeout(this.options.idleTimeoutMs ?? 30_000, () => socket.destroy());
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      clearTimeout(deadline);
+    });
+    socket.on('error', () => socket.destroy());
+    const send = (response: Buffer): void => {
+      if (socket.destroyed) return;
+      const frame = Buffer.alloc(2 + response.length);
+      frame.writeUInt16BE(response.length, 0);
+      response.copy(frame, 2);
+      socket.write(frame);
+    };
+    const drain = (): void => {
+      if (socket.destroyed) return;
+      let completed = false;
+      while (inFlight < MAX_IN_FLIGHT && buffered.length >= 2) {
         const length = buffered.readUInt16BE(0);
         if (buffered.length < 2 + length) break;
         const message = Buffer.from(buffered.subarray(2, 2 + length));
         buffered = buffered.subarray(2 + length);
+        completed = true;
         inFlight += 1;
-        if (inFlight >= MAX_IN_FLIGHT) socket.pause();
         void this.answer(message)
-          .then((response) => {
-            if (socket.destroyed) return;
-            const frame = Buffer.alloc(2 + response.length);
-            frame.writeUInt16BE(response.length, 0);
-            response.copy(frame, 2);
-            socket.write(frame);
-          })
+          .then(send)
           .finally(() => {
             inFlight -= 1;
-            if (inFlight < MAX_IN_FLIGHT && !socket.destroyed) socket.resume();
+            drain();
           });
       }
+      const partial = buffered.length > 0 && inFlight < MAX_IN_FLIGHT;
+      if (!partial || completed) {
+        clearTimeout(deadline);
+        deadline = undefined;
+      }
+      if (partial && deadline === undefined) {
+        deadline = setTimeout(() => socket.destroy(), messageDeadlineMs);
+      }
+      if (inFlight >= MAX_IN_FLIGHT || buffered.length > MAX_BUFFERED) socket.pause();
+      else socket.resume();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      drain();
     });
   }
 }
