@@ -2,7 +2,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Method, Params, Results, XrayApi, XrayEvent } from '../api/contract';
 import { XrayError, type XrayErrorCode } from '../errors';
-import { LineReader, serverMessageSchema } from './protocol';
+import { LineReader, MAX_REPLY_BYTES, serverMessageSchema } from './protocol';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -19,7 +19,7 @@ export class ControlClient implements XrayApi {
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
-    const reader = new LineReader((line) => this.receive(line));
+    const reader = new LineReader((line) => this.receive(line), MAX_REPLY_BYTES);
     socket.on('data', (chunk: string) => {
       if (!reader.push(chunk)) socket.destroy(new Error('The supervisor sent a message that is too long.'));
     });

@@ -4,7 +4,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { isMethod, type Method, type XrayApi } from '../api/contract';
 import { XrayError, isXrayError } from '../errors';
-import { clientMessageSchema, LineReader, type ServerMessage } from './protocol';
+import { clientMessageSchema, LineReader, MAX_REQUEST_BYTES, type ServerMessage } from './protocol';
 
 /**
  * ControlServer serves the service API on XRAY_HOME/xray.sock (mode 0600) to
@@ -131,7 +131,7 @@ export class ControlServer {
         );
       this.inFlight.add(answered);
       void answered.finally(() => this.inFlight.delete(answered));
-    });
+    }, MAX_REQUEST_BYTES);
     socket.on('data', (chunk: string) => {
       if (!reader.push(chunk)) socket.destroy();
     });

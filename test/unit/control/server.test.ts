@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Method, Params, Results, XrayApi, XrayEvent } from '../../../src-main/core/api/contract';
 import { ControlClient } from '../../../src-main/core/control/client';
+import { LineReader } from '../../../src-main/core/control/protocol';
 import { ControlServer } from '../../../src-main/core/control/server';
 
 /** BurstApi is a stand-in service whose every call emits a burst of log events before answering. */
@@ -82,4 +83,61 @@ describe('ControlServer events', () => {
     expect(seen).toEqual([['one', 'two'], ['one', 'two']]);
     for (const c of clients) c.close();
   });
+});
+
+describe('LineReader', () => {
+  it('gives whole lines however the chunks fall, and skips blank ones', () => {
+    const lines: string[] = [];
+    const reader = new LineReader((line) => lines.push(line), 100);
+    for (const chunk of ['{"a"', ':1}\n\n{"b":', '2}\n{"c"', ':3}\n']) expect(reader.push(chunk)).toBe(true);
+    expect(lines).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+  });
+
+  it('refuses a line longer than its cap, whether or not its newline has come', () => {
+    expect(new LineReader(() => {}, 10).push('x'.repeat(11))).toBe(false);
+    expect(new LineReader(() => {}, 10).push(`${'x'.repeat(11)}\n`)).toBe(false);
+    const pieces = new LineReader(() => {}, 10);
+    expect(pieces.push('x'.repeat(6))).toBe(true);
+    expect(pieces.push('x'.repeat(6))).toBe(false);
+  });
+});
+
+describe('ControlServer under clients that never end a line', () => {
+  let dir: string;
+  let server: ControlServer;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'xray-control-'));
+    server = new ControlServer(new BurstApi(0), join(dir, 'xray.sock'));
+    await server.listen();
+  });
+
+  afterEach(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('drops each once it passes the request cap, and answers a well-behaved client meanwhile', async () => {
+    const floods = Array.from({ length: 20 }, () => {
+      const socket = connect(join(dir, 'xray.sock'));
+      socket.on('error', () => undefined);
+      const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(socket.bytesWritten)));
+      const chunk = 'x'.repeat(64 * 1024);
+      const pump = (): void => {
+        for (let sent = 0; sent < 15 * 1024 * 1024 && !socket.destroyed; sent += chunk.length) {
+          if (!socket.write(chunk)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+      };
+      socket.once('connect', pump);
+      return closed;
+    });
+    const client = await ControlClient.connect(join(dir, 'xray.sock'));
+    expect(await client.call('vm.list', {})).toEqual([]);
+    client.close();
+    const written = await Promise.all(floods);
+    for (const bytes of written) expect(bytes).toBeLessThan(15 * 1024 * 1024);
+  }, 60_000);
 });
