@@ -253,7 +253,18 @@ export function buildProgram(ctx: CliContext): Command {
       await new Promise<void>((resolve) => {
         const release = ctx.onInterrupt(() => {
           release();
-          void host.close().then(resolve);
+          void (async () => {
+            const running = (await host.service.call('vm.list', {})).filter((vm) => vm.pid !== null).map((vm) => `"${vm.name}"`);
+            await host.close();
+            out.line(
+              running.length === 0
+                ? 'Supervisor stopped.'
+                : `Supervisor stopped; VM${running.length > 1 ? 's' : ''} ${running.join(', ')} keep${running.length > 1 ? '' : 's'} running for the next supervisor to adopt.`,
+            );
+            // Everything is closed; should a stray handle still hold the event loop, do not linger on its account.
+            setTimeout(() => process.exit(0), 2000).unref();
+            resolve();
+          })();
         });
       });
     });

@@ -62,6 +62,21 @@ describe('running VMs from the CLI', () => {
     expect(await readFile(join(home.paths.vm('box').dir, 'qemu.log'), 'utf8')).not.toMatch(/error/i);
   });
 
+  it('a daemon told to stop with SIGTERM exits promptly, leaving a booting VM running for the next supervisor', async () => {
+    const start = await xray(home.root, ['start', 'box', '--json']);
+    expect(start.code, start.stderr).toBe(0);
+    const vmPid = JSON.parse(start.stdout).pid as number;
+    const daemonPid = Number((await readFile(home.paths.lockFile, 'utf8')).trim());
+    process.kill(daemonPid, 'SIGTERM');
+    const deadline = Date.now() + 5000;
+    while (isProcessAlive(daemonPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(isProcessAlive(daemonPid), await readFile(home.paths.daemonLog, 'utf8')).toBe(false);
+    expect(isProcessAlive(vmPid)).toBe(true);
+    expect(await readFile(home.paths.daemonLog, 'utf8')).toMatch(/stopped; VM "box" keeps running/);
+    const list = JSON.parse((await xray(home.root, ['list', '--json'])).stdout);
+    expect(list[0]).toMatchObject({ name: 'box', pid: vmPid });
+  });
+
   it('says clearly when a VM cannot start, and leaves it stopped', async () => {
     const { rm } = await import('node:fs/promises');
     await rm(home.paths.vm('box').efiVars);

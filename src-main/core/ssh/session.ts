@@ -182,7 +182,9 @@ export function waitForSsh(opts: WaitForSshOptions): Promise<SshSession> {
       clearTimeout(overall);
       if (retryTimer) clearTimeout(retryTimer);
       opts.signal?.removeEventListener('abort', onAbort);
-      for (const client of live) client.end();
+      // Destroyed, not ended: an attempt still waiting for the guest's banner
+      // would otherwise keep its half-closed socket (and the process) alive.
+      for (const client of live) client.destroy();
       live.clear();
       if ('session' in outcome) resolve(outcome.session);
       else reject(outcome.error);
@@ -247,7 +249,7 @@ async function attempt(opts: WaitForSshOptions, readyTimeout: number, track: (cl
       if (done) return;
       done = true;
       client.removeAllListeners('ready');
-      client.end();
+      client.destroy();
       resolve({ ok: false, client, error, fatal });
     };
     const config: ConnectConfig = {

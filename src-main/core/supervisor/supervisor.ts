@@ -47,6 +47,8 @@ export class Supervisor implements Engine {
   private readonly crashes = new Map<string, NonNullable<VmSummary['crash']>>();
   private readonly launcher: Launcher;
   private readonly waitForGuest: (vm: string, signal: AbortSignal) => Promise<SshSession>;
+  /** guestWatches are the waits for guests' SSH (watchGuest), cancelled when the supervisor lets go. */
+  private readonly guestWatches = new Set<AbortController>();
   readonly handlers: Engine['handlers'];
   readonly live: LiveHandlers;
   readonly firewalls: FirewallHost;
@@ -152,6 +154,7 @@ export class Supervisor implements Engine {
 
   /** detach closes QMP connections and leaves VMs running (the app or daemon exits). */
   async detach(): Promise<void> {
+    for (const watch of this.guestWatches) watch.abort();
     await Promise.all([...this.machines.values()].map(async (m) => {
       await m.detach();
       await this.firewalls.stopVm(m.name);
@@ -292,6 +295,7 @@ export class Supervisor implements Engine {
    */
   private watchGuest(machine: VmMachine, opts: { runHooks: boolean }): void {
     const abort = new AbortController();
+    this.guestWatches.add(abort);
     void machine.whenExited().then(() => abort.abort());
     const name = machine.name;
     void (async () => {
@@ -307,6 +311,7 @@ export class Supervisor implements Engine {
         }
       } finally {
         session?.close();
+        this.guestWatches.delete(abort);
       }
     })();
   }
