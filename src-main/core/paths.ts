@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import { createHash } from 'node:crypto';
-import { homedir } from 'node:os';
+import { homedir, platform, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
@@ -14,9 +14,6 @@ import { join, resolve } from 'node:path';
  * on every host so a home that works on Linux also works on a Mac.
  */
 export const UNIX_SOCKET_PATH_MAX = 103;
-
-/** SHORT_RUNTIME_ROOT holds sockets whose natural path would be too long. */
-export const SHORT_RUNTIME_ROOT = '/tmp';
 
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.XRAY_HOME;
@@ -101,8 +98,21 @@ export function socketPath(dir: string, file: string): string {
   return join(shortRuntimeDir(dir), file);
 }
 
-export function shortRuntimeDir(dir: string): string {
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+export function shortRuntimeDir(dir: string, env: NodeJS.ProcessEnv = process.env): string {
   const digest = createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 16);
-  return join(SHORT_RUNTIME_ROOT, `xray-${uid}`, digest);
+  return join(shortRuntimeBase(env), digest);
+}
+
+/**
+ * shortRuntimeBase is the per-user directory for sockets whose natural path
+ * is too long: under XDG_RUNTIME_DIR where the session has one (private to
+ * the user by design), under the per-user $TMPDIR on macOS, else under
+ * /tmp, where another user could create it first: prepareSocketDir checks
+ * ownership and mode before anything is put there.
+ */
+export function shortRuntimeBase(env: NodeJS.ProcessEnv = process.env): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const runtime = env.XDG_RUNTIME_DIR;
+  const root = runtime && runtime.startsWith('/') ? runtime : platform() === 'darwin' ? tmpdir() : '/tmp';
+  return join(root, `xray-${uid}`);
 }

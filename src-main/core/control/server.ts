@@ -1,9 +1,9 @@
 // Runs in: plain Node (core).
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
 import { isMethod, type Method, type XrayApi } from '../api/contract';
 import { XrayError, isXrayError } from '../errors';
+import { prepareSocketDir } from '../socket-dir';
 import { clientMessageSchema, LineReader, MAX_REQUEST_BYTES, type ServerMessage } from './protocol';
 
 /**
@@ -28,7 +28,7 @@ export class ControlServer {
   }
 
   async listen(): Promise<void> {
-    await mkdir(dirname(this.socketPath), { recursive: true, mode: 0o700 });
+    await prepareSocketDir(this.socketPath);
     if (await isSocketAlive(this.socketPath)) {
       throw new XrayError('busy', `Another Xray supervisor already serves ${this.socketPath}.`);
     }

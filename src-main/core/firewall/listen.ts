@@ -2,6 +2,7 @@
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { XrayError } from '../errors';
+import { prepareSocketDir } from '../socket-dir';
 
 /**
  * removeStaleSocket deletes a Unix socket left by an earlier run so listen()
@@ -44,6 +45,7 @@ export async function openListeners(
   const servers: Server[] = [];
   let tcpPort: number | null = null;
   if (where.socketPath) {
+    await prepareSocketDir(where.socketPath);
     await removeStaleSocket(where.socketPath);
     const server = create();
     await listenOn(server, { path: where.socketPath });

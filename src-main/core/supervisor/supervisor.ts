@@ -14,6 +14,7 @@ import { readLivePid, removeRuntimeFiles } from '../vms/runtime';
 import { availableMemoryMb, portHolder } from './host-checks';
 import { isQemuFor } from './identity';
 import { FirewallHost } from './firewalls';
+import { prepareSocketDir } from '../socket-dir';
 import { Launcher } from './launcher';
 import { VmMachine } from './machine';
 import { hostnameForVm, writeNoCloudSeed } from '../guest/cloud-init';
@@ -218,6 +219,7 @@ export class Supervisor implements Engine {
       let machine: VmMachine;
       try {
         await this.firewalls.startVm(name, { allowAll: Boolean(params.allowAll) });
+        await prepareSocketDir(vm.qmpSocket);
         machine = await VmMachine.launch(name, vm, prepared.request, this.machineEvents(name));
       } catch (err) {
         await this.firewalls.stopVm(name);

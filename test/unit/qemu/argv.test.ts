@@ -113,6 +113,7 @@ describe('buildQemuArgv: devices', () => {
         'user',
         'id=net0',
         'restrict=on',
+        'ipv6=off',
         'hostfwd=tcp:127.0.0.1:2222-:22',
         'hostfwd=tcp:127.0.0.1:8080-:80',
         'hostfwd=tcp:127.0.0.1:5433-:5432',
