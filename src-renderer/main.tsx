@@ -8,9 +8,17 @@ import { XrayProvider } from './store/context';
 import { connectStore, createXrayStore } from './store/store';
 import './styles.css';
 
+/** TOKEN_KEY keeps browser mode's token for this tab, so a reload still works once it left the address bar. */
+const TOKEN_KEY = 'xray-token';
+
 function pickClient(): XrayClient | null {
   if (window.xray) return window.xray;
-  const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
+  const fromAddress = new URLSearchParams(window.location.hash.slice(1)).get('token');
+  if (fromAddress) {
+    window.sessionStorage.setItem(TOKEN_KEY, fromAddress);
+    window.history.replaceState(null, '', window.location.pathname);
+  }
+  const token = fromAddress ?? window.sessionStorage.getItem(TOKEN_KEY);
   return token ? new HttpXrayClient(window.location.origin, token) : null;
 }
 

@@ -2,7 +2,7 @@
 // HTTP bridge to the XrayApi on 127.0.0.1, guarded by a random token.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,8 @@ const MAX_CALL_BYTES = 1024 * 1024;
 /** DEFAULT_MAX_UPLOAD_BYTES bounds one uploaded image (disk images are large, but not unbounded). */
 export const DEFAULT_MAX_UPLOAD_BYTES = 64 * 1024 ** 3;
 const KEEPALIVE_MS = 15_000;
+/** OPEN_CODE_TTL_MS is how long a one-time sign-in address from openFile stays valid. */
+const OPEN_CODE_TTL_MS = 2 * 60_000;
 
 /** CSP allows only the bundled script and stylesheet and calls back to this server. */
 export const CONTENT_SECURITY_POLICY =
@@ -42,6 +44,13 @@ export interface BrowserServer {
   /** url opens the UI; the token travels in the fragment, so it never reaches logs or Referer headers. */
   readonly url: string;
   readonly token: string;
+  /**
+   * openFile writes a page, readable only by this user, that sends a browser
+   * to a one-time address which signs it in: the way to open a browser
+   * without putting a secret on its command line, where `ps` shows it to
+   * every user. Returns the file's path.
+   */
+  openFile(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -57,8 +66,13 @@ class HttpError extends Error {
 
 /**
  * startBrowserServer serves `rendererDir` and the API on 127.0.0.1. Every /api
- * request needs the token (header X-Xray-Token, or ?token= for EventSource);
- * a Host header other than this address is refused to defeat DNS rebinding.
+ * request needs the token in the X-Xray-Token header: never in the query
+ * string (histories, logs) and never in a cookie (cookies are shared by
+ * every port of 127.0.0.1, so any local web server the browser visits would
+ * be sent it). A custom header also keeps other sites out, as they cannot
+ * send one without a CORS grant this server never gives. A Host header other
+ * than this address is refused (DNS rebinding), and so is a POST whose
+ * Origin is another site's.
  */
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
   const token = randomBytes(32).toString('base64url');
@@ -68,6 +82,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   const uploadDir = await mkdtemp(join(tmpdir(), 'xray-upload-'));
   const uploads = new Set<string>();
   const streams = new Set<ServerResponse>();
+  const openCodes = new Map<string, number>();
   let port = 0;
 
   const tokenMatches = (given: string | null | undefined): boolean => {
@@ -80,7 +95,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     res.end(JSON.stringify(body));
   };
   const sendError = (res: ServerResponse, err: unknown) => {
-    const status = err instanceof HttpError ? err.status : 200;
+    // The API's own refusals travel as {ok: false} in a 200, like every transport's; anything else is the server's fault.
+    const status = err instanceof HttpError ? err.status : isXrayError(err) ? 200 : 500;
     const code = err instanceof HttpError ? err.code : isXrayError(err) ? err.code : 'internal';
     const message = err instanceof Error ? err.message : String(err);
     if (res.headersSent) res.destroy();
@@ -174,8 +190,28 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     res.on('close', stop);
   };
 
+  /**
+   * handleOpen lets a one-time address from openFile through once: the
+   * browser is sent on to the UI with the token in the fragment, which
+   * browsers keep to themselves, and the page moves it out of the address bar.
+   */
+  const handleOpen = (res: ServerResponse, code: string) => {
+    const expires = openCodes.get(code);
+    openCodes.delete(code);
+    if (expires === undefined || expires < Date.now()) {
+      throw new HttpError(403, 'invalid-argument', 'This sign-in address was used already or has expired; run "xray ui --browser" again or open the address it printed.');
+    }
+    res.writeHead(303, { location: `/#token=${token}`, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+    res.end();
+  };
+
   const serveStatic = async (res: ServerResponse, pathname: string) => {
-    const relative = pathname === '/' ? 'index.html' : decodeURIComponent(pathname.slice(1));
+    let relative: string;
+    try {
+      relative = pathname === '/' ? 'index.html' : decodeURIComponent(pathname.slice(1));
+    } catch {
+      throw new HttpError(400, 'invalid-argument', 'The address is not valid percent-encoding.');
+    }
     const file = resolve(rendererDir, relative);
     const type = CONTENT_TYPES[extname(file)];
     if (!file.startsWith(rendererDir + sep) || !type) throw new HttpError(404, 'not-found', 'No such page.');
@@ -203,12 +239,19 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       throw new HttpError(403, 'invalid-argument', 'This server only answers to 127.0.0.1.');
     }
     const url = new URL(req.url ?? '/', `http://${host}`);
+    const origin = req.headers.origin;
+    if (req.method !== 'GET' && req.method !== 'HEAD' && origin !== undefined && origin !== `http://${host}`) {
+      throw new HttpError(403, 'invalid-argument', 'Requests from other sites are refused.');
+    }
+    const open = /^\/open\/([A-Za-z0-9_-]{20,64})$/.exec(url.pathname);
+    if (open && req.method === 'GET') return handleOpen(res, open[1] as string);
     if (!url.pathname.startsWith('/api/')) {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'invalid-argument', 'Only GET is allowed here.');
       return serveStatic(res, url.pathname);
     }
-    const given = (req.headers['x-xray-token'] as string | undefined) ?? url.searchParams.get('token');
-    if (!tokenMatches(given)) throw new HttpError(401, 'invalid-argument', 'The access token is missing or wrong; open the address "xray ui --browser" printed.');
+    if (!tokenMatches(req.headers['x-xray-token'] as string | undefined)) {
+      throw new HttpError(401, 'invalid-argument', 'The access token is missing or wrong; open the address "xray ui --browser" printed.');
+    }
     if (url.pathname === '/api/call' && req.method === 'POST') return handleCall(req, res);
     if (url.pathname === '/api/upload' && req.method === 'POST') return handleUpload(req, res, url);
     if (url.pathname === '/api/events' && req.method === 'GET') return handleEvents(req, res);
@@ -229,6 +272,18 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   return {
     url: `http://127.0.0.1:${port}/#token=${token}`,
     token,
+    async openFile() {
+      const code = randomBytes(24).toString('base64url');
+      openCodes.set(code, Date.now() + OPEN_CODE_TTL_MS);
+      const file = join(await mkdtemp(join(uploadDir, 'open-')), 'open-xray.html');
+      const target = `http://127.0.0.1:${port}/open/${code}`;
+      await writeFile(
+        file,
+        `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${target}"><title>Xray</title><p>Opening <a href="${target}">Xray</a>…</p>\n`,
+        { mode: 0o600 },
+      );
+      return file;
+    },
     async close() {
       for (const res of streams) res.end();
       server.closeAllConnections();

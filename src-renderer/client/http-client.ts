@@ -1,23 +1,24 @@
 // Runs in: renderer (browser mode). XrayClient over the browser-mode server:
-// POST /api/call for requests, an EventSource on /api/events for events, and
-// POST /api/upload for files dropped on the window.
+// POST /api/call for requests, a streamed GET of /api/events (server-sent
+// events) for events, and POST /api/upload for files dropped on the window.
+// Every request carries the token in a header, never in the address.
 import type { Method, Params, Results, XrayEvent } from '../../src-main/core/api/contract';
 import { ClientError, type XrayClient } from './types';
+
+/** RECONNECT_MS is how long the event stream waits before it reconnects after a drop. */
+const RECONNECT_MS = 1000;
 
 /** HttpXrayClient is the browser-mode XrayClient; the token comes from the URL the CLI printed. */
 export class HttpXrayClient implements XrayClient {
   readonly platform = 'browser' as const;
   private readonly listeners = new Set<(e: XrayEvent) => void>();
-  private source: EventSource | null = null;
+  private stream: AbortController | null = null;
 
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
-    // For testing: replaces the browser's fetch and EventSource.
-    private readonly deps: { fetch: typeof fetch; eventSource: (url: string) => EventSource } = {
-      fetch: (input, init) => fetch(input, init),
-      eventSource: (url) => new EventSource(url),
-    },
+    // For testing: replaces the browser's fetch.
+    private readonly deps: { fetch: typeof fetch } = { fetch: (input, init) => fetch(input, init) },
   ) {}
 
   async call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
@@ -38,20 +39,38 @@ export class HttpXrayClient implements XrayClient {
 
   subscribe(listener: (e: XrayEvent) => void): () => void {
     this.listeners.add(listener);
-    if (!this.source) {
-      this.source = this.deps.eventSource(`${this.baseUrl}/api/events?token=${encodeURIComponent(this.token)}`);
-      this.source.onmessage = (message: MessageEvent<string>) => {
-        const event = parseEvent(message.data);
-        if (event) for (const l of [...this.listeners]) l(event);
-      };
+    if (!this.stream) {
+      this.stream = new AbortController();
+      void this.follow(this.stream.signal);
     }
     return () => {
       this.listeners.delete(listener);
-      if (this.listeners.size === 0 && this.source) {
-        this.source.close();
-        this.source = null;
+      if (this.listeners.size === 0 && this.stream) {
+        this.stream.abort();
+        this.stream = null;
       }
     };
+  }
+
+  /**
+   * follow reads the event stream until `signal` aborts, reconnecting after
+   * a drop as EventSource would (which cannot send the token header).
+   */
+  private async follow(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const response = await this.deps.fetch(`${this.baseUrl}/api/events`, { headers: { 'x-xray-token': this.token }, signal });
+        if (response.ok && response.body) {
+          for await (const data of serverSentData(response.body)) {
+            const event = parseEvent(data);
+            if (event) for (const l of [...this.listeners]) l(event);
+          }
+        }
+      } catch {
+        // Dropped or refused: wait and try again unless unsubscribed.
+      }
+      if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+    }
   }
 
   upload(file: File, onProgress?: (done: number, total: number) => void): Promise<string> {
@@ -95,6 +114,25 @@ export function parseResponse(text: string): Wire {
     }
   }
   throw new ClientError('internal', 'Xray sent a reply in an unknown shape.');
+}
+
+/** serverSentData yields the data of each server-sent event in a byte stream (comments and other fields skipped). */
+export async function* serverSentData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffered += decoder.decode(value, { stream: true });
+    let end: number;
+    while ((end = buffered.indexOf('\n\n')) >= 0) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const data = block.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6));
+      if (data.length > 0) yield data.join('\n');
+    }
+  }
 }
 
 /** parseEvent returns the event carried by one SSE message, or null when it has no `type`. */

@@ -1,6 +1,6 @@
 // The browser-mode server's guards: token, Host header, method names, uploads, events, static files.
 import { request } from 'node:http';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -116,9 +116,9 @@ describe('browser server', () => {
     for (const d of uploadDirs) expect(await readdir(join(tmpdir(), d)).then((x) => x.filter((e) => e.startsWith('u-')).length).catch(() => 0)).toBe(0);
   });
 
-  it('streams events to an EventSource that gives the token in the query', async () => {
+  it('streams events to a client that gives the token in its header', async () => {
     const received = new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: `/api/events?token=${server.token}` }, (res) => {
+      const req = request({ host: '127.0.0.1', port, path: '/api/events', headers: { 'x-xray-token': server.token } }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => {
@@ -135,6 +135,41 @@ describe('browser server', () => {
     while (api.listeners.size === 0) await new Promise((r) => setTimeout(r, 10));
     for (const l of api.listeners) l({ type: 'vm.changed', vm: 'web' });
     expect(await received).toContain('data: {"type":"vm.changed","vm":"web"}\n\n');
-    expect((await send('/api/events?token=nope')).status).toBe(401);
+  });
+
+  it('never takes the token from the query string, where histories and logs keep it', async () => {
+    expect((await send(`/api/events?token=${server.token}`)).status).toBe(401);
+    expect((await send(`/api/call?token=${server.token}`, { method: 'POST', body: '{"method":"vm.list"}' })).status).toBe(401);
+    expect(api.calls).toEqual([]);
+  });
+
+  it("refuses a POST from another site's page even with the token", async () => {
+    const r = await send('/api/call', {
+      method: 'POST',
+      headers: { 'x-xray-token': server.token, origin: 'http://evil.example', 'content-type': 'application/json' },
+      body: '{"method":"vm.list","params":{}}',
+    });
+    expect(r.status).toBe(403);
+    expect(api.calls).toEqual([]);
+    const own = await send('/api/call', { method: 'POST', headers: { 'x-xray-token': server.token, origin: `http://127.0.0.1:${port}` }, body: '{"method":"vm.list","params":{}}' });
+    expect(JSON.parse(own.body)).toEqual({ ok: true, value: [] });
+  });
+
+  it('answers malformed percent-encoding with 400', async () => {
+    expect((await send('/%E0%A4%A')).status).toBe(400);
+  });
+
+  it('opens a browser through a private file and a one-time address, never the token on a command line', async () => {
+    const file = await server.openFile();
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const page = await readFile(file, 'utf8');
+    expect(page).not.toContain(server.token);
+    const target = /url=(http:\/\/127\.0\.0\.1:\d+\/open\/[A-Za-z0-9_-]+)"/.exec(page)?.[1];
+    expect(target).toBeDefined();
+    const path = new URL(target as string).pathname;
+    const first = await send(path);
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toBe(`/#token=${server.token}`);
+    expect((await send(path)).status).toBe(403);
   });
 });

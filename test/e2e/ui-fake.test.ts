@@ -52,6 +52,23 @@ describe.runIf(hasChromium)('renderer in Chromium with made-up data', () => {
     }
   });
 
+  it('signs in through the private file the CLI opens: the token leaves the address bar and a reload still works', async () => {
+    const api = new TableApi({ 'vm.list': [vm('dev')], 'base.list': [], 'prompt.list': [] });
+    const server = await startBrowserServer({ api, rendererDir: renderer.dir });
+    const page = await browser.newPage();
+    try {
+      await page.goto(`file://${await server.openFile()}`);
+      await page.locator('tr[data-vm="dev"]').waitFor();
+      expect(page.url()).toBe(`${new URL(server.url).origin}/`);
+      await page.reload();
+      await page.locator('tr[data-vm="dev"]').waitFor();
+      expect(page.url()).not.toContain(server.token);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+
   it('renders 500 VMs and changes only one row when one VM changes state', async () => {
     const names = Array.from({ length: 500 }, (_, i) => `vm-${String(i).padStart(3, '0')}`);
     const api = new TableApi({ 'vm.list': names.map((n, i) => vm(n, { sshPort: 2200 + i })), 'base.list': [], 'prompt.list': [] });

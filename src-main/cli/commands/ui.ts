@@ -11,13 +11,13 @@ export interface UiCommandOptions {
   /** rendererDir holds the built UI; the default is dist/renderer beside the bundled CLI. */
   readonly rendererDir?: string;
   // For testing: replaces launching the system browser.
-  readonly openUrl?: (url: string) => void;
+  readonly openInBrowser?: (target: string) => void;
 }
 
-/** openInBrowser hands the URL to the desktop's opener; failing to open is not fatal. */
-function openInBrowser(url: string): void {
+/** openInBrowser hands a file or URL to the desktop's opener; failing to open is not fatal. */
+function openInBrowser(target: string): void {
   const opener = process.platform === 'darwin' ? 'open' : 'xdg-open';
-  const child = spawn(opener, [url], { detached: true, stdio: 'ignore' });
+  const child = spawn(opener, [target], { detached: true, stdio: 'ignore' });
   child.on('error', () => undefined);
   child.unref();
 }
@@ -53,7 +53,8 @@ export function registerUiCommands(program: Command, ctx: CliContext, options: U
       }
       ctx.out.line(`Xray UI: ${server.url}`);
       ctx.out.line('Anyone with this address can control your VMs; keep it private. Press Ctrl-C to stop.');
-      if (opts.open) (options.openUrl ?? openInBrowser)(server.url);
+      // The browser gets a private file that signs it in once, not the URL: a command line is visible to every user.
+      if (opts.open) (options.openInBrowser ?? openInBrowser)(await server.openFile());
       await new Promise<void>((resolve) => {
         const release = ctx.onInterrupt(() => {
           release();
