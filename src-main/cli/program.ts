@@ -220,7 +220,7 @@ export function buildProgram(ctx: CliContext): Command {
     .argument('<name>')
     .option('-n, --lines <n>', 'how many lines', positiveInt('--lines'), 50)
     .action(async (name: string, opts: { lines: number }) => {
-      for (const line of await callFor(name, 'vm.console', { name, lines: opts.lines })) out.line(line);
+      for (const line of await call('vm.console', { name, lines: opts.lines })) out.line(line);
     });
 
   program
@@ -354,7 +354,7 @@ export function buildProgram(ctx: CliContext): Command {
     .argument('<vm>')
     .option('--json', 'print JSON')
     .action(async (vm: string, opts: { json?: boolean }) => {
-      const list = await callFor(vm, 'snapshot.list', { vm });
+      const list = await call('snapshot.list', { vm });
       if (opts.json) return out.json(list);
       if (list.length === 0) return out.line(`VM "${vm}" has no snapshots. Take one with "xray snapshot create ${vm} NAME".`);
       printSnapshots(out, list, '');

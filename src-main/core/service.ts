@@ -1,10 +1,12 @@
 // Runs in: plain Node (core).
 import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from './api/contract';
 import { parseParams } from './api/contract';
-import type { VmSummary } from './api/models';
+import type { RuleLifetime, VmSummary } from './api/models';
 import { BaseCatalog } from './bases/catalog';
 import { XrayError } from './errors';
 import { EventBus } from './events';
+import { type FirewallLog, RuleSet, isPersistent, parseUserRuleTarget } from './firewall';
+import { RuleStore } from './firewall/rule-store';
 import { diskChain, QemuImg } from './images';
 import { HookRunner, type BuiltInHook } from './hooks';
 import { PluginHost } from './plugins';
@@ -28,6 +30,11 @@ type Handlers = { [M in Method]: Handler<M> };
  */
 export type EngineMethod = Exclude<Method, FileMethod>;
 type FileMethod =
+  | 'firewall.rules'
+  | 'firewall.add'
+  | 'firewall.remove'
+  | 'firewall.clear'
+  | 'firewall.log'
   | 'vm.list'
   | 'vm.info'
   | 'vm.create'
@@ -52,6 +59,7 @@ type FileMethod =
   | 'snapshot.revert'
   | 'snapshot.delete';
 
+type FirewallMethod = 'firewall.rules' | 'firewall.add' | 'firewall.remove' | 'firewall.clear' | 'firewall.log';
 type SnapshotMethod = 'snapshot.list' | 'snapshot.create' | 'snapshot.revert' | 'snapshot.delete';
 
 export interface Engine {
@@ -63,6 +71,8 @@ export interface Engine {
   isRunning(vm: string): boolean;
   /** live handles snapshot requests for a running VM (memory included). */
   readonly live: { [M in SnapshotMethod]: Handler<M> };
+  /** liveFirewall is a running VM's rules and connection log in memory, or null. */
+  liveFirewall(vm: string): { readonly rules: RuleSet; readonly log: FirewallLog } | null;
 }
 
 export interface ServiceOptions {
@@ -88,6 +98,7 @@ export class XrayService implements XrayApi {
   readonly qemuImg: QemuImg;
   readonly plugins: PluginHost;
   readonly hooks: HookRunner;
+  readonly firewallRules: RuleStore;
   private engine: Engine | null = null;
   private readonly handlers: Handlers;
 
@@ -113,7 +124,8 @@ export class XrayService implements XrayApi {
       builtIns: options.builtInHooks ?? [],
       store: this.catalog.store,
     });
-    this.handlers = { ...this.fileHandlers(), ...this.engineHandlers() };
+    this.firewallRules = new RuleStore(options.paths, this.catalog.store);
+    this.handlers = { ...this.fileHandlers(), ...this.firewallHandlers(), ...this.engineHandlers() };
   }
 
   get paths(): HomePaths {
@@ -182,7 +194,7 @@ export class XrayService implements XrayApi {
     }
   }
 
-  private fileHandlers(): { [M in FileMethod]: Handler<M> } {
+  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod>]: Handler<M> } {
     return {
       'vm.list': async () => (await this.catalog.list()).map((s) => this.decorate(s)),
       'vm.info': async ({ name }) => {
@@ -245,7 +257,8 @@ export class XrayService implements XrayApi {
         return null;
       },
       'snapshot.list': async (params) => {
-        if (await this.isLive(params.vm)) return this.engine!.live['snapshot.list'](params);
+        // Reading works from the files even while another process runs the VM (qemu-img reads with force-share).
+        if (this.engine?.isRunning(validateName('VM', params.vm))) return this.engine.live['snapshot.list'](params);
         return this.snapshots.list(params.vm);
       },
       'snapshot.create': async (params) => {
@@ -282,18 +295,82 @@ export class XrayService implements XrayApi {
     };
   }
 
+  /**
+   * firewallHandlers serve a VM's rules and log from its files (RuleStore),
+   * with or without a supervisor; while the VM runs here, its live rule set
+   * changes with the file, and rules that last only while it runs live
+   * there alone.
+   */
+  private firewallHandlers(): { [M in FirewallMethod]: Handler<M> } {
+    const live = (vm: string) => this.engine?.liveFirewall(validateName('VM', vm)) ?? null;
+    return {
+      'firewall.rules': async ({ vm }) => {
+        const running = live(vm);
+        if (running) return running.rules.list();
+        const [stored, defaults] = await Promise.all([this.firewallRules.read(vm), this.firewallRules.defaults()]);
+        return new RuleSet(stored.rules, defaults.entries).list();
+      },
+      'firewall.add': async (p) => {
+        const target = parseUserRuleTarget(p.target);
+        await this.catalog.store.read(validateName('VM', p.vm));
+        const running = live(p.vm);
+        if (!running && (p.lifetime === 'once' || p.lifetime === 'until-stop')) {
+          throw new XrayError('invalid-argument', `VM "${p.vm}" is not running, so a rule "${p.lifetime}" would never apply; use --for or --forever.`);
+        }
+        if (p.lifetime === 'duration' && !p.durationSeconds) {
+          throw new XrayError('invalid-argument', 'A rule for a while needs its duration, like --for 1h.');
+        }
+        const lifetime: RuleLifetime =
+          p.lifetime === 'duration' ? { kind: 'duration', until: new Date(Date.now() + p.durationSeconds! * 1000).toISOString() } : { kind: p.lifetime };
+        const rule = (running?.rules ?? new RuleSet()).add({ target, action: p.action, lifetime });
+        if (isPersistent(rule)) await this.firewallRules.put(p.vm, rule);
+        this.emit({ type: 'vm.changed', vm: p.vm });
+        return rule;
+      },
+      'firewall.remove': async ({ vm, id }) => {
+        if (id.startsWith('default:')) {
+          throw new XrayError('invalid-argument', `Rule "${id}" comes from ${this.paths.defaultFirewallRules}; edit that file to change it.`);
+        }
+        const fromFile = await this.firewallRules.remove(validateName('VM', vm), id);
+        const fromMemory = live(vm)?.rules.remove(id) ?? false;
+        if (!fromFile && !fromMemory) throw new XrayError('not-found', `VM "${vm}" has no rule "${id}"; see "xray firewall list ${vm}".`);
+        this.emit({ type: 'vm.changed', vm });
+        return null;
+      },
+      'firewall.clear': async ({ vm }) => {
+        await this.firewallRules.clear(validateName('VM', vm));
+        live(vm)?.rules.clear();
+        this.emit({ type: 'vm.changed', vm });
+        return null;
+      },
+      'firewall.log': async ({ vm, limit }) => {
+        await this.catalog.store.read(validateName('VM', vm));
+        return live(vm)?.log.entries(limit ?? 200) ?? this.firewallRules.log(vm, limit ?? 200);
+      },
+    };
+  }
+
+  /**
+   * withoutEngine answers what it can with no supervisor in this process:
+   * there are no prompts, and a VM that is not running is already stopped.
+   * The rest needs the supervisor.
+   */
+  private async withoutEngine(method: EngineMethod, params: ParsedParams<EngineMethod>): Promise<Results[EngineMethod]> {
+    if (method === 'prompt.list') return [];
+    if (method === 'vm.stop') {
+      const { name } = params as ParsedParams<'vm.stop'>;
+      const summary = await this.catalog.summary(validateName('VM', name));
+      if (summary.pid === null) return summary;
+    }
+    throw new XrayError('unsupported', `"${method}" needs the Xray supervisor; start the Xray app or run "xray daemon".`);
+  }
+
   private engineHandlers(): { [M in EngineMethod]: Handler<M> } {
-    const methods: EngineMethod[] = [
-      'vm.start', 'vm.stop',
-      'firewall.rules', 'firewall.add', 'firewall.remove', 'firewall.clear', 'firewall.log',
-      'prompt.list', 'prompt.answer',
-    ];
+    const methods: EngineMethod[] = ['vm.start', 'vm.stop', 'prompt.list', 'prompt.answer'];
     const table = {} as Record<EngineMethod, Handler<EngineMethod>>;
     for (const method of methods) {
       table[method] = async (params) => {
-        if (!this.engine) {
-          throw new XrayError('unsupported', `"${method}" needs the Xray supervisor; start the Xray app or run "xray daemon".`);
-        }
+        if (!this.engine) return this.withoutEngine(method, params);
         const handler = this.engine.handlers[method] as Handler<EngineMethod> | undefined;
         if (!handler) throw new XrayError('unsupported', `"${method}" is not available in this version of Xray.`);
         return handler(params);

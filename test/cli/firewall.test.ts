@@ -1,5 +1,6 @@
-// `xray firewall` rules on a stopped VM, through the daemon the CLI starts.
+// `xray firewall` rules on a stopped VM: read and written in the files, with no daemon started.
 import TOML from '@iarna/toml';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../../src-main/core/vms/runtime';
@@ -58,5 +59,23 @@ describe('xray firewall', () => {
     expect(await readFile(home.paths.vm('box').config, 'utf8')).not.toContain('10.0.0.0');
     const status = JSON.parse((await xray(home.root, ['firewall', 'status', 'box', '--json'])).stdout);
     expect(status).toMatchObject({ vm: 'box', state: 'stopped', firewallActive: false, pendingPrompts: 0 });
+    expect((await xray(home.root, ['firewall', 'prompts'])).stdout).toContain('No prompts are waiting.');
+    expect((await xray(home.root, ['firewall', 'log', 'box'])).stdout).toContain('VM "box" has made no connections');
+    expect(existsSync(home.paths.lockFile)).toBe(false);
+    expect(existsSync(home.paths.controlSocket)).toBe(false);
+  });
+
+  it('keeps all of 20 rules added at once by 20 processes', async () => {
+    const added = await Promise.all(Array.from({ length: 20 }, (_, i) => xray(home.root, ['firewall', 'add', 'box', i % 2 ? 'deny' : 'allow', `host${i}.example.com`])));
+    for (const r of added) expect(r.code, r.stderr).toBe(0);
+    const rules = JSON.parse((await xray(home.root, ['firewall', 'list', 'box', '--json'])).stdout) as { id: string; source: string }[];
+    expect(rules.filter((r) => r.source === 'vm').map((r) => r.id).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `host${i}.example.com`).sort());
+  }, 120_000);
+
+  it('stops a VM that is not running without starting a supervisor', async () => {
+    const r = await xray(home.root, ['stop', 'box']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('VM "box" is stopped.');
+    expect(existsSync(home.paths.lockFile)).toBe(false);
   });
 });

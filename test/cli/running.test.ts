@@ -77,6 +77,29 @@ describe('running VMs from the CLI', () => {
     expect(list[0]).toMatchObject({ name: 'box', pid: vmPid });
   });
 
+  it('reads a running VM whose supervisor died from its files, and adopts it for what needs one', async () => {
+    const start = await xray(home.root, ['start', 'box', '--json']);
+    expect(start.code, start.stderr).toBe(0);
+    const vmPid = JSON.parse(start.stdout).pid as number;
+    const daemonPid = Number((await readFile(home.paths.lockFile, 'utf8')).trim());
+    process.kill(daemonPid, 'SIGKILL');
+    while (isProcessAlive(daemonPid)) await new Promise((r) => setTimeout(r, 20));
+
+    const info = await xray(home.root, ['info', 'box', '--json']);
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout).summary).toMatchObject({ name: 'box', pid: vmPid });
+    expect((await xray(home.root, ['snapshot', 'list', 'box'])).code).toBe(0);
+    expect((await xray(home.root, ['firewall', 'list', 'box'])).code).toBe(0);
+    expect(Number((await readFile(home.paths.lockFile, 'utf8')).trim())).toBe(daemonPid);
+
+    const snap = await xray(home.root, ['snapshot', 'create', 'box', 'adopted', '--json']);
+    expect(snap.code, snap.stderr).toBe(0);
+    const adopter = Number((await readFile(home.paths.lockFile, 'utf8')).trim());
+    expect(adopter).not.toBe(daemonPid);
+    expect(isProcessAlive(adopter)).toBe(true);
+    expect(isProcessAlive(vmPid)).toBe(true);
+  });
+
   it('says clearly when a VM cannot start, and leaves it stopped', async () => {
     const { rm } = await import('node:fs/promises');
     await rm(home.paths.vm('box').efiVars);

@@ -57,8 +57,14 @@ function describePrompt(p: FirewallPrompt): string {
 
 export function registerFirewallCommands(program: Command, ctx: CliContext): void {
   const { out } = ctx;
-  const withApi = async <T>(task: (api: XrayApi) => Promise<T>): Promise<T> => {
-    const api = await ctx.supervisor();
+  /**
+   * withApi reaches the API: rules and logs are files, so the running
+   * supervisor's API when there is one, else this process's; prompts and
+   * rules that last only while a VM runs need the supervisor (`engine`),
+   * which is started when none runs.
+   */
+  const withApi = async <T>(task: (api: XrayApi) => Promise<T>, engine = false): Promise<T> => {
+    const api = await (engine ? ctx.supervisor() : ctx.api());
     try {
       return await task(api);
     } finally {
@@ -104,11 +110,12 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
       if (action !== 'allow' && action !== 'deny') throw new XrayError('invalid-argument', `"${action}" is neither allow nor deny.`);
       const life = lifetimeFrom(opts, 'forever');
       if (life.lifetime === 'once') throw new XrayError('invalid-argument', 'A rule added by hand cannot be for one connection; use --for, --until-stop or --forever.');
+      const running = life.lifetime === 'until-stop' && (await withApi(async (api) => (await api.call('vm.list', {})).some((v) => v.name === vm && v.pid !== null)));
       await withApi(async (api) => {
         const rule = await api.call('firewall.add', { vm, target, action, lifetime: life.lifetime, durationSeconds: life.durationSeconds });
         if (opts.json) out.json(rule);
         else out.line(`${action === 'allow' ? 'Allowed' : 'Denied'} ${formatRuleTarget(rule.target)} for VM "${vm}" (${lifetimeText(rule)}).`);
-      });
+      }, running);
     });
   fw.command('remove')
     .argument('<vm>')
@@ -137,6 +144,7 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
       withApi(async (api) => {
         const entries = await api.call('firewall.log', { vm, limit: opts.limit });
         if (opts.json) return out.json(entries);
+        if (entries.length === 0) return out.line(`VM "${vm}" has made no connections or DNS lookups that Xray logged yet.`);
         for (const e of entries) {
           const d = e.destination;
           const where = `${d.name ?? d.ip}:${d.port}`;

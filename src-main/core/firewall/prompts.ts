@@ -29,8 +29,8 @@ export interface PromptBrokerOptions {
   readonly clientCount: () => number;
   /** rulesFor returns the running VM's rule set, where answers add their rule. */
   readonly rulesFor: (vm: string) => RuleSet | null;
-  /** persist writes the VM's persistent rules (forever, duration) to vm.toml. */
-  readonly persist: (vm: string, rules: FirewallRule[]) => Promise<void>;
+  /** persist writes a persistent rule (forever, duration) an answer made to vm.toml. */
+  readonly persist: (vm: string, rule: FirewallRule) => Promise<void>;
   readonly timeoutSeconds?: number;
   readonly denyWhenNoClient?: boolean;
   /** defaultAction `deny` refuses unknown destinations at once instead of asking (config `default_action`). */
@@ -205,7 +205,7 @@ export class PromptBroker {
     this.close(answer.id, { action: answer.action, reason: 'answered', rule }, 'answered');
     if (rules && lifetime.kind !== 'once') this.settleCovered(vm, rules);
     if (rules && (lifetime.kind === 'forever' || lifetime.kind === 'duration')) {
-      await this.options.persist(vm, rules.persistent(this.now()));
+      await this.options.persist(vm, rule);
     }
     return rule;
   }

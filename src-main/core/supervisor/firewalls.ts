@@ -1,43 +1,30 @@
 // Runs in: plain Node (core).
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ParsedParams, Results } from '../api/contract';
-import type { FirewallLogEntry, FirewallRule, GlobalSettings, RuleLifetime } from '../api/models';
-import { XrayError } from '../errors';
-import {
-  FirewallLog,
-  NameCache,
-  PromptBroker,
-  RuleSet,
-  VmFirewall,
-  fromFirewallTable,
-  guestResolver,
-  parseDefaultRules,
-  parseUserRuleTarget,
-  toFirewallTable,
-  tryParseRuleTarget,
-} from '../firewall';
-import { validateName } from '../names';
+import type { FirewallRule, GlobalSettings } from '../api/models';
+import { FirewallLog, NameCache, PromptBroker, RuleSet, VmFirewall, guestResolver } from '../firewall';
 import type { XrayService } from '../service';
 import { connectVm } from '../ssh';
-import type { FirewallEntry } from '../store/vm-config';
-import { tailOf } from '../vms/logs';
 import { PromptWatch } from './prompt-watch';
 
 interface LiveFirewall {
   readonly firewall: VmFirewall;
   readonly rules: RuleSet;
   readonly log: FirewallLog;
+  /** watcher follows vm.toml, so rules written there by anyone reach the running VM. */
+  readonly watcher: FSWatcher | null;
 }
 
-const LOG_FILE_LINES = 5000;
 const GUEST_LOGIN_MS = 10_000;
+/** RELOAD_DELAY_MS gathers the file events of one write (temp file, rename) into one reload. */
+const RELOAD_DELAY_MS = 50;
 
 /**
  * FirewallHost owns the egress firewalls of running VMs: one VmFirewall (SOCKS5
- * proxy + DNS) per VM, one prompt broker shared by all, the defaults file
- * (reloaded when it changes), and the rules in each vm.toml.
+ * proxy + DNS) per VM, one prompt broker shared by all, and the rules in
+ * memory, which follow the defaults file and each VM's vm.toml as they change
+ * (the service's RuleStore writes those files, whoever asks).
  */
 export class FirewallHost {
   readonly broker: PromptBroker;
@@ -60,7 +47,7 @@ export class FirewallHost {
       },
       clientCount: () => this.clientCount() + this.uiClients,
       rulesFor: (vm) => this.live.get(vm)?.rules ?? null,
-      persist: (vm, rules) => this.persist(vm, rules),
+      persist: (vm, rule) => service.firewallRules.put(vm, rule),
     });
     this.watch = new PromptWatch({
       broker: this.broker,
@@ -107,8 +94,7 @@ export class FirewallHost {
   }
 
   private async loadDefaults(): Promise<void> {
-    const text = await readFile(this.service.paths.defaultFirewallRules, 'utf8').catch(() => '');
-    const parsed = parseDefaultRules(text);
+    const parsed = await this.service.firewallRules.defaults();
     for (const problem of parsed.problems) {
       this.service.emit({ type: 'log', level: 'warn', source: 'firewall', message: `${this.service.paths.defaultFirewallRules}: ${problem}` });
     }
@@ -116,14 +102,35 @@ export class FirewallHost {
     for (const { firewall } of this.live.values()) firewall.reloadDefaults(this.defaults);
   }
 
-  /** storedRules reads a VM's persistent rules from vm.toml, with the defaults below them. */
-  private async storedRules(vm: string): Promise<RuleSet> {
-    const config = await this.service.catalog.store.read(vm);
-    const read = fromFirewallTable(config.firewall);
+  /** storedRules reads a VM's persistent rules from vm.toml, reporting entries it skips. */
+  private async storedRules(vm: string): Promise<FirewallRule[]> {
+    const read = await this.service.firewallRules.read(vm);
     for (const problem of read.problems) {
       this.service.emit({ type: 'log', level: 'warn', source: 'firewall', message: `VM "${vm}": ${problem}` });
     }
-    return new RuleSet(read.rules, this.defaults);
+    return read.rules;
+  }
+
+  /** followRules reloads a running VM's persistent rules whenever its vm.toml changes. */
+  private followRules(vm: string, rules: RuleSet): FSWatcher | null {
+    let timer: NodeJS.Timeout | null = null;
+    const reload = (): void => {
+      timer = null;
+      this.storedRules(vm).then(
+        (stored) => rules.replacePersisted(stored),
+        (err: Error) => this.service.emit({ type: 'log', level: 'warn', source: 'firewall', message: `VM "${vm}": rules not reloaded: ${err.message}` }),
+      );
+    };
+    try {
+      const watcher = watch(this.service.paths.vm(vm).dir, (_event, name) => {
+        if (name !== 'vm.toml' || timer) return;
+        timer = setTimeout(reload, RELOAD_DELAY_MS);
+      });
+      watcher.unref();
+      return watcher;
+    } catch {
+      return null;
+    }
   }
 
   /** startVm opens the VM's proxy and DNS sockets; QEMU's guestfwd connects to them. */
@@ -131,7 +138,7 @@ export class FirewallHost {
     await this.stopVm(vm);
     const settings = await this.applySettings();
     await this.loadDefaults();
-    const rules = await this.storedRules(vm);
+    const rules = new RuleSet(await this.storedRules(vm), this.defaults);
     const paths = this.service.paths.vm(vm);
     const log = new FirewallLog({ file: paths.firewallLog });
     const firewall = new VmFirewall({
@@ -147,13 +154,14 @@ export class FirewallHost {
       log,
     });
     await firewall.start();
-    this.live.set(vm, { firewall, rules, log });
+    this.live.set(vm, { firewall, rules, log, watcher: this.followRules(vm, rules) });
   }
 
   async stopVm(vm: string): Promise<void> {
     const entry = this.live.get(vm);
     if (!entry) return;
     this.live.delete(vm);
+    entry.watcher?.close();
     this.broker.cancelVm(vm);
     entry.rules.vmStopped();
     await entry.firewall.stop();
@@ -169,74 +177,12 @@ export class FirewallHost {
     return { openConnections: this.live.get(vm)?.firewall.openConnections ?? 0, pendingPrompts: this.broker.list(vm).length };
   }
 
-  /**
-   * persist writes a VM's persistent rules to vm.toml atomically. Entries this
-   * version cannot read are kept as they are, so nothing a user wrote is lost.
-   */
-  private async persist(vm: string, rules: readonly FirewallRule[]): Promise<void> {
-    await this.service.catalog.store.update(vm, (cfg) => {
-      const kept: Record<string, FirewallEntry> = {};
-      for (const [key, value] of Object.entries(cfg.firewall)) {
-        if (tryParseRuleTarget(key) === null) kept[key] = value;
-      }
-      cfg.firewall = { ...kept, ...(toFirewallTable(rules) as Record<string, FirewallEntry>) };
-    });
-  }
-
-  private async ruleSetOf(vm: string): Promise<{ rules: RuleSet; live: boolean }> {
-    const entry = this.live.get(validateName('VM', vm));
-    if (entry) return { rules: entry.rules, live: true };
-    return { rules: await this.storedRules(vm), live: false };
+  /** liveFirewall is a running VM's rules and connection log, for the service's firewall requests. */
+  liveFirewall(vm: string): { readonly rules: RuleSet; readonly log: FirewallLog } | null {
+    return this.live.get(vm) ?? null;
   }
 
   readonly handlers = {
-    'firewall.rules': async ({ vm }: ParsedParams<'firewall.rules'>): Promise<Results['firewall.rules']> => (await this.ruleSetOf(vm)).rules.list(),
-    'firewall.add': async (p: ParsedParams<'firewall.add'>): Promise<Results['firewall.add']> => {
-      const target = parseUserRuleTarget(p.target);
-      const { rules, live } = await this.ruleSetOf(p.vm);
-      if (!live && (p.lifetime === 'once' || p.lifetime === 'until-stop')) {
-        throw new XrayError('invalid-argument', `VM "${p.vm}" is not running, so a rule "${p.lifetime}" would never apply; use --for or --forever.`);
-      }
-      if (p.lifetime === 'duration' && !p.durationSeconds) {
-        throw new XrayError('invalid-argument', 'A rule for a while needs its duration, like --for 1h.');
-      }
-      const lifetime: RuleLifetime =
-        p.lifetime === 'duration' ? { kind: 'duration', until: new Date(Date.now() + p.durationSeconds! * 1000).toISOString() } : { kind: p.lifetime };
-      const rule = rules.add({ target, action: p.action, lifetime });
-      if (lifetime.kind === 'forever' || lifetime.kind === 'duration') await this.persist(p.vm, rules.persistent());
-      this.service.emit({ type: 'vm.changed', vm: p.vm });
-      return rule;
-    },
-    'firewall.remove': async ({ vm, id }: ParsedParams<'firewall.remove'>): Promise<null> => {
-      const { rules } = await this.ruleSetOf(vm);
-      if (id.startsWith('default:')) {
-        throw new XrayError('invalid-argument', `Rule "${id}" comes from ${this.service.paths.defaultFirewallRules}; edit that file to change it.`);
-      }
-      if (!rules.remove(id)) throw new XrayError('not-found', `VM "${vm}" has no rule "${id}"; see "xray firewall list ${vm}".`);
-      await this.persist(vm, rules.persistent());
-      this.service.emit({ type: 'vm.changed', vm });
-      return null;
-    },
-    'firewall.clear': async ({ vm }: ParsedParams<'firewall.clear'>): Promise<null> => {
-      const { rules } = await this.ruleSetOf(vm);
-      rules.clear();
-      await this.persist(vm, []);
-      this.service.emit({ type: 'vm.changed', vm });
-      return null;
-    },
-    'firewall.log': async ({ vm, limit }: ParsedParams<'firewall.log'>): Promise<FirewallLogEntry[]> => {
-      await this.service.catalog.store.read(validateName('VM', vm));
-      const entry = this.live.get(vm);
-      if (entry) return entry.log.entries(limit ?? 200);
-      const lines = await tailOf(this.service.paths.vm(vm).firewallLog, Math.min(limit ?? 200, LOG_FILE_LINES));
-      return lines.flatMap((line) => {
-        try {
-          return [JSON.parse(line) as FirewallLogEntry];
-        } catch {
-          return [];
-        }
-      });
-    },
     'prompt.list': async (): Promise<Results['prompt.list']> => this.broker.list(),
     'prompt.answer': async (p: ParsedParams<'prompt.answer'>): Promise<null> => {
       await this.broker.answer(p);

@@ -38,8 +38,9 @@ export async function hostSupervisor(paths: HomePaths, options: SupervisorOption
     const control = new ControlServer(service, paths.controlSocket);
     supervisor.setClientCount(() => control.subscriberCount);
     await supervisor.firewalls.init();
-    await control.listen();
+    // Adopted before anyone can ask: a request for a running VM must find it adopted, not stopped.
     await supervisor.adoptRunning();
+    await control.listen();
     const settings = await service.settings.read();
     if (Array.isArray(settings.autostart)) {
       for (const name of settings.autostart) {

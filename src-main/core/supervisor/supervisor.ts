@@ -87,6 +87,10 @@ export class Supervisor implements Engine {
     this.service.emit({ type: 'firewall.status', vm, active });
   }
 
+  liveFirewall(vm: string): ReturnType<FirewallHost['liveFirewall']> {
+    return this.firewalls.liveFirewall(vm);
+  }
+
   /** setClientCount tells the prompt broker how many UIs are attached (the host knows). */
   setClientCount(count: () => number): void {
     this.clientCount = count;

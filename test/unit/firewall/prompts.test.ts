@@ -13,12 +13,12 @@ const dest = (name: string | null, ip: string | null = '192.0.2.1', port = 443):
 function setup(options: { clients?: number; denyWhenNoClient?: boolean; timeoutSeconds?: number } = {}) {
   const events: XrayEvent[] = [];
   const rules = new RuleSet();
-  const persisted: FirewallRule[][] = [];
+  const persisted: FirewallRule[] = [];
   const broker = new PromptBroker({
     emit: (e) => events.push(e),
     clientCount: () => options.clients ?? 1,
     rulesFor: () => rules,
-    persist: async (_vm, list) => void persisted.push(list),
+    persist: async (_vm, rule) => void persisted.push(rule),
     timeoutSeconds: options.timeoutSeconds ?? 30,
     denyWhenNoClient: options.denyWhenNoClient ?? false,
   });
@@ -69,7 +69,7 @@ describe('PromptBroker', () => {
     expect((await api).action).toBe('allow');
     expect((await www).action).toBe('allow');
     expect(broker.list().map((p) => p.destination.name)).toEqual(['other.test']);
-    expect(persisted.at(-1)?.map((r) => r.id)).toEqual(['*.example.org']);
+    expect(persisted.map((r) => r.id)).toEqual(['*.example.org']);
     expect(rules.match(dest('new.example.org'))?.action).toBe('allow');
     broker.cancelVm('web');
     await unrelated;

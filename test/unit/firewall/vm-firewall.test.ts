@@ -47,9 +47,9 @@ describe('VmFirewall', () => {
       emit: (event) => events.push(event),
       clientCount: () => 1,
       rulesFor: () => rules,
-      persist: async (_vm, persistent) => {
+      persist: async (_vm, rule) => {
         await updateToml(vmToml, (data) => {
-          data.firewall = toFirewallTable(persistent);
+          data.firewall = { ...(data.firewall as object | undefined), ...toFirewallTable([rule]) };
         });
       },
       timeoutSeconds: options.timeoutSeconds ?? 30,
