@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Method, XrayApi, XrayEvent } from '../src-main/core/api/contract';
-import type { VmSummary } from '../src-main/core/api/models';
+import type { Method, XrayApi, XrayEvent } from '../src-main/shared/contract';
+import type { VmSummary } from '../src-main/shared/models';
 import { startBrowserServer } from '../src-main/browser/server';
 import { median, ms, type Row } from './lib';
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { isMethod, type XrayApi, type XrayEvent } from '../core/api/contract';
+import { isMethod, type XrayApi, type XrayEvent } from '../shared/contract';
 import { XrayError, isXrayError } from '../core/errors';
 
 /** MAX_CALL_BYTES bounds one API request body; requests are small JSON objects. */

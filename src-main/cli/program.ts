@@ -1,7 +1,7 @@
 // Runs in: plain Node (CLI).
 import { Command, CommanderError, Option } from 'commander';
-import type { Method, Params, Results, XrayApi, XrayEvent } from '../core/api/contract';
-import type { BaseInfo, PortMapping, SnapshotInfo, VmSummary } from '../core/api/models';
+import type { Method, Params, Results, XrayApi, XrayEvent } from '../shared/contract';
+import type { BaseInfo, PortMapping, SnapshotInfo, VmSummary } from '../shared/models';
 import { XrayError, errorMessage } from '../core/errors';
 import type { HomePaths } from '../core/paths';
 import { parsePortMapping, formatPortMapping } from '../core/store/vm-config';

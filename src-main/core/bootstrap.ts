@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import type { GuestArch } from './api/models';
+import type { GuestArch } from '../shared/models';
 import type { HomePaths } from './paths';
 import { findFirmware, findQemuBinaries } from './qemu';
 import { ensureHome } from './store/home';

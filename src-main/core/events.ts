@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import type { XrayEvent } from './api/contract';
+import type { XrayEvent } from '../shared/contract';
 
 /** EventBus fans service events out to subscribers; a throwing listener harms no other. */
 export class EventBus {

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
-import type { GuestArch } from './api/models';
+import type { GuestArch } from '../shared/models';
 
 /** hostArch maps Node's process.arch to the guest architecture that runs natively. */
 export function hostArch(arch: string = process.arch): GuestArch {

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
-import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from './api/contract';
-import { parseParams } from './api/contract';
-import type { RuleLifetime, VmSummary } from './api/models';
+import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from '../shared/contract';
+import { parseParams } from '../shared/contract';
+import type { RuleLifetime, VmSummary } from '../shared/models';
 import { BaseCatalog } from './bases/catalog';
 import { XrayError } from './errors';
 import { EventBus } from './events';

@@ -1,5 +1,5 @@
 // Runs in: plain Node (used by the Electron main process; no Electron import).
-import type { XrayApi } from '../core/api/contract';
+import type { XrayApi } from '../shared/contract';
 import { ControlClient } from '../core/control/client';
 import { isXrayError } from '../core/errors';
 import type { HomePaths } from '../core/paths';

@@ -1,5 +1,5 @@
 // Runs in: plain Node (pure; every IPC message the main process accepts passes through here).
-import { isMethod, requestSchemas, type Method } from '../core/api/contract';
+import { isMethod, requestSchemas, type Method } from '../shared/contract';
 import { isRendererPage } from './renderer-protocol';
 
 /** IpcRequest is a call that passed the guard: a known method with params that match its schema. */

@@ -20,8 +20,8 @@ import {
   type MenuItemConstructorOptions,
   type WebContents,
 } from 'electron';
-import type { Params, Response, XrayEvent } from '../core/api/contract';
-import type { VmSummary } from '../core/api/models';
+import type { Params, Response, XrayEvent } from '../shared/contract';
+import type { VmSummary } from '../shared/models';
 import { errorMessage, isXrayError } from '../core/errors';
 import { defaultHome, HomePaths } from '../core/paths';
 import { openBackend, type Backend } from './backend';

@@ -1,6 +1,6 @@
 // Runs in: plain Node (pure; the Electron main process shows what this returns).
 import { basename } from 'node:path';
-import type { XrayEvent } from '../core/api/contract';
+import type { XrayEvent } from '../shared/contract';
 
 /** NotificationSpec is a desktop notification as plain data; `vm` lets a click open the right view. */
 export interface NotificationSpec {

@@ -1,7 +1,7 @@
 // Runs in: Electron preload (sandboxed, CommonJS). Exposes the one object the
 // renderer may use, `window.xray`, and nothing of Electron or Node itself.
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import type { Method, Params, Response, Results, XrayEvent } from '../core/api/contract';
+import type { Method, Params, Response, Results, XrayEvent } from '../shared/contract';
 import type { XrayClient } from '../../src-renderer/client/types';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './ipc-channels';
 

@@ -1,5 +1,5 @@
 // Runs in: plain Node (pure; the Electron main process turns the specs into a Menu).
-import type { VmStateName, VmSummary } from '../core/api/models';
+import type { VmStateName, VmSummary } from '../shared/models';
 import { isVmActive } from './tray-state';
 
 /** TrayAction is what clicking a tray menu item asks the main process to do. */

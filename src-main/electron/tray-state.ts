@@ -1,5 +1,5 @@
 // Runs in: plain Node (pure; used by the Electron main process).
-import type { VmStateName, VmSummary } from '../core/api/models';
+import type { VmStateName, VmSummary } from '../shared/models';
 
 /** TrayIconState is what the menu-bar icon shows at a glance. */
 export type TrayIconState = 'idle' | 'running' | 'prompt';

@@ -2,7 +2,7 @@
 // POST /api/call for requests, a streamed GET of /api/events (server-sent
 // events) for events, and POST /api/upload for files dropped on the window.
 // Every request carries the token in a header, never in the address.
-import type { Method, Params, Results, XrayEvent } from '../../src-main/core/api/contract';
+import type { Method, Params, Results, XrayEvent } from '../../src-main/shared/contract';
 import { ClientError, type XrayClient } from './types';
 
 /** RECONNECT_MS is how long the event stream waits before it reconnects after a drop. */

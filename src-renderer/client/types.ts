@@ -1,7 +1,7 @@
 // Runs in: renderer (browser or Electron, no Node APIs).
 // The one object the renderer talks to. The Electron preload exposes exactly
 // this shape on `window.xray`; browser mode builds it over HTTP (http-client.ts).
-import type { Method, Params, Results, XrayEvent } from '../../src-main/core/api/contract';
+import type { Method, Params, Results, XrayEvent } from '../../src-main/shared/contract';
 
 export type { Method, Params, Results, XrayEvent };
 

@@ -2,8 +2,8 @@
 // its events. Each VM's summary is its own object so one VM's update changes
 // only that key and only that row re-renders (rows select by name).
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { Params, Results } from '../../src-main/core/api/contract';
-import type { BaseInfo, FirewallLogEntry, FirewallPrompt, FirewallRule, HookRun, SnapshotInfo, VmInfo, VmSummary } from '../../src-main/core/api/models';
+import type { Params, Results } from '../../src-main/shared/contract';
+import type { BaseInfo, FirewallLogEntry, FirewallPrompt, FirewallRule, HookRun, SnapshotInfo, VmInfo, VmSummary } from '../../src-main/shared/models';
 import type { XrayClient, XrayEvent } from '../client/types';
 
 /** LOG_LIMIT bounds the firewall log and console lines kept per VM. */

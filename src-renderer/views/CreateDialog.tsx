@@ -1,7 +1,7 @@
 // Runs in: renderer. The "New VM" dialog: base picker and validation as you type,
 // with the same name rules the core enforces.
 import { useState, type FormEvent } from 'react';
-import type { PortMapping } from '../../src-main/core/api/models';
+import type { PortMapping } from '../../src-main/shared/models';
 import { nameProblem } from '../../src-main/core/names';
 import { useActions, useXray } from '../store/context';
 

@@ -6,8 +6,8 @@
 // one, or a click) or Esc, which denies. A prompt that closes because the
 // program waiting on it gave up leaves a short notice (AbandonedNotice).
 import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent, type RefObject } from 'react';
-import type { FirewallPrompt, PromptLifetime, PromptScope } from '../../src-main/core/api/models';
-import { scopeChoices } from '../../src-main/core/api/scopes';
+import type { FirewallPrompt, PromptLifetime, PromptScope } from '../../src-main/shared/models';
+import { scopeChoices } from '../../src-main/shared/scopes';
 import { useActions, useXray } from '../store/context';
 import { destinationText, programName } from './format';
 

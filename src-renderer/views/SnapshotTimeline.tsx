@@ -1,7 +1,7 @@
 // Runs in: renderer. A VM's snapshots in time order, memory snapshots marked
 // apart from disk-only ones; revert and delete ask first.
 import { useState, type FormEvent } from 'react';
-import type { SnapshotInfo } from '../../src-main/core/api/models';
+import type { SnapshotInfo } from '../../src-main/shared/models';
 import { nameProblem } from '../../src-main/core/names';
 import { useActions, useXray } from '../store/context';
 import { formatBytes, formatTime } from './format';

@@ -1,8 +1,8 @@
 // Runs in: renderer. One VM: its settings (editable while stopped), ports,
 // snapshots, firewall rules and log, hook runs and the console tail.
 import { useEffect, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
-import type { PluginInfo } from '../../src-main/core/api/contract';
-import type { FirewallRule, RuleTarget } from '../../src-main/core/api/models';
+import type { PluginInfo } from '../../src-main/shared/contract';
+import type { FirewallRule, RuleTarget } from '../../src-main/shared/models';
 import { useActions, useClient, useXray } from '../store/context';
 import type { Loadable } from '../store/store';
 import { parsePorts } from './CreateDialog';

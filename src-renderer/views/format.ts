@@ -1,5 +1,5 @@
 // Runs in: renderer. Small formatting helpers shared by the views.
-import type { Destination, PortMapping, VmStateName } from '../../src-main/core/api/models';
+import type { Destination, PortMapping, VmStateName } from '../../src-main/shared/models';
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

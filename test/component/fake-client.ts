@@ -1,6 +1,6 @@
 // Test helper: an XrayClient that answers from tables and records every call.
-import type { Method, Params, Results, XrayEvent } from '../../src-main/core/api/contract';
-import type { BaseInfo, FirewallPrompt, SnapshotInfo, VmSummary } from '../../src-main/core/api/models';
+import type { Method, Params, Results, XrayEvent } from '../../src-main/shared/contract';
+import type { BaseInfo, FirewallPrompt, SnapshotInfo, VmSummary } from '../../src-main/shared/models';
 import { ClientError, type XrayClient } from '../../src-renderer/client/types';
 
 type Handler<M extends Method> = (params: Params<M>) => Results[M] | Promise<Results[M]>;

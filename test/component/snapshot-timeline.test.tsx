@@ -2,7 +2,7 @@
 // The snapshot timeline: time order, memory vs disk marking, confirmation, progress.
 import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SnapshotInfo } from '../../src-main/core/api/models';
+import type { SnapshotInfo } from '../../src-main/shared/models';
 import { SnapshotTimeline } from '../../src-renderer/views/SnapshotTimeline';
 import { FakeXrayClient, vm } from './fake-client';
 import { renderWith } from './render';

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Method, XrayApi, XrayEvent } from '../../src-main/core/api/contract';
+import type { Method, XrayApi, XrayEvent } from '../../src-main/shared/contract';
 import { startBrowserServer, type BrowserServer, CONTENT_SECURITY_POLICY } from '../../src-main/browser/server';
 import { XrayError } from '../../src-main/core/errors';
 

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
-import type { Method, Params, Results, XrayApi, XrayEvent } from '../../src-main/core/api/contract';
+import type { Method, Params, Results, XrayApi, XrayEvent } from '../../src-main/shared/contract';
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CHROMIUM = '/usr/bin/chromium';

@@ -6,8 +6,8 @@
 // renderer sends is on record.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Method } from '../../src-main/core/api/contract';
-import type { FirewallPrompt } from '../../src-main/core/api/models';
+import type { Method } from '../../src-main/shared/contract';
+import type { FirewallPrompt } from '../../src-main/shared/models';
 import { startBrowserServer } from '../../src-main/browser/server';
 import { ARMING_DELAY_MS } from '../../src-renderer/views/FirewallPrompt';
 import { base, prompt, vm } from '../component/fake-client';

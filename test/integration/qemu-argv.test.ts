@@ -5,7 +5,7 @@ import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GuestArch } from '../../src-main/core/api/models';
+import type { GuestArch } from '../../src-main/shared/models';
 import { hostArch } from '../../src-main/core/host';
 import {
   AcceleratorProber,

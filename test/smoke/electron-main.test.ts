@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { requestSchemas, type Method, type Params } from '../../src-main/core/api/contract';
+import { requestSchemas, type Method, type Params } from '../../src-main/shared/contract';
 import { createService } from '../../src-main/core/bootstrap';
 import { qemuImg } from '../helpers/cli';
 import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../helpers/home';

@@ -1,10 +1,10 @@
 // Runs in: plain Node (CLI). `xray firewall …`: rules, log, prompts.
 import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
-import type { XrayApi } from '../../core/api/contract';
-import type { FirewallPrompt, FirewallRule, PromptLifetime, PromptScope } from '../../core/api/models';
+import type { XrayApi } from '../../shared/contract';
+import type { FirewallPrompt, FirewallRule, PromptLifetime, PromptScope } from '../../shared/models';
 import { XrayError } from '../../core/errors';
-import { formatRuleTarget } from '../../core/api/scopes';
+import { formatRuleTarget } from '../../shared/scopes';
 import type { CliContext } from '../program';
 
 /** parseDuration reads "90s", "15m", "1h", "2d" into seconds. */

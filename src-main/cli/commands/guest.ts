@@ -1,7 +1,7 @@
 // Runs in: plain Node (CLI).
 import { spawn } from 'node:child_process';
 import { Command, CommanderError } from 'commander';
-import type { HookRun } from '../../core/api/models';
+import type { HookRun } from '../../shared/models';
 import { XrayError } from '../../core/errors';
 import { initHookScripts } from '../../core/hooks/example';
 import { HOOK_TYPES, type HookType } from '../../core/paths';

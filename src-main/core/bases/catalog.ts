@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { lstat, mkdir } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
-import type { BaseInfo, GuestArch } from '../api/models';
+import type { BaseInfo, GuestArch } from '../../shared/models';
 import { XrayError } from '../errors';
 import { hostArch } from '../host';
 import { importBase, type QemuImg } from '../images';

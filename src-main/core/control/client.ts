@@ -1,6 +1,6 @@
 // Runs in: plain Node (core, CLI).
 import { connect, type Socket } from 'node:net';
-import type { Method, Params, Results, XrayApi, XrayEvent } from '../api/contract';
+import type { Method, Params, Results, XrayApi, XrayEvent } from '../../shared/contract';
 import { XrayError, type XrayErrorCode } from '../errors';
 import { LineReader, MAX_REPLY_BYTES, serverMessageSchema } from './protocol';
 

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { chmod, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { isMethod, type Method, type XrayApi } from '../api/contract';
+import { isMethod, type Method, type XrayApi } from '../../shared/contract';
 import { XrayError, isXrayError } from '../errors';
 import { prepareSocketDir } from '../socket-dir';
 import { clientMessageSchema, LineReader, MAX_REQUEST_BYTES, type ServerMessage } from './protocol';

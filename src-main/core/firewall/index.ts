@@ -5,7 +5,7 @@ export type { DnsResolver, DnsServerOptions, NameCacheOptions, ResolvedAddress }
 export { FirewallLog } from './log';
 export { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, probeBody } from './probe';
 export type { FirewallLogOptions } from './log';
-export { formatRuleTarget, registrableSuffix, scopeChoices, targetForScope } from '../api/scopes';
+export { formatRuleTarget, registrableSuffix, scopeChoices, targetForScope } from '../../shared/scopes';
 export { PromptBroker } from './prompts';
 export type { Decision, PromptAnswer, PromptBrokerOptions } from './prompts';
 export {

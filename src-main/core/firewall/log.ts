@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import { type FileHandle, open, rename } from 'node:fs/promises';
-import type { FirewallLogEntry } from '../api/models';
+import type { FirewallLogEntry } from '../../shared/models';
 
 export interface FirewallLogOptions {
   /** capacity is how many entries stay in memory; older ones drop off. */

@@ -1,10 +1,10 @@
 // Runs in: plain Node (core).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Destination, FirewallPrompt, FirewallRule, GuestProcess, PromptLifetime, PromptScope, RuleAction, RuleLifetime } from '../api/models';
-import type { PromptCloseReason, XrayEvent } from '../api/contract';
+import type { Destination, FirewallPrompt, FirewallRule, GuestProcess, PromptLifetime, PromptScope, RuleAction, RuleLifetime } from '../../shared/models';
+import type { PromptCloseReason, XrayEvent } from '../../shared/contract';
 import { XrayError } from '../errors';
-import { formatRuleTarget, targetForScope } from '../api/scopes';
+import { formatRuleTarget, targetForScope } from '../../shared/scopes';
 import { canonicalIp } from './address';
 import type { RuleSet } from './rules';
 

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { readFile } from 'node:fs/promises';
-import type { FirewallLogEntry, FirewallRule } from '../api/models';
-import { formatRuleTarget } from '../api/scopes';
+import type { FirewallLogEntry, FirewallRule } from '../../shared/models';
+import { formatRuleTarget } from '../../shared/scopes';
 import type { HomePaths } from '../paths';
 import type { FirewallEntry, VmStore } from '../store/vm-config';
 import { tailOf } from '../vms/logs';

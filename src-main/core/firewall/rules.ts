@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
-import type { Destination, FirewallRule, RuleAction, RuleLifetime, RuleTarget } from '../api/models';
-import { formatRuleTarget } from '../api/scopes';
+import type { Destination, FirewallRule, RuleAction, RuleLifetime, RuleTarget } from '../../shared/models';
+import { formatRuleTarget } from '../../shared/scopes';
 import { XrayError } from '../errors';
 import { canonicalIp, formatIpBytes, hostOwnAddresses, inPrefix, ipBytes, isHostLocal, maskToPrefix, normalizeHostname, parseIp } from './address';
 

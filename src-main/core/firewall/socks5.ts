@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { unlink } from 'node:fs/promises';
 import { type Server, type Socket, type TcpNetConnectOpts, connect, createServer } from 'node:net';
-import type { Destination, FirewallLogEntry, RuleAction } from '../api/models';
+import type { Destination, FirewallLogEntry, RuleAction } from '../../shared/models';
 import { canonicalIp, normalizeHostname } from './address';
 import { openListeners } from './listen';
 import { ReadSlab } from './read-slab';

@@ -1,12 +1,12 @@
 // Runs in: plain Node (core).
-import type { Destination, FirewallLogEntry, RuleAction } from '../api/models';
-import type { XrayEvent } from '../api/contract';
+import type { Destination, FirewallLogEntry, RuleAction } from '../../shared/models';
+import type { XrayEvent } from '../../shared/contract';
 import { canonicalIp, hostOwnAddresses, isHostLocal } from './address';
 import { type DnsResolver, DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, type NameCache, addressesOf, hostResolver } from './dns';
 import type { FirewallLog } from './log';
 import { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, ProbeResponder } from './probe';
 import type { PromptBroker } from './prompts';
-import { formatRuleTarget } from '../api/scopes';
+import { formatRuleTarget } from '../../shared/scopes';
 import type { RuleSet } from './rules';
 import { type ConnectDecision, type ConnectRequest, Socks5Server } from './socks5';
 

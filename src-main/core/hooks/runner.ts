@@ -1,8 +1,8 @@
 // Runs in: plain Node (core).
 import { appendFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { XrayEvent } from '../api/contract';
-import type { HookRun } from '../api/models';
+import type { XrayEvent } from '../../shared/contract';
+import type { HookRun } from '../../shared/models';
 import { XrayError, errorMessage } from '../errors';
 import { validateName } from '../names';
 import { HOOK_TYPES, type HomePaths, type HookType } from '../paths';

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { chmod, mkdir, rm, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import type { DiskChainEntry } from '../api/models';
+import type { DiskChainEntry } from '../../shared/models';
 import { XrayError, isXrayError } from '../errors';
 import { partialPath, pathExists, publishNoClobber } from './files';
 import { QemuImg } from './qemu-img';

@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import { basename, dirname, resolve } from 'node:path';
-import type { SnapshotInfo } from '../api/models';
+import type { SnapshotInfo } from '../../shared/models';
 import { XrayError, errorMessage } from '../errors';
 import { validateName } from '../names';
 import { QemuImg, type ImageSnapshot } from './qemu-img';

@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import type { PluginInfo } from '../api/contract';
+import type { PluginInfo } from '../../shared/contract';
 import { XrayError, errorMessage } from '../errors';
 import { nameProblem } from '../names';
 import { HOOK_TYPES, type HomePaths, type HookType } from '../paths';

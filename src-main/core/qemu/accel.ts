@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { Accelerator, GuestArch } from '../api/models';
+import type { Accelerator, GuestArch } from '../../shared/models';
 
 /** KvmProbe answers null when KVM really runs a guest, else why it does not. */
 export type KvmProbe = () => Promise<string | null>;

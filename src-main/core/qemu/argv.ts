@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import type { Accelerator, GuestArch, PortMapping } from '../api/models';
+import type { Accelerator, GuestArch, PortMapping } from '../../shared/models';
 import { versionAtLeast, type QemuVersion } from './version';
 
 export type DisplayMode = 'none' | 'cocoa' | 'gtk' | 'sdl';

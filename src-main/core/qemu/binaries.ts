@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import { delimiter, join } from 'node:path';
-import type { GuestArch } from '../api/models';
+import type { GuestArch } from '../../shared/models';
 import { XrayError } from '../errors';
 import { execCollect, isExecutableFile, type ExecFn, type ExistsFn } from './exec';
 

@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import { dirname, join } from 'node:path';
-import type { GuestArch } from '../api/models';
+import type { GuestArch } from '../../shared/models';
 import { XrayError } from '../errors';
 import { isReadableFile, type ExistsFn } from './exec';
 

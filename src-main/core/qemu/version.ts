@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import type { Accelerator } from '../api/models';
+import type { Accelerator } from '../../shared/models';
 import { XrayError } from '../errors';
 import { execCollect, type ExecFn } from './exec';
 

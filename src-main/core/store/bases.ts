@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import { lstat, readdir, rm } from 'node:fs/promises';
-import type { GuestArch } from '../api/models';
+import type { GuestArch } from '../../shared/models';
 import { XrayError, errorMessage } from '../errors';
 import { hostArch } from '../host';
 import { nameProblem, validateName } from '../names';

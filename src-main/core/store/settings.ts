@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import type { GlobalSettings } from '../api/models';
+import type { GlobalSettings } from '../../shared/models';
 import { XrayError } from '../errors';
 import { parseDnsServer } from '../firewall/dns';
 import { nameProblem } from '../names';

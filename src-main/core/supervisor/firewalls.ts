@@ -1,8 +1,8 @@
 // Runs in: plain Node (core).
 import { watch, type FSWatcher } from 'node:fs';
 import { basename } from 'node:path';
-import type { ParsedParams, Results } from '../api/contract';
-import type { FirewallRule, GlobalSettings } from '../api/models';
+import type { ParsedParams, Results } from '../../shared/contract';
+import type { FirewallRule, GlobalSettings } from '../../shared/models';
 import { FirewallLog, NameCache, PromptBroker, RuleSet, VmFirewall, guestResolver } from '../firewall';
 import type { XrayService } from '../service';
 import { connectVm } from '../ssh';

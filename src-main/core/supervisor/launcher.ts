@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import { platform as osPlatform } from 'node:os';
-import type { GuestArch } from '../api/models';
+import type { GuestArch } from '../../shared/models';
 import { hostArch } from '../host';
 import type { HomePaths } from '../paths';
 import {

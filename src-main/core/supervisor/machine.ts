@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { open } from 'node:fs/promises';
-import type { Accelerator, CrashReport, VmStateName } from '../api/models';
+import type { Accelerator, CrashReport, VmStateName } from '../../shared/models';
 import { XrayError } from '../errors';
 import type { VmPaths } from '../paths';
 import { QmpClient, type QmpEvent } from '../qmp';

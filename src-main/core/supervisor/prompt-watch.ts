@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import type { FirewallPrompt, GuestProcess } from '../api/models';
+import type { FirewallPrompt, GuestProcess } from '../../shared/models';
 import type { PromptBroker } from '../firewall';
 import { canonicalIp } from '../firewall';
 import type { SshSession } from '../ssh';

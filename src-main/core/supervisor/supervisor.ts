@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { readFile, rm, stat } from 'node:fs/promises';
-import type { ParsedParams, Results } from '../api/contract';
-import type { SnapshotInfo, VmStateName, VmSummary } from '../api/models';
+import type { ParsedParams, Results } from '../../shared/contract';
+import type { SnapshotInfo, VmStateName, VmSummary } from '../../shared/models';
 import { XrayError } from '../errors';
 import { isPortFree } from '../host';
 import { migrateLegacyEfiVars } from '../images';

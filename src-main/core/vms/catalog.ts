@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BaseInfo, PortMapping, VmSummary } from '../api/models';
+import type { BaseInfo, PortMapping, VmSummary } from '../../shared/models';
 import { XrayError } from '../errors';
 import { hostResources, isPortFree, type HostResources } from '../host';
 import { createEfiVars, createOverlay, type QemuImg } from '../images';

@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import type { SnapshotInfo } from '../api/models';
+import type { SnapshotInfo } from '../../shared/models';
 import { XrayError } from '../errors';
 import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot, type QemuImg } from '../images';
 import { validateName } from '../names';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { XrayEvent } from '../../../src-main/core/api/contract';
+import type { XrayEvent } from '../../../src-main/shared/contract';
 import { ControlClient } from '../../../src-main/core/control/client';
 import { hostSupervisor, type SupervisorHost } from '../../../src-main/core/supervisor/host';
 import { isProcessAlive } from '../../../src-main/core/vms/runtime';

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Method, Params, Results, XrayApi, XrayEvent } from '../../../src-main/core/api/contract';
+import type { Method, Params, Results, XrayApi, XrayEvent } from '../../../src-main/shared/contract';
 import { ControlClient } from '../../../src-main/core/control/client';
 import { LineReader } from '../../../src-main/core/control/protocol';
 import { ControlServer } from '../../../src-main/core/control/server';

@@ -2,8 +2,8 @@
 // print, and what the prompts show and do because of them. The real guest
 // path runs in test/e2e/guest.test.ts.
 import { describe, expect, it } from 'vitest';
-import type { XrayEvent } from '../../../src-main/core/api/contract';
-import type { Destination } from '../../../src-main/core/api/models';
+import type { XrayEvent } from '../../../src-main/shared/contract';
+import type { Destination } from '../../../src-main/shared/models';
 import { PromptBroker } from '../../../src-main/core/firewall/prompts';
 import { PromptWatch, parseSsProcess, parseSsSockets } from '../../../src-main/core/supervisor/prompt-watch';
 import type { ExecOptions, ExecResult, SshSession } from '../../../src-main/core/ssh';

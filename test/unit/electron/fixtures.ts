@@ -1,5 +1,5 @@
 // Test data for the Electron layer's pure modules.
-import type { VmSummary } from '../../../src-main/core/api/models';
+import type { VmSummary } from '../../../src-main/shared/models';
 
 export function summary(name: string, overrides: Partial<VmSummary> = {}): VmSummary {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestSchemas } from '../../../src-main/core/api/contract';
+import { requestSchemas } from '../../../src-main/shared/contract';
 import { guardCall, isTrustedSender } from '../../../src-main/electron/ipc-guard';
 import { CONTENT_SECURITY_POLICY, rendererFilePath, rendererHeaders, rendererUrl } from '../../../src-main/electron/renderer-protocol';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { XrayEvent } from '../../../src-main/core/api/contract';
-import type { FirewallPrompt, HookRun } from '../../../src-main/core/api/models';
+import type { XrayEvent } from '../../../src-main/shared/contract';
+import type { FirewallPrompt, HookRun } from '../../../src-main/shared/models';
 import { notificationFor } from '../../../src-main/electron/notifications';
 import { quitChoice, quitDialog } from '../../../src-main/electron/quit';
 

@@ -1,7 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FirewallLogEntry } from '../../../src-main/core/api/models';
+import type { FirewallLogEntry } from '../../../src-main/shared/models';
 import { FirewallLog } from '../../../src-main/core/firewall/log';
 import { tempDir } from './helpers';
 

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { XrayEvent } from '../../../src-main/core/api/contract';
-import type { Destination, FirewallRule } from '../../../src-main/core/api/models';
-import { formatRuleTarget, registrableSuffix, scopeChoices, targetForScope } from '../../../src-main/core/api/scopes';
+import type { XrayEvent } from '../../../src-main/shared/contract';
+import type { Destination, FirewallRule } from '../../../src-main/shared/models';
+import { formatRuleTarget, registrableSuffix, scopeChoices, targetForScope } from '../../../src-main/shared/scopes';
 import { PromptBroker, heldConnectionBudget } from '../../../src-main/core/firewall/prompts';
 import { RuleSet } from '../../../src-main/core/firewall/rules';
 import { tempDir } from './helpers';

@@ -1,7 +1,7 @@
 // RuleStore: a VM's persistent rules in vm.toml, changed entry by entry under the file's lock.
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FirewallRule } from '../../../src-main/core/api/models';
+import type { FirewallRule } from '../../../src-main/shared/models';
 import { RuleStore } from '../../../src-main/core/firewall/rule-store';
 import { RuleSet, parseRuleTarget } from '../../../src-main/core/firewall/rules';
 import { updateToml } from '../../../src-main/core/store/toml-file';

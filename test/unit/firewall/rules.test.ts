@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Destination } from '../../../src-main/core/api/models';
-import { formatRuleTarget } from '../../../src-main/core/api/scopes';
+import type { Destination } from '../../../src-main/shared/models';
+import { formatRuleTarget } from '../../../src-main/shared/scopes';
 import {
   RuleSet,
   fromFirewallTable,

@@ -6,7 +6,7 @@ import { Socket as NetSocket, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConnectDecision, type ConnectRequest, REPLY, Socks5Server } from '../../../src-main/core/firewall/socks5';
-import type { FirewallLogEntry } from '../../../src-main/core/api/models';
+import type { FirewallLogEntry } from '../../../src-main/shared/models';
 import { Reader, closeServer, connectTo, echoServer, listen, run, socksConnect, tempDir, waitFor } from './helpers';
 
 describe('Socks5Server', () => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { XrayEvent } from '../../../src-main/core/api/contract';
+import type { XrayEvent } from '../../../src-main/shared/contract';
 import { type DnsResolver, HOST_INTERNAL_IP, NameCache } from '../../../src-main/core/firewall/dns';
 import { FirewallLog } from '../../../src-main/core/firewall/log';
 import { hostOwnAddresses } from '../../../src-main/core/firewall/address';

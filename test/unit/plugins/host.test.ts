@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import TOML from '@iarna/toml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { XrayEvent } from '../../../src-main/core/api/contract';
+import type { XrayEvent } from '../../../src-main/shared/contract';
 import { HookRunner } from '../../../src-main/core/hooks/runner';
 import { HomePaths } from '../../../src-main/core/paths';
 import { PluginHost } from '../../../src-main/core/plugins/host';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Accelerator, GuestArch } from '../../../src-main/core/api/models';
+import type { Accelerator, GuestArch } from '../../../src-main/shared/models';
 import { AcceleratorProber, qemuComplaint, type AccelOptions } from '../../../src-main/core/qemu';
 
 interface Case {

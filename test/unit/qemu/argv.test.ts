@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Accelerator, GuestArch } from '../../../src-main/core/api/models';
+import type { Accelerator, GuestArch } from '../../../src-main/shared/models';
 import {
   buildQemuArgv,
   parseQemuVersion,

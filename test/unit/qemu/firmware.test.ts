@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GuestArch } from '../../../src-main/core/api/models';
+import type { GuestArch } from '../../../src-main/shared/models';
 import { isXrayError } from '../../../src-main/core/errors';
 import { efiVarsVirtualSize, findFirmware, type Firmware } from '../../../src-main/core/qemu';
 

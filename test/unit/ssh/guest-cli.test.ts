@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODE_PASSTHROUGH, registerGuestCommands } from '../../../src-main/cli/commands/guest';
 import { Output } from '../../../src-main/cli/output';
 import type { CliContext } from '../../../src-main/cli/program';
-import type { Method, Params, Results, XrayApi } from '../../../src-main/core/api/contract';
+import type { Method, Params, Results, XrayApi } from '../../../src-main/shared/contract';
 import { EventBus } from '../../../src-main/core/events';
 import { HookRunner } from '../../../src-main/core/hooks/runner';
 import { HomePaths } from '../../../src-main/core/paths';
