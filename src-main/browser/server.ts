@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { isMethod, type XrayApi, type XrayEvent } from '../shared/contract';
-import { XrayError, isXrayError } from '../core/errors';
+import { XrayError, isXrayError } from '../shared/errors';
 
 /** MAX_CALL_BYTES bounds one API request body; requests are small JSON objects. */
 const MAX_CALL_BYTES = 1024 * 1024;

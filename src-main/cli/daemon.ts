@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, open } from 'node:fs/promises';
 import { ControlClient } from '../core/control/client';
 import { isSocketAlive } from '../core/control/server';
-import { XrayError } from '../core/errors';
+import { XrayError } from '../shared/errors';
 import type { HomePaths } from '../core/paths';
 
 const DAEMON_START_TIMEOUT_MS = 15_000;

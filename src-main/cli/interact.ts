@@ -1,7 +1,7 @@
 // Runs in: plain Node (CLI).
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
-import { XrayError } from '../core/errors';
+import { XrayError } from '../shared/errors';
 
 export interface Terminal {
   readonly stdin: Readable & { isTTY?: boolean };

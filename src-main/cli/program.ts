@@ -2,7 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Method, Params, Results, XrayApi, XrayEvent } from '../shared/contract';
 import type { BaseInfo, PortMapping, SnapshotInfo, VmSummary } from '../shared/models';
-import { XrayError, errorMessage } from '../core/errors';
+import { XrayError, errorMessage } from '../shared/errors';
 import type { HomePaths } from '../core/paths';
 import { parsePortMapping, formatPortMapping } from '../core/store/vm-config';
 import { XrayService } from '../core/service';

@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import { XrayError } from './errors';
+import { XrayError } from '../shared/errors';
 
 /**
  * NAME_PATTERN is what VM, base and snapshot names must match: they become file

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { homedir, platform, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { HookType } from '../shared/enums';
 
 /**
  * Every file name Xray uses under XRAY_HOME lives here, so the layout is
@@ -21,8 +22,6 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
   return join(homedir(), '.xray');
 }
 
-export type HookType = 'create' | 'initial-boot' | 'boot';
-export const HOOK_TYPES: readonly HookType[] = ['create', 'initial-boot', 'boot'];
 
 /** HomePaths names the files of one XRAY_HOME. */
 export class HomePaths {

@@ -3,7 +3,7 @@ import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from '
 import { parseParams } from '../shared/contract';
 import type { RuleLifetime, VmSummary } from '../shared/models';
 import { BaseCatalog } from './bases/catalog';
-import { XrayError } from './errors';
+import { XrayError } from '../shared/errors';
 import { EventBus } from './events';
 import { type FirewallLog, RuleSet, isPersistent, parseUserRuleTarget } from './firewall';
 import { RuleStore } from './firewall/rule-store';

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { chmod, lstat, mkdir } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
-import { XrayError } from './errors';
+import { XrayError } from '../shared/errors';
 import { shortRuntimeBase } from './paths';
 
 /**

@@ -1,7 +1,7 @@
 // Runs in: plain Node (used by the Electron main process; no Electron import).
 import type { XrayApi } from '../shared/contract';
 import { ControlClient } from '../core/control/client';
-import { isXrayError } from '../core/errors';
+import { isXrayError } from '../shared/errors';
 import type { HomePaths } from '../core/paths';
 import { hostSupervisor } from '../core/supervisor/host';
 

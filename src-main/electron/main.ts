@@ -22,7 +22,7 @@ import {
 } from 'electron';
 import type { Params, Response, XrayEvent } from '../shared/contract';
 import type { VmSummary } from '../shared/models';
-import { errorMessage, isXrayError } from '../core/errors';
+import { errorMessage, isXrayError } from '../shared/errors';
 import { defaultHome, HomePaths } from '../core/paths';
 import { openBackend, type Backend } from './backend';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './ipc-channels';

@@ -2,6 +2,17 @@
 // boundary: the control socket, the Electron IPC bridge and the browser UI.
 // Each request names its params schema (checked by the receiver) and its result type.
 import { z } from 'zod';
+import {
+  displaySchema,
+  guestArchSchema,
+  hookTypeSchema,
+  promptLifetimeSchema,
+  promptScopeSchema,
+  ruleActionSchema,
+  type HookSource,
+  type HookType,
+  type PromptCloseReason,
+} from './enums';
 import type {
   BaseInfo,
   FirewallLogEntry,
@@ -27,9 +38,9 @@ export const portMappingSchema = z.object({ host: port, guest: port });
 
 export const promptAnswerSchema = z.object({
   id: z.string().min(1),
-  action: z.enum(['allow', 'deny']),
-  scope: z.enum(['host-port', 'domain', 'domain-suffix', 'any-port']).default('host-port'),
-  lifetime: z.enum(['once', 'duration', 'until-stop', 'forever']).default('once'),
+  action: ruleActionSchema,
+  scope: promptScopeSchema.default('host-port'),
+  lifetime: promptLifetimeSchema.default('once'),
   durationSeconds: z.number().int().positive().optional(),
 });
 
@@ -56,7 +67,7 @@ export const requestSchemas = {
     name,
     noHooks: z.boolean().optional(),
     allowAll: z.boolean().optional(),
-    display: z.enum(['none', 'cocoa', 'gtk', 'sdl']).optional(),
+    display: displaySchema.optional(),
     fromSnapshot: name.optional(),
   }),
   'vm.stop': z.object({ name, force: z.boolean().optional() }),
@@ -69,7 +80,7 @@ export const requestSchemas = {
     path: z.string().min(1),
     name: name.optional(),
     link: z.boolean().optional(),
-    arch: z.enum(['aarch64', 'x86_64']).optional(),
+    arch: guestArchSchema.optional(),
     convert: z.boolean().optional(),
     flatten: z.boolean().optional(),
     cloudInit: z.boolean().optional(),
@@ -85,8 +96,8 @@ export const requestSchemas = {
   'firewall.add': z.object({
     vm: name,
     target: z.string().min(1),
-    action: z.enum(['allow', 'deny']),
-    lifetime: z.enum(['once', 'duration', 'until-stop', 'forever']).default('forever'),
+    action: ruleActionSchema,
+    lifetime: promptLifetimeSchema.default('forever'),
     durationSeconds: z.number().int().positive().optional(),
   }),
   'firewall.remove': z.object({ vm: name, id: z.string().min(1) }),
@@ -95,7 +106,7 @@ export const requestSchemas = {
   'prompt.list': z.object({}),
   'prompt.answer': promptAnswerSchema,
   'hooks.list': z.object({ vm: name }),
-  'hooks.run': z.object({ vm: name, type: z.enum(['create', 'initial-boot', 'boot']) }),
+  'hooks.run': z.object({ vm: name, type: hookTypeSchema }),
   'hooks.resetInitialBoot': z.object({ vm: name }),
   'plugin.list': z.object({}),
   'plugin.run': z.object({ plugin: name, command: name, args: z.array(z.string()).default([]) }),
@@ -109,7 +120,7 @@ export interface PluginInfo {
   readonly name: string;
   readonly file: string;
   readonly commands: readonly { readonly name: string; readonly description: string }[];
-  readonly hooks: readonly ('create' | 'initial-boot' | 'boot')[];
+  readonly hooks: readonly HookType[];
   readonly error: string | null;
 }
 
@@ -142,19 +153,12 @@ export interface Results {
   'firewall.log': FirewallLogEntry[];
   'prompt.list': FirewallPrompt[];
   'prompt.answer': null;
-  'hooks.list': { type: 'create' | 'initial-boot' | 'boot'; script: string; source: HookRun['source'] }[];
+  'hooks.list': { type: HookType; script: string; source: HookSource }[];
   'hooks.run': HookRun[];
   'hooks.resetInitialBoot': null;
   'plugin.list': PluginInfo[];
   'plugin.run': { output: string };
 }
-
-/**
- * PromptCloseReason says why a prompt closed: a person answered, it timed out,
- * no UI could answer, its VM stopped, or every connection waiting on it went
- * away (the guest's program gave up) before anyone answered.
- */
-export type PromptCloseReason = 'answered' | 'timeout' | 'no-client' | 'vm-stopped' | 'abandoned';
 
 /** XrayEvent is everything the service announces; a discriminated union on `type`. */
 export type XrayEvent =

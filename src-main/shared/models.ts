@@ -1,11 +1,9 @@
 // Runs in: anywhere (plain data shared by core, CLI, Electron and renderer).
-// Types only: nothing here may import Node or DOM APIs.
+// Types only: nothing here may import Node or DOM APIs. The closed sets of
+// words (states, actions, scopes…) are zod enums in enums.ts.
+import type { Accelerator, DefaultAction, GuestArch, HookSource, HookType, RuleAction, VmStateName } from './enums';
 
-export type GuestArch = 'aarch64' | 'x86_64';
-export type Accelerator = 'hvf' | 'kvm' | 'tcg';
-
-/** VmState is the supervisor's view of a VM; `crashed` keeps why. */
-export type VmStateName = 'stopped' | 'starting' | 'booting' | 'ready' | 'stopping' | 'crashed';
+export type { Accelerator, GuestArch, HookSource, HookType, PromptLifetime, PromptScope, RuleAction, VmStateName } from './enums';
 
 export interface PortMapping {
   readonly host: number;
@@ -75,8 +73,6 @@ export interface SnapshotInfo {
   readonly description: string | null;
 }
 
-export type RuleAction = 'allow' | 'deny';
-
 /** RuleLifetime says how long a firewall rule lasts. */
 export type RuleLifetime =
   | { readonly kind: 'once' }
@@ -113,11 +109,6 @@ export interface Destination {
   readonly service: string | null;
 }
 
-/** PromptScope is what an answer to a prompt covers. */
-export type PromptScope = 'host-port' | 'domain' | 'domain-suffix' | 'any-port';
-
-export type PromptLifetime = 'once' | 'duration' | 'until-stop' | 'forever';
-
 export interface GuestProcess {
   readonly pid: number;
   readonly command: string;
@@ -149,9 +140,9 @@ export interface FirewallLogEntry {
 
 export interface HookRun {
   readonly vm: string;
-  readonly type: 'create' | 'initial-boot' | 'boot';
+  readonly type: HookType;
   readonly script: string;
-  readonly source: 'built-in' | 'global' | 'vm' | 'plugin';
+  readonly source: HookSource;
   readonly startedAt: string;
   readonly finishedAt: string | null;
   readonly exitCode: number | null;
@@ -162,7 +153,7 @@ export interface GlobalSettings {
   /** autostart: true launches Xray at login; a list names VMs started when Xray starts. */
   readonly autostart: boolean | readonly string[];
   readonly promptTimeoutSeconds: number;
-  readonly defaultAction: 'ask' | 'deny';
+  readonly defaultAction: DefaultAction;
   readonly denyWhenNoClient: boolean;
   readonly stopTimeoutSeconds: number;
   readonly sshKey: string | null;

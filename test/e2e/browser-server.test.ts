@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Method, XrayApi, XrayEvent } from '../../src-main/shared/contract';
 import { startBrowserServer, type BrowserServer, CONTENT_SECURITY_POLICY } from '../../src-main/browser/server';
-import { XrayError } from '../../src-main/core/errors';
+import { XrayError } from '../../src-main/shared/errors';
 
 class RecordingApi implements XrayApi {
   readonly calls: { method: Method; params: unknown }[] = [];

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import type { XrayApi } from '../../shared/contract';
 import type { FirewallPrompt, FirewallRule, PromptLifetime, PromptScope } from '../../shared/models';
-import { XrayError } from '../../core/errors';
+import { XrayError } from '../../shared/errors';
 import { formatRuleTarget } from '../../shared/scopes';
 import type { CliContext } from '../program';
 

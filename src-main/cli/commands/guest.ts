@@ -2,9 +2,9 @@
 import { spawn } from 'node:child_process';
 import { Command, CommanderError } from 'commander';
 import type { HookRun } from '../../shared/models';
-import { XrayError } from '../../core/errors';
+import { XrayError } from '../../shared/errors';
 import { initHookScripts } from '../../core/hooks/example';
-import { HOOK_TYPES, type HookType } from '../../core/paths';
+import { HOOK_TYPES, type HookType } from '../../shared/enums';
 import { vmSshTarget, type SshTarget } from '../../core/ssh/connect';
 import { forgetHostKey } from '../../core/ssh/known-hosts';
 import { SettingsStore } from '../../core/store/settings';

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startBrowserServer } from '../../browser/server';
-import { XrayError } from '../../core/errors';
+import { XrayError } from '../../shared/errors';
 import type { CliContext } from '../program';
 
 export interface UiCommandOptions {

@@ -2,7 +2,7 @@
 import { lstat, mkdir } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import type { BaseInfo, GuestArch } from '../../shared/models';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { hostArch } from '../host';
 import { importBase, type QemuImg } from '../images';
 import { nameProblem, validateName } from '../names';

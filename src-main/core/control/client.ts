@@ -1,7 +1,7 @@
 // Runs in: plain Node (core, CLI).
 import { connect, type Socket } from 'node:net';
 import type { Method, Params, Results, XrayApi, XrayEvent } from '../../shared/contract';
-import { XrayError, type XrayErrorCode } from '../errors';
+import { XrayError, type XrayErrorCode } from '../../shared/errors';
 import { LineReader, MAX_REPLY_BYTES, serverMessageSchema } from './protocol';
 
 interface Pending {

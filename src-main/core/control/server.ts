@@ -2,7 +2,7 @@
 import { chmod, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { isMethod, type Method, type XrayApi } from '../../shared/contract';
-import { XrayError, isXrayError } from '../errors';
+import { XrayError, isXrayError } from '../../shared/errors';
 import { prepareSocketDir } from '../socket-dir';
 import { clientMessageSchema, LineReader, MAX_REQUEST_BYTES, type ServerMessage } from './protocol';
 

@@ -3,7 +3,7 @@ import { type LookupAddress, promises as dnsPromises } from 'node:dns';
 import { unlink } from 'node:fs/promises';
 import { type Server, type Socket, createServer } from 'node:net';
 import type { FirewallLogEntry } from '../../shared/models';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { canonicalIp, normalizeHostname, parseIp } from './address';
 import { openListeners } from './listen';
 

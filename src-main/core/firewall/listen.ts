@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import type { Server } from 'node:net';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { prepareSocketDir } from '../socket-dir';
 
 /**

@@ -2,8 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Destination, FirewallPrompt, FirewallRule, GuestProcess, PromptLifetime, PromptScope, RuleAction, RuleLifetime } from '../../shared/models';
-import type { PromptCloseReason, XrayEvent } from '../../shared/contract';
-import { XrayError } from '../errors';
+import type { XrayEvent } from '../../shared/contract';
+import type { PromptCloseReason } from '../../shared/enums';
+import { XrayError } from '../../shared/errors';
 import { formatRuleTarget, targetForScope } from '../../shared/scopes';
 import { canonicalIp } from './address';
 import type { RuleSet } from './rules';

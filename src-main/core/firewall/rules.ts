@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import type { Destination, FirewallRule, RuleAction, RuleLifetime, RuleTarget } from '../../shared/models';
 import { formatRuleTarget } from '../../shared/scopes';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { canonicalIp, formatIpBytes, hostOwnAddresses, inPrefix, ipBytes, isHostLocal, maskToPrefix, normalizeHostname, parseIp } from './address';
 
 /**

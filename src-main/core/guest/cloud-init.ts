@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 
 /**
  * NoCloudSeed is what a VM learns from its cloud-init seed at first boot: who

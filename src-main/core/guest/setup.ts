@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import { randomBytes } from 'node:crypto';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, probeBody } from '../firewall/probe';
 import type { BuiltInHook, BuiltInHookContext } from '../hooks';
 import type { SshSession } from '../ssh';

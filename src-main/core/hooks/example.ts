@@ -1,8 +1,9 @@
 // Runs in: plain Node (core).
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { XrayError } from '../errors';
-import { HOOK_TYPES, type HomePaths, type HookType } from '../paths';
+import { XrayError } from '../../shared/errors';
+import type { HomePaths } from '../paths';
+import { HOOK_TYPES, type HookType } from '../../shared/enums';
 import type { VmStore } from '../store/vm-config';
 
 /** EXAMPLE_HOOK_NAME is the file `xray hooks init` writes into a boot hook directory. */

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 
 /**
  * partialPath names the temporary file an image is written to before it is

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { chmod, constants, copyFile, mkdir, open, rm, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { XrayError, isXrayError } from '../errors';
+import { XrayError, isXrayError } from '../../shared/errors';
 import { partialPath, pathExists, publishNoClobber, syncFile } from './files';
 import { QemuImg, type ImageInfo } from './qemu-img';
 

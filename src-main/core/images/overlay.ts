@@ -2,7 +2,7 @@
 import { chmod, mkdir, rm, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { DiskChainEntry } from '../../shared/models';
-import { XrayError, isXrayError } from '../errors';
+import { XrayError, isXrayError } from '../../shared/errors';
 import { partialPath, pathExists, publishNoClobber } from './files';
 import { QemuImg } from './qemu-img';
 

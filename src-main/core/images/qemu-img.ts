@@ -2,7 +2,7 @@
 import { spawn as nodeSpawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { validateName } from '../names';
 
 /**

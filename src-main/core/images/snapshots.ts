@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { basename, dirname, resolve } from 'node:path';
 import type { SnapshotInfo } from '../../shared/models';
-import { XrayError, errorMessage } from '../errors';
+import { XrayError, errorMessage } from '../../shared/errors';
 import { validateName } from '../names';
 import { QemuImg, type ImageSnapshot } from './qemu-img';
 

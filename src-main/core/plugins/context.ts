@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import type { SshSession } from '../ssh/session';
 import type { VmStore } from '../store/vm-config';
 

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { delimiter, join } from 'node:path';
 import type { GuestArch } from '../../shared/models';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { execCollect, isExecutableFile, type ExecFn, type ExistsFn } from './exec';
 
 /**

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { dirname, join } from 'node:path';
 import type { GuestArch } from '../../shared/models';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { isReadableFile, type ExistsFn } from './exec';
 
 /** Firmware is a UEFI code image and the variable-store template built with it. */

@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import type { Accelerator } from '../../shared/models';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { execCollect, type ExecFn } from './exec';
 
 export interface QemuVersion {

@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import { createConnection, type Socket } from 'node:net';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import {
   QmpCommandError,
   QmpConnectError,

@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 
 /** QmpConnectStage names the step of the QMP handshake that failed. */
 export type QmpConnectStage = 'connect' | 'greeting' | 'negotiation';

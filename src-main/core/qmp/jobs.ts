@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import type { QmpClient, QmpEvent } from './client';
 import { QmpDisconnectedError, QmpJobError } from './errors';
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { ssh2 } from './library';
 import type { VmPaths } from '../paths';
 import { writeFileAtomic } from '../store/toml-file';

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { createHash, createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { serialized, writeFileAtomic } from '../store/toml-file';
 
 /**

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { StringDecoder } from 'node:string_decoder';
 import type { Client as SshClient, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
-import { XrayError, errorMessage } from '../errors';
+import { XrayError, errorMessage } from '../../shared/errors';
 import { checkHostKey, pinnedKeyTypes } from './known-hosts';
 import { ssh2 } from './library';
 

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { lstat, readdir, rm } from 'node:fs/promises';
 import type { GuestArch } from '../../shared/models';
-import { XrayError, errorMessage } from '../errors';
+import { XrayError, errorMessage } from '../../shared/errors';
 import { hostArch } from '../host';
 import { nameProblem, validateName } from '../names';
 import type { HomePaths } from '../paths';

@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import { readFile, stat } from 'node:fs/promises';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import type { HomePaths } from '../paths';
 import { writeFileAtomic } from './toml-file';
 

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 
 /**
  * FileLockOptions tune withFileLock. The defaults suit a TOML read-modify-write,

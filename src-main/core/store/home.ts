@@ -1,6 +1,7 @@
 // Runs in: plain Node (core).
 import { mkdir } from 'node:fs/promises';
-import { HOOK_TYPES, type HomePaths } from '../paths';
+import type { HomePaths } from '../paths';
+import { HOOK_TYPES } from '../../shared/enums';
 import { ensureDefaultRules } from './default-rules';
 
 /**

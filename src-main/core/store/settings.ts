@@ -2,7 +2,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { GlobalSettings } from '../../shared/models';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { parseDnsServer } from '../firewall/dns';
 import { nameProblem } from '../names';
 import type { HomePaths } from '../paths';

@@ -3,7 +3,7 @@ import TOML from '@iarna/toml';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { type FileLockOptions, withFileLock } from './file-lock';
 
 export type TomlTable = Record<string, unknown>;

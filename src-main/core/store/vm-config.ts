@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import type { PortMapping } from '../../shared/models';
-import { XrayError, errorMessage } from '../errors';
+import { XrayError, errorMessage } from '../../shared/errors';
 import { nameProblem, validateName } from '../names';
 import type { HomePaths } from '../paths';
 import type { FileLockOptions } from './file-lock';

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core). Hosted by the Electron app and by `xray daemon`.
 import { createService } from '../bootstrap';
 import { ControlServer } from '../control/server';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import type { HomePaths } from '../paths';
 import type { XrayService } from '../service';
 import { guestSetupHooks } from '../guest/setup';

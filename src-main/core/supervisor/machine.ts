@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import type { Accelerator, CrashReport, VmStateName } from '../../shared/models';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import type { VmPaths } from '../paths';
 import { QmpClient, type QmpEvent } from '../qmp';
 import { tailOf } from '../vms/logs';

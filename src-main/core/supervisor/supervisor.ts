@@ -2,7 +2,7 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import type { ParsedParams, Results } from '../../shared/contract';
 import type { SnapshotInfo, VmStateName, VmSummary } from '../../shared/models';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { isPortFree } from '../host';
 import { migrateLegacyEfiVars } from '../images';
 import { validateName } from '../names';

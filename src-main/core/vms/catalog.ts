@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BaseInfo, PortMapping, VmSummary } from '../../shared/models';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { hostResources, isPortFree, type HostResources } from '../host';
 import { createEfiVars, createOverlay, type QemuImg } from '../images';
 import { validateName } from '../names';

@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import type { SnapshotInfo } from '../../shared/models';
-import { XrayError } from '../errors';
+import { XrayError } from '../../shared/errors';
 import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot, type QemuImg } from '../images';
 import { validateName } from '../names';
 import type { HomePaths } from '../paths';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/core/errors';
+import { XrayError } from '../../../src-main/shared/errors';
 import {
   QmpClient,
   QmpCommandError,

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/core/errors';
+import { XrayError } from '../../../src-main/shared/errors';
 import { hostnameForVm, writeNoCloudSeed, type NoCloudSeed } from '../../../src-main/core/guest/cloud-init';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK0wmN/Cr3JXqmLW7u+g9pTh+wMWr6f6u1c2hQ6XHkXs xray@host';

@@ -1,7 +1,7 @@
 import { lstat, mkdir, open, readdir, readlink, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/core/errors';
+import { XrayError } from '../../../src-main/shared/errors';
 import { importBase, validateImportSource } from '../../../src-main/core/images';
 import { infoJson, qemuImg, qemuIo, readsPattern, tempDir } from './helpers';
 

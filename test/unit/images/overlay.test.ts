@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/core/errors';
+import { XrayError } from '../../../src-main/shared/errors';
 import { createEfiVars, createOverlay, diskChain, migrateLegacyEfiVars } from '../../../src-main/core/images';
 import { HomePaths } from '../../../src-main/core/paths';
 import { infoJson, qemuImg, qemuIo, readsPattern, tempDir } from './helpers';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/core/errors';
+import { XrayError } from '../../../src-main/shared/errors';
 import { QemuImg, qemuImgMessage, type SpawnFunction } from '../../../src-main/core/images';
 import { qemuImg as runQemuImg, qemuIo, tempDir } from './helpers';
 

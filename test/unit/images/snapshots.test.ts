@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/core/errors';
+import { XrayError } from '../../../src-main/shared/errors';
 import {
   QemuImg,
   createEfiVars,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isXrayError } from '../../../src-main/core/errors';
+import { isXrayError } from '../../../src-main/shared/errors';
 import { findNetcat, findQemuBinaries, supportsUnixSockets, type ExecFn } from '../../../src-main/core/qemu';
 
 const allTools = (dir: string) => ['qemu-img', 'qemu-system-aarch64', 'qemu-system-x86_64'].map((t) => `${dir}/${t}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GuestArch } from '../../../src-main/shared/models';
-import { isXrayError } from '../../../src-main/core/errors';
+import { isXrayError } from '../../../src-main/shared/errors';
 import { efiVarsVirtualSize, findFirmware, type Firmware } from '../../../src-main/core/qemu';
 
 interface Layout {

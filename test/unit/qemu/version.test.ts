@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Accelerator } from '../../../src-main/shared/models';
-import { isXrayError } from '../../../src-main/core/errors';
+import { isXrayError } from '../../../src-main/shared/errors';
 import { parseAccelHelp, parseQemuVersion, readQemuFacts, type ExecFn } from '../../../src-main/core/qemu';
 
 const fixtures = join(__dirname, '..', '..', 'fixtures', 'qemu');

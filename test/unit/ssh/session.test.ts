@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/core/errors';
+import { XrayError } from '../../../src-main/shared/errors';
 import { forgetHostKey } from '../../../src-main/core/ssh/known-hosts';
 import { readPrivateKey } from '../../../src-main/core/ssh/keys';
 import { waitForSsh, type SshSession, type WaitForSshOptions } from '../../../src-main/core/ssh/session';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/core/errors';
+import { XrayError } from '../../../src-main/shared/errors';
 import { HomePaths } from '../../../src-main/core/paths';
 import { BaseStore, type BaseMeta } from '../../../src-main/core/store/bases';
 import { parseToml } from '../../../src-main/core/store/toml-file';

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/core/errors';
+import { XrayError } from '../../../src-main/shared/errors';
 import { HomePaths } from '../../../src-main/core/paths';
 import { lockPathFor, withFileLock } from '../../../src-main/core/store/file-lock';
 import { VmStore, type VmConfig } from '../../../src-main/core/store/vm-config';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/core/errors';
+import { XrayError } from '../../../src-main/shared/errors';
 import { HomePaths } from '../../../src-main/core/paths';
 import { DEFAULT_RULE_DOMAINS, ensureDefaultRules, readDefaultRules } from '../../../src-main/core/store/default-rules';
 import { ensureHome } from '../../../src-main/core/store/home';

@@ -1,4 +1,4 @@
-// Runs in: plain Node (core).
+// Runs in: anywhere (pure).
 
 /**
  * XrayError is an error a user may see. Its message is one sentence saying what

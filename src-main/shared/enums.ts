@@ -1,0 +1,48 @@
+// Runs in: anywhere (pure). Every closed set of words the contract uses, once,
+// as zod enums: the schemas validate with them and the types are inferred.
+import { z } from 'zod';
+
+export const guestArchSchema = z.enum(['aarch64', 'x86_64']);
+export type GuestArch = z.infer<typeof guestArchSchema>;
+
+export const acceleratorSchema = z.enum(['hvf', 'kvm', 'tcg']);
+export type Accelerator = z.infer<typeof acceleratorSchema>;
+
+/** vmStateSchema is the supervisor's view of a VM; `crashed` keeps why (VmSummary.crash). */
+export const vmStateSchema = z.enum(['stopped', 'starting', 'booting', 'ready', 'stopping', 'crashed']);
+export type VmStateName = z.infer<typeof vmStateSchema>;
+
+export const displaySchema = z.enum(['none', 'cocoa', 'gtk', 'sdl']);
+export type Display = z.infer<typeof displaySchema>;
+
+export const ruleActionSchema = z.enum(['allow', 'deny']);
+export type RuleAction = z.infer<typeof ruleActionSchema>;
+
+/** promptScopeSchema is what an answer to a prompt covers (scopes.ts says which rule each writes). */
+export const promptScopeSchema = z.enum(['host-port', 'domain', 'domain-suffix', 'any-port']);
+export type PromptScope = z.infer<typeof promptScopeSchema>;
+
+/** promptLifetimeSchema is how long an answer, or a rule added by hand, lasts. */
+export const promptLifetimeSchema = z.enum(['once', 'duration', 'until-stop', 'forever']);
+export type PromptLifetime = z.infer<typeof promptLifetimeSchema>;
+
+/**
+ * promptCloseReasonSchema says why a prompt closed: a person answered, it
+ * timed out, no UI could answer, its VM stopped, or every connection waiting
+ * on it went away (the guest's program gave up) before anyone answered.
+ */
+export const promptCloseReasonSchema = z.enum(['answered', 'timeout', 'no-client', 'vm-stopped', 'abandoned']);
+export type PromptCloseReason = z.infer<typeof promptCloseReasonSchema>;
+
+/** defaultActionSchema is what happens to a destination no rule covers: ask, or deny at once. */
+export const defaultActionSchema = z.enum(['ask', 'deny']);
+export type DefaultAction = z.infer<typeof defaultActionSchema>;
+
+/** hookTypeSchema names when hooks run: at create, at the first boot until one succeeds, at every boot. */
+export const hookTypeSchema = z.enum(['create', 'initial-boot', 'boot']);
+export type HookType = z.infer<typeof hookTypeSchema>;
+export const HOOK_TYPES: readonly HookType[] = hookTypeSchema.options;
+
+/** hookSourceSchema says where a hook comes from, in the order they run. */
+export const hookSourceSchema = z.enum(['built-in', 'global', 'vm', 'plugin']);
+export type HookSource = z.infer<typeof hookSourceSchema>;
