@@ -21,6 +21,8 @@ if (!support.ok) console.warn(`integration/netlab: skipped because ${support.why
 const TYPE_A = 1;
 const TYPE_AAAA = 28;
 const RCODE_NXDOMAIN = 3;
+/** REPLY_MS bounds each wait for a server's bytes, so a server that stays silent fails fast. */
+const REPLY_MS = 5000;
 
 let net: TestInternet;
 
@@ -55,9 +57,18 @@ function getTls(address: string, servername: string, ca: string | undefined, pat
   });
 }
 
+/** within rejects when `promise` has not settled after REPLY_MS. */
+function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${REPLY_MS / 1000} s`)), REPLY_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** readUntil resolves with everything the socket sent once it includes `text`. */
 function readUntil(socket: Socket, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
+  return within(new Promise((resolve, reject) => {
     let seen = '';
     const onData = (chunk: Buffer) => {
       seen += chunk.toString();
@@ -67,7 +78,7 @@ function readUntil(socket: Socket, text: string): Promise<string> {
     };
     socket.on('data', onData);
     socket.once('error', reject);
-  });
+  }), `${JSON.stringify(text)} from the TCP server`);
 }
 
 function resolver(): dns.Resolver {
@@ -128,7 +139,7 @@ function framed(message: Buffer): Buffer {
 
 /** nextFrame resolves with the next length-prefixed DNS message (RFC 7766) the socket sends. */
 function nextFrame(socket: Socket, pending: { buffer: Buffer }): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+  return within(new Promise((resolve, reject) => {
     const take = (): boolean => {
       if (pending.buffer.length < 2 || pending.buffer.length < 2 + pending.buffer.readUInt16BE(0)) return false;
       const length = pending.buffer.readUInt16BE(0);
@@ -144,24 +155,28 @@ function nextFrame(socket: Socket, pending: { buffer: Buffer }): Promise<Buffer>
     };
     socket.on('data', onData);
     socket.once('error', reject);
-  });
+  }), 'DNS reply over TCP');
 }
 
 /**
- * dnsOverTcp sends each query on one TCP connection and waits for its reply
- * before the next. Each frame is written in two pieces (the length, then the
- * message), so the server must reassemble what TCP splits.
+ * dnsOverTcp sends queries on one TCP connection. One by one, it waits for
+ * each reply before the next query and writes each frame in two pieces (the
+ * length, then the message), so the server must reassemble what TCP splits.
+ * Pipelined, it writes every frame at once, so the server must split them.
  */
-async function dnsOverTcp(queries: readonly Buffer[]): Promise<DnsReply[]> {
+async function dnsOverTcp(queries: readonly Buffer[], mode: 'one-by-one' | 'pipelined'): Promise<DnsReply[]> {
   const [address = '', port = ''] = net.dnsServer.split(':');
   const socket = connect(Number(port), address);
   const pending = { buffer: Buffer.alloc(0) };
   const replies: DnsReply[] = [];
   try {
+    if (mode === 'pipelined') socket.write(Buffer.concat(queries.map(framed)));
     for (const query of queries) {
-      const frame = framed(query);
-      socket.write(frame.subarray(0, 2));
-      socket.write(frame.subarray(2));
+      if (mode === 'one-by-one') {
+        const frame = framed(query);
+        socket.write(frame.subarray(0, 2));
+        socket.write(frame.subarray(2));
+      }
       replies.push(parseDnsReply(await nextFrame(socket, pending)));
     }
   } finally {
@@ -249,7 +264,7 @@ describe.skipIf(!support.ok)('an internet of our own', () => {
     }
   });
 
-  it('resolves its names over UDP, whatever their case and with a trailing dot', async () => {
+  it('resolves its names over UDP through Node\'s resolver, a trailing dot included', async () => {
     const r = resolver();
     expect(await r.resolve4('api.example.test')).toEqual([net.addresses.web]);
     expect(await r.resolve4('SECURE.example.test.')).toEqual([net.addresses.tls]);
@@ -274,16 +289,24 @@ describe.skipIf(!support.ok)('an internet of our own', () => {
     expect(await net.requests()).toContainEqual(expect.objectContaining({ server: 'dns', method: 'AAAA', host: 'raw.example.test', remoteAddress: net.hostAddress }));
   });
 
-  it('answers several queries on one TCP connection with 2-byte framing', async () => {
-    const replies = await dnsOverTcp([dnsQuery(0x1234, 'api.example.test', TYPE_A), dnsQuery(0x5678, 'SECURE.example.test', TYPE_A)]);
+  it('answers several queries on one TCP connection with 2-byte framing, whatever their case', async () => {
+    const replies = await dnsOverTcp([dnsQuery(0x1234, 'api.example.test', TYPE_A), dnsQuery(0x5678, 'SECURE.example.test', TYPE_A)], 'one-by-one');
     expect(replies).toEqual([
       { id: 0x1234, rcode: 0, addresses: [net.addresses.web] },
       { id: 0x5678, rcode: 0, addresses: [net.addresses.tls] },
     ]);
   });
 
+  it('answers queries pipelined in one TCP write', async () => {
+    const replies = await dnsOverTcp([dnsQuery(7, 'raw.example.test', TYPE_A), dnsQuery(8, 'api.example.test', TYPE_A)], 'pipelined');
+    expect(replies).toEqual([
+      { id: 7, rcode: 0, addresses: [net.addresses.tcp] },
+      { id: 8, rcode: 0, addresses: [net.addresses.web] },
+    ]);
+  });
+
   it('answers NXDOMAIN and an empty AAAA over TCP too', async () => {
-    const replies = await dnsOverTcp([dnsQuery(1, 'unknown.example.test', TYPE_A), dnsQuery(2, 'api.example.test', TYPE_AAAA)]);
+    const replies = await dnsOverTcp([dnsQuery(1, 'unknown.example.test', TYPE_A), dnsQuery(2, 'api.example.test', TYPE_AAAA)], 'one-by-one');
     expect(replies).toEqual([
       { id: 1, rcode: RCODE_NXDOMAIN, addresses: [] },
       { id: 2, rcode: 0, addresses: [] },
