@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const SERVER_SCRIPT = fileURLToPath(new URL('./netlab-server.mjs', import.meta.url));
 /** NAMESPACE_PREFIX starts every namespace this helper makes: `xray-net-<owner pid>-<subnet index>`. */
 const NAMESPACE_PREFIX = 'xray-net-';
-const NAMESPACE_PATTERN = /^xray-net-(\d+)-(\w+)$/;
+const NAMESPACE_PATTERN = /^xray-net-(\d+)-/;
 /** SUBNET_COUNT is the number of /24s in 198.18.0.0/15. */
 const SUBNET_COUNT = 512;
 const READY_TIMEOUT_MS = 20_000;
@@ -89,7 +89,7 @@ export type TestInternetSupport = { readonly ok: true } | { readonly ok: false; 
 /** Live is what the exit handler needs to undo an instance a test never closed. */
 interface Live {
   readonly namespace: string;
-  readonly innerInterface: string;
+  readonly hostInterface: string;
   readonly dir: string;
   child: ChildProcessWithoutNullStreams | null;
 }
@@ -145,14 +145,23 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * removeNamespace deletes a namespace and its veth pair. The pair is deleted
- * from inside the namespace first: that is synchronous and takes the host end
- * and its route with it, where the kernel would otherwise free them only
- * after the namespace's last process is gone.
+ * removeNamespace deletes the host ends of a namespace's veth pairs, which
+ * takes both ends and their routes at once, and then the namespace. The
+ * ends go first: `ip netns del` alone leaves them until the kernel tears the
+ * namespace down, a second or more later, and while the namespace holds
+ * their peers, no other instance can have made a link of the same name.
  */
-function removeNamespace(namespace: string, innerInterface: string | null): void {
-  if (innerInterface !== null) runIp(['-n', namespace, 'link', 'del', innerInterface]);
+function removeNamespace(namespace: string, hostInterfaces: readonly string[]): void {
+  for (const name of hostInterfaces) runIp(['link', 'del', name]);
   runIp(['netns', 'del', namespace]);
+}
+
+/** vethsInto lists the host's veth ends whose peer is in `namespace`: the ends a dead process made. */
+function vethsInto(namespace: string): string[] {
+  return runIp(['-o', 'link', 'show', 'type', 'veth']).stdout.split('\n')
+    .filter((line) => line.split(/\s+/).some((token, i, tokens) => token === namespace && tokens[i - 1] === 'link-netns'))
+    .map((line) => /^\d+: ([^@:]+)/.exec(line)?.[1] ?? '')
+    .filter(Boolean);
 }
 
 /** removeStaleNamespaces deletes the namespaces of test processes that died without cleaning up. */
@@ -161,8 +170,7 @@ function removeStaleNamespaces(): void {
     const namespace = line.split(' ')[0] ?? '';
     const match = NAMESPACE_PATTERN.exec(namespace);
     if (!match || isAlive(Number(match[1]))) continue;
-    const index = Number(match[2]);
-    removeNamespace(namespace, Number.isInteger(index) ? innerInterfaceName(index) : null);
+    removeNamespace(namespace, vethsInto(namespace));
   }
 }
 
@@ -215,7 +223,7 @@ function tryClaim(index: number): Claim | null {
   }
   const linked = runIp(['link', 'add', hostInterfaceName(index), 'type', 'veth', 'peer', 'name', innerInterfaceName(index), 'netns', namespace]);
   if (linked.ok) return { index, namespace };
-  removeNamespace(namespace, null);
+  removeNamespace(namespace, []);
   if (linked.stderr.includes('File exists')) return null;
   throw new Error(`Creating the veth pair for ${namespace} failed: ${linked.stderr}`);
 }
@@ -302,7 +310,7 @@ function installExitHandler(): void {
   process.on('exit', () => {
     for (const instance of live) {
       instance.child?.kill('SIGKILL');
-      removeNamespace(instance.namespace, instance.innerInterface);
+      removeNamespace(instance.namespace, [instance.hostInterface]);
       rmSync(instance.dir, { recursive: true, force: true });
     }
   });
@@ -380,12 +388,12 @@ export async function startTestInternet(options: TestInternetOptions = {}): Prom
   removeStaleNamespaces();
   const claim = claimSubnet();
   const base = subnetBase(claim.index);
-  const instance: Live = { namespace: claim.namespace, innerInterface: innerInterfaceName(claim.index), dir: mkdtempSync(join(tmpdir(), 'xray-net-')), child: null };
+  const instance: Live = { namespace: claim.namespace, hostInterface: hostInterfaceName(claim.index), dir: mkdtempSync(join(tmpdir(), 'xray-net-')), child: null };
   live.add(instance);
   const teardown = async (servers: Servers | null): Promise<void> => {
     live.delete(instance);
     await servers?.stop();
-    removeNamespace(instance.namespace, instance.innerInterface);
+    removeNamespace(instance.namespace, [instance.hostInterface]);
     rmSync(instance.dir, { recursive: true, force: true });
   };
   let servers: Servers | null = null;
@@ -404,7 +412,7 @@ export async function startTestInternet(options: TestInternetOptions = {}): Prom
       namespace: claim.namespace,
       subnet: `${base}.0/24`,
       hostAddress: `${base}.1`,
-      interfaces: { host: hostInterfaceName(claim.index), namespace: instance.innerInterface },
+      interfaces: { host: instance.hostInterface, namespace: innerInterfaceName(claim.index) },
       addresses,
       ports: PORTS,
       names,
