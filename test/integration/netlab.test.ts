@@ -2,8 +2,9 @@
 // from the host: real HTTP, HTTPS, TCP and DNS clients talk to its servers, and
 // nothing of it is left once it is closed, or once its process died without
 // closing it.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promises as dns } from 'node:dns';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -16,7 +17,7 @@ import { REPO } from '../helpers/cli';
 import { startTestInternet, testInternetSupport, type TestInternet } from '../helpers/netlab';
 
 const support = testInternetSupport();
-if (!support.ok) console.warn(`integration/netlab: skipped because ${support.why}; run as root to test the test internet.`);
+if (!support.ok) console.warn(`integration/netlab: skipped because ${support.why}; the test internet needs root and network namespaces (CI has both).`);
 
 const TYPE_A = 1;
 const TYPE_AAAA = 28;
@@ -189,21 +190,40 @@ function ipOutput(args: readonly string[]): string {
   return spawnSync('ip', args, { encoding: 'utf8' }).stdout;
 }
 
+/**
+ * Footprint is what an instance put on the host. hostIndex tells its host end
+ * from a link of the same name that a parallel test makes on the same subnet
+ * once this one is gone.
+ */
 interface Footprint {
   readonly namespace: string;
   readonly subnet: string;
   readonly interfaces: { readonly host: string; readonly namespace: string };
+  readonly hostIndex: number;
 }
 
-/** leftovers lists what of an instance the host still shows: its namespace, either veth end, its route. */
+function footprint(instance: TestInternet): Footprint {
+  const { namespace, subnet, interfaces } = instance;
+  return { namespace, subnet, interfaces, hostIndex: Number(readFileSync(`/sys/class/net/${interfaces.host}/ifindex`, 'utf8')) };
+}
+
+/**
+ * leftovers lists what of an instance the host still shows: its namespace,
+ * its host end (by index), its namespace end (never on the host), and a route
+ * to its subnet through its host end.
+ */
 function leftovers(instance: Footprint): string[] {
-  const links = ipOutput(['-o', 'link', 'show']);
   const found: string[] = [];
   if (ipOutput(['netns', 'list']).split('\n').some((line) => line.split(' ')[0] === instance.namespace)) found.push(`namespace ${instance.namespace}`);
-  for (const name of [instance.interfaces.host, instance.interfaces.namespace]) {
-    if (links.includes(`: ${name}:`) || links.includes(`: ${name}@`)) found.push(`link ${name}`);
-  }
-  if (ipOutput(['-4', 'route', 'show', 'table', 'all']).includes(instance.subnet)) found.push(`route ${instance.subnet}`);
+  const links = new Map(ipOutput(['-o', 'link', 'show']).split('\n').flatMap((line) => {
+    const match = /^(\d+): ([^@:]+)/.exec(line);
+    return match ? [[match[2], Number(match[1])] as const] : [];
+  }));
+  const hostEndIsOurs = links.get(instance.interfaces.host) === instance.hostIndex;
+  if (hostEndIsOurs) found.push(`link ${instance.interfaces.host}`);
+  if (links.has(instance.interfaces.namespace)) found.push(`link ${instance.interfaces.namespace}`);
+  const routes = ipOutput(['-4', 'route', 'show', 'table', 'all']).split('\n');
+  if (hostEndIsOurs && routes.some((line) => line.startsWith(`${instance.subnet} dev ${instance.interfaces.host} `))) found.push(`route ${instance.subnet}`);
   return found;
 }
 
@@ -333,18 +353,21 @@ describe.skipIf(!support.ok)('an internet of our own', () => {
 
   it('removes the namespace, both veth ends and the host route on close()', async () => {
     const instance = await startTestInternet();
-    expect(leftovers(instance)).toEqual([`namespace ${instance.namespace}`, `link ${instance.interfaces.host}`, `route ${instance.subnet}`]);
+    const trace = footprint(instance);
+    expect(leftovers(trace)).toEqual([`namespace ${instance.namespace}`, `link ${instance.interfaces.host}`, `route ${instance.subnet}`]);
     await instance.close();
-    expect(leftovers(instance)).toEqual([]);
+    expect(leftovers(trace)).toEqual([]);
   });
 
   describe('after a test process that never called close()', () => {
     let driverDir: string;
 
     /** DRIVER starts a test internet in its own process, prints where it is, then throws or waits to be killed. */
-    const DRIVER = `import { startTestInternet } from './netlab.mjs';
+    const DRIVER = `import { readFileSync } from 'node:fs';
+import { startTestInternet } from './netlab.mjs';
 const net = await startTestInternet();
-process.stdout.write(JSON.stringify({ namespace: net.namespace, subnet: net.subnet, interfaces: net.interfaces }) + '\\n');
+const hostIndex = Number(readFileSync('/sys/class/net/' + net.interfaces.host + '/ifindex', 'utf8'));
+process.stdout.write(JSON.stringify({ namespace: net.namespace, subnet: net.subnet, interfaces: net.interfaces, hostIndex }) + '\\n');
 if (process.argv[2] === 'throw') throw new Error('a test failed before close()');
 setInterval(() => undefined, 1000);
 `;
@@ -368,43 +391,56 @@ setInterval(() => undefined, 1000);
       await rm(driverDir, { recursive: true, force: true });
     });
 
-    /** runDriver starts the driver, reads where its instance is, and lets `finish` end the process. */
-    function runDriver(mode: 'throw' | 'hang', finish: (pid: number) => void): Promise<{ footprint: Footprint; code: number | null; signal: string | null }> {
+    interface Driver {
+      readonly child: ChildProcess;
+      readonly footprint: Footprint;
+      readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
+    }
+
+    /** startDriver starts the driver and resolves once it has printed where its test internet is. */
+    function startDriver(mode: 'throw' | 'hang'): Promise<Driver> {
+      const child = spawn(process.execPath, [join(driverDir, 'driver.mjs'), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
       return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [join(driverDir, 'driver.mjs'), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
-        let footprint: Footprint | null = null;
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         child.stdout.on('data', (chunk: Buffer) => {
           stdout += chunk.toString();
-          if (footprint || !stdout.includes('\n')) return;
-          footprint = JSON.parse(stdout.split('\n')[0] ?? '') as Footprint;
-          finish(child.pid ?? 0);
+          if (stdout.includes('\n')) resolve({ child, exited, footprint: JSON.parse(stdout.split('\n')[0] ?? '') as Footprint });
         });
         child.once('error', reject);
-        child.once('exit', (code, signal) => {
-          if (footprint) resolve({ footprint, code, signal });
-          else reject(new Error(`the driver exited before starting a test internet: ${stderr}`));
-        });
+        void exited.then(() => reject(new Error(`the driver exited before starting a test internet: ${stderr}`)));
       });
     }
 
+    /** enterNamespace starts a process inside `namespace` and resolves once it is in. */
+    function enterNamespace(namespace: string): Promise<ChildProcess> {
+      const child = spawn('ip', ['netns', 'exec', namespace, 'sh', '-c', 'echo inside && exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      return within(new Promise((resolve, reject) => {
+        child.stdout.once('data', () => resolve(child));
+        child.once('error', reject);
+      }), `process inside ${namespace}`);
+    }
+
     it('its exit handler leaves nothing behind when the process dies of a thrown error', async () => {
-      const run = await runDriver('throw', () => undefined);
-      expect(run.code).toBe(1);
-      expect(leftovers(run.footprint)).toEqual([]);
+      const driver = await startDriver('throw');
+      expect(await driver.exited).toEqual({ code: 1, signal: null });
+      expect(leftovers(driver.footprint)).toEqual([]);
     });
 
-    it('the next start removes what a killed process left behind', async () => {
-      const run = await runDriver('hang', (pid) => process.kill(pid, 'SIGKILL'));
-      expect(run.signal).toBe('SIGKILL');
-      expect(leftovers(run.footprint)).toContain(`namespace ${run.footprint.namespace}`);
-      const next = await startTestInternet();
+    it('the next start removes what a killed process left, even with a process still inside its namespace', async () => {
+      const driver = await startDriver('hang');
+      // A straggler keeps the namespace, and with it the veth pair, alive after `ip netns del`.
+      const straggler = await enterNamespace(driver.footprint.namespace);
       try {
-        expect(leftovers(run.footprint)).toEqual([]);
+        driver.child.kill('SIGKILL');
+        await driver.exited;
+        expect(leftovers(driver.footprint)).toContain(`namespace ${driver.footprint.namespace}`);
+        await (await startTestInternet()).close();
+        expect(leftovers(driver.footprint)).toEqual([]);
       } finally {
-        await next.close();
+        straggler.kill();
       }
     });
   });
