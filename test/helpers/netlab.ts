@@ -86,7 +86,7 @@ export interface TestInternetOptions {
 
 export type TestInternetSupport = { readonly ok: true } | { readonly ok: false; readonly why: string };
 
-/** Live is what the exit handler needs to undo an instance a test never closed. */
+/** Live is what the cleanup handlers need to undo an instance a test never closed. */
 interface Live {
   readonly namespace: string;
   readonly hostInterface: string;
@@ -95,7 +95,7 @@ interface Live {
 }
 
 const live = new Set<Live>();
-let exitHandlerInstalled = false;
+let cleanupHandlersInstalled = false;
 let support: TestInternetSupport | null = null;
 
 interface IpResult {
@@ -303,17 +303,33 @@ function nameTable(addresses: Readonly<Record<ServerName, string>>, extra: Reado
   return names;
 }
 
-function installExitHandler(): void {
-  if (exitHandlerInstalled) return;
-  exitHandlerInstalled = true;
-  // 'exit' handlers must be synchronous: kill, delete and remove without waiting.
-  process.on('exit', () => {
-    for (const instance of live) {
-      instance.child?.kill('SIGKILL');
-      removeNamespace(instance.namespace, [instance.hostInterface]);
-      rmSync(instance.dir, { recursive: true, force: true });
-    }
-  });
+/** removeAllNow undoes every live instance without waiting, as 'exit' and signal handlers must. */
+function removeAllNow(): void {
+  for (const instance of live) {
+    instance.child?.kill('SIGKILL');
+    removeNamespace(instance.namespace, [instance.hostInterface]);
+    rmSync(instance.dir, { recursive: true, force: true });
+  }
+  live.clear();
+}
+
+/**
+ * installCleanupHandlers undoes live instances when the process ends without
+ * close(): on 'exit' (a thrown error, process.exit) and on SIGTERM, SIGINT or
+ * SIGHUP (vitest stops its workers with SIGTERM, and 'exit' does not run
+ * then). A signal is raised again once handled, so the process still ends
+ * by it unless something else listens for it.
+ */
+function installCleanupHandlers(): void {
+  if (cleanupHandlersInstalled) return;
+  cleanupHandlersInstalled = true;
+  process.on('exit', removeAllNow);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      removeAllNow();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
 }
 
 /** Servers wraps the child process that runs every server inside the namespace. */
@@ -378,23 +394,25 @@ class Servers {
  * startTestInternet makes a namespace on a free /24 of 198.18.0.0/15, starts
  * its servers and waits until they listen. Namespaces left by test processes
  * that died are removed first. Call close() when done; a process that exits
- * without it cleans up in its 'exit' handler, and one killed outright is
- * cleaned up by the next start anywhere on the machine.
+ * or is terminated without it cleans up in its 'exit' and signal handlers,
+ * and one killed outright (SIGKILL) is cleaned up by the next start anywhere
+ * on the machine.
  */
 export async function startTestInternet(options: TestInternetOptions = {}): Promise<TestInternet> {
   const supported = testInternetSupport();
   if (!supported.ok) throw new Error(`A test internet cannot run here: ${supported.why}.`);
-  installExitHandler();
+  installCleanupHandlers();
   removeStaleNamespaces();
   const claim = claimSubnet();
   const base = subnetBase(claim.index);
   const instance: Live = { namespace: claim.namespace, hostInterface: hostInterfaceName(claim.index), dir: mkdtempSync(join(tmpdir(), 'xray-net-')), child: null };
   live.add(instance);
+  // The instance stays live until its namespace is gone, so a signal while the servers stop still removes it.
   const teardown = async (servers: Servers | null): Promise<void> => {
-    live.delete(instance);
     await servers?.stop();
     removeNamespace(instance.namespace, [instance.hostInterface]);
     rmSync(instance.dir, { recursive: true, force: true });
+    live.delete(instance);
   };
   let servers: Servers | null = null;
   try {
