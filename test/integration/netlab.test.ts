@@ -429,6 +429,13 @@ setInterval(() => undefined, 1000);
       expect(leftovers(driver.footprint)).toEqual([]);
     });
 
+    it('its signal handler leaves nothing behind when the process is terminated, as vitest stops a worker', async () => {
+      const driver = await startDriver('hang');
+      driver.child.kill('SIGTERM');
+      expect(await driver.exited).toEqual({ code: null, signal: 'SIGTERM' });
+      expect(leftovers(driver.footprint)).toEqual([]);
+    });
+
     it('the next start removes what a killed process left, even with a process still inside its namespace', async () => {
       const driver = await startDriver('hang');
       // A straggler keeps the namespace, and with it the veth pair, alive after `ip netns del`.
