@@ -23,7 +23,9 @@ const SUBNET_COUNT = 512;
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
 
+/** PORTS are the well-known ports a guest would use, and 7000 for a protocol the firewall cannot name. */
 const PORTS = { http: 80, https: 443, tcp: 7000, dns: 53 } as const;
+/** HOSTS are each server's last octet in the namespace's /24 (.1 is the host's end). */
 const HOSTS = { web: 10, tls: 11, tcp: 12, dns: 53 } as const;
 const DEFAULT_NAMES: Readonly<Record<string, ServerName>> = {
   'api.example.test': 'web',
