@@ -6,7 +6,7 @@
 // through it leaves this machine. Needs root and iproute2.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isIPv4 } from 'node:net';
@@ -15,7 +15,10 @@ import { fileURLToPath } from 'node:url';
 
 /** SERVER_SCRIPT is the servers' process; scripts/build.mjs copies it beside the benchmark bundle, which imports this file. */
 const SERVER_SCRIPT = fileURLToPath(new URL('./netlab-server.mjs', import.meta.url));
-/** NAMESPACE_PREFIX starts every namespace this helper makes: `xray-net-<owner pid>-<subnet index>`. */
+/**
+ * NAMESPACE_PREFIX starts every namespace this helper makes, and its temp
+ * directory in tmpdir(): `xray-net-<owner pid>-<subnet index>`.
+ */
 const NAMESPACE_PREFIX = 'xray-net-';
 const NAMESPACE_PATTERN = /^xray-net-(\d+)-/;
 /** SUBNET_COUNT is the number of /24s in 198.18.0.0/15. */
@@ -166,13 +169,19 @@ function vethsInto(namespace: string): string[] {
     .filter(Boolean);
 }
 
-/** removeStaleNamespaces deletes the namespaces of test processes that died without cleaning up. */
-function removeStaleNamespaces(): void {
+function ownerIsDead(name: string): boolean {
+  const match = NAMESPACE_PATTERN.exec(name);
+  return match !== null && !isAlive(Number(match[1]));
+}
+
+/** removeStaleInstances deletes the namespaces and temp directories of test processes that died without cleaning up. */
+function removeStaleInstances(): void {
   for (const line of runIp(['netns', 'list']).stdout.split('\n')) {
     const namespace = line.split(' ')[0] ?? '';
-    const match = NAMESPACE_PATTERN.exec(namespace);
-    if (!match || isAlive(Number(match[1]))) continue;
-    removeNamespace(namespace, vethsInto(namespace));
+    if (ownerIsDead(namespace)) removeNamespace(namespace, vethsInto(namespace));
+  }
+  for (const entry of readdirSync(tmpdir())) {
+    if (ownerIsDead(entry)) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
   }
 }
 
@@ -404,10 +413,10 @@ export async function startTestInternet(options: TestInternetOptions = {}): Prom
   const supported = testInternetSupport();
   if (!supported.ok) throw new Error(`A test internet cannot run here: ${supported.why}.`);
   installCleanupHandlers();
-  removeStaleNamespaces();
+  removeStaleInstances();
   const claim = claimSubnet();
   const base = subnetBase(claim.index);
-  const instance: Live = { namespace: claim.namespace, hostInterface: hostInterfaceName(claim.index), dir: mkdtempSync(join(tmpdir(), 'xray-net-')), child: null };
+  const instance: Live = { namespace: claim.namespace, hostInterface: hostInterfaceName(claim.index), dir: join(tmpdir(), claim.namespace), child: null };
   live.add(instance);
   // The instance stays live until its namespace is gone, so a signal while the servers stop still removes it.
   const teardown = async (servers: Servers | null): Promise<void> => {
@@ -420,6 +429,9 @@ export async function startTestInternet(options: TestInternetOptions = {}): Prom
   try {
     const addresses = Object.fromEntries(Object.entries(HOSTS).map(([name, host]) => [name, `${base}.${host}`])) as Record<ServerName, string>;
     const names = nameTable(addresses, options.names ?? {});
+    // Named after the namespace, so the next start removes it if this process is killed. One already there is a dead process's.
+    rmSync(instance.dir, { recursive: true, force: true });
+    mkdirSync(instance.dir, { mode: 0o700 });
     configureLinks(claim, addresses);
     const certificates = makeCertificates(instance.dir, addresses.tls);
     const config = { addresses, ports: PORTS, names: Object.fromEntries(names), certPath: certificates.certPath, keyPath: certificates.keyPath };
