@@ -4,13 +4,13 @@
 // closing it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promises as dns } from 'node:dns';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/cli';
@@ -200,17 +200,19 @@ interface Footprint {
   readonly subnet: string;
   readonly interfaces: { readonly host: string; readonly namespace: string };
   readonly hostIndex: number;
+  /** directory holds the test CA and the server's key. */
+  readonly directory: string;
 }
 
 function footprint(instance: TestInternet): Footprint {
   const { namespace, subnet, interfaces } = instance;
-  return { namespace, subnet, interfaces, hostIndex: Number(readFileSync(`/sys/class/net/${interfaces.host}/ifindex`, 'utf8')) };
+  return { namespace, subnet, interfaces, hostIndex: Number(readFileSync(`/sys/class/net/${interfaces.host}/ifindex`, 'utf8')), directory: dirname(instance.caCertPath) };
 }
 
 /**
  * leftovers lists what of an instance the host still shows: its namespace,
- * its host end (by index), its namespace end (never on the host), and a route
- * to its subnet through its host end.
+ * its host end (by index), its namespace end (never on the host), a route
+ * to its subnet through its host end, and its temp directory.
  */
 function leftovers(instance: Footprint): string[] {
   const found: string[] = [];
@@ -224,6 +226,7 @@ function leftovers(instance: Footprint): string[] {
   if (links.has(instance.interfaces.namespace)) found.push(`link ${instance.interfaces.namespace}`);
   const routes = ipOutput(['-4', 'route', 'show', 'table', 'all']).split('\n');
   if (hostEndIsOurs && routes.some((line) => line.startsWith(`${instance.subnet} dev ${instance.interfaces.host} `))) found.push(`route ${instance.subnet}`);
+  if (existsSync(instance.directory)) found.push(`directory ${instance.directory}`);
   return found;
 }
 
@@ -354,7 +357,7 @@ describe.skipIf(!support.ok)('an internet of our own', () => {
   it('removes the namespace, both veth ends and the host route on close()', async () => {
     const instance = await startTestInternet();
     const trace = footprint(instance);
-    expect(leftovers(trace)).toEqual([`namespace ${instance.namespace}`, `link ${instance.interfaces.host}`, `route ${instance.subnet}`]);
+    expect(leftovers(trace)).toEqual([`namespace ${instance.namespace}`, `link ${instance.interfaces.host}`, `route ${instance.subnet}`, `directory ${trace.directory}`]);
     await instance.close();
     expect(leftovers(trace)).toEqual([]);
   });
@@ -364,10 +367,12 @@ describe.skipIf(!support.ok)('an internet of our own', () => {
 
     /** DRIVER starts a test internet in its own process, prints where it is, then throws or waits to be killed. */
     const DRIVER = `import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { startTestInternet } from './netlab.mjs';
 const net = await startTestInternet();
 const hostIndex = Number(readFileSync('/sys/class/net/' + net.interfaces.host + '/ifindex', 'utf8'));
-process.stdout.write(JSON.stringify({ namespace: net.namespace, subnet: net.subnet, interfaces: net.interfaces, hostIndex }) + '\\n');
+const directory = dirname(net.caCertPath);
+process.stdout.write(JSON.stringify({ namespace: net.namespace, subnet: net.subnet, interfaces: net.interfaces, hostIndex, directory }) + '\\n');
 if (process.argv[2] === 'throw') throw new Error('a test failed before close()');
 setInterval(() => undefined, 1000);
 `;
