@@ -1,5 +1,7 @@
 // The Xray side of the firewall benchmark, in its own process (and bundle,
 // so it carries only what the supervisor would): prints its proxy's port.
+// Arguments are more IPv4 addresses that stand in for the internet beside
+// loopback (the test internet's servers).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,13 +14,14 @@ import { DEFAULT_RULE_DOMAINS } from '../src-main/core/store/default-rules';
  * The guest is pretended to have looked up bench.xray-bench.test through the
  * VM's DNS, a rule allows that name, and loopback stands in for the internet,
  * so each connection takes the same decision path an allowed one takes in a VM.
+ * Each address passed as an argument is known by that name too.
  */
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'xray-bench-fw-'));
   const rules = new RuleSet([], DEFAULT_RULE_DOMAINS);
   rules.add({ target: parseRuleTarget('*.xray-bench.test'), action: 'allow', lifetime: { kind: 'forever' } });
   const nameCache = new NameCache();
-  nameCache.record('127.0.0.1', 'bench.xray-bench.test', 24 * 3600);
+  for (const address of ['127.0.0.1', ...process.argv.slice(2)]) nameCache.record(address, 'bench.xray-bench.test', 24 * 3600);
   const log = new FirewallLog({ file: join(dir, 'firewall.log') });
   const firewall = new VmFirewall({
     vm: 'bench',

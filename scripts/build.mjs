@@ -35,6 +35,9 @@ await build({
   entryPoints: { 'bench/run': 'bench/run.ts', 'bench/firewall-proxy': 'bench/firewall-proxy.ts' },
   outdir: 'dist',
 });
+// The firewall benchmark's test internet runs its servers from a plain script
+// that test/helpers/netlab.ts finds beside itself, so it sits beside the bundle.
+cpSync('test/helpers/netlab-server.mjs', 'dist/bench/netlab-server.mjs');
 
 // The Electron main process (ESM) and its preload. Sandboxed preloads can only
 // require('electron'), so the preload is CommonJS with everything else bundled in.
