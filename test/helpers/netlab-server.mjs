@@ -173,6 +173,7 @@ async function main() {
   await Promise.all([
     listen(createHttpServer(httpHandler('web', config.addresses.web)), config.ports.http, config.addresses.web),
     listen(createHttpsServer(tls, httpHandler('tls', config.addresses.tls)), config.ports.https, config.addresses.tls),
+    ...Object.entries(config.addresses).map(([server, address]) => listen(createHttpServer(httpHandler(server, address)), config.ports.httpAlt, address)),
     startTcp(),
     startDnsUdp(),
     startDnsTcp(),

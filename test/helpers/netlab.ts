@@ -26,8 +26,12 @@ const SUBNET_COUNT = 512;
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-/** PORTS are the well-known ports a guest would use, and 7000 for a protocol the firewall cannot name. */
-const PORTS = { http: 80, https: 443, tcp: 7000, dns: 53 } as const;
+/**
+ * PORTS are the well-known ports a guest would use, 7000 for a protocol the
+ * firewall cannot name, and 8080, where every address also answers HTTP, so
+ * a rule that covers any port of a name or an address can be shown to work.
+ */
+const PORTS = { http: 80, https: 443, tcp: 7000, dns: 53, httpAlt: 8080 } as const;
 /** HOSTS are each server's last octet in the namespace's /24 (.1 is the host's end). */
 const HOSTS = { web: 10, tls: 11, tcp: 12, dns: 53 } as const;
 const DEFAULT_NAMES: Readonly<Record<string, ServerName>> = {
@@ -66,8 +70,8 @@ export interface TestInternet {
   readonly interfaces: { readonly host: string; readonly namespace: string };
   /** addresses are the servers' addresses inside the namespace, all in `subnet`. */
   readonly addresses: Readonly<Record<ServerName, string>>;
-  /** ports: HTTP on web, HTTPS on tls, the banner-and-echo server on tcp, DNS (UDP and TCP) on dns. */
-  readonly ports: { readonly http: number; readonly https: number; readonly tcp: number; readonly dns: number };
+  /** ports: HTTP on web, HTTPS on tls, the banner-and-echo server on tcp, DNS (UDP and TCP) on dns, HTTP on httpAlt of every address. */
+  readonly ports: { readonly http: number; readonly https: number; readonly tcp: number; readonly dns: number; readonly httpAlt: number };
   /** names maps each name the DNS server answers (lower case, no trailing dot) to its A record. */
   readonly names: ReadonlyMap<string, string>;
   /** caCertPem is the test CA that signed the HTTPS server's certificate; caCertPath is the same PEM on disk. */

@@ -257,6 +257,13 @@ describe.skipIf(!support.ok)('an internet of our own', () => {
     });
   });
 
+  it('answers HTTP on the alternate port of every address, naming the server there', async () => {
+    for (const server of ['web', 'tls', 'tcp', 'dns'] as const) {
+      const reply = await get(net.addresses[server], net.ports.httpAlt, '/alt', 'x.example.test');
+      expect(reply).toEqual({ status: 200, body: `hello from ${server} ${net.addresses[server]} host=x.example.test path=/alt\n` });
+    }
+  });
+
   it('serves HTTPS that verifies against the test CA for secure.example.test', async () => {
     const reply = await getTls(net.addresses.tls, 'secure.example.test', net.caCertPem, '/s');
     expect(reply).toEqual({ status: 200, body: `hello from tls ${net.addresses.tls} host=secure.example.test path=/s\n` });
