@@ -6,7 +6,7 @@ import { useActions, useXray } from './store/context';
 import { BasesView } from './views/BasesView';
 import { CreateDialog } from './views/CreateDialog';
 import { AbandonedNotice, FirewallPromptQueue } from './views/FirewallPrompt';
-import { stateLabel } from './views/format';
+import { stateLabel } from '../src-main/shared/vm';
 import { VmDetail } from './views/VmDetail';
 import { VmList } from './views/VmList';
 

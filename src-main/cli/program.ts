@@ -4,7 +4,9 @@ import type { Method, Params, Results, XrayApi, XrayEvent } from '../shared/cont
 import type { BaseInfo, PortMapping, SnapshotInfo, VmSummary } from '../shared/models';
 import { XrayError, errorMessage } from '../shared/errors';
 import type { HomePaths } from '../core/paths';
-import { parsePortMapping, formatPortMapping } from '../core/store/vm-config';
+import { requirePortMapping } from '../core/store/vm-config';
+import { formatBytes } from '../shared/format';
+import { formatPortMapping } from '../shared/vm';
 import { XrayService } from '../core/service';
 import type { SupervisorHost } from '../core/supervisor/host';
 import { registerFirewallCommands } from './commands/firewall';
@@ -12,7 +14,7 @@ import { EXIT_CODE_PASSTHROUGH, registerGuestCommands } from './commands/guest';
 import { registerUiCommands } from './commands/ui';
 import { completionScript, type Shell } from './completion';
 import { confirm, isInteractive, pick, ProgressBar, type Terminal } from './interact';
-import { formatBytes, Output } from './output';
+import { Output } from './output';
 
 /** CliContext is what a command needs: where the home is, how to reach the API, the terminal. */
 export interface CliContext {
@@ -98,7 +100,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--no-start', 'do not start the VM (the default)')
     .option('--json', 'print the new VM as JSON')
     .action(async (name: string, opts: { base?: string; memory?: number; cpus?: number; sshUser?: string; port: string[]; start?: boolean; json?: boolean }) => {
-      const ports = opts.port.map(parsePortMapping);
+      const ports = opts.port.map(requirePortMapping);
       let base = opts.base;
       if (!base) {
         const bases = await call('base.list', {});
@@ -285,7 +287,7 @@ export function buildProgram(ctx: CliContext): Command {
     .argument('<vm>')
     .argument('<host:guest>')
     .action(async (vm: string, text: string) => {
-      const mapping = parsePortMapping(text);
+      const mapping = requirePortMapping(text);
       await call('port.add', { vm, mapping });
       out.line(`VM "${vm}" now forwards 127.0.0.1:${mapping.host} to guest port ${mapping.guest} (from its next start).`);
     });
@@ -294,7 +296,7 @@ export function buildProgram(ctx: CliContext): Command {
     .argument('<vm>')
     .argument('<host:guest>')
     .action(async (vm: string, text: string) => {
-      const mapping: PortMapping = parsePortMapping(text);
+      const mapping: PortMapping = requirePortMapping(text);
       await call('port.remove', { vm, mapping });
       out.line(`Removed ${formatPortMapping(mapping)} from VM "${vm}".`);
     });

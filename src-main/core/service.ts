@@ -5,6 +5,7 @@ import type { RuleLifetime, VmSummary } from '../shared/models';
 import { BaseCatalog } from './bases/catalog';
 import { XrayError } from '../shared/errors';
 import { EventBus } from './events';
+import { baseNameFromFile } from '../shared/names';
 import { type FirewallLog, RuleSet, isPersistent, parseUserRuleTarget } from './firewall';
 import { RuleStore } from './firewall/rule-store';
 import { diskChain, QemuImg } from './images';
@@ -243,7 +244,7 @@ export class XrayService implements XrayApi {
       },
       'base.list': () => this.bases.list(),
       'base.import': async (params) => {
-        const name = params.name ?? BaseCatalog.defaultName(params.path);
+        const name = params.name ?? baseNameFromFile(params.path);
         const info = await this.bases.import({
           ...params,
           onProgress: (done, total) => this.emit({ type: 'base.progress', name, done, total }),

@@ -1,6 +1,7 @@
 // Runs in: renderer. The app's state: what Xray reported, kept up to date by
 // its events. Each VM's summary is its own object so one VM's update changes
 // only that key and only that row re-renders (rows select by name).
+import { baseNameFromFile } from '../../src-main/shared/names';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Params, Results } from '../../src-main/shared/contract';
 import type { BaseInfo, FirewallLogEntry, FirewallPrompt, FirewallRule, HookRun, SnapshotInfo, VmInfo, VmSummary } from '../../src-main/shared/models';
@@ -327,7 +328,7 @@ export function createXrayStore(client: XrayClient): XrayStore {
           }
           if (importCancelled) return;
           set({ importJob: { file: file.name, phase: 'importing', done: 0, total } });
-          const name = baseNameFor(file.name);
+          const name = baseNameFromFile(file.name);
           await client.call('base.import', { path, name });
           if (importCancelled) return;
           set({ importJob: { file: file.name, phase: 'done', done: total, total } });
@@ -410,13 +411,6 @@ export function createXrayStore(client: XrayClient): XrayStore {
       },
     };
   });
-}
-
-/** baseNameFor turns a dropped file's name into a base name: no extension, safe characters only. */
-export function baseNameFor(fileName: string): string {
-  const stem = fileName.replace(/\.(qcow2|img|qcow|raw)$/i, '');
-  const cleaned = stem.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[.-]+/, '').slice(0, 63);
-  return cleaned || 'base';
 }
 
 /** connectStore feeds the client's events into the store; returns the unsubscribe. */

@@ -1,8 +1,9 @@
 // Runs in: renderer. Base images: the list, and importing by dropping a file
 // (or choosing one) with progress, cancel and the reason when it fails.
+import { formatBytes } from '../../src-main/shared/format';
 import { useRef, useState, type DragEvent } from 'react';
 import { useActions, useXray } from '../store/context';
-import { formatBytes, formatTime } from './format';
+import { formatTime } from './format';
 
 export function BasesView() {
   const bases = useXray((s) => s.bases);

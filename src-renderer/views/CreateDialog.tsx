@@ -2,7 +2,7 @@
 // with the same name rules the core enforces.
 import { useState, type FormEvent } from 'react';
 import type { PortMapping } from '../../src-main/shared/models';
-import { nameProblem } from '../../src-main/core/names';
+import { nameProblem } from '../../src-main/shared/names';
 import { useActions, useXray } from '../store/context';
 
 /** parsePorts reads "8080:80, 2222:22" into mappings, or says what is wrong. */

@@ -1,10 +1,11 @@
 // Runs in: renderer. A VM's snapshots in time order, memory snapshots marked
 // apart from disk-only ones; revert and delete ask first.
+import { formatBytes } from '../../src-main/shared/format';
 import { useState, type FormEvent } from 'react';
 import type { SnapshotInfo } from '../../src-main/shared/models';
-import { nameProblem } from '../../src-main/core/names';
+import { nameProblem } from '../../src-main/shared/names';
 import { useActions, useXray } from '../store/context';
-import { formatBytes, formatTime } from './format';
+import { formatTime } from './format';
 
 type Confirm = { readonly kind: 'revert' | 'delete'; readonly snapshot: string } | null;
 

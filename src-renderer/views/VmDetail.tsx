@@ -1,12 +1,14 @@
 // Runs in: renderer. One VM: its settings (editable while stopped), ports,
 // snapshots, firewall rules and log, hook runs and the console tail.
+import { isActive, stateLabel } from '../../src-main/shared/vm';
+import { formatBytes } from '../../src-main/shared/format';
 import { useEffect, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import type { PluginInfo } from '../../src-main/shared/contract';
 import type { FirewallRule, RuleTarget } from '../../src-main/shared/models';
 import { useActions, useClient, useXray } from '../store/context';
 import type { Loadable } from '../store/store';
 import { parsePorts } from './CreateDialog';
-import { destinationText, formatBytes, formatPorts, formatTime, isRunning, stateLabel } from './format';
+import { destinationText, formatPorts, formatTime } from './format';
 import { SnapshotTimeline } from './SnapshotTimeline';
 
 const tabs = ['Overview', 'Snapshots', 'Firewall', 'Hooks', 'Console'] as const;
@@ -26,7 +28,7 @@ export function VmDetail({ name }: { name: string }) {
       </section>
     );
   }
-  const running = isRunning(vm.state);
+  const running = isActive(vm.state);
   const onTabKey = (e: KeyboardEvent) => {
     if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
     const index = tabs.indexOf(tab) + (e.key === 'ArrowRight' ? 1 : -1);
@@ -90,7 +92,7 @@ function Overview({ name }: { name: string }) {
   const info = useXray((s) => s.info[name]);
   const { updateVm, refreshVm } = useActions();
   const client = useClient();
-  const editable = !isRunning(vm.state);
+  const editable = !isActive(vm.state);
   const [memory, setMemory] = useState(String(vm.memoryMb));
   const [cpus, setCpus] = useState(String(vm.cpus));
   const [sshUser, setSshUser] = useState(vm.sshUser);

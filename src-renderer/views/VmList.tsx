@@ -1,8 +1,9 @@
 // Runs in: renderer. The VM table: one memoized row per VM, each selecting only
 // its own summary, so a state change to one VM re-renders one row.
+import { isActive, stateLabel } from '../../src-main/shared/vm';
 import { memo, useLayoutEffect, useRef, type KeyboardEvent } from 'react';
 import { useActions, useXray } from '../store/context';
-import { formatPorts, isRunning, stateLabel } from './format';
+import { formatPorts } from './format';
 
 export function VmList({ onCreate }: { onCreate: () => void }) {
   const names = useXray((s) => s.vmNames);
@@ -83,7 +84,7 @@ export const VmRow = memo(function VmRow({ name }: { name: string }) {
   const error = useXray((s) => s.actionErrors[name]);
   const { startVm, stopVm, show } = useActions();
   if (!vm) return null;
-  const running = isRunning(vm.state);
+  const running = isActive(vm.state);
   const open = () => show({ kind: 'vm', name });
   return (
     <tr

@@ -2,7 +2,7 @@
 // The New VM dialog validates as you type with the core's name rules.
 import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { nameProblem } from '../../src-main/core/names';
+import { nameProblem } from '../../src-main/shared/names';
 import { CreateDialog } from '../../src-renderer/views/CreateDialog';
 import { FakeXrayClient, base, vm } from './fake-client';
 import { renderWith } from './render';

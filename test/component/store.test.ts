@@ -1,7 +1,8 @@
 // @vitest-environment jsdom
 // The store: loading, applying events, and keeping unchanged VMs' objects so their rows stay put.
 import { describe, expect, it } from 'vitest';
-import { baseNameFor, connectStore, createXrayStore } from '../../src-renderer/store/store';
+import { baseNameFromFile } from '../../src-main/shared/names';
+import { connectStore, createXrayStore } from '../../src-renderer/store/store';
 import { FakeXrayClient, base, prompt, vm } from './fake-client';
 
 async function loaded(client: FakeXrayClient) {
@@ -123,8 +124,8 @@ describe('store', () => {
   });
 
   it('derives a valid base name from a file name', () => {
-    expect(baseNameFor('debian-12.qcow2')).toBe('debian-12');
-    expect(baseNameFor('.hidden image.img')).toBe('hidden-image');
-    expect(baseNameFor('///')).toBe('base');
+    expect(baseNameFromFile('debian-12.qcow2')).toBe('debian-12');
+    expect(baseNameFromFile('.hidden image.img')).toBe('hidden-image');
+    expect(baseNameFromFile('///')).toBe('base');
   });
 });

@@ -1,23 +1,32 @@
 // End to end on a real guest: a Debian VM under QEMU (TCG) is started by the
-// supervisor, its built-in hooks set up redsocks + iptables, and everything it
-// sends goes through the per-VM firewall: prompts, persisted rules, a root user
-// who flushes iptables and still reaches nothing, DNS over the host path, and a
-// live snapshot that really brings memory and disk back.
+// supervisor, its built-in hooks set up the route, redsocks and iptables, and
+// everything it sends goes through the per-VM firewall: to the host as
+// host.xray.internal, and to an internet of our own (a network namespace on
+// 198.18.0.0/15 with HTTP, HTTPS, a non-HTTP server and DNS, see
+// test/helpers/netlab.ts) by bare address, by name and by TLS name. Prompts
+// and what each answer writes, persisted rules across a reboot, a root user
+// who flushes iptables and adds a route of his own and still reaches nothing,
+// DNS over the host path, and a live snapshot that really brings memory and
+// disk back.
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { XrayEvent } from '../../src-main/shared/contract';
-import type { FirewallPrompt, HookRun } from '../../src-main/shared/models';
-import { HOST_INTERNAL_IP } from '../../src-main/core/firewall';
+import type { FirewallPrompt, HookRun, PromptScope } from '../../src-main/shared/models';
+import { FIREWALL_PROBE_IP, HOST_INTERNAL_IP } from '../../src-main/core/firewall';
 import { SETUP_HOOK_NAME, VERIFY_HOOK_NAME } from '../../src-main/core/guest/setup';
 import { connectVm, type SshSession } from '../../src-main/core/ssh';
 import { hostSupervisor, type SupervisorHost } from '../../src-main/core/supervisor/host';
 import { ensureTestGuest } from '../guest/guest';
 import { makeTestHome, type TestHome } from '../helpers/home';
+import { type TestInternet, startTestInternet, testInternetSupport } from '../helpers/netlab';
 
 const skip = process.env.XRAY_SKIP_GUEST === '1';
 if (skip) console.warn('e2e/guest: skipped because XRAY_SKIP_GUEST=1; no guest is booted.');
+const internetSupport = testInternetSupport();
+const noInternet = !internetSupport.ok;
+if (!skip && !internetSupport.ok) console.warn(`e2e/guest: the outside-address steps are skipped: ${internetSupport.why}`);
 
 const VM = 'e2e';
 const BOOT_MS = 4 * 60_000;
@@ -32,6 +41,7 @@ let webPort: number;
 let otherWeb: Server;
 let otherPort: number;
 let ssh: SshSession | null = null;
+let net: TestInternet | null = null;
 /** booted turns true once the first boot verified the firewall; later steps need that VM. */
 let booted = false;
 const events: XrayEvent[] = [];
@@ -116,12 +126,57 @@ async function sh(command: string, timeoutMs = 90_000): Promise<Shell> {
   return { code, stdout, stderr };
 }
 
-function nextPrompt(port: number): Promise<FirewallPrompt> {
+function nextPrompt(port: number, ip?: string): Promise<FirewallPrompt> {
   return waitForEvent(
-    (e): e is Extract<XrayEvent, { type: 'prompt.opened' }> => e.type === 'prompt.opened' && e.prompt.vm === VM && e.prompt.destination.port === port,
+    (e): e is Extract<XrayEvent, { type: 'prompt.opened' }> =>
+      e.type === 'prompt.opened' && e.prompt.vm === VM && e.prompt.destination.port === port && (ip === undefined || e.prompt.destination.ip === ip),
     120_000,
-    `prompt for port ${port}`,
+    `prompt for ${ip ?? 'port'} ${port}`,
   ).then((e) => e.prompt);
+}
+
+/** guestProcessOf waits until Xray has asked the guest which program holds the prompt's connection. */
+async function guestProcessOf(prompt: FirewallPrompt): Promise<FirewallPrompt['guestProcess']> {
+  if (prompt.guestProcess) return prompt.guestProcess;
+  const updated = await waitForEvent(
+    (e): e is Extract<XrayEvent, { type: 'prompt.updated' }> => e.type === 'prompt.updated' && e.prompt.id === prompt.id && e.prompt.guestProcess !== null,
+    30_000,
+    'the prompt to name the guest process',
+  );
+  return updated.prompt.guestProcess;
+}
+
+/**
+ * promptedWhile runs a guest command that should raise a prompt for `ip:port`,
+ * answers it as given once the prompt names the guest program, and returns
+ * the prompt and the command's result.
+ */
+async function promptedWhile(
+  command: string,
+  where: { ip: string; port: number },
+  answer: { action: 'allow' | 'deny'; scope: PromptScope; lifetime: 'once' | 'until-stop' | 'forever' },
+): Promise<{ prompt: FirewallPrompt; program: FirewallPrompt['guestProcess']; result: Shell }> {
+  const prompted = nextPrompt(where.port, where.ip);
+  const running = sh(command, 120_000);
+  const prompt = await prompted;
+  const program = await guestProcessOf(prompt);
+  await host.service.call('prompt.answer', { id: prompt.id, ...answer });
+  return { prompt, program, result: await running };
+}
+
+/** rulesFile is vm.toml's [firewall] table as the user would read it. */
+async function rulesFile(): Promise<Record<string, unknown>> {
+  const { firewall } = (await host.service.call('vm.info', { name: VM })).config as { firewall?: Record<string, unknown> };
+  return firewall ?? {};
+}
+
+function promptsSince(since: number): FirewallPrompt[] {
+  return events.slice(since).flatMap((e) => (e.type === 'prompt.opened' ? [e.prompt] : []));
+}
+
+function outside(): TestInternet {
+  if (!net) throw new Error('the test internet is not running');
+  return net;
 }
 
 function curlHost(port: number, seconds = 60): Promise<Shell> {
@@ -132,7 +187,9 @@ describe.skipIf(skip)('a real guest behind its firewall', () => {
   beforeAll(async () => {
     const { image } = await ensureTestGuest({ log: (line) => process.stderr.write(`[guest build] ${line}\n`) });
     home = await makeTestHome('xray-e2e-guest-');
-    await writeFile(home.paths.configFile, 'stop_timeout = 60\n');
+    if (internetSupport.ok) net = await startTestInternet({ names: { 'www.example.test': 'web', 'other.example.test': 'web' } });
+    // The guest's names resolve in the test internet: the documented dns_servers setting.
+    await writeFile(home.paths.configFile, `stop_timeout = 60\n${net ? `dns_servers = ["${net.dnsServer}"]\n` : ''}`);
     web = createServer((_req, res) => res.end(BODY));
     webPort = await listen(web);
     otherWeb = createServer((_req, res) => res.end('must not be reached\n'));
@@ -148,6 +205,7 @@ describe.skipIf(skip)('a real guest behind its firewall', () => {
     await host?.close({ stopVms: true });
     web?.close();
     otherWeb?.close();
+    await net?.close();
     await home?.cleanup();
   }, 120_000);
 
@@ -192,9 +250,114 @@ describe.skipIf(skip)('a real guest behind its firewall', () => {
     expect(result.stdout).not.toContain('must not be reached');
   }, 180_000);
 
+  it('proved, at boot, that an outside address reaches the firewall', async () => {
+    const log = await host.service.call('firewall.log', { vm: VM, limit: 10_000 });
+    expect(log.some((e) => e.kind === 'decision' && e.destination.ip === FIREWALL_PROBE_IP && e.action === 'allow')).toBe(true);
+    expect((await sh('ip -4 route show default')).stdout).toContain('dev xray0');
+  });
+
+  it.skipIf(noInternet)('asks about a bare outside address, names the guest program, and an allow once lets it through once', async () => {
+    const { addresses } = outside();
+    const { prompt, program, result } = await promptedWhile(`curl -sS -m 60 http://${addresses.web}/bare`, { ip: addresses.web, port: 80 }, { action: 'allow', scope: 'host-port', lifetime: 'once' });
+    expect(prompt.destination).toMatchObject({ ip: addresses.web, port: 80, name: null });
+    expect(program).toMatchObject({ command: expect.stringContaining('curl'), user: 'xray' });
+    expect(result).toMatchObject({ code: 0, stdout: `hello from web ${addresses.web} host=${addresses.web} path=/bare\n` });
+    expect(await rulesFile()).toEqual({});
+  }, 180_000);
+
+  it.skipIf(noInternet)('asks about a name the guest looked up, and "the name on any port" writes exactly that rule', async () => {
+    const { addresses, ports } = outside();
+    const { prompt, result } = await promptedWhile('curl -sS -m 60 http://api.example.test/name', { ip: addresses.web, port: 80 }, { action: 'allow', scope: 'domain', lifetime: 'forever' });
+    expect(prompt.destination).toMatchObject({ ip: addresses.web, name: 'api.example.test' });
+    expect(result).toMatchObject({ code: 0, stdout: `hello from web ${addresses.web} host=api.example.test path=/name\n` });
+    expect(await rulesFile()).toEqual({ 'api.example.test': 'allow' });
+    const since = events.length;
+    expect(await sh(`curl -sS -m 30 http://api.example.test:${ports.httpAlt}/other-port`)).toMatchObject({ code: 0, stdout: expect.stringContaining('path=/other-port') });
+    expect(promptsSince(since)).toEqual([]);
+  }, 180_000);
+
+  it.skipIf(noInternet)('names an HTTPS connection by its TLS server name, and "host and port" writes name:443', async () => {
+    const { addresses, caCertPem } = outside();
+    expect((await (await session()).exec('cat > /tmp/netlab-ca.pem', { stdin: caCertPem })).code).toBe(0);
+    // --resolve skips the guest's DNS: the firewall learns the name from the TLS handshake alone.
+    const { prompt, result } = await promptedWhile(
+      `curl -sS -m 60 --cacert /tmp/netlab-ca.pem --resolve secure.example.test:443:${addresses.tls} https://secure.example.test/tls`,
+      { ip: addresses.tls, port: 443 },
+      { action: 'allow', scope: 'host-port', lifetime: 'forever' },
+    );
+    expect(prompt.destination).toMatchObject({ ip: addresses.tls, port: 443, name: 'secure.example.test', nameSource: 'sni' });
+    expect(result).toMatchObject({ code: 0, stdout: `hello from tls ${addresses.tls} host=secure.example.test path=/tls\n` });
+    expect(await rulesFile()).toMatchObject({ 'secure.example.test:443': 'allow' });
+    expect((await outside().requests()).some((r) => r.server === 'tls' && r.sni === 'secure.example.test')).toBe(true);
+  }, 180_000);
+
+  it.skipIf(noInternet)('asks about a server that speaks no HTTP, and "the address on any port" writes the bare address', async () => {
+    const { addresses, ports } = outside();
+    const { prompt, result } = await promptedWhile(
+      `timeout 60 bash -c 'exec 3<>/dev/tcp/${addresses.tcp}/${ports.tcp}; head -n 1 <&3'`,
+      { ip: addresses.tcp, port: ports.tcp },
+      { action: 'allow', scope: 'any-port', lifetime: 'forever' },
+    );
+    expect(prompt.destination).toMatchObject({ ip: addresses.tcp, name: null });
+    expect(result).toMatchObject({ code: 0, stdout: `netlab tcp ${addresses.tcp} ready\n` });
+    expect(await rulesFile()).toMatchObject({ [addresses.tcp]: 'allow' });
+    const since = events.length;
+    expect(await sh(`curl -sS -m 30 http://${addresses.tcp}:${ports.httpAlt}/any-port`)).toMatchObject({ code: 0, stdout: expect.stringContaining('path=/any-port') });
+    expect(promptsSince(since)).toEqual([]);
+  }, 180_000);
+
+  it.skipIf(noInternet)('writes *.suffix for "the domain and its sub-domains", which then covers a sibling name', async () => {
+    const { addresses } = outside();
+    const { prompt, result } = await promptedWhile('curl -sS -m 60 http://www.example.test/www', { ip: addresses.web, port: 80 }, { action: 'allow', scope: 'domain-suffix', lifetime: 'forever' });
+    expect(prompt.destination).toMatchObject({ name: 'www.example.test' });
+    expect(result.code).toBe(0);
+    expect(await rulesFile()).toMatchObject({ '*.example.test': 'allow' });
+    const since = events.length;
+    expect(await sh('curl -sS -m 30 http://other.example.test/sibling')).toMatchObject({ code: 0, stdout: expect.stringContaining('host=other.example.test') });
+    expect(promptsSince(since)).toEqual([]);
+  }, 180_000);
+
+  it.skipIf(noInternet)('refuses what the user denies, and a remembered deny refuses at once without asking', async () => {
+    const { addresses, ports } = outside();
+    const url = `http://${addresses.dns}:${ports.httpAlt}/denied`;
+    const { result } = await promptedWhile(`curl -sS -m 60 ${url}`, { ip: addresses.dns, port: ports.httpAlt }, { action: 'deny', scope: 'host-port', lifetime: 'forever' });
+    expect(result.code).not.toBe(0);
+    expect(await rulesFile()).toMatchObject({ [`${addresses.dns}:${ports.httpAlt}`]: 'deny' });
+    const since = events.length;
+    const started = Date.now();
+    const again = await sh(`curl -sS -m 60 ${url}`);
+    expect(again.code).not.toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(promptsSince(since)).toEqual([]);
+    expect((await outside().requests()).some((r) => r.path === '/denied')).toBe(false);
+  }, 180_000);
+
+  it.skipIf(noInternet)('closes a prompt whose program gave up, instead of counting down for minutes', async () => {
+    const { addresses } = outside();
+    const prompted = nextPrompt(80, addresses.dns);
+    const gaveUp = sh(`curl -sS -m 5 http://${addresses.dns}/patience`);
+    const prompt = await prompted;
+    expect((await gaveUp).code).not.toBe(0);
+    const closed = await waitForEvent(
+      (e): e is Extract<XrayEvent, { type: 'prompt.closed' }> => e.type === 'prompt.closed' && e.id === prompt.id,
+      30_000,
+      'the abandoned prompt to close',
+    );
+    expect(closed.reason).toBe('abandoned');
+  }, 120_000);
+
+  it('fails a connection to an outside IPv6 address at once', async () => {
+    const since = events.length;
+    const started = Date.now();
+    const attempt = await sh('curl -sS -m 30 http://[2001:db8::1]/');
+    expect(attempt.code).not.toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(promptsSince(since)).toEqual([]);
+  }, 60_000);
+
   it('keeps a forever rule in vm.toml across a restart, and the guest setup survives the reboot', async () => {
-    // The guest connected by address (redsocks knows no names), so the rule names host.xray.internal's address.
-    expect(await readFile(home.paths.vm(VM).config, 'utf8')).toContain(`"${HOST_INTERNAL_IP}:${webPort}" = "allow"`);
+    // The guest looked the name up through Xray's DNS, so "host and port" names it.
+    expect(await readFile(home.paths.vm(VM).config, 'utf8')).toContain(`"host.xray.internal:${webPort}" = "allow"`);
     dropSession();
     await host.service.call('vm.stop', { name: VM });
     expect((await host.service.call('vm.list', {}))[0]).toMatchObject({ state: 'stopped', firewallActive: false });
@@ -203,21 +366,31 @@ describe.skipIf(skip)('a real guest behind its firewall', () => {
     const repaired = events.slice(since).some((e) => e.type === 'hook.output' && e.script === VERIFY_HOOK_NAME && e.text.includes('repairing'));
     expect(repaired).toBe(false);
     expect(await curlHost(webPort)).toMatchObject({ code: 0, stdout: BODY });
+    if (net) {
+      expect(await sh('curl -sS -m 60 http://api.example.test/after-reboot')).toMatchObject({ code: 0, stdout: expect.stringContaining('path=/after-reboot') });
+    }
     expect(events.slice(since).some((e) => e.type === 'prompt.opened')).toBe(false);
   }, BOOT_MS + 150_000);
 
-  it('gives root in the guest no way out once iptables is flushed, and the boot hook repairs it', async () => {
-    const flushed = await sh('sudo -n /usr/sbin/iptables -w -t nat -F && sudo -n /usr/sbin/iptables -w -t nat -X XRAY');
+  it('gives root in the guest no way out once iptables is flushed and a route of its own added, and the boot hook repairs it', async () => {
+    const flushed = await sh(
+      'sudo -n /usr/sbin/iptables -w -t nat -F && sudo -n /usr/sbin/iptables -w -t nat -X XRAY && ' +
+        'sudo -n ip route replace default via 10.0.2.2 dev "$(ip -4 route show 10.0.2.0/24 | cut -d" " -f3)"',
+    );
     expect(flushed.code, flushed.stderr).toBe(0);
-    const [viaGateway, viaDnsAddress, nameDirect] = await Promise.all([
+    const seenBefore = net ? (await net.requests()).length : 0;
+    const attempts = await Promise.all([
       sh(`curl -sS -m 10 http://10.0.2.2:${webPort}/`, 40_000),
       sh(`curl -sS -m 10 http://10.0.2.3:${webPort}/`, 40_000),
       curlHost(webPort, 10),
+      ...(net ? [sh(`curl -sS -m 10 http://${net.addresses.web}/escape`, 40_000), sh(`curl -sS -m 10 http://api.example.test/escape`, 40_000)] : []),
     ]);
-    for (const attempt of [viaGateway, viaDnsAddress, nameDirect]) {
+    for (const attempt of attempts) {
       expect(attempt.code).not.toBe(0);
       expect(attempt.stdout).not.toContain(BODY);
+      expect(attempt.stdout).not.toContain('hello from');
     }
+    if (net) expect((await net.requests()).slice(seenBefore).filter((r) => r.server !== 'dns')).toEqual([]);
     const since = events.length;
     const runs = await host.service.call('hooks.run', { vm: VM, type: 'boot' });
     expect(runs.find((r) => r.script === VERIFY_HOOK_NAME)).toMatchObject({ exitCode: 0, error: null });

@@ -1,11 +1,12 @@
 // Runs in: plain Node (core).
 import { lstat, mkdir } from 'node:fs/promises';
-import { basename, extname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { BaseInfo, GuestArch } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
 import { hostArch } from '../host';
 import { importBase, type QemuImg } from '../images';
-import { nameProblem, validateName } from '../names';
+import { validateName } from '../names';
+import { baseNameFromFile } from '../../shared/names';
 import type { HomePaths } from '../paths';
 import { BaseStore } from '../store/bases';
 import { VmStore } from '../store/vm-config';
@@ -33,13 +34,6 @@ export class BaseCatalog {
   ) {
     this.bases = new BaseStore(paths);
     this.vms = new VmStore(paths);
-  }
-
-  /** defaultName is the file's stem: "debian-12.qcow2" imports as "debian-12". */
-  static defaultName(path: string): string {
-    const file = basename(path);
-    const ext = extname(file);
-    return ext ? file.slice(0, -ext.length) : file;
   }
 
   async list(): Promise<BaseInfo[]> {
@@ -81,11 +75,7 @@ export class BaseCatalog {
 
   async import(request: ImportRequest): Promise<BaseInfo> {
     const source = resolve(request.path);
-    const name = request.name ?? BaseCatalog.defaultName(source);
-    if (request.name === undefined && nameProblem(name)) {
-      throw new XrayError('invalid-argument', `"${basename(source)}" does not make a valid base name; pass one with --name.`);
-    }
-    validateName('base image', name);
+    const name = validateName('base image', request.name ?? baseNameFromFile(source));
     try {
       await lstat(source);
     } catch {

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { PluginInfo } from '../../shared/contract';
 import { XrayError, errorMessage } from '../../shared/errors';
-import { nameProblem } from '../names';
+import { nameProblem } from '../../shared/names';
 import type { HomePaths } from '../paths';
 import { HOOK_TYPES, type HookType } from '../../shared/enums';
 import type { SshSession } from '../ssh/session';

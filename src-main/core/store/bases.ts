@@ -3,7 +3,8 @@ import { lstat, readdir, rm } from 'node:fs/promises';
 import type { GuestArch } from '../../shared/models';
 import { XrayError, errorMessage } from '../../shared/errors';
 import { hostArch } from '../host';
-import { nameProblem, validateName } from '../names';
+import { validateName } from '../names';
+import { nameProblem } from '../../shared/names';
 import type { HomePaths } from '../paths';
 import { describeValue, readToml, writeToml, type TomlTable } from './toml-file';
 

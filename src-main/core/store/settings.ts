@@ -4,7 +4,7 @@ import { isAbsolute, join } from 'node:path';
 import type { GlobalSettings } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
 import { parseDnsServer } from '../firewall/dns';
-import { nameProblem } from '../names';
+import { nameProblem } from '../../shared/names';
 import type { HomePaths } from '../paths';
 import type { FileLockOptions } from './file-lock';
 import { describeValue, readToml, updateToml, type TomlTable } from './toml-file';

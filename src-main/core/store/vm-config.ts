@@ -4,7 +4,9 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import type { PortMapping } from '../../shared/models';
 import { XrayError, errorMessage } from '../../shared/errors';
-import { nameProblem, validateName } from '../names';
+import { validateName } from '../names';
+import { nameProblem } from '../../shared/names';
+import { VM_LIMITS, formatPortMapping, parsePortMapping, portMappingProblem } from '../../shared/vm';
 import type { HomePaths } from '../paths';
 import type { FileLockOptions } from './file-lock';
 import { describeValue, parseToml, readToml, updateToml, writeToml, type TomlTable } from './toml-file';
@@ -47,32 +49,15 @@ export const VM_CONFIG_DEFAULTS = {
   sshUser: 'ubuntu',
 } as const;
 
-const PORT_MIN = 1;
-const PORT_MAX = 65535;
-
-/** parsePortMapping reads "HOST:GUEST" ("8080:80") as typed on the command line or in vm.toml. */
-export function parsePortMapping(text: string): PortMapping {
-  const match = /^\s*(\d{1,5})\s*:\s*(\d{1,5})\s*$/.exec(text);
-  const host = match ? Number(match[1]) : NaN;
-  const guest = match ? Number(match[2]) : NaN;
-  if (!isPort(host) || !isPort(guest)) {
-    throw new XrayError(
-      'invalid-argument',
-      `The port mapping "${text}" is not HOST:GUEST with ports from ${PORT_MIN} to ${PORT_MAX}; write it like 8080:80.`,
-    );
-  }
-  return { host, guest };
+/** requirePortMapping is parsePortMapping for input that must be a mapping: bad text is one sentence. */
+export function requirePortMapping(text: string): PortMapping {
+  const mapping = parsePortMapping(text);
+  if (!mapping) throw new XrayError('invalid-argument', portMappingProblem(text));
+  return mapping;
 }
 
-export function formatPortMapping(mapping: PortMapping): string {
-  return `${mapping.host}:${mapping.guest}`;
-}
 
-function isPort(n: number): boolean {
-  return Number.isInteger(n) && n >= PORT_MIN && n <= PORT_MAX;
-}
-
-const port = z.number().int().min(PORT_MIN).max(PORT_MAX);
+const port = z.number().int().min(VM_LIMITS.port.min).max(VM_LIMITS.port.max);
 const flag = z.boolean();
 const action = z.enum(['allow', 'deny']);
 const isoDate = z
@@ -91,7 +76,7 @@ const FIELDS = {
   memory: { schema: z.number().int().positive(), expected: 'a positive whole number of megabytes' },
   cpus: { schema: z.number().int().positive().max(1024), expected: 'a whole number of CPUs from 1 to 1024' },
   ports: { schema: z.array(z.string()), expected: 'a list of "HOST:GUEST" strings such as "8080:80"' },
-  ssh_port: { schema: port, expected: `a port number from ${PORT_MIN} to ${PORT_MAX}` },
+  ssh_port: { schema: port, expected: `a port number from ${VM_LIMITS.port.min} to ${VM_LIMITS.port.max}` },
   ssh_user: { schema: z.string().regex(/^[A-Za-z0-9._-]+$/), expected: 'a user name (letters, digits, ".", "_", "-")' },
   firewall_configured: { schema: flag, expected: 'true or false' },
   first_boot_completed: { schema: flag, expected: 'true or false' },
@@ -118,11 +103,7 @@ export function vmConfigProblem(raw: TomlTable): string | null {
     if (!field.schema.safeParse(value).success) return `key "${key}" must be ${field.expected} (found ${describeValue(value)})`;
   }
   for (const text of (raw.ports as string[] | undefined) ?? []) {
-    try {
-      parsePortMapping(text);
-    } catch {
-      return `key "ports" has "${text}", which is not HOST:GUEST with ports from ${PORT_MIN} to ${PORT_MAX} (write it like "8080:80")`;
-    }
+    if (!parsePortMapping(text)) return `key "ports" has "${text}", which is not HOST:GUEST with ports from ${VM_LIMITS.port.min} to ${VM_LIMITS.port.max} (write it like "8080:80")`;
   }
   for (const [target, entry] of Object.entries((raw.firewall as TomlTable | undefined) ?? {})) {
     if (!firewallEntry.safeParse(entry).success) {
@@ -152,7 +133,7 @@ export function parseVmConfig(raw: TomlTable, path: string): VmConfig {
     base: raw.base as string,
     memoryMb: (raw.memory as number | undefined) ?? VM_CONFIG_DEFAULTS.memoryMb,
     cpus: (raw.cpus as number | undefined) ?? VM_CONFIG_DEFAULTS.cpus,
-    ports: ((raw.ports as string[] | undefined) ?? []).map(parsePortMapping),
+    ports: ((raw.ports as string[] | undefined) ?? []).map(requirePortMapping),
     sshPort: raw.ssh_port as number,
     sshUser: (raw.ssh_user as string | undefined) ?? VM_CONFIG_DEFAULTS.sshUser,
     firewallConfigured: (raw.firewall_configured as boolean | undefined) ?? false,

@@ -10,7 +10,8 @@ import { createEfiVars, createOverlay, type QemuImg } from '../images';
 import { validateName } from '../names';
 import type { HomePaths } from '../paths';
 import { BaseStore } from '../store/bases';
-import { parsePortMapping, formatPortMapping, VmStore, type VmConfig } from '../store/vm-config';
+import { VmStore, type VmConfig } from '../store/vm-config';
+import { formatPortMapping, isPort, portMappingProblem } from '../../shared/vm';
 import { readLivePid } from './runtime';
 
 export const DEFAULT_MEMORY_MB = 8192;
@@ -159,8 +160,7 @@ export class VmCatalog {
   private async checkPorts(name: string, ports: readonly PortMapping[], others: readonly VmConfigWithName[]): Promise<PortMapping[]> {
     const seenHost = new Set<number>();
     for (const mapping of ports) {
-      const text = formatPortMapping(mapping);
-      parsePortMapping(text);
+      if (!isPort(mapping.host) || !isPort(mapping.guest)) throw new XrayError('invalid-argument', portMappingProblem(formatPortMapping(mapping)));
       if (seenHost.has(mapping.host)) {
         throw new XrayError('invalid-argument', `Host port ${mapping.host} is mapped twice; give each mapping its own host port.`);
       }

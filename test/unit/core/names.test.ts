@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nameProblem, validateName } from '../../../src-main/core/names';
+import { validateName } from '../../../src-main/core/names';
+import { nameProblem } from '../../../src-main/shared/names';
 
 describe('names of VMs, bases and snapshots', () => {
   it.each([

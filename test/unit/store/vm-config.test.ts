@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { XrayError } from '../../../src-main/shared/errors';
+import { formatPortMapping, parsePortMapping } from '../../../src-main/shared/vm';
 import { HomePaths } from '../../../src-main/core/paths';
 import {
-  formatPortMapping,
-  parsePortMapping,
+  requirePortMapping,
   parseVmConfig,
   serializeVmConfig,
   VmStore,
@@ -340,7 +340,8 @@ describe('port mappings', () => {
   it.each(['80:8o', '8080', '8080:', ':80', '0:80', '80:65536', '99999:1', '-1:80', '80:80:80', '1.5:80', '', 'a:b'])(
     '%j is refused in one sentence',
     (text) => {
-      expect(() => parsePortMapping(text)).toThrow(
+      expect(parsePortMapping(text)).toBeNull();
+      expect(() => requirePortMapping(text)).toThrow(
         `The port mapping "${text}" is not HOST:GUEST with ports from 1 to 65535; write it like 8080:80.`,
       );
     },

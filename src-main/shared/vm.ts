@@ -1,0 +1,66 @@
+// Runs in: anywhere (pure). Facts about VMs every surface needs: limits,
+// defaults, what a state means, and the HOST:GUEST port-mapping notation.
+import type { PortMapping, VmStateName } from './models';
+
+/** VM_LIMITS bound what a VM may be given; the contract's schemas, the CLI and the forms all check against them. */
+export const VM_LIMITS = {
+  memoryMb: { min: 128, max: 1024 * 1024 },
+  cpus: { min: 1, max: 64 },
+  port: { min: 1, max: 65_535 },
+} as const;
+
+/**
+ * VM_PREFERRED is what a new VM asks for when nobody says. The engine fits
+ * it to the host (never more CPUs than the host has, at most half its
+ * memory) and offers the result as `vm.defaults`.
+ */
+export const VM_PREFERRED = { memoryMb: 4096, cpus: 4, sshUser: 'ubuntu' } as const;
+
+/** VmDefaults is what a new VM gets when nobody says, fitted to this host. */
+export interface VmDefaults {
+  readonly memoryMb: number;
+  readonly cpus: number;
+  readonly sshUser: string;
+}
+
+/** fitVmDefaults fits VM_PREFERRED to a host: its CPU count, and half its memory in steps of 256 MB. */
+export function fitVmDefaults(host: { readonly totalMemoryMb: number; readonly cpuCount: number }): VmDefaults {
+  const spare = Math.floor(host.totalMemoryMb / 2 / 256) * 256;
+  return {
+    memoryMb: Math.max(VM_LIMITS.memoryMb.min, Math.min(VM_PREFERRED.memoryMb, spare)),
+    cpus: Math.max(VM_LIMITS.cpus.min, Math.min(VM_PREFERRED.cpus, host.cpuCount)),
+    sshUser: VM_PREFERRED.sshUser,
+  };
+}
+
+/** isActive tells whether a VM has a QEMU (starting, booting, ready or stopping). */
+export function isActive(state: VmStateName): boolean {
+  return state !== 'stopped' && state !== 'crashed';
+}
+
+/** stateLabel is the word a person sees for a state. */
+export function stateLabel(state: VmStateName): string {
+  return state === 'ready' ? 'running' : state;
+}
+
+/** parsePortMapping reads "HOST:GUEST" ("8080:80"); null when it is not two ports. */
+export function parsePortMapping(text: string): PortMapping | null {
+  const match = /^\s*(\d{1,5})\s*:\s*(\d{1,5})\s*$/.exec(text);
+  if (!match) return null;
+  const host = Number(match[1]);
+  const guest = Number(match[2]);
+  return isPort(host) && isPort(guest) ? { host, guest } : null;
+}
+
+/** portMappingProblem is the sentence for text parsePortMapping refuses. */
+export function portMappingProblem(text: string): string {
+  return `The port mapping "${text}" is not HOST:GUEST with ports from ${VM_LIMITS.port.min} to ${VM_LIMITS.port.max}; write it like 8080:80.`;
+}
+
+export function formatPortMapping(mapping: PortMapping): string {
+  return `${mapping.host}:${mapping.guest}`;
+}
+
+export function isPort(n: number): boolean {
+  return Number.isInteger(n) && n >= VM_LIMITS.port.min && n <= VM_LIMITS.port.max;
+}
