@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { benchFoundation } from './foundation';
 import type { Row } from './lib';
 import { fileURLToPath } from 'node:url';
+import { benchDns } from './dns';
 import { benchFirewall } from './firewall';
 import { benchRender } from './render';
 import { benchSsh } from './ssh';
@@ -16,6 +17,7 @@ const suites: [string, () => Promise<Row[]>][] = [
   ['Supervisor (issue 3)', () => benchSupervisor()],
   ['Guests (issue 4)', () => benchSsh()],
   ['Firewall (issue 5)', () => benchFirewall(join(dirname(fileURLToPath(import.meta.url)), 'firewall-proxy.js'))],
+  ['Guest DNS (issue 10)', () => benchDns(join(dirname(fileURLToPath(import.meta.url)), 'dns-probe.js'))],
   ['Desktop app (issue 6)', () => benchRender(repo)],
 ];
 

@@ -32,7 +32,7 @@ await build({
 await build({
   ...node,
   format: 'esm',
-  entryPoints: { 'bench/run': 'bench/run.ts', 'bench/firewall-proxy': 'bench/firewall-proxy.ts' },
+  entryPoints: { 'bench/run': 'bench/run.ts', 'bench/firewall-proxy': 'bench/firewall-proxy.ts', 'bench/dns-probe': 'bench/dns-probe.ts' },
   outdir: 'dist',
 });
 // The firewall benchmark's test internet runs its servers from a plain script
