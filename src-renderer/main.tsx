@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { HttpXrayClient } from './client/http-client';
 import type { XrayClient } from './client/types';
+import { bridgeClient } from '../src-main/shared/client';
 import { XrayProvider } from './store/context';
 import { connectStore, createXrayStore } from './store/store';
 import './styles.css';
@@ -12,7 +13,7 @@ import './styles.css';
 const TOKEN_KEY = 'xray-token';
 
 function pickClient(): XrayClient | null {
-  if (window.xray) return window.xray;
+  if (window.xray) return bridgeClient(window.xray);
   const fromAddress = new URLSearchParams(window.location.hash.slice(1)).get('token');
   if (fromAddress) {
     window.sessionStorage.setItem(TOKEN_KEY, fromAddress);

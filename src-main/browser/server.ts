@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { isMethod, type XrayApi, type XrayEvent } from '../shared/contract';
+import type { XrayApi, XrayEvent } from '../shared/contract';
+import { type Reply, callReply, parseCall } from '../shared/transport';
 import { XrayError, isXrayError } from '../shared/errors';
 
 /** MAX_CALL_BYTES bounds one API request body; requests are small JSON objects. */
@@ -122,19 +123,19 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       if (err instanceof HttpError) throw err;
       throw new HttpError(400, 'invalid-argument', 'The request body is not JSON.');
     }
-    const { method, params } = (typeof body === 'object' && body !== null ? body : {}) as { method?: unknown; params?: unknown };
-    if (!isMethod(method)) throw new HttpError(400, 'invalid-argument', `Unknown request "${String(method)}"; this Xray may be older than the page.`);
-    const uploaded = method === 'base.import' ? uploadOf(params) : null;
-    let value: unknown;
+    const call = parseCall(body);
+    if (!call.ok) return sendJson(res, 400, call);
+    const uploaded = call.value.method === 'base.import' ? uploadOf(call.value.params) : null;
+    let reply: Reply<unknown>;
     try {
-      value = await options.api.call(method, (uploaded ? { ...(params as object), link: false } : (params ?? {})) as never);
+      reply = await callReply(options.api, uploaded ? { method: call.value.method, params: { ...(call.value.params as object), link: false } } : call.value);
     } finally {
       if (uploaded) {
         uploads.delete(uploaded);
         await rm(dirname(uploaded), { recursive: true, force: true });
       }
     }
-    sendJson(res, 200, { ok: true, value: value ?? null });
+    sendJson(res, 200, reply);
   };
 
   /** uploadOf returns the import path when it is one of our uploads (it is removed once imported). */

@@ -26,46 +26,19 @@ type Handlers = { [M in Method]: Handler<M> };
 
 /**
  * Engine is what a running supervisor adds to the service: everything that
- * needs a live process (QEMU, the firewall, SSH). A service without one still
- * serves every file-only request; the others say a supervisor is needed.
+ * needs a live process (QEMU, the firewall's prompts). A service without one
+ * still serves every file method; the engine methods then answer what they
+ * can (withoutEngine) or say a supervisor is needed.
  */
-export type EngineMethod = Exclude<Method, FileMethod>;
-type FileMethod =
-  | 'firewall.rules'
-  | 'firewall.add'
-  | 'firewall.remove'
-  | 'firewall.clear'
-  | 'firewall.log'
-  | 'vm.list'
-  | 'vm.info'
-  | 'vm.create'
-  | 'vm.remove'
-  | 'vm.update'
-  | 'port.list'
-  | 'port.add'
-  | 'port.remove'
-  | 'base.list'
-  | 'base.import'
-  | 'base.remove'
-  | 'vm.console'
-  | 'hooks.list'
-  | 'hooks.run'
-  | 'hooks.resetInitialBoot'
-  | 'plugin.list'
-  | 'plugin.run'
-  | 'config.get'
-  | 'config.set'
-  | 'snapshot.list'
-  | 'snapshot.create'
-  | 'snapshot.revert'
-  | 'snapshot.delete';
+export type EngineMethod = 'vm.start' | 'vm.stop' | 'prompt.list' | 'prompt.answer';
+type FileMethod = Exclude<Method, EngineMethod>;
 
 type FirewallMethod = 'firewall.rules' | 'firewall.add' | 'firewall.remove' | 'firewall.clear' | 'firewall.log';
 type SnapshotMethod = 'snapshot.list' | 'snapshot.create' | 'snapshot.revert' | 'snapshot.delete';
 
 export interface Engine {
-  /** handlers covers the engine's methods; one it lacks is refused as unsupported. */
-  readonly handlers: { [M in EngineMethod]?: Handler<M> };
+  /** handlers covers every engine method (the compiler checks an engine has them all). */
+  readonly handlers: { [M in EngineMethod]: Handler<M> };
   /** decorate overlays live state (state, pid, connections) on a stored summary. */
   decorate(summary: VmSummary): VmSummary;
   /** isRunning tells whether the engine has a QEMU for this VM now. */
@@ -147,14 +120,10 @@ export class XrayService implements XrayApi {
   }
 
   call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
-    let parsed: ParsedParams<M>;
-    try {
-      parsed = parseParams(method, params);
-    } catch (err) {
-      return Promise.reject(new XrayError('invalid-argument', `Bad request for ${method}: ${zodSummary(err)}.`));
-    }
+    const parsed = parseParams(method, params);
+    if (!parsed.ok) return Promise.reject(new XrayError('invalid-argument', parsed.problem));
     const handler = this.handlers[method] as Handler<M>;
-    return handler(parsed);
+    return handler(parsed.value);
   }
 
   private decorate(summary: VmSummary): VmSummary {
@@ -367,22 +336,10 @@ export class XrayService implements XrayApi {
   }
 
   private engineHandlers(): { [M in EngineMethod]: Handler<M> } {
-    const methods: EngineMethod[] = ['vm.start', 'vm.stop', 'prompt.list', 'prompt.answer'];
-    const table = {} as Record<EngineMethod, Handler<EngineMethod>>;
-    for (const method of methods) {
-      table[method] = async (params) => {
-        if (!this.engine) return this.withoutEngine(method, params);
-        const handler = this.engine.handlers[method] as Handler<EngineMethod> | undefined;
-        if (!handler) throw new XrayError('unsupported', `"${method}" is not available in this version of Xray.`);
-        return handler(params);
-      };
-    }
-    return table as { [M in EngineMethod]: Handler<M> };
+    const viaEngine =
+      <M extends EngineMethod>(method: M): Handler<M> =>
+      async (params) =>
+        this.engine ? this.engine.handlers[method](params) : (this.withoutEngine(method, params) as Promise<Results[M]>);
+    return { 'vm.start': viaEngine('vm.start'), 'vm.stop': viaEngine('vm.stop'), 'prompt.list': viaEngine('prompt.list'), 'prompt.answer': viaEngine('prompt.answer') };
   }
-}
-
-function zodSummary(err: unknown): string {
-  const issues = (err as { issues?: { path: (string | number)[]; message: string }[] }).issues;
-  if (!issues || issues.length === 0) return (err as Error).message;
-  return issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
 }

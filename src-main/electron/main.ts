@@ -20,7 +20,8 @@ import {
   type MenuItemConstructorOptions,
   type WebContents,
 } from 'electron';
-import type { Params, Response, XrayEvent } from '../shared/contract';
+import type { XrayEvent } from '../shared/contract';
+import { type Reply, callReply } from '../shared/transport';
 import type { VmSummary } from '../shared/models';
 import { errorMessage, isXrayError } from '../shared/errors';
 import { defaultHome, HomePaths } from '../core/paths';
@@ -131,16 +132,11 @@ class XrayApp {
     }
   }
 
-  private async handleCall(event: IpcMainInvokeEvent, payload: unknown): Promise<Response<unknown>> {
+  private async handleCall(event: IpcMainInvokeEvent, payload: unknown): Promise<Reply<unknown>> {
     const guarded = guardCall(event.senderFrame?.url, payload);
-    if (!guarded.ok) return guarded;
-    const { method, params } = guarded.value;
-    try {
-      return { ok: true, value: await this.backend.api.call(method, params as Params<typeof method>) };
-    } catch (err) {
-      return { ok: false, error: { code: isXrayError(err) ? err.code : 'internal', message: errorMessage(err) } };
-    }
+    return guarded.ok ? callReply(this.backend.api, guarded.value) : guarded;
   }
+
 
   private onEvent(event: XrayEvent): void {
     for (const win of this.windows.values()) {

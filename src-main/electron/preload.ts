@@ -1,8 +1,10 @@
 // Runs in: Electron preload (sandboxed, CommonJS). Exposes the one object the
-// renderer may use, `window.xray`, and nothing of Electron or Node itself.
+// renderer may use, `window.xray` (an XrayBridge), and nothing of Electron or
+// Node itself.
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import type { Method, Params, Response, Results, XrayEvent } from '../shared/contract';
-import type { XrayClient } from '../../src-renderer/client/types';
+import type { XrayBridge } from '../shared/client';
+import type { Method, Params, Results, XrayEvent } from '../shared/contract';
+import { type Reply, isReply } from '../shared/transport';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './ipc-channels';
 
 const listeners = new Set<(event: XrayEvent) => void>();
@@ -17,25 +19,14 @@ ipcRenderer.on(EVENT_CHANNEL, (_event, payload: XrayEvent) => {
   }
 });
 
-function isResponse(value: unknown): value is Response<unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const reply = value as { ok?: unknown; error?: { message?: unknown } };
-  return reply.ok === true || (reply.ok === false && typeof reply.error?.message === 'string');
-}
-
-/**
- * call unwraps the main process's Response. A failure rejects with an Error
- * holding the service's one-sentence message: contextBridge copies only the
- * message of an Error into the page, so that is what the renderer can show.
- */
-async function call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
+/** call passes the main process's Reply on as it is; anything else becomes a failure the renderer can show. */
+async function call<M extends Method>(method: M, params: Params<M>): Promise<Reply<Results[M]>> {
   const reply: unknown = await ipcRenderer.invoke(CALL_CHANNEL, { method, params });
-  if (!isResponse(reply)) throw new Error('Xray sent a reply in an unknown shape.');
-  if (!reply.ok) throw new Error(reply.error.message);
-  return reply.value as Results[M];
+  if (!isReply(reply)) return { ok: false, error: { code: 'internal', message: 'Xray sent a reply in an unknown shape.' } };
+  return reply as Reply<Results[M]>;
 }
 
-const client: XrayClient = {
+const bridge: XrayBridge<File> = {
   platform: process.platform === 'darwin' ? 'darwin' : 'linux',
   call,
   subscribe(listener) {
@@ -49,4 +40,4 @@ const client: XrayClient = {
   },
 };
 
-contextBridge.exposeInMainWorld('xray', client);
+contextBridge.exposeInMainWorld('xray', bridge);

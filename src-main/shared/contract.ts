@@ -182,20 +182,22 @@ export type XrayEvent =
 
 export type EventType = XrayEvent['type'];
 
-/** Response is what a handler sends back: errors never throw across a boundary. */
-export type Response<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
-
 /** XrayApi is the service surface every transport offers. */
 export interface XrayApi {
   call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]>;
   subscribe(listener: (event: XrayEvent) => void): () => void;
 }
 
-/** parseParams validates a request's params on the receiving side. */
-export function parseParams<M extends Method>(method: M, params: unknown): ParsedParams<M> {
-  return requestSchemas[method].parse(params ?? {}) as ParsedParams<M>;
+/**
+ * parseParams validates a request's params on the receiving side: the
+ * parsed params (defaults filled in, unknown keys dropped), or the one
+ * sentence that says what is wrong with them.
+ */
+export function parseParams<M extends Method>(method: M, params: unknown): { ok: true; value: ParsedParams<M> } | { ok: false; problem: string } {
+  const parsed = requestSchemas[method].safeParse(params ?? {});
+  if (parsed.success) return { ok: true, value: parsed.data as ParsedParams<M> };
+  const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
+  return { ok: false, problem: `Bad request for ${method}: ${detail}.` };
 }
 
 export function isMethod(value: unknown): value is Method {

@@ -3,7 +3,8 @@
 // events) for events, and POST /api/upload for files dropped on the window.
 // Every request carries the token in a header, never in the address.
 import type { Method, Params, Results, XrayEvent } from '../../src-main/shared/contract';
-import { ClientError, type XrayClient } from './types';
+import { CallError, unwrapReply } from '../../src-main/shared/transport';
+import type { XrayClient } from './types';
 
 /** RECONNECT_MS is how long the event stream waits before it reconnects after a drop. */
 const RECONNECT_MS = 1000;
@@ -30,11 +31,9 @@ export class HttpXrayClient implements XrayClient {
         body: JSON.stringify({ method, params }),
       });
     } catch {
-      throw new ClientError('busy', 'Xray is not answering; is `xray ui --browser` still running?');
+      throw new CallError('busy', 'Xray is not answering; is `xray ui --browser` still running?');
     }
-    const body = parseResponse(await response.text());
-    if (!body.ok) throw new ClientError(body.error.code, body.error.message);
-    return body.value as Results[M];
+    return unwrapReply<Results[M]>(parseJson(await response.text()));
   }
 
   subscribe(listener: (e: XrayEvent) => void): () => void {
@@ -79,13 +78,12 @@ export class HttpXrayClient implements XrayClient {
       xhr.open('POST', `${this.baseUrl}/api/upload?name=${encodeURIComponent(file.name)}`);
       xhr.setRequestHeader('x-xray-token', this.token);
       xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.total || file.size);
-      xhr.onerror = () => reject(new ClientError('busy', `Uploading ${file.name} failed; is \`xray ui --browser\` still running?`));
+      xhr.onerror = () => reject(new CallError('busy', `Uploading ${file.name} failed; is \`xray ui --browser\` still running?`));
       xhr.onload = () => {
         try {
-          const body = parseResponse(xhr.responseText);
-          if (!body.ok) reject(new ClientError(body.error.code, body.error.message));
-          else if (typeof (body.value as { path?: unknown })?.path !== 'string') reject(new ClientError('internal', 'The server did not say where it stored the upload.'));
-          else resolve((body.value as { path: string }).path);
+          const value = unwrapReply<{ path?: unknown }>(parseJson(xhr.responseText));
+          if (typeof value?.path !== 'string') reject(new CallError('internal', 'The server did not say where it stored the upload.'));
+          else resolve(value.path);
         } catch (err) {
           reject(err as Error);
         }
@@ -95,25 +93,13 @@ export class HttpXrayClient implements XrayClient {
   }
 }
 
-type Wire = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
-
-/** parseResponse checks the envelope of a server reply; anything else is reported, not trusted. */
-export function parseResponse(text: string): Wire {
-  let raw: unknown;
+/** parseJson reads a reply body; text that is not JSON is reported, not trusted. */
+function parseJson(text: string): unknown {
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    throw new ClientError('internal', 'Xray sent a reply that is not JSON.');
+    throw new CallError('internal', 'Xray sent a reply that is not JSON.');
   }
-  if (typeof raw === 'object' && raw !== null) {
-    const r = raw as Record<string, unknown>;
-    if (r.ok === true && 'value' in r) return { ok: true, value: r.value };
-    const e = r.error as Record<string, unknown> | undefined;
-    if (r.ok === false && e && typeof e.code === 'string' && typeof e.message === 'string') {
-      return { ok: false, error: { code: e.code, message: e.message } };
-    }
-  }
-  throw new ClientError('internal', 'Xray sent a reply in an unknown shape.');
 }
 
 /** serverSentData yields the data of each server-sent event in a byte stream (comments and other fields skipped). */

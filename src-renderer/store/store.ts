@@ -5,7 +5,8 @@ import { baseNameFromFile } from '../../src-main/shared/names';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Params, Results } from '../../src-main/shared/contract';
 import type { BaseInfo, FirewallLogEntry, FirewallPrompt, FirewallRule, HookRun, SnapshotInfo, VmInfo, VmSummary } from '../../src-main/shared/models';
-import type { XrayClient, XrayEvent } from '../client/types';
+import type { XrayEvent } from '../../src-main/shared/contract';
+import type { XrayClient } from '../client/types';
 
 /** LOG_LIMIT bounds the firewall log and console lines kept per VM. */
 export const LOG_LIMIT = 200;

@@ -1,7 +1,8 @@
 // Test helper: an XrayClient that answers from tables and records every call.
 import type { Method, Params, Results, XrayEvent } from '../../src-main/shared/contract';
 import type { BaseInfo, FirewallPrompt, SnapshotInfo, VmSummary } from '../../src-main/shared/models';
-import { ClientError, type XrayClient } from '../../src-renderer/client/types';
+import { CallError } from '../../src-main/shared/transport';
+import type { XrayClient } from '../../src-renderer/client/types';
 
 type Handler<M extends Method> = (params: Params<M>) => Results[M] | Promise<Results[M]>;
 
@@ -18,14 +19,14 @@ export class FakeXrayClient implements XrayClient {
     this.on('snapshot.list', () => data.snapshots ?? []);
     this.on('vm.info', ({ name }) => {
       const summary = (data.vms ?? []).find((v) => v.name === name);
-      if (!summary) throw new ClientError('not-found', `There is no VM named "${name}".`);
+      if (!summary) throw new CallError('not-found', `There is no VM named "${name}".`);
       return { summary, config: {}, diskChain: [], snapshots: data.snapshots ?? [] };
     });
     this.on('firewall.log', () => []);
     this.on('firewall.rules', () => []);
     this.on('vm.console', () => []);
     this.on('hooks.list', () => {
-      throw new ClientError('unsupported', '"hooks.list" is not available in this version of Xray.');
+      throw new CallError('unsupported', '"hooks.list" is not available in this version of Xray.');
     });
   }
 
@@ -38,7 +39,7 @@ export class FakeXrayClient implements XrayClient {
   async call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
     this.calls.push({ method, params });
     const handler = this.handlers.get(method);
-    if (!handler) throw new ClientError('unsupported', `"${method}" is not available in this version of Xray.`);
+    if (!handler) throw new CallError('unsupported', `"${method}" is not available in this version of Xray.`);
     return (await handler(params as Params<Method>)) as Results[M];
   }
 

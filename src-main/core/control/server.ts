@@ -1,8 +1,9 @@
 // Runs in: plain Node (core).
 import { chmod, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { isMethod, type Method, type XrayApi } from '../../shared/contract';
-import { XrayError, isXrayError } from '../../shared/errors';
+import type { XrayApi } from '../../shared/contract';
+import { XrayError } from '../../shared/errors';
+import { callReply, parseCall } from '../../shared/transport';
 import { prepareSocketDir } from '../socket-dir';
 import { clientMessageSchema, LineReader, MAX_REQUEST_BYTES, type ServerMessage } from './protocol';
 
@@ -114,21 +115,8 @@ export class ControlServer {
         send({ id: message.id, ok: true, value: null });
         return;
       }
-      if (!isMethod(message.method)) {
-        send({ id: message.id, ok: false, error: { code: 'invalid-argument', message: `Unknown request "${message.method}"; this Xray may be older than the client.` } });
-        return;
-      }
-      const answered = this.api
-        .call(message.method as Method, (message.params ?? {}) as never)
-        .then(
-          (value) => send({ id: message.id, ok: true, value: value ?? null }),
-          (err: unknown) =>
-            send({
-              id: message.id,
-              ok: false,
-              error: { code: isXrayError(err) ? err.code : 'internal', message: err instanceof Error ? err.message : String(err) },
-            }),
-        );
+      const call = parseCall({ method: message.method, params: message.params });
+      const answered = (call.ok ? callReply(this.api, call.value) : Promise.resolve(call)).then((reply) => send({ id: message.id, ...reply }));
       this.inFlight.add(answered);
       void answered.finally(() => this.inFlight.delete(answered));
     }, MAX_REQUEST_BYTES);

@@ -43,8 +43,8 @@ describe('guardCall', () => {
     { name: 'missing params', payload: { method: 'vm.start' } },
     { name: 'a path-like VM name of the wrong type', payload: { method: 'vm.start', params: { name: 42 } } },
     { name: 'a port out of range', payload: { method: 'port.add', params: { vm: 'web', mapping: { host: 70000, guest: 22 } } } },
-  ])('refuses $name as invalid-request', ({ payload }) => {
-    expect(guardCall(PAGE, payload)).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+  ])('refuses $name as invalid-argument, as every transport does', ({ payload }) => {
+    expect(guardCall(PAGE, payload)).toMatchObject({ ok: false, error: { code: 'invalid-argument' } });
   });
 
   it('passes a valid call on with parsed params: defaults filled, unknown keys dropped', () => {
