@@ -23,7 +23,7 @@ import {
 import type { XrayEvent } from '../shared/contract';
 import { type Reply, callReply } from '../shared/transport';
 import type { VmSummary } from '../shared/models';
-import { errorMessage, isXrayError } from '../shared/errors';
+import { errorMessage } from '../shared/errors';
 import { defaultHome, HomePaths } from '../core/paths';
 import { openBackend, type Backend } from './backend';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './ipc-channels';
