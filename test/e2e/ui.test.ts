@@ -115,7 +115,7 @@ describe.runIf(hasChromium)('browser UI over a real supervisor', () => {
     await page.getByRole('alertdialog').waitFor();
     await shot('snapshots');
     await page.getByRole('button', { name: 'Revert', exact: true }).click();
-    await page.getByRole('status').waitFor({ state: 'detached', timeout: 30_000 });
+    await page.getByText(/^Reverting to snapshot/).waitFor({ state: 'detached', timeout: 30_000 });
     expect(await page.locator('.snapshots .error').count()).toBe(0);
     expect((await api.call('snapshot.list', { vm: 'web' })).map((s) => [s.name, s.hasMemory])).toEqual([['clean', true], ['later', true]]);
 

@@ -12,6 +12,7 @@ import type { SshSession } from '../../../src-main/core/ssh';
 import { hostSupervisor, type SupervisorHost } from '../../../src-main/core/supervisor/host';
 import { xray } from '../../helpers/cli';
 import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../../helpers/home';
+import { startTestInternet, testInternetSupport } from '../../helpers/netlab';
 
 let home: TestHome;
 let host: SupervisorHost;
@@ -98,9 +99,16 @@ describe('a running VM\'s firewall', () => {
     expect(bad.stderr).toMatch(/No open firewall prompt/);
   });
 
-  it('allows everything for one start with --allow-all, without saving rules', async () => {
-    await host.service.call('vm.start', { name: 'guarded', allowAll: true });
-    expect(await curlViaProxy(`http://host.xray.internal:${webPort}/`)).toEqual({ code: 0, body: 'hello from the host\n' });
-    expect(await readFile(home.paths.vm('guarded').config, 'utf8')).not.toContain('host.xray.internal');
+  it.skipIf(!testInternetSupport().ok)('allows the outside for one start with --allow-all, without saving rules, and not the host', async () => {
+    const net = await startTestInternet();
+    try {
+      await host.service.call('vm.start', { name: 'guarded', allowAll: true });
+      expect(await curlViaProxy(`http://${net.addresses.web}/allowed`)).toMatchObject({ code: 0, body: expect.stringContaining('path=/allowed') });
+      expect((await curlViaProxy(`http://host.xray.internal:${webPort}/`)).code).not.toBe(0);
+      expect(await host.service.call('prompt.list', {})).toEqual([]);
+      expect(await readFile(home.paths.vm('guarded').config, 'utf8')).not.toMatch(/host\.xray\.internal|198\.18\./);
+    } finally {
+      await net.close();
+    }
   });
 });

@@ -277,10 +277,19 @@ describe('validation refuses before writing anything', () => {
 
   it('refuses an encrypted qcow2', async () => {
     const source = join(dir, 'secret.qcow2');
-    await qemuImg(
-      'create', '-q', '-f', 'qcow2', '--object', 'secret,id=s0,data=pw',
-      '-o', 'encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10', source, '64M',
-    );
+    // qemu-img times its key derivation with the thread's CPU clock, which a busy
+    // sandbox can report as unchanged ("Unable to get accurate CPU usage"): try again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await qemuImg(
+          'create', '-q', '-f', 'qcow2', '--object', 'secret,id=s0,data=pw',
+          '-o', 'encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10', source, '64M',
+        );
+        break;
+      } catch (err) {
+        if (attempt === 5 || !String(err).includes('Unable to get accurate CPU usage')) throw err;
+      }
+    }
     const err = await refusal(importBase({ source, dest: join(bases, 'secret.qcow2') }));
     expect(err.code).toBe('unsupported');
     expect(err.message).toContain('encrypted');
