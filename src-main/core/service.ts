@@ -178,6 +178,7 @@ export class XrayService implements XrayApi {
         ]);
         return { summary, config: serializeVmConfig(config), diskChain: chain, snapshots };
       },
+      'vm.defaults': async () => this.catalog.defaults(),
       'vm.create': async (params) => {
         await this.catalog.create(params);
         this.emit({ type: 'vm.changed', vm: params.name });

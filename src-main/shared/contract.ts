@@ -13,6 +13,7 @@ import {
   type HookType,
   type PromptCloseReason,
 } from './enums';
+import { VM_LIMITS, type VmDefaults } from './vm';
 import type {
   BaseInfo,
   FirewallLogEntry,
@@ -32,7 +33,18 @@ import type {
 } from './models';
 
 const name = z.string().min(1).max(200);
-const port = z.number().int().min(1).max(65535);
+const port = z.number().int().min(VM_LIMITS.port.min).max(VM_LIMITS.port.max);
+const memoryMb = z
+  .number()
+  .int()
+  .min(VM_LIMITS.memoryMb.min, `a VM needs at least ${VM_LIMITS.memoryMb.min} MB of memory`)
+  .max(VM_LIMITS.memoryMb.max, `a VM can have at most ${VM_LIMITS.memoryMb.max} MB of memory`);
+const cpus = z
+  .number()
+  .int()
+  .min(VM_LIMITS.cpus.min, `a VM needs at least ${VM_LIMITS.cpus.min} CPU`)
+  .max(VM_LIMITS.cpus.max, `a VM can have at most ${VM_LIMITS.cpus.max} CPUs`);
+const sshUser = z.string().min(1).max(64);
 
 export const portMappingSchema = z.object({ host: port, guest: port });
 
@@ -48,20 +60,21 @@ export const promptAnswerSchema = z.object({
 export const requestSchemas = {
   'vm.list': z.object({}),
   'vm.info': z.object({ name }),
+  'vm.defaults': z.object({}),
   'vm.create': z.object({
     name,
     base: name,
-    memoryMb: z.number().int().positive().optional(),
-    cpus: z.number().int().positive().optional(),
-    sshUser: z.string().min(1).max(64).optional(),
+    memoryMb: memoryMb.optional(),
+    cpus: cpus.optional(),
+    sshUser: sshUser.optional(),
     ports: z.array(portMappingSchema).optional(),
   }),
   'vm.remove': z.object({ name, force: z.boolean().optional() }),
   'vm.update': z.object({
     name,
-    memoryMb: z.number().int().positive().optional(),
-    cpus: z.number().int().positive().optional(),
-    sshUser: z.string().min(1).max(64).optional(),
+    memoryMb: memoryMb.optional(),
+    cpus: cpus.optional(),
+    sshUser: sshUser.optional(),
   }),
   'vm.start': z.object({
     name,
@@ -128,6 +141,7 @@ export interface PluginInfo {
 export interface Results {
   'vm.list': VmSummary[];
   'vm.info': VmInfo;
+  'vm.defaults': VmDefaults;
   'vm.create': VmSummary;
   'vm.remove': null;
   'vm.update': VmSummary;

@@ -25,6 +25,7 @@ const VM = 'smoke';
 const SAMPLE_PARAMS: { [M in Method]: Params<M> } = {
   'vm.list': {},
   'vm.info': { name: 'nope' },
+  'vm.defaults': {},
   'vm.create': { name: 'nope', base: 'no-such-base' },
   'vm.remove': { name: 'nope' },
   'vm.update': { name: 'nope', cpus: 1 },

@@ -43,6 +43,11 @@ export interface VmConfig {
   extra: TomlTable;
 }
 
+/**
+ * VM_CONFIG_DEFAULTS are what a vm.toml without these keys means: the
+ * original tool's defaults, so its files load as they did. New VMs get
+ * vm.defaults (fitted to the host) written out in full.
+ */
 export const VM_CONFIG_DEFAULTS = {
   memoryMb: 8192,
   cpus: 4,

@@ -11,12 +11,9 @@ import { validateName } from '../names';
 import type { HomePaths } from '../paths';
 import { BaseStore } from '../store/bases';
 import { VmStore, type VmConfig } from '../store/vm-config';
-import { formatPortMapping, isPort, portMappingProblem } from '../../shared/vm';
+import { VM_LIMITS, type VmDefaults, fitVmDefaults, formatPortMapping, isPort, portMappingProblem } from '../../shared/vm';
 import { readLivePid } from './runtime';
 
-export const DEFAULT_MEMORY_MB = 8192;
-export const DEFAULT_CPUS = 4;
-export const DEFAULT_SSH_USER = 'ubuntu';
 export const FIRST_SSH_PORT = 2222;
 
 export interface CreateVmRequest {
@@ -78,8 +75,9 @@ export class VmCatalog {
     if (!(await this.bases.exists(request.base))) {
       throw new XrayError('not-found', `There is no base image "${request.base}"; import one with "xray base import PATH" or see "xray base list".`);
     }
-    const memoryMb = request.memoryMb ?? DEFAULT_MEMORY_MB;
-    const cpus = request.cpus ?? DEFAULT_CPUS;
+    const defaults = this.defaults();
+    const memoryMb = request.memoryMb ?? defaults.memoryMb;
+    const cpus = request.cpus ?? defaults.cpus;
     this.checkResources(memoryMb, cpus);
     const others = await this.vms.list();
     const ports = await this.checkPorts(name, request.ports ?? [], others.filter(isConfig));
@@ -102,7 +100,7 @@ export class VmCatalog {
       cpus,
       ports: [...ports],
       sshPort,
-      sshUser: request.sshUser ?? DEFAULT_SSH_USER,
+      sshUser: request.sshUser ?? defaults.sshUser,
       firewallConfigured: false,
       firstBootCompleted: false,
       firewall: {},
@@ -143,16 +141,22 @@ export class VmCatalog {
     await chmod(dest, 0o600);
   }
 
+  /** defaults is what a new VM gets when nobody says, fitted to this host (VM_PREFERRED, fitVmDefaults). */
+  defaults(): VmDefaults {
+    return fitVmDefaults(this.resources());
+  }
+
+  /** checkResources refuses what the host cannot give, in words for any surface (the CLI's flags or the app's fields). */
   private checkResources(memoryMb: number, cpus: number): void {
     const host = this.resources();
-    if (memoryMb < 128) {
-      throw new XrayError('invalid-argument', `${memoryMb} MB of memory is too little for a Linux guest; give it at least 128 MB.`);
+    if (memoryMb < VM_LIMITS.memoryMb.min) {
+      throw new XrayError('invalid-argument', `${memoryMb} MB of memory is too little for a Linux guest; give it at least ${VM_LIMITS.memoryMb.min} MB.`);
     }
     if (memoryMb > host.totalMemoryMb) {
-      throw new XrayError('resource', `This host has ${host.totalMemoryMb} MB of memory, less than the ${memoryMb} MB asked for; pass a smaller --memory.`);
+      throw new XrayError('resource', `This computer has ${host.totalMemoryMb} MB of memory, less than the ${memoryMb} MB asked for; give the VM less memory.`);
     }
     if (cpus > host.cpuCount) {
-      throw new XrayError('resource', `This host has ${host.cpuCount} CPUs, fewer than the ${cpus} asked for; pass a smaller --cpus.`);
+      throw new XrayError('resource', `This computer has ${host.cpuCount} CPUs, fewer than the ${cpus} asked for; give the VM at most ${host.cpuCount}.`);
     }
   }
 
