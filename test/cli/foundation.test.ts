@@ -71,7 +71,9 @@ describe('base images', () => {
 
   it('refuses a raw file named .qcow2 and offers --convert, which then works', async () => {
     const raw = join(work, 'fake.qcow2');
-    await writeFile(raw, Buffer.alloc(1024 * 1024));
+    const disk = Buffer.alloc(1024 * 1024);
+    disk.writeUInt16BE(0x55aa, 510); // a boot sector's signature: it begins like a disk
+    await writeFile(raw, disk);
     await expectRefused(['base', 'import', raw], /raw.*--convert/);
     const r = await xray(home, ['base', 'import', raw, '--convert']);
     expect(r.code, r.stderr).toBe(0);

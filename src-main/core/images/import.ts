@@ -93,6 +93,12 @@ export async function validateImportSource(path: string, opts: ValidateImportOpt
     );
   }
 
+  // qemu-img rounds a raw file's size up to whole sectors; the file's own size is the truth there.
+  const problem = await notADiskProblem(source, format, format === 'raw' ? Math.min(fileSize, info['virtual-size']) : info['virtual-size']);
+  if (problem !== null) {
+    throw new XrayError('invalid-argument', `${source} ${problem}, so it cannot be a bootable disk; import a disk image such as a cloud image.`);
+  }
+
   if (format !== 'qcow2' && !opts.convert) {
     const article = /^[aeiou]/i.test(format) ? 'an' : 'a';
     throw new XrayError(
@@ -115,6 +121,34 @@ export async function validateImportSource(path: string, opts: ValidateImportOpt
     encrypted: false,
     needsConversion,
   };
+}
+
+/** MIN_DISK_BYTES is the smallest disk that holds a partition table and a partition worth booting. */
+const MIN_DISK_BYTES = 1024 * 1024;
+const MBR_SIGNATURE_OFFSET = 510;
+const GPT_SIGNATURE = Buffer.from('EFI PART');
+
+/**
+ * notADiskProblem says why an image cannot be a disk a VM boots from, or
+ * null. Every image must be at least MIN_DISK_BYTES. A container format
+ * (qcow2, vmdk…) declares itself a disk, but raw is any file at all — a
+ * text file, random bytes — so a raw image must also begin like a disk: a
+ * boot sector's 0x55AA (MBR, FAT, hybrid ISO) or a GPT header at 512 or
+ * 4096 bytes (4K-sector disks).
+ */
+async function notADiskProblem(source: string, format: string, virtualSize: number): Promise<string | null> {
+  if (virtualSize < MIN_DISK_BYTES) return `is only ${virtualSize} bytes`;
+  if (format !== 'raw') return null;
+  const head = Buffer.alloc(4096 + GPT_SIGNATURE.length);
+  const handle = await open(source, 'r');
+  try {
+    await handle.read(head, 0, head.length, 0);
+  } finally {
+    await handle.close();
+  }
+  const bootSector = head[MBR_SIGNATURE_OFFSET] === 0x55 && head[MBR_SIGNATURE_OFFSET + 1] === 0xaa;
+  const gpt = [512, 4096].some((offset) => head.subarray(offset, offset + GPT_SIGNATURE.length).equals(GPT_SIGNATURE));
+  return bootSector || gpt ? null : 'has no partition table (MBR or GPT) at its start';
 }
 
 /**
