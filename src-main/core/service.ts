@@ -3,6 +3,7 @@ import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from '
 import { parseParams } from '../shared/contract';
 import type { RuleLifetime, VmSummary } from '../shared/models';
 import { BaseCatalog } from './bases/catalog';
+import { IMAGE_CATALOG, fileNameOf } from './bases/pull';
 import { XrayError } from '../shared/errors';
 import { EventBus } from './events';
 import { baseNameFromFile } from '../shared/names';
@@ -74,6 +75,8 @@ export class XrayService implements XrayApi {
   readonly hooks: HookRunner;
   readonly firewallRules: RuleStore;
   private engine: Engine | null = null;
+  /** jobs are pulls under way, by base name, so base.cancel can stop one. */
+  private readonly jobs = new Map<string, AbortController>();
   private readonly handlers: Handlers;
 
   constructor(private readonly options: ServiceOptions) {
@@ -135,6 +138,14 @@ export class XrayService implements XrayApi {
     if (summary.state !== 'stopped' && summary.state !== 'crashed') {
       throw new XrayError('in-use', `VM "${name}" is running; stop it first with "xray stop ${name}" before you ${action}.`);
     }
+  }
+
+  /** startJob registers a pull under its base name; two at once for one name are refused. */
+  private startJob(name: string): AbortController {
+    if (this.jobs.has(name)) throw new XrayError('busy', `"${name}" is already being pulled; wait for it or cancel it.`);
+    const abort = new AbortController();
+    this.jobs.set(name, abort);
+    return abort;
   }
 
   /** sshTarget is how Xray logs in to a VM: its port, user and key. */
@@ -221,6 +232,34 @@ export class XrayService implements XrayApi {
         });
         this.emit({ type: 'base.changed' });
         return info;
+      },
+      'base.catalog': async () => {
+        const bases = new Set((await this.bases.list()).map((b) => b.name));
+        return IMAGE_CATALOG.map(({ name, arch, title, url }) => ({ name, arch, title, url, imported: bases.has(name) }));
+      },
+      'base.pull': async (params) => {
+        const name = params.name ?? (params.source.includes('://') ? baseNameFromFile(fileNameOf(params.source)) : params.source);
+        const settings = await this.settings.read();
+        const abort = this.startJob(name);
+        try {
+          const info = await this.bases.pull({
+            ...params,
+            name: params.name,
+            mirror: process.env.XRAY_IMAGE_MIRROR || settings.imageMirror,
+            signal: abort.signal,
+            onProgress: (p) => this.emit({ type: 'base.progress', name, phase: p.phase, done: p.done, total: p.total ?? 0, bytesPerSecond: p.bytesPerSecond }),
+          });
+          this.emit({ type: 'base.changed' });
+          return info;
+        } finally {
+          this.jobs.delete(name);
+        }
+      },
+      'base.cancel': async ({ name }) => {
+        const job = this.jobs.get(name);
+        if (!job) throw new XrayError('not-found', `Nothing is being pulled or imported as "${name}".`);
+        job.abort();
+        return null;
       },
       'base.remove': async ({ name }) => {
         await this.bases.remove(name);

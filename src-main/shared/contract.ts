@@ -9,6 +9,7 @@ import {
   promptLifetimeSchema,
   promptScopeSchema,
   ruleActionSchema,
+  type GuestArch,
   type HookSource,
   type HookType,
   type PromptCloseReason,
@@ -99,6 +100,16 @@ export const requestSchemas = {
     cloudInit: z.boolean().optional(),
   }),
   'base.remove': z.object({ name }),
+  'base.catalog': z.object({}),
+  'base.pull': z.object({
+    source: z.string().min(1).max(2048),
+    arch: guestArchSchema.optional(),
+    name: name.optional(),
+    checksum: z.string().max(200).optional(),
+    checksumsUrl: z.string().min(1).max(2048).optional(),
+    insecureNoChecksum: z.boolean().optional(),
+  }),
+  'base.cancel': z.object({ name }),
   'snapshot.list': z.object({ vm: name }),
   'snapshot.create': z.object({ vm: name, name, description: z.string().max(1000).optional() }),
   'snapshot.revert': z.object({ vm: name, name }),
@@ -137,6 +148,15 @@ export interface PluginInfo {
   readonly error: string | null;
 }
 
+/** CatalogEntry is one image `base.pull` can fetch by name, and whether a base of that name exists. */
+export interface CatalogEntry {
+  readonly name: string;
+  readonly arch: GuestArch;
+  readonly title: string;
+  readonly url: string;
+  readonly imported: boolean;
+}
+
 /** Results maps each API method to what it resolves with. */
 export interface Results {
   'vm.list': VmSummary[];
@@ -154,6 +174,9 @@ export interface Results {
   'base.list': BaseInfo[];
   'base.import': BaseInfo;
   'base.remove': null;
+  'base.catalog': CatalogEntry[];
+  'base.pull': BaseInfo;
+  'base.cancel': null;
   'snapshot.list': SnapshotInfo[];
   'snapshot.create': SnapshotInfo;
   'snapshot.revert': null;
@@ -179,7 +202,15 @@ export type XrayEvent =
   | { readonly type: 'vm.state'; readonly vm: string; readonly state: VmStateName; readonly previous: VmStateName; readonly crash?: CrashReport }
   | { readonly type: 'vm.changed'; readonly vm: string }
   | { readonly type: 'vm.removed'; readonly vm: string }
-  | { readonly type: 'base.progress'; readonly name: string; readonly done: number; readonly total: number }
+  /** base.progress: an import copying (total known) or a pull downloading (total 0 until the server says). */
+  | {
+      readonly type: 'base.progress';
+      readonly name: string;
+      readonly done: number;
+      readonly total: number;
+      readonly phase?: 'download' | 'import';
+      readonly bytesPerSecond?: number;
+    }
   | { readonly type: 'base.changed' }
   | { readonly type: 'snapshot.progress'; readonly vm: string; readonly name: string; readonly operation: 'create' | 'revert' | 'delete'; readonly status: 'running' | 'done' | 'failed'; readonly error?: string }
   | { readonly type: 'prompt.opened'; readonly prompt: FirewallPrompt }

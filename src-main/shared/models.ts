@@ -160,4 +160,6 @@ export interface GlobalSettings {
   readonly firmware: Readonly<Record<string, string>>;
   /** dnsServers answer the guests' lookups ("IP" or "IP:PORT"); empty follows the host's resolver. */
   readonly dnsServers: readonly string[];
+  /** imageMirror, when set, is where `base pull` fetches catalog images and checksums from instead. */
+  readonly imageMirror: string | null;
 }

@@ -23,6 +23,7 @@ export const SETTINGS_DEFAULTS: GlobalSettings = {
   sshKey: null,
   firmware: {},
   dnsServers: [],
+  imageMirror: null,
 };
 
 export interface SettingKey {
@@ -88,6 +89,18 @@ const SETTINGS: readonly Setting[] = [
       });
     },
   },
+  {
+    key: 'image_mirror',
+    type: 'http(s) URL',
+    description: 'Where "base pull" fetches catalog images and checksums from instead of the vendors (MIRROR/HOST/PATH); XRAY_IMAGE_MIRROR overrides it.',
+    check: (v) => (typeof v === 'string' && isHttpUrl(v) ? null : 'an http or https URL'),
+    fromText: (text) => {
+      const trimmed = text.trim();
+      if (trimmed === '') return undefined;
+      if (!isHttpUrl(trimmed)) throw badValue('image_mirror', text, 'it must be an http or https URL');
+      return trimmed;
+    },
+  },
   ...FIRMWARE_KEYS.map((name) =>
     path(`firmware.${name}`, `UEFI firmware ${name.endsWith('_code') ? 'code' : 'variables template'} for ${name.split('_').slice(0, -1).join('_')} guests; empty uses the one found on this host.`),
   ),
@@ -136,6 +149,14 @@ function path(key: string, description: string): Setting {
       return expanded;
     },
   };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
 }
 
 function parseBoolean(text: string): boolean | null {
@@ -199,6 +220,7 @@ export function settingsFromToml(raw: TomlTable, file: string): GlobalSettings {
     sshKey: (raw.ssh_key as string | undefined) ?? SETTINGS_DEFAULTS.sshKey,
     firmware,
     dnsServers: (raw.dns_servers as string[] | undefined) ?? SETTINGS_DEFAULTS.dnsServers,
+    imageMirror: (raw.image_mirror as string | undefined) ?? SETTINGS_DEFAULTS.imageMirror,
   };
 }
 
