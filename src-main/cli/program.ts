@@ -5,7 +5,7 @@ import type { BaseInfo, PortMapping, SnapshotInfo, VmSummary } from '../shared/m
 import { XrayError, errorMessage } from '../shared/errors';
 import type { HomePaths } from '../core/paths';
 import { requirePortMapping } from '../core/store/vm-config';
-import { formatBytes } from '../shared/format';
+import { formatBytes, timelineText } from '../shared/format';
 import { formatPortMapping } from '../shared/vm';
 import { XrayService } from '../core/service';
 import type { SupervisorHost } from '../core/supervisor/host';
@@ -528,6 +528,8 @@ function describeEvent(event: XrayEvent): string {
       return `${event.vm}: ${event.script}: ${event.text.trimEnd()}`;
     case 'hook.finished':
       return `${event.run.vm}: hook ${event.run.script} ${event.run.exitCode === 0 ? 'succeeded' : `failed (${event.run.error ?? `exit ${event.run.exitCode}`})`}`;
+    case 'timeline.entry':
+      return `${event.entry.vm}: ${timelineText(event.entry)}`;
     case 'log':
       return `${event.level}: ${event.source}: ${event.message}`;
   }

@@ -72,6 +72,8 @@ export class VmPaths {
   get qemuLog(): string { return join(this.dir, 'qemu.log'); }
   get hookLog(): string { return join(this.dir, 'hooks.log'); }
   get firewallLog(): string { return join(this.dir, 'firewall.log'); }
+  /** journal is the VM's timeline: starts, stops, snapshots, connections, prompts, hooks (JSON lines). */
+  get journal(): string { return join(this.dir, 'journal.jsonl'); }
   get knownHosts(): string { return join(this.dir, 'known_hosts'); }
   get sshKey(): string { return join(this.dir, 'id_ed25519'); }
   scripts(type: HookType): string { return join(this.dir, 'scripts', type); }

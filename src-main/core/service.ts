@@ -13,6 +13,7 @@ import { diskChain, QemuImg } from './images';
 import { HookRunner, type BuiltInHook } from './hooks';
 import { PluginHost } from './plugins';
 import { connectVm, vmSshTarget, type SshTarget } from './ssh';
+import { Journal } from './vms/journal';
 import { OfflineSnapshots } from './vms/snapshots';
 import { tailOf } from './vms/logs';
 import { readLivePid } from './vms/runtime';
@@ -74,6 +75,8 @@ export class XrayService implements XrayApi {
   readonly plugins: PluginHost;
   readonly hooks: HookRunner;
   readonly firewallRules: RuleStore;
+  /** journal records what every VM did (its timeline), from the events this service announces. */
+  readonly journal: Journal;
   private engine: Engine | null = null;
   /** jobs are pulls under way, by base name, so base.cancel can stop one. */
   private readonly jobs = new Map<string, AbortController>();
@@ -102,6 +105,8 @@ export class XrayService implements XrayApi {
       store: this.catalog.store,
     });
     this.firewallRules = new RuleStore(options.paths, this.catalog.store);
+    this.journal = new Journal(options.paths, (event) => this.emit(event));
+    this.subscribe((event) => this.journal.observe(event));
     this.handlers = { ...this.fileHandlers(), ...this.firewallHandlers(), ...this.engineHandlers() };
   }
 
@@ -207,6 +212,10 @@ export class XrayService implements XrayApi {
         await this.catalog.update(name, { memoryMb, cpus, sshUser });
         this.emit({ type: 'vm.changed', vm: name });
         return this.decorate(await this.catalog.summary(name));
+      },
+      'vm.timeline': async ({ vm, since, limit }) => {
+        await this.catalog.store.read(validateName('VM', vm));
+        return this.journal.read(vm, { since, limit: limit ?? 1000 });
       },
       'vm.console': async ({ name, lines }) => {
         await this.catalog.store.read(validateName('VM', name));

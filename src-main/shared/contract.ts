@@ -31,6 +31,7 @@ import type {
   CrashReport,
   Destination,
   RuleAction,
+  TimelineEntry,
 } from './models';
 
 const name = z.string().min(1).max(200);
@@ -86,6 +87,7 @@ export const requestSchemas = {
   }),
   'vm.stop': z.object({ name, force: z.boolean().optional() }),
   'vm.console': z.object({ name, lines: z.number().int().positive().max(10_000).optional() }),
+  'vm.timeline': z.object({ vm: name, since: z.iso.datetime().optional(), limit: z.number().int().positive().max(100_000).optional() }),
   'port.list': z.object({ vm: name }),
   'port.add': z.object({ vm: name, mapping: portMappingSchema }),
   'port.remove': z.object({ vm: name, mapping: portMappingSchema }),
@@ -168,6 +170,7 @@ export interface Results {
   'vm.start': VmSummary;
   'vm.stop': VmSummary;
   'vm.console': string[];
+  'vm.timeline': TimelineEntry[];
   'port.list': PortMapping[];
   'port.add': PortMapping[];
   'port.remove': PortMapping[];
@@ -223,6 +226,8 @@ export type XrayEvent =
   | { readonly type: 'hook.started'; readonly run: HookRun }
   | { readonly type: 'hook.output'; readonly vm: string; readonly script: string; readonly stream: 'stdout' | 'stderr'; readonly text: string }
   | { readonly type: 'hook.finished'; readonly run: HookRun }
+  /** timeline.entry: one thing a VM did, as its timeline records it (vm.timeline reads them back). */
+  | { readonly type: 'timeline.entry'; readonly entry: TimelineEntry }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly source: string; readonly message: string };
 
 export type EventType = XrayEvent['type'];

@@ -163,3 +163,39 @@ export interface GlobalSettings {
   /** imageMirror, when set, is where `base pull` fetches catalog images and checksums from instead. */
   readonly imageMirror: string | null;
 }
+
+/** TimelineEntry is one thing a VM did, as its timeline (journal.jsonl) keeps it. */
+export type TimelineEntry =
+  | { readonly at: string; readonly vm: string; readonly kind: 'lifecycle'; readonly event: 'starting' | 'ready' | 'stopped' | 'crashed'; readonly detail: string | null }
+  | {
+      readonly at: string;
+      readonly vm: string;
+      readonly kind: 'snapshot';
+      readonly event: 'created' | 'reverted' | 'deleted' | 'failed';
+      readonly name: string;
+      readonly detail: string | null;
+    }
+  | { readonly at: string; readonly vm: string; readonly kind: 'network'; readonly action: RuleAction; readonly destination: Destination; readonly reason: string }
+  | {
+      readonly at: string;
+      readonly vm: string;
+      readonly kind: 'prompt';
+      readonly event: 'opened' | 'closed';
+      readonly id: string;
+      readonly destination: Destination | null;
+      /** action and reason say how a closed prompt ended; program, who asked. */
+      readonly action: RuleAction | null;
+      readonly reason: string | null;
+      readonly program: string | null;
+    }
+  | {
+      readonly at: string;
+      readonly vm: string;
+      readonly kind: 'hook';
+      readonly type: HookType;
+      readonly script: string;
+      readonly source: HookSource;
+      readonly exitCode: number | null;
+      readonly error: string | null;
+      readonly durationMs: number | null;
+    };

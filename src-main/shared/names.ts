@@ -39,3 +39,9 @@ export function baseNameFromFile(path: string): string {
   const cleaned = stem.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[.-]+/, '').slice(0, NAME_MAX_LENGTH);
   return cleaned || 'base';
 }
+
+/** programName is the program a command line runs: "/usr/bin/curl -s URL" → "curl"; null when there is none. */
+export function programName(command: string): string | null {
+  const first = command.trim().split(/\s+/)[0] ?? '';
+  return first.split('/').pop() || null;
+}

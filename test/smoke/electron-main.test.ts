@@ -32,6 +32,7 @@ const SAMPLE_PARAMS: { [M in Method]: Params<M> } = {
   'vm.start': { name: 'nope' },
   'vm.stop': { name: 'nope' },
   'vm.console': { name: 'nope' },
+  'vm.timeline': { vm: VM },
   'port.list': { vm: 'nope' },
   'port.add': { vm: 'nope', mapping: { host: 18080, guest: 80 } },
   'port.remove': { vm: 'nope', mapping: { host: 18080, guest: 80 } },
