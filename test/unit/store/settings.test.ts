@@ -41,6 +41,7 @@ describe('reading config.toml', () => {
       sshKey: null,
       firmware: {},
       dnsServers: [],
+      imageMirror: null,
     });
   });
 
@@ -174,6 +175,7 @@ describe('changing config.toml', () => {
       'stop_timeout',
       'ssh_key',
       'dns_servers',
+      'image_mirror',
       'firmware.aarch64_code',
       'firmware.aarch64_vars',
       'firmware.x86_64_code',
