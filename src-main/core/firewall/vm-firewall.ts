@@ -169,6 +169,8 @@ export class VmFirewall {
    */
   private guard(destination: Destination): { action: RuleAction; reason: string } | null {
     if (this.isProbe(destination)) return { action: 'allow', reason: 'firewall probe (answered by Xray)' };
+    // Connecting by a name no resolver here answered would let the connect resolve it (to the host, say) unchecked.
+    if (destination.ip === null) return { action: 'deny', reason: 'the name does not resolve' };
     if (!this.isToHost(destination) && destination.ip !== null && this.isHostAddress(destination.ip)) {
       return { action: 'deny', reason: 'the host is reachable only as host.xray.internal' };
     }
@@ -197,7 +199,7 @@ export class VmFirewall {
     this.options.emit({ type: 'firewall.decision', vm: this.options.vm, destination, action, reason });
     if (action === 'deny') return { action, reason, destination };
     if (this.isProbe(destination)) return { action, reason, destination, connectTo: { host: '127.0.0.1', port: this.probe.port ?? 0 } };
-    const host = this.isToHost(destination) ? this.hostAddress : (destination.ip ?? (destination.name as string));
+    const host = this.isToHost(destination) ? this.hostAddress : (destination.ip as string);
     return { action, reason, destination, connectTo: { host, port: destination.port } };
   }
 

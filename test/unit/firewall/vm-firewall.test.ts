@@ -171,6 +171,14 @@ describe('VmFirewall', () => {
     expect((await socksConnect({ port: firewall.ports.proxy as number }, { ip: own }, echo.port)).reply).toBe(REPLY.notAllowed);
   });
 
+  it('never connects by a name its resolver does not answer, which the connect would resolve unchecked (to the host, say)', async () => {
+    await startFirewall({ allowAll: true, realHostCheck: true });
+    let reached = 0;
+    echo.server.on('connection', () => reached++);
+    expect((await socksConnect({ port: firewall.ports.proxy as number }, { domain: 'localhost' }, echo.port)).reply).toBe(REPLY.notAllowed);
+    expect(reached).toBe(0);
+  });
+
   it('allow-all does not open host.xray.internal: it still takes a rule', async () => {
     await startFirewall({ allowAll: true, realHostCheck: true });
     const proxy = { port: firewall.ports.proxy as number };
