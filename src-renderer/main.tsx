@@ -34,7 +34,7 @@ if (!client) {
   connectStore(store, client);
   document.documentElement.dataset.platform = client.platform;
   root.render(
-    <XrayProvider store={store} client={client}>
+    <XrayProvider store={store}>
       <App />
     </XrayProvider>,
   );

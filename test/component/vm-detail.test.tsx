@@ -2,7 +2,7 @@
 // The VM detail: tabs, settings editable only when stopped, and unsupported methods shown in place.
 import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VmDetail } from '../../src-renderer/views/VmDetail';
+import { VmDetail } from '../../src-renderer/views/vm/VmDetail';
 import { FakeXrayClient, vm } from './fake-client';
 import { renderWith } from './render';
 
@@ -25,6 +25,19 @@ describe('VmDetail', () => {
     fireEvent.change(screen.getByLabelText('Memory (MB)'), { target: { value: '4096' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(client.callsOf('vm.update')).toEqual([{ name: 'dev', memoryMb: 4096, cpus: 2, sshUser: 'ubuntu' }]));
+  });
+
+  it('forwards a new port through the API and shows it', async () => {
+    const client = new FakeXrayClient({ vms: [vm('dev')] });
+    client.on('port.add', ({ mapping }) => {
+      client.on('vm.info', () => ({ summary: vm('dev', { ports: [mapping] }), config: {}, diskChain: [], snapshots: [] }));
+      return [mapping];
+    });
+    await detail(client);
+    fireEvent.change(screen.getByLabelText('New port'), { target: { value: '8080:80' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add port' }));
+    expect(await screen.findByRole('button', { name: 'Remove port 8080' })).toBeTruthy();
+    expect(client.callsOf('port.add')).toEqual([{ vm: 'dev', mapping: { host: 8080, guest: 80 } }]);
   });
 
   it('locks settings while the VM runs', async () => {
