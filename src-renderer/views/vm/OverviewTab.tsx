@@ -1,28 +1,31 @@
 // Runs in: renderer. A VM's overview tab: its settings (editable while it is
-// stopped), how to reach it, its forwarded ports and its disk chain.
+// stopped, checked as typed by the rules the service applies), how to reach
+// it, its forwarded ports and its disk chain.
 import { useState, type FormEvent } from 'react';
 import { formatBytes } from '../../../src-main/shared/format';
-import { isActive } from '../../../src-main/shared/vm';
+import { isActive, parsePortMapping } from '../../../src-main/shared/vm';
 import { useActions, useXray } from '../../store/context';
-import { parsePorts } from '../CreateDialog';
+import { settingProblem, type VmSetting } from '../fields';
 import { formatPorts } from '../format';
 import { Loaded } from '../Loaded';
+
+const settings: readonly { readonly setting: VmSetting; readonly label: string }[] = [
+  { setting: 'memoryMb', label: 'Memory (MB)' },
+  { setting: 'cpus', label: 'CPUs' },
+  { setting: 'sshUser', label: 'SSH user' },
+];
 
 export function OverviewTab({ name }: { name: string }) {
   const vm = useXray((s) => s.vms[name])!;
   const info = useXray((s) => s.info[name]);
   const { updateVm, addPort, removePort } = useActions();
   const editable = !isActive(vm.state);
-  const [memory, setMemory] = useState(String(vm.memoryMb));
-  const [cpus, setCpus] = useState(String(vm.cpus));
-  const [sshUser, setSshUser] = useState(vm.sshUser);
+  const [values, setValues] = useState<Record<VmSetting, string>>({ memoryMb: String(vm.memoryMb), cpus: String(vm.cpus), sshUser: vm.sshUser });
   const [newPort, setNewPort] = useState('');
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
-  const memoryOk = /^\d+$/.test(memory) && Number(memory) >= 128;
-  const cpusOk = /^\d+$/.test(cpus) && Number(cpus) >= 1 && Number(cpus) <= 64;
-  const changed = Number(memory) !== vm.memoryMb || Number(cpus) !== vm.cpus || sshUser !== vm.sshUser;
-  const parsedPort = parsePorts(newPort);
-  const mapping = parsedPort.problem ? undefined : parsedPort.ports[0];
+  const problems = settings.map(({ setting }) => settingProblem('vm.update', setting, values[setting])).filter((p) => p !== null);
+  const changed = Number(values.memoryMb) !== vm.memoryMb || Number(values.cpus) !== vm.cpus || values.sshUser !== vm.sshUser;
+  const mapping = parsePortMapping(newPort);
 
   const run = async (task: () => Promise<unknown>, done: string) => {
     setMessage(null);
@@ -35,8 +38,8 @@ export function OverviewTab({ name }: { name: string }) {
   };
   const save = (e: FormEvent) => {
     e.preventDefault();
-    if (!memoryOk || !cpusOk || !sshUser) return;
-    void run(() => updateVm({ name, memoryMb: Number(memory), cpus: Number(cpus), sshUser }), 'Saved.');
+    if (problems.length > 0) return;
+    void run(() => updateVm({ name, memoryMb: Number(values.memoryMb), cpus: Number(values.cpus), sshUser: values.sshUser }), 'Saved.');
   };
   const submitPort = (e: FormEvent) => {
     e.preventDefault();
@@ -52,21 +55,21 @@ export function OverviewTab({ name }: { name: string }) {
       <form onSubmit={save} className="settings" aria-label="Settings">
         {!editable && <p className="hint">Stop the VM to change its memory, CPUs or SSH user.</p>}
         <div className="row">
-          <label>
-            Memory (MB)
-            <input value={memory} disabled={!editable} onChange={(e) => setMemory(e.target.value)} aria-invalid={memoryOk ? undefined : true} />
-          </label>
-          <label>
-            CPUs
-            <input value={cpus} disabled={!editable} onChange={(e) => setCpus(e.target.value)} aria-invalid={cpusOk ? undefined : true} />
-          </label>
-          <label>
-            SSH user
-            <input value={sshUser} disabled={!editable} onChange={(e) => setSshUser(e.target.value)} />
-          </label>
+          {settings.map(({ setting, label }) => (
+            <label key={setting}>
+              {label}
+              <input
+                value={values[setting]}
+                disabled={!editable}
+                onChange={(e) => setValues({ ...values, [setting]: e.target.value })}
+                aria-invalid={settingProblem('vm.update', setting, values[setting]) ? true : undefined}
+              />
+            </label>
+          ))}
         </div>
+        {editable && problems.map((p) => <p key={p} className="field-error">{p}</p>)}
         {editable && (
-          <button type="submit" className="primary" disabled={!changed || !memoryOk || !cpusOk || !sshUser}>
+          <button type="submit" className="primary" disabled={!changed || problems.length > 0}>
             Save
           </button>
         )}
