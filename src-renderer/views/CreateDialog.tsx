@@ -1,10 +1,11 @@
 // Runs in: renderer. The "New VM" dialog: a base picker, and memory, CPUs and
 // SSH user prefilled with what this host gives a new VM (vm.defaults), every
 // field checked as it is typed by the rules the service applies.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { Params } from '../../src-main/shared/contract';
 import { nameProblem } from '../../src-main/shared/names';
 import { useActions, useXray } from '../store/context';
+import { Dialog } from './Dialog';
 import { parsePortList, settingProblem, type VmSetting } from './fields';
 
 const settings: readonly { readonly setting: VmSetting; readonly label: string }[] = [
@@ -27,6 +28,7 @@ export function CreateDialog({ onClose }: { onClose: () => void }) {
   const [touched, setTouched] = useState(false);
   const [submitError, setSubmitError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const nameInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     void loadDefaults();
@@ -69,8 +71,8 @@ export function CreateDialog({ onClose }: { onClose: () => void }) {
   };
 
   return (
-    <div className="overlay" onKeyDown={(e) => e.key === 'Escape' && onClose()}>
-      <form className="dialog" role="dialog" aria-modal="true" aria-labelledby="create-title" onSubmit={(e) => void submit(e)}>
+    <Dialog labelledBy="create-title" onCancel={onClose} initialFocus={nameInput}>
+      <form onSubmit={(e) => void submit(e)}>
         <h2 id="create-title">New VM</h2>
         {baseList.length === 0 ? (
           <p className="hint">
@@ -84,7 +86,7 @@ export function CreateDialog({ onClose }: { onClose: () => void }) {
         <label>
           Name
           <input
-            autoFocus
+            ref={nameInput}
             value={name}
             aria-invalid={nameError ? true : undefined}
             onChange={(e) => {
@@ -137,6 +139,6 @@ export function CreateDialog({ onClose }: { onClose: () => void }) {
           </button>
         </footer>
       </form>
-    </div>
+    </Dialog>
   );
 }

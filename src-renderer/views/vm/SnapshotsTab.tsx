@@ -1,11 +1,12 @@
 // Runs in: renderer. A VM's snapshots tab: its snapshots in time order,
 // memory snapshots marked apart from disk-only ones; revert and delete ask
-// first.
-import { useState, type FormEvent } from 'react';
+// first, in a dialog.
+import { useRef, useState, type FormEvent } from 'react';
 import { formatBytes } from '../../../src-main/shared/format';
 import type { SnapshotInfo } from '../../../src-main/shared/models';
 import { nameProblem } from '../../../src-main/shared/names';
 import { useActions, useXray } from '../../store/context';
+import { Dialog } from '../Dialog';
 import { formatTime } from '../format';
 
 type Confirm = { readonly operation: 'revert' | 'delete'; readonly snapshot: string } | null;
@@ -63,21 +64,7 @@ export function SnapshotsTab({ vm }: { vm: string }) {
         </div>
       )}
       {job && job.status === 'failed' && <p className="error" role="alert">{job.error}</p>}
-      {confirm && (
-        <div className="confirm" role="alertdialog" aria-label="Confirm">
-          <p>
-            {confirm.operation === 'revert'
-              ? `Revert ${vm} to “${confirm.snapshot}”? Changes made since then are lost.`
-              : `Delete snapshot “${confirm.snapshot}” of ${vm}? This cannot be undone.`}
-          </p>
-          <button type="button" onClick={() => setConfirm(null)}>
-            Cancel
-          </button>
-          <button type="button" className={confirm.operation === 'delete' ? 'danger' : 'primary'} onClick={confirmed} autoFocus>
-            {confirm.operation === 'revert' ? 'Revert' : 'Delete'}
-          </button>
-        </div>
-      )}
+      {confirm && <ConfirmDialog vm={vm} confirm={confirm} onConfirm={confirmed} onCancel={() => setConfirm(null)} />}
       {!snapshots || snapshots.status === 'loading' ? (
         <p className="hint">Loading snapshots…</p>
       ) : snapshots.status === 'error' ? (
@@ -112,5 +99,27 @@ export function SnapshotsTab({ vm }: { vm: string }) {
         </ol>
       )}
     </div>
+  );
+}
+
+/** ConfirmDialog asks before a revert or delete, which lose what was there; Esc or Cancel leaves everything as it is. */
+function ConfirmDialog({ vm, confirm, onConfirm, onCancel }: { vm: string; confirm: NonNullable<Confirm>; onConfirm: () => void; onCancel: () => void }) {
+  const act = useRef<HTMLButtonElement>(null);
+  return (
+    <Dialog role="alertdialog" labelledBy="confirm-question" className="confirm" onCancel={onCancel} initialFocus={act}>
+      <p id="confirm-question">
+        {confirm.operation === 'revert'
+          ? `Revert ${vm} to “${confirm.snapshot}”? Changes made since then are lost.`
+          : `Delete snapshot “${confirm.snapshot}” of ${vm}? This cannot be undone.`}
+      </p>
+      <footer>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button ref={act} type="button" className={confirm.operation === 'delete' ? 'danger' : 'primary'} onClick={onConfirm}>
+          {confirm.operation === 'revert' ? 'Revert' : 'Delete'}
+        </button>
+      </footer>
+    </Dialog>
   );
 }
