@@ -1,7 +1,8 @@
 // Every dialog in Chromium with real key presses: Tab and Shift+Tab stay
 // inside, Esc cancels from wherever focus is, and focus goes back to what
-// opened it. Over a made-up XrayApi, so every call the renderer makes is on
-// record.
+// opened it; and the layout at 800×600: the VM table's Start/Stop buttons and
+// the New VM dialog's buttons are whole and on top. Over a made-up XrayApi, so
+// every call the renderer makes is on record.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Method } from '../../src-main/shared/contract';
@@ -93,7 +94,17 @@ async function openConfirm(page: Page): Promise<void> {
   await page.getByRole('alertdialog').waitFor();
 }
 
-describe.runIf(hasChromium)('dialog keys in Chromium', () => {
+/** wholeInView tells whether an element's box lies inside the page and inside `main`'s visible part, with nothing on top of its middle. */
+async function wholeInView(page: Page, selector: string, viewport: { width: number; height: number }): Promise<boolean> {
+  const box = await page.locator(selector).boundingBox();
+  const main = await page.locator('main').boundingBox();
+  if (!box || !main) return false;
+  const inside = box.x >= main.x && box.y >= 0 && box.x + box.width <= Math.min(viewport.width, main.x + main.width) && box.y + box.height <= viewport.height;
+  const onTop = await page.locator(selector).evaluate((el, at) => el.contains(document.elementFromPoint(at.x, at.y)), { x: box.x + box.width / 2, y: box.y + box.height / 2 });
+  return inside && onTop;
+}
+
+describe.runIf(hasChromium)('dialog keys and the small window in Chromium', () => {
   it('keeps Tab and Shift+Tab inside the New VM dialog', async () => {
     const { page } = await open();
     await openNewVm(page);
@@ -142,5 +153,34 @@ describe.runIf(hasChromium)('dialog keys in Chromium', () => {
     expect(await page.getByRole('alertdialog').count()).toBe(0);
     expect(await focused(page)).toBe('outside: button Revert to clean');
     expect(api.callsOf('snapshot.revert')).toEqual([]);
+  });
+
+  it('shows every VM\'s Start or Stop button whole at 800×600', async () => {
+    const viewport = { width: 800, height: 600 };
+    const vms = [
+      vm('build-runner', { state: 'crashed' }),
+      vm('db'),
+      vm('nohyphensinthisnamewhatsoeverbutitisstilllongerthanthecellwidth', { base: 'debian-12-genericcloud-arm64-20250101', memoryMb: 16384, cpus: 16 }),
+      vm('web-frontend-01', { state: 'ready', ports: [{ host: 8080, guest: 80 }, { host: 8443, guest: 443 }, { host: 15432, guest: 5432 }], openConnections: 12 }),
+    ];
+    const { page } = await open(vms, viewport);
+    for (const v of vms) {
+      const action = v.state === 'ready' ? 'Stop' : 'Start';
+      expect(await wholeInView(page, `tr[data-vm="${v.name}"] button[aria-label="${action} ${v.name}"]`, viewport), `${action} ${v.name}`).toBe(true);
+    }
+  });
+
+  it('shows the New VM dialog\'s Cancel and Create whole at 800×600', async () => {
+    const viewport = { width: 800, height: 600 };
+    const { page } = await open([vm('dev')], viewport);
+    await openNewVm(page);
+    for (const name of ['Cancel', 'Create']) {
+      const box = await page.getByRole('dialog').getByRole('button', { name, exact: true }).boundingBox();
+      expect(box).not.toBeNull();
+      expect(box!.x).toBeGreaterThanOrEqual(0);
+      expect(box!.y).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(viewport.width);
+      expect(box!.y + box!.height).toBeLessThanOrEqual(viewport.height);
+    }
   });
 });
