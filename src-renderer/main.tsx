@@ -27,7 +27,7 @@ const root = createRoot(document.getElementById('root')!);
 const client = pickClient();
 if (!client) {
   root.render(
-    <p className="fatal">This page needs the access token from the address that <code>xray ui --browser</code> printed; open that address instead.</p>,
+    <p className="fatal">This page needs the access token from the address the <code>xray ui</code> command printed; open that address instead.</p>,
   );
 } else {
   const store = createXrayStore(client);

@@ -7,6 +7,15 @@ import type { ImportEvent, ImportJob, ImportsSlice, SliceContext } from './types
 
 type BaseEvent = Extract<XrayEvent, { type: 'base.changed' | 'base.progress' }>;
 
+/**
+ * inFileWords puts the dropped file's own name where an error names the
+ * temporary copy browser mode uploaded it to: that path means nothing to
+ * the person who dropped the file, and is gone once the import ends.
+ */
+export function inFileWords(text: string, uploadedPath: string | null, fileName: string): string {
+  return uploadedPath ? text.split(uploadedPath).join(fileName) : text;
+}
+
 export function importsSlice(ctx: SliceContext): ImportsSlice {
   const { client, get } = ctx;
   let lastId = 0;
@@ -19,13 +28,14 @@ export function importsSlice(ctx: SliceContext): ImportsSlice {
       const id = ++lastId;
       const base = baseNameFromFile(file.name);
       const uploads = !client.pathForFile && client.upload !== undefined;
+      let uploaded: string | null = null;
       emit({ type: 'import.started', id, file: file.name, base, phase: uploads ? 'uploading' : 'importing', total: file.size });
       try {
         let path: string;
         if (client.pathForFile) {
           path = client.pathForFile(file);
         } else if (client.upload) {
-          path = await client.upload(file, (done, total) => emit({ type: 'import.uploaded', id, done, total }));
+          path = uploaded = await client.upload(file, (done, total) => emit({ type: 'import.uploaded', id, done, total }));
           if (get().importJob?.id !== id) return;
           emit({ type: 'import.importing', id });
         } else {
@@ -35,7 +45,7 @@ export function importsSlice(ctx: SliceContext): ImportsSlice {
         emit({ type: 'import.finished', id, error: null });
         await get().refreshBases();
       } catch (err) {
-        emit({ type: 'import.finished', id, error: message(err) });
+        emit({ type: 'import.finished', id, error: inFileWords(message(err), uploaded, file.name) });
       }
     },
     dismissImport: () => emit({ type: 'import.dismissed' }),
