@@ -20,6 +20,7 @@ function callSnapshot(client: XrayClient, vm: string, request: SnapshotRequest):
   }
 }
 
+/** detailSlice builds the detail slice; its snapshot jobs change only through onDetailEvent. */
 export function detailSlice(ctx: SliceContext): DetailSlice {
   const { client, get } = ctx;
   return {

@@ -8,6 +8,7 @@ import type { FirewallSlice, SliceContext } from './types';
 
 type FirewallEvent = Extract<XrayEvent, { type: 'prompt.opened' | 'prompt.updated' | 'prompt.closed' | 'firewall.decision' | 'firewall.connection' }>;
 
+/** firewallSlice builds the firewall slice; prompts come and go with the events (onFirewallEvent) and an answer. */
 export function firewallSlice(ctx: SliceContext): FirewallSlice {
   const { client, set, get } = ctx;
   return {
@@ -44,6 +45,7 @@ function appendLog(ctx: SliceContext, vm: string, entry: FirewallLogEntry): void
   putEntry(ctx, 'firewallLog', vm, { status: 'ready', value: [...list, entry].slice(-LOG_LIMIT) });
 }
 
+/** onFirewallEvent queues, updates and closes prompts (keeping the abandoned ones for their notice) and logs decisions and connections. */
 export function onFirewallEvent(ctx: SliceContext, event: FirewallEvent): void {
   const { set, get } = ctx;
   switch (event.type) {

@@ -6,16 +6,18 @@ import type { Loadable, SliceContext, XrayState } from './types';
 export const LOG_LIMIT = 200;
 
 /** PerVmLoadable names the store's per-VM records of fetched data. */
-export type PerVmLoadable = {
+type PerVmLoadable = {
   [K in keyof XrayState]: XrayState[K] extends Readonly<Record<string, Loadable<unknown>>> ? K : never;
 }[keyof XrayState];
 
 type Value<K extends PerVmLoadable> = XrayState[K][string] extends Loadable<infer T> ? T : never;
 
+/** message is the sentence an error carries, for showing in place. */
 export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** byName orders VM names the way the list shows them. */
 export function byName(a: string, b: string): number {
   return a.localeCompare(b);
 }

@@ -12,10 +12,11 @@ type BaseEvent = Extract<XrayEvent, { type: 'base.changed' | 'base.progress' }>;
  * temporary copy browser mode uploaded it to: that path means nothing to
  * the person who dropped the file, and is gone once the import ends.
  */
-export function inFileWords(text: string, uploadedPath: string | null, fileName: string): string {
+function inFileWords(text: string, uploadedPath: string | null, fileName: string): string {
   return uploadedPath ? text.split(uploadedPath).join(fileName) : text;
 }
 
+/** importsSlice builds the imports slice; an import reports each step as an event, so only onImportEvent writes its job. */
 export function importsSlice(ctx: SliceContext): ImportsSlice {
   const { client, get } = ctx;
   let lastId = 0;

@@ -2,6 +2,7 @@
 // what a view needs as it opens.
 import type { NavigationSlice, SliceContext } from './types';
 
+/** navigationSlice builds the navigation slice: showing a VM or the bases fetches what they show. */
 export function navigationSlice({ set, get }: SliceContext): NavigationSlice {
   return {
     view: { kind: 'vms' },

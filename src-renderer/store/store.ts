@@ -12,6 +12,7 @@ import { navigationSlice } from './navigation';
 import type { SliceContext, StoreEvent, XrayState } from './types';
 import { onVmEvent, vmsSlice } from './vms';
 
+/** XrayStore is the one store the views read through XrayProvider. */
 export type XrayStore = StoreApi<XrayState>;
 
 /** applyEvent routes one event to the slice whose state it moves. */

@@ -22,8 +22,10 @@ export type Loadable<T> =
   | { readonly status: 'ready'; readonly value: T }
   | { readonly status: 'error'; readonly message: string };
 
+/** PerVm is a record by VM name; each VM's entry is its own object, so one VM's change leaves the others' identical. */
 export type PerVm<T> = Readonly<Record<string, T>>;
 
+/** View is what the window's main area shows. */
 export type View = { readonly kind: 'vms' } | { readonly kind: 'vm'; readonly name: string } | { readonly kind: 'bases' };
 
 export type SnapshotOperation = 'create' | 'revert' | 'delete';
@@ -33,6 +35,7 @@ export type SnapshotRequest =
   | { readonly operation: 'create'; readonly name: string; readonly description?: string }
   | { readonly operation: 'revert' | 'delete'; readonly name: string };
 
+/** SnapshotJob is a VM's latest snapshot operation, as its progress events tell it. */
 export interface SnapshotJob {
   readonly name: string;
   readonly operation: SnapshotOperation;
@@ -152,6 +155,7 @@ export interface EventsSlice {
   handleEvent(event: StoreEvent): void;
 }
 
+/** XrayState is the whole store: every slice's data and actions. */
 export type XrayState = NavigationSlice & VmsSlice & DetailSlice & FirewallSlice & ImportsSlice & EventsSlice;
 
 /** XrayActions is the store without its data: what views call. */

@@ -32,6 +32,7 @@ function setActionError({ set, get }: SliceContext, name: string, error: string 
   set({ actionErrors: next });
 }
 
+/** vmsSlice builds the vms slice; a start or stop's failure stays beside the VM it concerns (actionErrors). */
 export function vmsSlice(ctx: SliceContext): VmsSlice {
   const { client, set, get } = ctx;
 

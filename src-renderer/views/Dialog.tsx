@@ -21,6 +21,7 @@ export interface DialogProps {
   readonly children: ReactNode;
 }
 
+/** Dialog is the frame every dialog is drawn in: a backdrop over the window and the dialog itself, with the rules above. */
 export function Dialog({ role = 'dialog', labelledBy, className, overlayClassName, onCancel, initialFocus, behind, children }: DialogProps) {
   const dialog = useRef<HTMLDivElement>(null);
   useDialogFocus(dialog, initialFocus, behind);
