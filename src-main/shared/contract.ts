@@ -46,7 +46,10 @@ const cpus = z
   .int()
   .min(VM_LIMITS.cpus.min, `a VM needs at least ${VM_LIMITS.cpus.min} CPU`)
   .max(VM_LIMITS.cpus.max, `a VM can have at most ${VM_LIMITS.cpus.max} CPUs`);
-const sshUser = z.string().min(1).max(64);
+const sshUser = z
+  .string()
+  .min(VM_LIMITS.sshUserLength.min, 'the SSH user is empty')
+  .max(VM_LIMITS.sshUserLength.max, `an SSH user name has at most ${VM_LIMITS.sshUserLength.max} characters`);
 
 export const portMappingSchema = z.object({ host: port, guest: port });
 

@@ -7,6 +7,7 @@ export const VM_LIMITS = {
   memoryMb: { min: 128, max: 1024 * 1024 },
   cpus: { min: 1, max: 64 },
   port: { min: 1, max: 65_535 },
+  sshUserLength: { min: 1, max: 64 },
 } as const;
 
 /**
