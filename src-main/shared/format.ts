@@ -1,5 +1,5 @@
 // Runs in: anywhere (pure). How sizes, durations and timeline entries read, on every surface.
-import type { Destination, TimelineEntry } from './models';
+import type { Destination, RuleLifetime, TimelineEntry } from './models';
 
 /** formatBytes renders a size the way a person reads it: 512 B, 1.5 GiB, 20 GiB. */
 export function formatBytes(bytes: number): string {
@@ -34,5 +34,19 @@ export function timelineText(entry: TimelineEntry): string {
     }
     case 'hook':
       return `${entry.type} hook ${entry.script} ${entry.error === null && entry.exitCode === 0 ? 'succeeded' : `failed (${entry.error ?? `exit ${entry.exitCode}`})`}`;
+  }
+}
+
+/** lifetimeText says how long a rule lasts; `time` renders the end of a rule that lasts a while. */
+export function lifetimeText(lifetime: RuleLifetime, time: (iso: string) => string = (iso) => iso): string {
+  switch (lifetime.kind) {
+    case 'once':
+      return 'once';
+    case 'duration':
+      return `until ${time(lifetime.until)}`;
+    case 'until-stop':
+      return 'until the VM stops';
+    case 'forever':
+      return 'forever';
   }
 }

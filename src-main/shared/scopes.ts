@@ -23,6 +23,12 @@ export function formatRuleTarget(target: RuleTarget): string {
   }
 }
 
+/** ruleTargetLabel is a target as a person reads it in a list: "example.com:443", "*.example.com, any port". */
+export function ruleTargetLabel(target: RuleTarget): string {
+  const text = formatRuleTarget(target);
+  return target.port === null ? `${text}, any port` : text;
+}
+
 /**
  * registrableSuffix picks the suffix a `*.` rule should cover for `name`: its
  * parent (api.github.com → github.com), but never a bare TLD nor a two-label
@@ -87,7 +93,7 @@ export function scopeChoices(d: Destination): ScopeChoice[] {
     const text = formatRuleTarget(target);
     if (seen.has(text)) continue;
     seen.add(text);
-    choices.push({ scope, label: target.port === null ? `${text}, any port` : text });
+    choices.push({ scope, label: ruleTargetLabel(target) });
   }
   return choices;
 }

@@ -10,7 +10,8 @@ import type { FirewallPrompt, PromptLifetime, PromptScope } from '../../src-main
 import { scopeChoices } from '../../src-main/shared/scopes';
 import { useActions, useXray } from '../store/context';
 import { Dialog } from './Dialog';
-import { destinationText, programName } from './format';
+import { destinationText } from '../../src-main/shared/format';
+import { programName } from '../../src-main/shared/names';
 
 const ONE_HOUR = 3600;
 

@@ -1,37 +1,10 @@
 // Runs in: renderer. A VM's firewall tab: its rules, and its connections and
 // decisions as they happen, newest first.
-import { formatBytes } from '../../../src-main/shared/format';
-import type { FirewallRule, RuleTarget } from '../../../src-main/shared/models';
+import { destinationText, formatBytes, lifetimeText } from '../../../src-main/shared/format';
+import { ruleTargetLabel } from '../../../src-main/shared/scopes';
 import { useXray } from '../../store/context';
-import { destinationText, formatTime } from '../format';
+import { formatTime } from '../format';
 import { Loaded } from '../Loaded';
-
-function targetText(t: RuleTarget): string {
-  const port = t.port === null ? 'any port' : `port ${t.port}`;
-  switch (t.kind) {
-    case 'ip':
-      return `${t.ip}, ${port}`;
-    case 'cidr':
-      return `${t.cidr}, ${port}`;
-    case 'domain':
-      return `${t.domain}, ${port}`;
-    case 'domain-suffix':
-      return `*.${t.domain}, ${port}`;
-  }
-}
-
-function lifetimeText(r: FirewallRule): string {
-  switch (r.lifetime.kind) {
-    case 'once':
-      return 'once';
-    case 'duration':
-      return `until ${formatTime(r.lifetime.until)}`;
-    case 'until-stop':
-      return 'until the VM stops';
-    case 'forever':
-      return 'forever';
-  }
-}
 
 export function FirewallTab({ vm }: { vm: string }) {
   const rules = useXray((s) => s.rules[vm]);
@@ -49,8 +22,8 @@ export function FirewallTab({ vm }: { vm: string }) {
                 {list.map((r) => (
                   <tr key={r.id}>
                     <td><span className={`tag tag-${r.action}`}>{r.action}</span></td>
-                    <td>{targetText(r.target)}</td>
-                    <td>{lifetimeText(r)}</td>
+                    <td>{ruleTargetLabel(r.target)}</td>
+                    <td>{lifetimeText(r.lifetime, formatTime)}</td>
                     <td className="hint">{r.source}</td>
                   </tr>
                 ))}
