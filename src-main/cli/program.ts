@@ -2,7 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Method, Params, Results, XrayApi, XrayEvent } from '../shared/contract';
 import type { BaseInfo, PortMapping, SnapshotInfo, VmSummary } from '../shared/models';
-import { XrayError, errorMessage } from '../shared/errors';
+import { XrayError, cliMessage } from '../shared/errors';
 import type { HomePaths } from '../core/paths';
 import { requirePortMapping } from '../core/store/vm-config';
 import { formatBytes, timelineText } from '../shared/format';
@@ -583,7 +583,7 @@ export async function run(ctx: CliContext, argv: readonly string[]): Promise<num
       ctx.out.error(err.message);
       return 1;
     }
-    ctx.out.error(errorMessage(err));
+    ctx.out.error(cliMessage(err));
     return 1;
   }
 }

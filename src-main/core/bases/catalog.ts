@@ -104,7 +104,9 @@ export class BaseCatalog {
       throw new XrayError('not-found', `${source} does not exist; check the path.`);
     }
     if (await this.bases.exists(name)) {
-      throw new XrayError('already-exists', `A base image named "${name}" already exists; pass another --name or remove it with "xray base remove ${name}".`);
+      throw new XrayError('already-exists', `A base image named "${name}" already exists; choose another name or remove that base first.`, {
+        cli: `A base image named "${name}" already exists; pass another --name or remove it with "xray base remove ${name}".`,
+      });
     }
     await mkdir(this.paths.basesDir, { recursive: true, mode: 0o700 });
     const dest = this.paths.baseImage(name);

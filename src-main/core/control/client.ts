@@ -102,7 +102,7 @@ export class ControlClient implements XrayApi {
     if (!slot) return;
     this.pending.delete(parsed.id);
     if (parsed.ok) slot.resolve(parsed.value);
-    else slot.reject(new XrayError(parsed.error.code as XrayErrorCode, parsed.error.message));
+    else slot.reject(new XrayError(parsed.error.code as XrayErrorCode, parsed.error.message, { cli: parsed.error.cli }));
   }
 
   private fail(err: Error): void {

@@ -17,7 +17,7 @@ export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
 export const serverMessageSchema = z.union([
   z.object({ id: z.number().int(), ok: z.literal(true), value: z.unknown() }),
-  z.object({ id: z.number().int(), ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
+  z.object({ id: z.number().int(), ok: z.literal(false), error: z.object({ code: z.string(), message: z.string(), cli: z.string().optional() }) }),
   z.object({ event: z.object({ type: z.string() }).passthrough() }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;

@@ -74,10 +74,8 @@ export async function validateImportSource(path: string, opts: ValidateImportOpt
 
   const backingFile = info['full-backing-filename'] ?? info['backing-filename'] ?? null;
   if (backingFile !== null && !opts.flatten) {
-    throw new XrayError(
-      'invalid-argument',
-      `${source} references the backing file ${backingFile}; Xray refuses images with backing files because a guest could read host files through them. Pass --flatten to import a standalone copy.`,
-    );
+    const why = `${source} references the backing file ${backingFile}; Xray refuses images with backing files because a guest could read host files through them`;
+    throw new XrayError('invalid-argument', `${why}. Import a standalone copy of it (qemu-img convert makes one).`, { cli: `${why}. Pass --flatten to import a standalone copy.` });
   }
   if (backingFile !== null && PROTOCOL_PREFIX.test(backingFile)) {
     throw new XrayError(
@@ -87,10 +85,8 @@ export async function validateImportSource(path: string, opts: ValidateImportOpt
   }
   const dataFile = externalDataFile(source, info);
   if (dataFile !== null && !opts.flatten) {
-    throw new XrayError(
-      'invalid-argument',
-      `${source} keeps its data in the separate file ${dataFile}; Xray refuses images that reference other files because a guest could read host files through them. Pass --flatten to import a standalone copy.`,
-    );
+    const why = `${source} keeps its data in the separate file ${dataFile}; Xray refuses images that reference other files because a guest could read host files through them`;
+    throw new XrayError('invalid-argument', `${why}. Import a standalone copy of it (qemu-img convert makes one).`, { cli: `${why}. Pass --flatten to import a standalone copy.` });
   }
 
   // qemu-img rounds a raw file's size up to whole sectors; the file's own size is the truth there.
@@ -101,10 +97,8 @@ export async function validateImportSource(path: string, opts: ValidateImportOpt
 
   if (format !== 'qcow2' && !opts.convert) {
     const article = /^[aeiou]/i.test(format) ? 'an' : 'a';
-    throw new XrayError(
-      'invalid-argument',
-      `${source} is ${article} ${FORMAT_NAMES[format] ?? format} disk image, not qcow2; pass --convert to convert it to qcow2.`,
-    );
+    const what = `${source} is ${article} ${FORMAT_NAMES[format] ?? format} disk image, not qcow2`;
+    throw new XrayError('invalid-argument', `${what}; convert it to qcow2 first (xray base import --convert does).`, { cli: `${what}; pass --convert to convert it to qcow2.` });
   }
 
   const needsConversion = format !== 'qcow2' || backingFile !== null || dataFile !== null;
@@ -164,7 +158,8 @@ export async function importBase(opts: ImportBaseOptions): Promise<ImportResult>
   const taken = (): XrayError =>
     new XrayError(
       'already-exists',
-      `A base image named "${basename(dest, '.qcow2')}" already exists; choose another name with --name or remove that base first.`,
+      `A base image named "${basename(dest, '.qcow2')}" already exists; choose another name or remove that base first.`,
+      { cli: `A base image named "${basename(dest, '.qcow2')}" already exists; choose another name with --name or remove that base first.` },
     );
 
   await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
@@ -196,7 +191,8 @@ async function linkBase(source: ImportSource, dest: string, taken: () => XrayErr
   if (source.needsConversion) {
     throw new XrayError(
       'invalid-argument',
-      `${source.path} must be converted before Xray can use it, so it cannot be linked; drop --link to import a converted copy.`,
+      `${source.path} must be converted before Xray can use it, so it cannot be linked; import a converted copy instead.`,
+      { cli: `${source.path} must be converted before Xray can use it, so it cannot be linked; drop --link to import a converted copy.` },
     );
   }
   try {

@@ -184,7 +184,8 @@ describe('validation refuses before writing anything', () => {
     const err = await refusal(importBase({ source, dest: join(bases, 'renamed.qcow2') }));
 
     expect(err.code).toBe('invalid-argument');
-    expect(err.message).toBe(`${source} is a raw disk image, not qcow2; pass --convert to convert it to qcow2.`);
+    expect(err.message).toBe(`${source} is a raw disk image, not qcow2; convert it to qcow2 first (xray base import --convert does).`);
+    expect(err.cli).toBe(`${source} is a raw disk image, not qcow2; pass --convert to convert it to qcow2.`);
     await basesDirIsEmpty();
   });
 
@@ -196,7 +197,8 @@ describe('validation refuses before writing anything', () => {
     const dest = join(bases, 'disk.qcow2');
 
     const err = await refusal(importBase({ source, dest }));
-    expect(err.message).toContain('is a vmdk disk image, not qcow2; pass --convert');
+    expect(err.cli).toContain('is a vmdk disk image, not qcow2; pass --convert');
+    expect(err.message).not.toContain('--convert to');
     await basesDirIsEmpty();
 
     const percents: Array<[number, number]> = [];
@@ -241,8 +243,9 @@ describe('validation refuses before writing anything', () => {
 
     expect(err.code).toBe('invalid-argument');
     expect(err.message).toBe(
-      `${source} references the backing file /etc/hostname; Xray refuses images with backing files because a guest could read host files through them. Pass --flatten to import a standalone copy.`,
+      `${source} references the backing file /etc/hostname; Xray refuses images with backing files because a guest could read host files through them. Import a standalone copy of it (qemu-img convert makes one).`,
     );
+    expect(err.cli).toContain('Pass --flatten to import a standalone copy.');
     await basesDirIsEmpty();
   });
 
