@@ -71,6 +71,8 @@ export class VmPaths {
   get consoleLog(): string { return join(this.dir, 'console.log'); }
   get qemuLog(): string { return join(this.dir, 'qemu.log'); }
   get hookLog(): string { return join(this.dir, 'hooks.log'); }
+  /** hookRuns is a record of each finished hook run with the end of its output (JSON lines). */
+  get hookRuns(): string { return join(this.dir, 'hook-runs.jsonl'); }
   get firewallLog(): string { return join(this.dir, 'firewall.log'); }
   /** journal is the VM's timeline: starts, stops, snapshots, connections, prompts, hooks (JSON lines). */
   get journal(): string { return join(this.dir, 'journal.jsonl'); }

@@ -299,6 +299,10 @@ export class XrayService implements XrayApi {
         return this.hooks.list(vm);
       },
       'hooks.run': async ({ vm, type }) => this.hooks.run(vm, type, await this.sshTarget(vm)),
+      'hooks.runs': async ({ vm, limit }) => {
+        await this.catalog.store.read(validateName('VM', vm));
+        return this.hooks.runs(vm, limit ?? 50);
+      },
       'hooks.resetInitialBoot': async ({ vm }) => {
         await this.hooks.resetInitialBoot(validateName('VM', vm));
         this.emit({ type: 'vm.changed', vm });

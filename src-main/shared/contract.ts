@@ -23,6 +23,7 @@ import type {
   GlobalSettings,
   GuestProcess,
   HookRun,
+  HookRunRecord,
   PortMapping,
   SnapshotInfo,
   VmInfo,
@@ -137,6 +138,7 @@ export const requestSchemas = {
   'hooks.list': z.object({ vm: name }),
   'hooks.run': z.object({ vm: name, type: hookTypeSchema }),
   'hooks.resetInitialBoot': z.object({ vm: name }),
+  'hooks.runs': z.object({ vm: name, limit: z.number().int().positive().max(1000).optional() }),
   'plugin.list': z.object({}),
   'plugin.run': z.object({ plugin: name, command: name, args: z.array(z.string()).default([]) }),
 } as const;
@@ -199,6 +201,7 @@ export interface Results {
   'hooks.list': { type: HookType; script: string; source: HookSource }[];
   'hooks.run': HookRun[];
   'hooks.resetInitialBoot': null;
+  'hooks.runs': HookRunRecord[];
   'plugin.list': PluginInfo[];
   'plugin.run': { output: string };
 }

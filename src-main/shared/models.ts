@@ -149,6 +149,14 @@ export interface HookRun {
   readonly error: string | null;
 }
 
+/** HookRunRecord is a finished hook run as the Hooks tab shows it: the run, how long it took, and the end of its output. */
+export interface HookRunRecord {
+  readonly run: HookRun;
+  readonly durationMs: number | null;
+  /** output is the run's last lines, stdout and stderr interleaved, each marked. */
+  readonly output: readonly { readonly stream: 'stdout' | 'stderr'; readonly text: string }[];
+}
+
 export interface GlobalSettings {
   /** autostart: true launches Xray at login; a list names VMs started when Xray starts. */
   readonly autostart: boolean | readonly string[];

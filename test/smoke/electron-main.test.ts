@@ -58,6 +58,7 @@ const SAMPLE_PARAMS: { [M in Method]: Params<M> } = {
   'hooks.list': { vm: 'nope' },
   'hooks.run': { vm: 'nope', type: 'boot' },
   'hooks.resetInitialBoot': { vm: 'nope' },
+  'hooks.runs': { vm: VM },
   'plugin.list': {},
   'plugin.run': { plugin: 'nope', command: 'nope' },
 };
