@@ -225,7 +225,8 @@ export type XrayEvent =
   | { readonly type: 'prompt.opened'; readonly prompt: FirewallPrompt }
   | { readonly type: 'prompt.updated'; readonly prompt: FirewallPrompt; readonly guestProcess?: GuestProcess }
   | { readonly type: 'prompt.closed'; readonly id: string; readonly vm: string; readonly action: RuleAction; readonly reason: PromptCloseReason }
-  | { readonly type: 'firewall.decision'; readonly vm: string; readonly destination: Destination; readonly action: RuleAction; readonly reason: string }
+  /** firewall.decision: one connection decided; `rule` is the id of the rule that decided it (to revoke it), if one did. */
+  | { readonly type: 'firewall.decision'; readonly vm: string; readonly destination: Destination; readonly action: RuleAction; readonly reason: string; readonly rule: string | null }
   | { readonly type: 'firewall.connection'; readonly entry: FirewallLogEntry }
   /** firewall.status: whether the guest was verified to send all TCP through its firewall. */
   | { readonly type: 'firewall.status'; readonly vm: string; readonly active: boolean }

@@ -183,7 +183,16 @@ export type TimelineEntry =
       readonly name: string;
       readonly detail: string | null;
     }
-  | { readonly at: string; readonly vm: string; readonly kind: 'network'; readonly action: RuleAction; readonly destination: Destination; readonly reason: string }
+  | {
+      readonly at: string;
+      readonly vm: string;
+      readonly kind: 'network';
+      readonly action: RuleAction;
+      readonly destination: Destination;
+      readonly reason: string;
+      /** rule is the id of the rule that decided, so the timeline can offer to revoke it. */
+      readonly rule: string | null;
+    }
   | {
       readonly at: string;
       readonly vm: string;

@@ -79,7 +79,7 @@ describe('store', () => {
   it('records firewall decisions per VM, bounded', async () => {
     const store = await loaded(new FakeXrayClient());
     const destination = { ip: '1.2.3.4', port: 80, name: null, nameSource: null, service: 'http' } as const;
-    for (let i = 0; i < 250; i++) store.getState().handleEvent({ type: 'firewall.decision', vm: 'dev', destination, action: 'allow', reason: `rule ${i}` });
+    for (let i = 0; i < 250; i++) store.getState().handleEvent({ type: 'firewall.decision', vm: 'dev', destination, action: 'allow', reason: `rule ${i}`, rule: null });
     const log = store.getState().firewallLog.dev;
     expect(log?.status).toBe('ready');
     if (log?.status !== 'ready') return;

@@ -86,7 +86,7 @@ export class Journal {
         return { at, vm: event.vm, kind: 'snapshot', event: kind, name: event.name, detail: event.error ?? null };
       }
       case 'firewall.decision':
-        return { at, vm: event.vm, kind: 'network', action: event.action, destination: event.destination, reason: event.reason };
+        return { at, vm: event.vm, kind: 'network', action: event.action, destination: event.destination, reason: event.reason, rule: event.rule };
       case 'prompt.opened': {
         const program = event.prompt.guestProcess ? programName(event.prompt.guestProcess.command) : null;
         this.opened.set(event.prompt.id, { destination: event.prompt.destination, program });

@@ -122,6 +122,13 @@ describe('VmFirewall', () => {
     await waitFor(() => firewall.openConnections === 0, 10_000);
   }, 60_000);
 
+  it('names the rule that decided a connection, so it can be revoked from the timeline', async () => {
+    await startFirewall();
+    rules.add({ target: parseRuleTarget('*.test'), action: 'deny', lifetime: { kind: 'forever' } });
+    await socksConnect({ port: firewall.ports.proxy as number }, { domain: 'any.test' }, echo.port);
+    expect(events.find((e) => e.type === 'firewall.decision')).toMatchObject({ action: 'deny', rule: '*.test' });
+  });
+
   it('a rule decides without asking, and a deny rule refuses with 0x02', async () => {
     await startFirewall();
     rules.add({ target: parseRuleTarget(`ok.test:${echo.port}`), action: 'allow', lifetime: { kind: 'forever' } });

@@ -52,7 +52,7 @@ describe('the timeline', () => {
   it('records starts, crashes, decisions and hook runs, and leaves out what is not a moment', async () => {
     service.emit({ type: 'vm.state', vm: 'box', state: 'starting', previous: 'stopped' });
     service.emit({ type: 'vm.state', vm: 'box', state: 'booting', previous: 'starting' });
-    service.emit({ type: 'firewall.decision', vm: 'box', destination: dest, action: 'allow', reason: 'rule *.example.test' });
+    service.emit({ type: 'firewall.decision', vm: 'box', destination: dest, action: 'allow', reason: 'rule *.example.test', rule: '*.example.test' });
     service.emit({ type: 'hook.finished', run: { vm: 'box', type: 'boot', script: 'verify', source: 'built-in', startedAt: '2026-11-30T10:00:00.000Z', finishedAt: '2026-11-30T10:00:02.500Z', exitCode: 0, error: null } });
     service.emit({ type: 'vm.state', vm: 'box', state: 'crashed', previous: 'ready', crash: { at: '', exitCode: null, signal: 'SIGKILL', consoleTail: [], stderrTail: [] } });
     service.emit({ type: 'log', level: 'info', source: 'x', message: 'not a moment' });
