@@ -4,7 +4,7 @@ import type { Method, Params, Results, XrayApi, XrayEvent } from '../shared/cont
 import type { BaseInfo, PortMapping, SnapshotInfo, VmSummary } from '../shared/models';
 import { XrayError, errorMessage } from '../shared/errors';
 import type { HomePaths } from '../core/paths';
-import { requirePortMapping } from '../core/store/vm-config';
+import { requirePortMapping } from '../shared/vm';
 import { formatBytes } from '../shared/format';
 import { formatPortMapping } from '../shared/vm';
 import { XrayService } from '../core/service';
