@@ -1,8 +1,10 @@
-// Runs in: plain Node (CLI).
+// Runs in: plain Node (CLI). Talking with a person at a terminal: questions,
+// choices and a progress bar.
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import { XrayError } from '../shared/errors';
 
+/** Terminal is where a person may be: stdin and stdout. */
 export interface Terminal {
   readonly stdin: Readable & { isTTY?: boolean };
   readonly stdout: Writable & { isTTY?: boolean; columns?: number };
@@ -21,6 +23,19 @@ export async function confirm(term: Terminal, question: string): Promise<boolean
   } finally {
     rl.close();
   }
+}
+
+/**
+ * confirmOrForce goes ahead when forced or when the person agrees; without a
+ * terminal to ask on it refuses, naming --force (destructive commands never
+ * act unasked in a script).
+ */
+export async function confirmOrForce(term: Terminal, force: boolean | undefined, question: string): Promise<void> {
+  if (force) return;
+  if (!isInteractive(term)) {
+    throw new XrayError('invalid-argument', `${question.replace(/\?.*$/, '')}: not asking without a terminal; pass --force to go ahead.`);
+  }
+  if (!(await confirm(term, question))) throw new XrayError('cancelled', 'Nothing was changed.');
 }
 
 /** pick lets a person choose one of `choices` by number. */
