@@ -9,6 +9,7 @@ import type { FirewallPrompt, FirewallRule } from '../../shared/models';
 import { formatRuleTarget } from '../../shared/scopes';
 import { withConnection, type CliContext } from '../context';
 import { arg, positiveInt } from '../declare';
+import { confirmOrForce } from '../interact';
 
 const ACTIONS = ruleActionSchema.options;
 
@@ -119,9 +120,9 @@ export async function runFirewallRemove(ctx: CliContext, opts: { readonly vm: st
   ctx.out.line(`Removed rule ${opts.id} from VM "${opts.vm}".`);
 }
 
-/** runFirewallClear removes every rule of a VM; it needs --force. */
+/** runFirewallClear removes every rule of a VM once the person agrees (or --force says so). */
 export async function runFirewallClear(ctx: CliContext, opts: { readonly vm: string; readonly force?: boolean }): Promise<void> {
-  if (!opts.force) throw new XrayError('invalid-argument', `Clearing removes every rule of VM "${opts.vm}"; pass --force to go ahead.`);
+  await confirmOrForce(ctx.term, opts.force, `Remove every rule of VM "${opts.vm}"? Unknown destinations are then asked about again.`);
   await withConnection(ctx, 'files', (api) => api.call('firewall.clear', { vm: opts.vm }));
   ctx.out.line(`Cleared the rules of VM "${opts.vm}".`);
 }
@@ -241,6 +242,7 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
     .addArgument(arg('<rule-id>', 'nothing'))
     .action((vm: string, id: string) => runFirewallRemove(ctx, { vm, id }));
   fw.command('clear')
+    .description('remove every rule of a VM (asks first)')
     .addArgument(arg('<vm>', 'vm'))
     .option('-f, --force', 'do not ask')
     .action((vm: string, opts: { force?: boolean }) => runFirewallClear(ctx, { ...opts, vm }));
