@@ -1,17 +1,64 @@
 // Runs in: plain Node (CLI). Talking with a person at a terminal: questions,
-// choices and a progress bar.
+// choices, single keys and a progress bar.
+import { createInterface as createLineReader } from 'node:readline';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import { XrayError } from '../shared/errors';
 
-/** Terminal is where a person may be: stdin and stdout. */
+/** Terminal is where a person may be: stdin with raw mode when it is a TTY, and stdout. */
 export interface Terminal {
-  readonly stdin: Readable & { isTTY?: boolean };
+  readonly stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
   readonly stdout: Writable & { isTTY?: boolean; columns?: number };
 }
 
 export function isInteractive(term: Terminal): boolean {
   return Boolean(term.stdin.isTTY && term.stdout.isTTY);
+}
+
+/** INTERRUPT_KEYS end a raw-mode read: Ctrl-C (raw mode sends no SIGINT) and Ctrl-D. */
+const INTERRUPT_KEYS = new Set(['\x03', '\x04']);
+
+/**
+ * readKeys calls onKey with each key pressed, without waiting for Enter on a
+ * TTY (raw mode); from a pipe it reads whole lines, trimmed, so scripts can
+ * feed it. done resolves when input ends or Ctrl-C/Ctrl-D is pressed; stop
+ * gives the terminal back.
+ */
+export function readKeys(term: Terminal, onKey: (key: string) => void): { done: Promise<void>; stop: () => void } {
+  const { stdin } = term;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  if (stdin.isTTY && stdin.setRawMode) {
+    const onData = (chunk: Buffer | string) => {
+      for (const key of String(chunk)) {
+        if (INTERRUPT_KEYS.has(key)) return finish();
+        onKey(key);
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.on('data', onData);
+    stdin.once('end', () => finish());
+    stdin.resume();
+    return {
+      done,
+      stop: () => {
+        stdin.off('data', onData);
+        stdin.setRawMode?.(false);
+        stdin.pause();
+        finish();
+      },
+    };
+  }
+  const lines = createLineReader({ input: stdin });
+  lines.on('line', (line) => onKey(line.trim()));
+  lines.once('close', () => finish());
+  return {
+    done,
+    stop: () => {
+      lines.close();
+      finish();
+    },
+  };
 }
 
 /** confirm asks a yes/no question; anything but y/yes is no. */

@@ -1,7 +1,6 @@
 // Runs in: plain Node (CLI). `xray firewall …`: rules, log, prompts. Rules
 // and logs are files, so they need no supervisor; prompts, and rules that last
 // only while a VM runs, need the engine.
-import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { promptScopeSchema, ruleActionSchema, type PromptLifetime, type PromptScope, type RuleAction } from '../../shared/enums';
 import { XrayError } from '../../shared/errors';
@@ -9,7 +8,7 @@ import type { FirewallPrompt, FirewallRule } from '../../shared/models';
 import { formatRuleTarget } from '../../shared/scopes';
 import { withConnection, type CliContext } from '../context';
 import { arg, positiveInt } from '../declare';
-import { confirmOrForce } from '../interact';
+import { confirmOrForce, readKeys } from '../interact';
 
 const ACTIONS = ruleActionSchema.options;
 
@@ -176,7 +175,10 @@ const WATCH_KEYS: Readonly<Record<string, { action: RuleAction; lifetime: Prompt
   D: { action: 'deny', lifetime: 'forever' },
 };
 
-/** runFirewallWatch shows decisions as they happen and answers the oldest prompt, until interrupted or input ends. */
+/**
+ * runFirewallWatch shows decisions as they happen and answers the oldest
+ * prompt with one key press, until interrupted or input ends.
+ */
 export async function runFirewallWatch(ctx: CliContext): Promise<void> {
   const { out } = ctx;
   await withConnection(ctx, 'supervisor', async (api) => {
@@ -200,20 +202,16 @@ export async function runFirewallWatch(ctx: CliContext): Promise<void> {
       }
     });
     show();
-    const lines = createInterface({ input: ctx.term.stdin });
-    lines.on('line', (line) => {
+    const keys = readKeys(ctx.term, (key) => {
       const head = queue[0];
-      const answer = WATCH_KEYS[line.trim()];
+      const answer = WATCH_KEYS[key];
       if (!head || !answer) return;
       void api.call('prompt.answer', { id: head.id, ...answer, scope: 'host-port' }).catch((err: Error) => out.error(err.message));
     });
-    await new Promise<void>((resolve) => {
-      const release = ctx.onInterrupt(() => lines.close());
-      lines.once('close', () => {
-        release();
-        resolve();
-      });
-    });
+    const release = ctx.onInterrupt(() => keys.stop());
+    await keys.done;
+    release();
+    keys.stop();
     stop();
   });
 }
@@ -265,6 +263,6 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
     .option('--forever', 'saved in vm.toml')
     .action((id: string, action: string, opts: LifetimeOptions & { scope: PromptScope }) => runFirewallAnswer(ctx, { ...opts, id, action }));
   fw.command('watch')
-    .description('show decisions live and answer prompts here: a = allow once, A = allow forever, d = deny once, D = deny forever')
+    .description('show decisions live and answer prompts with one key: a = allow once, A = allow forever, d = deny once, D = deny forever')
     .action(() => runFirewallWatch(ctx));
 }
