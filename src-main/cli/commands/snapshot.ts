@@ -8,13 +8,19 @@ import { arg } from '../declare';
 import { confirmOrForce } from '../interact';
 import type { Output } from '../output';
 
-/** printSnapshots prints one line a snapshot, each after indent. */
+/** printSnapshots prints snapshots as a table under a header, each line after indent. */
 export function printSnapshots(out: Output, list: readonly SnapshotInfo[], indent = ''): void {
-  for (const snap of list) {
-    const kind = snap.hasMemory ? out.tint('memory', 'cyan') : 'disk';
-    const size = snap.hasMemory ? ` ${formatBytes(snap.vmStateSize)} state` : '';
-    out.line(`${indent}${snap.date}  ${out.bold(snap.name)}  ${kind}${size}${snap.description ? `  ${out.dim(snap.description)}` : ''}`);
-  }
+  out.table(
+    ['NAME', 'TAKEN', 'KIND', 'MEMORY', 'DESCRIPTION'],
+    list.map((snap) => [
+      out.bold(snap.name),
+      snap.date,
+      snap.hasMemory ? out.tint('memory', 'cyan') : 'disk',
+      snap.hasMemory ? formatBytes(snap.vmStateSize) : '-',
+      snap.description ? out.dim(snap.description) : '',
+    ]),
+    indent,
+  );
 }
 
 export interface SnapshotListOptions {

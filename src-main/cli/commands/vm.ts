@@ -107,7 +107,7 @@ export async function runInfo(ctx: CliContext, opts: InfoOptions): Promise<void>
     out.line(`    ${disk.filename} (${disk.format}, ${formatBytes(disk.virtualSize)} virtual, ${formatBytes(disk.actualSize)} used)`);
   }
   out.line(`  snapshots   ${info.snapshots.length === 0 ? 'none' : ''}`.trimEnd());
-  printSnapshots(out, info.snapshots, '    ');
+  if (info.snapshots.length > 0) printSnapshots(out, info.snapshots, '    ');
 }
 
 export interface RemoveOptions {
