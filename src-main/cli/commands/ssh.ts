@@ -1,8 +1,10 @@
 // Runs in: plain Node (CLI). `xray ssh`, `ssh-config` and `ssh-forget`: SSH
 // details come straight from the VM's files, so no supervisor is needed.
 import type { Command } from 'commander';
+import { XrayError } from '../../shared/errors';
+import { isActive } from '../../shared/vm';
 import type { SshTarget } from '../../core/ssh/connect';
-import { ExitCode, type CliContext } from '../context';
+import { ExitCode, withConnection, type CliContext } from '../context';
 import { arg } from '../declare';
 
 /** sshArgs builds the OpenSSH command line for a VM: its key only, its pinned host key, checked. */
@@ -53,9 +55,17 @@ export interface SshOptions {
   readonly command: readonly string[];
 }
 
-/** runSsh opens a shell in a VM, or runs a command there, and ends with ssh's exit status. */
+/**
+ * runSsh opens a shell in a running VM, or runs a command there, and ends
+ * with ssh's exit status. A VM that is not running is refused with what to
+ * do, rather than with ssh's "Connection refused".
+ */
 export async function runSsh(ctx: CliContext, opts: SshOptions): Promise<void> {
   const { vm } = opts;
+  const summary = await withConnection(ctx, 'files', async (api) => (await api.call('vm.list', {})).find((v) => v.name === vm));
+  if (summary && !isActive(summary.state)) {
+    throw new XrayError('invalid-argument', `VM "${vm}" is not running; start it with "xray start ${vm} --wait", then try again.`);
+  }
   const code = await ctx.runSsh(sshArgs(await sshTarget(ctx, vm), ctx.paths.vm(vm).knownHosts, opts.command));
   if (code !== 0) throw new ExitCode(code);
 }

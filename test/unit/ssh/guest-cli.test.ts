@@ -11,7 +11,7 @@ import { PluginHost } from '../../../src-main/core/plugins/host';
 import { connectVm, vmSshTarget } from '../../../src-main/core/ssh/connect';
 import { SettingsStore } from '../../../src-main/core/store/settings';
 import { VM_CONFIG_DEFAULTS, VmStore } from '../../../src-main/core/store/vm-config';
-import { fakeCli } from '../../helpers/cli-context';
+import { fakeCli, summary } from '../../helpers/cli-context';
 import { makeSshd, type TestSshd } from './sshd';
 
 let sshd: TestSshd;
@@ -35,7 +35,10 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** serviceApi answers the hooks.* and plugin.* methods the way the service does, from a real HookRunner and PluginHost. */
+/**
+ * serviceApi answers the hooks.* and plugin.* methods the way the service
+ * does, from a real HookRunner and PluginHost, and lists the VM as running.
+ */
 function serviceApi(): XrayApi {
   const store = new VmStore(paths);
   const settings = new SettingsStore(paths);
@@ -43,6 +46,7 @@ function serviceApi(): XrayApi {
   const plugins = new PluginHost({ paths, store, connect: async (vm) => connectVm(paths, vm, await vmSshTarget(paths, vm, { store, settings }), { timeoutMs: 15_000 }) });
   const hooks = new HookRunner({ paths, store, plugins, emit: (e) => bus.emit(e) });
   const handlers: { [M in Method]?: (params: Params<M>) => Promise<Results[M]> } = {
+    'vm.list': async () => [summary('web', { state: 'ready', sshPort: sshd.port, sshUser: sshd.user })],
     'hooks.list': (p) => hooks.list(p.vm),
     'hooks.run': async (p) => hooks.run(p.vm, p.type, await vmSshTarget(paths, p.vm, { store, settings })),
     'hooks.resetInitialBoot': async (p) => {
