@@ -133,13 +133,20 @@ export interface StartOptions {
   readonly json?: boolean;
 }
 
-/** runStart starts a VM through the supervisor, started in the background when none runs. */
+/**
+ * runStart starts a VM through the supervisor (started in the background when
+ * none runs). The supervisor's warnings about this start, such as falling back
+ * to slow emulation, go to stderr: otherwise they would reach only daemon.log.
+ */
 export async function runStart(ctx: CliContext, opts: StartOptions): Promise<void> {
   const { out } = ctx;
   const { name } = opts;
   const params: Params<'vm.start'> = { name, noHooks: !opts.hooks, allowAll: opts.allowAll, display: opts.display, fromSnapshot: opts.snapshot };
   if (opts.foreground) return runForeground(ctx, name, params);
   await withConnection(ctx, 'supervisor', async (api) => {
+    const warnings = api.subscribe((event) => {
+      if (event.type === 'log' && event.source === 'qemu' && event.level === 'warn') out.warn(event.message);
+    });
     const ready = opts.wait ? waitForState(api, name, ['ready']) : null;
     try {
       let vm = await api.call('vm.start', params);
@@ -149,6 +156,7 @@ export async function runStart(ctx: CliContext, opts: StartOptions): Promise<voi
       else out.line(`VM "${name}" is ${stateLabel(vm.state)}; SSH on 127.0.0.1:${vm.sshPort}.`);
     } finally {
       ready?.cancel();
+      warnings();
     }
   });
 }
