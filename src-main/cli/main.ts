@@ -14,6 +14,13 @@ import { openInBrowser, runSystemSsh } from './system';
 const paths = new HomePaths(defaultHome());
 const self = fileURLToPath(import.meta.url);
 
+// A reader that stops early (`xray firewall list web | head`) closes stdout;
+// that ends the command, quietly and successfully, as it does for cat or ls.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+});
+
 function connection(api: XrayApi, local: boolean, close: () => void): Connection {
   return { local, close, call: (method, params) => api.call(method, params), subscribe: (listener) => api.subscribe(listener) };
 }
