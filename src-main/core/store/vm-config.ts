@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { readFileSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PortMapping } from '../../shared/models';
 import { XrayError, errorMessage } from '../../shared/errors';
 import { validateName } from '../names';
