@@ -50,7 +50,13 @@ async function connect(to: 'files' | 'supervisor'): Promise<Connection> {
 const ctx: CliContext = {
   paths,
   out: new Output(process.stdout, process.stderr),
-  term: { stdin: process.stdin, stdout: process.stdout },
+  term: {
+    // Only commands that ask read stdin; setting it up costs a TTY or pipe stream every other command would not use.
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+  },
   connect,
   hostHere: async () => (await import('../core/supervisor/host')).hostSupervisor(paths),
   onInterrupt: (handler) => {
@@ -66,4 +72,6 @@ const ctx: CliContext = {
   rendererDir: fileURLToPath(new URL('../renderer', import.meta.url)),
 };
 
-process.exitCode = await run(ctx, process.argv.slice(2));
+void run(ctx, process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
