@@ -55,7 +55,7 @@ export class ExitCode extends Error {
 }
 
 /** openConnection reaches the API as `reach` asks; the caller closes it. */
-export async function openConnection(ctx: CliContext, reach: Reach): Promise<Connection> {
+async function openConnection(ctx: CliContext, reach: Reach): Promise<Connection> {
   if (reach === 'files' || reach === 'supervisor') return ctx.connect(reach);
   const api = await ctx.connect('files');
   if (!api.local) return api;
