@@ -1,7 +1,7 @@
-// Runs in: plain Node (CLI entry, bundled to dist/cli/xray.js). Builds the
-// real context and runs argv. The API (the core, the control client, the
-// supervisor) is imported only when a command connects, so `xray --help` and
-// commands that never connect do not load it.
+// Runs in: plain Node (CLI entry, bundled to dist/cli/xray.cjs, which bin/xray
+// runs). Builds the real context and runs argv. The API (the core, the control
+// client, the supervisor) is imported only when a command connects, so
+// `xray --help` and commands that never connect do not set it up.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { XrayApi } from '../shared/contract';
@@ -12,6 +12,7 @@ import { run } from './program';
 import { openInBrowser, runSystemSsh } from './system';
 
 const paths = new HomePaths(defaultHome());
+/** self is the bundle, which `xray start` runs as the background daemon. */
 const self = fileURLToPath(import.meta.url);
 
 // A reader that stops early (`xray firewall list web | head`) closes stdout;
