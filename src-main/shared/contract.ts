@@ -1,7 +1,7 @@
 // Runs in: anywhere. The one contract for everything that crosses a process
 // boundary: the control socket, the Electron IPC bridge and the browser UI.
 // Each request names its params schema (checked by the receiver) and its result type.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   displaySchema,
   guestArchSchema,

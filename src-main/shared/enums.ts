@@ -1,6 +1,6 @@
 // Runs in: anywhere (pure). Every closed set of words the contract uses, once,
 // as zod enums: the schemas validate with them and the types are inferred.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const guestArchSchema = z.enum(['aarch64', 'x86_64']);
 export type GuestArch = z.infer<typeof guestArchSchema>;

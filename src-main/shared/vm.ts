@@ -1,5 +1,6 @@
 // Runs in: anywhere (pure). Facts about VMs every surface needs: limits,
 // defaults, what a state means, and the HOST:GUEST port-mapping notation.
+import { XrayError } from './errors';
 import type { PortMapping, VmStateName } from './models';
 
 /** VM_LIMITS bound what a VM may be given; the contract's schemas, the CLI and the forms all check against them. */
@@ -56,6 +57,13 @@ export function parsePortMapping(text: string): PortMapping | null {
 /** portMappingProblem is the sentence for text parsePortMapping refuses. */
 export function portMappingProblem(text: string): string {
   return `The port mapping "${text}" is not HOST:GUEST with ports from ${VM_LIMITS.port.min} to ${VM_LIMITS.port.max}; write it like 8080:80.`;
+}
+
+/** requirePortMapping is parsePortMapping for input that must be a mapping: bad text is one sentence. */
+export function requirePortMapping(text: string): PortMapping {
+  const mapping = parsePortMapping(text);
+  if (!mapping) throw new XrayError('invalid-argument', portMappingProblem(text));
+  return mapping;
 }
 
 export function formatPortMapping(mapping: PortMapping): string {

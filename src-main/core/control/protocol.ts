@@ -1,5 +1,5 @@
 // Runs in: anywhere. Wire format of the control socket: one JSON object a line.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * MAX_REQUEST_BYTES bounds one line a client sends (requests are small);

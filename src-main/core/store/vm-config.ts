@@ -1,12 +1,12 @@
 // Runs in: plain Node (core).
 import { readFileSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PortMapping } from '../../shared/models';
 import { XrayError, errorMessage } from '../../shared/errors';
 import { validateName } from '../names';
 import { nameProblem } from '../../shared/names';
-import { VM_LIMITS, formatPortMapping, parsePortMapping, portMappingProblem } from '../../shared/vm';
+import { VM_LIMITS, formatPortMapping, parsePortMapping, requirePortMapping } from '../../shared/vm';
 import type { HomePaths } from '../paths';
 import type { FileLockOptions } from './file-lock';
 import { describeValue, parseToml, readToml, updateToml, writeToml, type TomlTable } from './toml-file';
@@ -53,14 +53,6 @@ export const VM_CONFIG_DEFAULTS = {
   cpus: 4,
   sshUser: 'ubuntu',
 } as const;
-
-/** requirePortMapping is parsePortMapping for input that must be a mapping: bad text is one sentence. */
-export function requirePortMapping(text: string): PortMapping {
-  const mapping = parsePortMapping(text);
-  if (!mapping) throw new XrayError('invalid-argument', portMappingProblem(text));
-  return mapping;
-}
-
 
 const port = z.number().int().min(VM_LIMITS.port.min).max(VM_LIMITS.port.max);
 const flag = z.boolean();

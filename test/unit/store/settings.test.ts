@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { XrayError } from '../../../src-main/shared/errors';
 import { HomePaths } from '../../../src-main/core/paths';
 import { SETTINGS_DEFAULTS, SettingsStore } from '../../../src-main/core/store/settings';
+import { SETTABLE_KEYS } from '../../../src-main/shared/settings';
 import { parseToml } from '../../../src-main/core/store/toml-file';
 
 let root: string;
@@ -163,6 +164,10 @@ describe('changing config.toml', () => {
     await writeFile(paths.configFile, broken);
     expect((await refusal(store.set('stop_timeout', '9'))).code).toBe('corrupt');
     expect(await readFile(paths.configFile, 'utf8')).toBe(broken);
+  });
+
+  it('takes exactly the keys the shared layer names, so "xray config show" prints what "config set" takes', () => {
+    expect(store.keys().map((k) => k.key)).toEqual(SETTABLE_KEYS);
   });
 
   it('lists every key with a description and type', () => {

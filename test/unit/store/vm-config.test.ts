@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { XrayError } from '../../../src-main/shared/errors';
-import { formatPortMapping, parsePortMapping } from '../../../src-main/shared/vm';
+import { formatPortMapping, parsePortMapping, requirePortMapping } from '../../../src-main/shared/vm';
 import { HomePaths } from '../../../src-main/core/paths';
 import {
-  requirePortMapping,
   parseVmConfig,
   serializeVmConfig,
   VmStore,
