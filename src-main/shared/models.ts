@@ -81,15 +81,28 @@ export type RuleLifetime =
   | { readonly kind: 'forever' };
 
 /**
+ * HttpMatch narrows a host rule to some of its HTTP requests: a set of
+ * methods (null: any method) and a path pattern (null: any path), where `*`
+ * stands for any run of characters, `/` included. A rule that has one is
+ * decided request by request on an intercepted connection, never for a
+ * whole connection.
+ */
+export interface HttpMatch {
+  readonly methods: readonly string[] | null;
+  readonly path: string | null;
+}
+
+/**
  * RuleTarget is what a rule matches: a port of `null` means any port.
  * `domain` matches that name exactly; `domain-suffix` matches it and every
- * sub-domain (`*.example.com`).
+ * sub-domain (`*.example.com`). Only name targets may carry `http`: a
+ * request is matched by the name its TLS connection was made for.
  */
 export type RuleTarget =
   | { readonly kind: 'ip'; readonly ip: string; readonly port: number | null }
   | { readonly kind: 'cidr'; readonly cidr: string; readonly port: number | null }
-  | { readonly kind: 'domain'; readonly domain: string; readonly port: number | null }
-  | { readonly kind: 'domain-suffix'; readonly domain: string; readonly port: number | null };
+  | { readonly kind: 'domain'; readonly domain: string; readonly port: number | null; readonly http?: HttpMatch }
+  | { readonly kind: 'domain-suffix'; readonly domain: string; readonly port: number | null; readonly http?: HttpMatch };
 
 export interface FirewallRule {
   readonly id: string;
