@@ -74,6 +74,10 @@ export class VmPaths {
   get firewallLog(): string { return join(this.dir, 'firewall.log'); }
   get knownHosts(): string { return join(this.dir, 'known_hosts'); }
   get sshKey(): string { return join(this.dir, 'id_ed25519'); }
+  /** egressCa is the VM's certificate authority for egress interception: the key (0600) stays on the host, the certificate goes to the guest. */
+  get egressCa(): { key: string; certificate: string } {
+    return { key: join(this.dir, 'egress-ca.key'), certificate: join(this.dir, 'egress-ca.crt') };
+  }
   scripts(type: HookType): string { return join(this.dir, 'scripts', type); }
 
   get qmpSocket(): string { return socketPath(this.dir, 'qmp.sock'); }
