@@ -1,7 +1,7 @@
 // Runs in: anywhere (plain data shared by core, CLI, Electron and renderer).
 // Types only: nothing here may import Node or DOM APIs. The closed sets of
 // words (states, actions, scopes…) are zod enums in enums.ts.
-import type { Accelerator, DefaultAction, GuestArch, HookSource, HookType, RuleAction, VmStateName } from './enums';
+import type { Accelerator, DefaultAction, GuestArch, HookSource, HookType, RuleAction, SecretBackendKind, VmStateName } from './enums';
 
 export type { Accelerator, GuestArch, HookSource, HookType, PromptLifetime, PromptScope, RuleAction, VmStateName } from './enums';
 
@@ -175,4 +175,33 @@ export interface GlobalSettings {
   readonly dnsServers: readonly string[];
   /** imageMirror, when set, is where `base pull` fetches catalog images and checksums from instead. */
   readonly imageMirror: string | null;
+}
+
+/** SecretInfo is what may be shown of a secret kept on the host: never its value. */
+export interface SecretInfo {
+  readonly name: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** SecretBackendInfo says where secrets are kept and why that place was chosen. */
+export interface SecretBackendInfo {
+  readonly kind: SecretBackendKind;
+  readonly reason: string;
+}
+
+/**
+ * SecretBinding gives a VM a secret for some hosts: the guest holds only
+ * `placeholder` (in the environment variable `env`), and the egress proxy
+ * puts the value, written into `format` at `{}`, in `header` of requests to
+ * `hosts`. It never holds the value.
+ */
+export interface SecretBinding {
+  readonly secret: string;
+  /** hosts are names (`api.github.com`) or `*.domain` patterns. */
+  readonly hosts: readonly string[];
+  readonly header: string;
+  readonly format: string;
+  readonly placeholder: string;
+  readonly env: string;
 }
