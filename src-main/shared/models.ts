@@ -175,6 +175,8 @@ export interface GlobalSettings {
   readonly dnsServers: readonly string[];
   /** imageMirror, when set, is where `base pull` fetches catalog images and checksums from instead. */
   readonly imageMirror: string | null;
+  /** upstreamCaFile names extra CA certificates the egress proxy trusts when it verifies intercepted hosts' servers. */
+  readonly upstreamCaFile: string | null;
 }
 
 /** SecretInfo is what may be shown of a secret kept on the host: never its value. */

@@ -41,6 +41,8 @@ describe('reading config.toml', () => {
       sshKey: null,
       firmware: {},
       dnsServers: [],
+      imageMirror: null,
+      upstreamCaFile: null,
     });
   });
 
@@ -174,6 +176,8 @@ describe('changing config.toml', () => {
       'stop_timeout',
       'ssh_key',
       'dns_servers',
+      'image_mirror',
+      'upstream_ca_file',
       'firmware.aarch64_code',
       'firmware.aarch64_vars',
       'firmware.x86_64_code',
