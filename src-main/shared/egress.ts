@@ -10,6 +10,8 @@ export type PlaceholderPlace = 'header' | 'url' | 'body' | 'host';
  *  - secret-used: a placeholder in its bound header was replaced by the value.
  *  - secret-refused: a placeholder went somewhere else (another host, another
  *    header, the URL, the body): an exfiltration attempt, refused.
+ *  - secret-masked: the server sent a secret back (an echo of the request's
+ *    headers, say); it was overwritten before the guest saw it.
  *  - secret-unavailable: a bound secret could not be read from the host's store.
  *  - request-refused: a request was refused by an HTTP rule, by the user, or
  *    because it named another host than its connection was made for.
@@ -29,6 +31,7 @@ export type EgressReport =
       readonly method: string;
       readonly path: string;
     }
+  | { readonly kind: 'secret-masked'; readonly vm: string; readonly host: string; readonly secret: string; readonly method: string; readonly path: string }
   | { readonly kind: 'secret-unavailable'; readonly vm: string; readonly host: string; readonly secret: string; readonly reason: string }
   | { readonly kind: 'request-refused'; readonly vm: string; readonly host: string; readonly method: string; readonly path: string; readonly reason: string }
   | { readonly kind: 'upstream-refused'; readonly vm: string; readonly host: string; readonly port: number; readonly reason: string };
@@ -40,6 +43,8 @@ export function describeEgressReport(report: EgressReport): string {
       return `VM "${report.vm}" sent secret "${report.secret}" to ${report.host} in ${report.header} (${report.method} ${report.path}).`;
     case 'secret-refused':
       return `VM "${report.vm}" tried to send secret "${report.secret}" ${placeText(report)} (${report.method} ${report.path}); the request was refused.`;
+    case 'secret-masked':
+      return `${report.host} sent secret "${report.secret}" back in its answer to ${report.method} ${report.path}; Xray masked it before VM "${report.vm}" saw it.`;
     case 'secret-unavailable':
       return `VM "${report.vm}" needed secret "${report.secret}" for ${report.host}, but it could not be read (${report.reason}).`;
     case 'request-refused':

@@ -9,7 +9,7 @@ import type { Destination, RuleAction, SecretBinding } from '../../shared/models
 import { formatRuleTarget } from '../../shared/scopes';
 import { bindingCoversHost } from '../secrets/bindings';
 import { matchHttpRequest, normalizeRequestPath } from './http-rules';
-import { PlaceholderScanner } from './placeholder-scan';
+import { PlaceholderScanner, maskValues } from './placeholder-scan';
 import type { RuleSet } from './rules';
 import { looksLikeTls, parseTlsAlpn, parseTlsSni, tlsHelloComplete } from './sniff';
 import type { VmCertificateAuthority } from './tls-ca';
@@ -275,6 +275,7 @@ export class Interceptor {
       return;
     }
     const headers = forwardHeaders(req);
+    const injected: { secret: string; value: string }[] = [];
     for (const binding of leak.inject) {
       let value: string;
       try {
@@ -284,9 +285,12 @@ export class Interceptor {
         return;
       }
       setHeader(headers, binding.header, binding.format.replace('{}', value));
+      injected.push({ secret: binding.secret, value });
       this.options.report({ kind: 'secret-used', vm: this.options.vm, host, secret: binding.secret, header: binding.header, method, path: state.scanner.mask(normalized.path) });
     }
-    await this.forward(state, req, res, method, normalized.path + normalized.query, authority, headers);
+    // An answer carrying a secret must be readable to be masked, so it is asked for uncompressed.
+    if (injected.length > 0) headers['accept-encoding'] = 'identity';
+    await this.forward(state, req, res, method, normalized.path + normalized.query, authority, headers, injected);
   }
 
   /**
@@ -328,8 +332,21 @@ export class Interceptor {
     return { action, reason: action === 'deny' ? 'denied when asked' : 'allowed when asked' };
   }
 
-  /** forward sends the request on, scanning its body for placeholders as it streams, and streams the response back. */
-  private async forward(state: ConnectionState, req: AnyRequest, res: AnyResponse, method: string, target: string, authority: string, headers: http.OutgoingHttpHeaders): Promise<void> {
+  /**
+   * forward sends the request on, scanning its body for placeholders as it
+   * streams, and streams the response back, with any secret the request
+   * carried masked out of its headers and body.
+   */
+  private async forward(
+    state: ConnectionState,
+    req: AnyRequest,
+    res: AnyResponse,
+    method: string,
+    target: string,
+    authority: string,
+    headers: http.OutgoingHttpHeaders,
+    injected: readonly { secret: string; value: string }[],
+  ): Promise<void> {
     const upstream = state.upstream as Upstream;
     const exchange = await upstream.request(method, target, authority, headers);
     let leaked = false;
@@ -362,9 +379,17 @@ export class Interceptor {
       response.stream.destroy();
       return;
     }
-    res.writeHead(response.status, stripHopByHop(response.headers));
-    response.onTrailers((trailers) => res.addTrailers(stripHopByHop(trailers) as Record<string, string>));
-    pipeline(response.stream, res as Writable, () => undefined);
+    const reported = new Set<string>();
+    const masked = (secret: string): void => {
+      if (reported.has(secret)) return;
+      reported.add(secret);
+      this.options.report({ kind: 'secret-masked', vm: this.options.vm, host: state.conn.destination.name, secret, method, path: state.scanner.mask(target) });
+    };
+    const clean = (fields: http.OutgoingHttpHeaders): http.OutgoingHttpHeaders => maskHeaders(stripHopByHop(fields), injected, masked);
+    res.writeHead(response.status, clean(response.headers));
+    response.onTrailers((trailers) => res.addTrailers(clean(trailers) as Record<string, string>));
+    if (injected.length === 0) pipeline(response.stream, res as Writable, () => undefined);
+    else pipeline(response.stream, maskValues(injected.map((i) => i.value), (index) => masked((injected[index] as { secret: string }).secret)), res as Writable, () => undefined);
   }
 
   /** reportAndRefuse reports what was refused and tells the guest the same sentence. */
@@ -545,6 +570,26 @@ function forwardHeaders(req: AnyRequest): http.OutgoingHttpHeaders {
 function stripHopByHop(headers: http.OutgoingHttpHeaders): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
   for (const [field, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(field) && !field.startsWith(':') && value !== undefined) out[field] = value;
+  return out;
+}
+
+/** maskHeaders overwrites the values of `injected` wherever they appear in response fields. */
+function maskHeaders(fields: http.OutgoingHttpHeaders, injected: readonly { secret: string; value: string }[], masked: (secret: string) => void): http.OutgoingHttpHeaders {
+  if (injected.length === 0) return fields;
+  const scrub = (text: string): string => {
+    let out = text;
+    for (const { secret, value } of injected) {
+      if (!out.includes(value)) continue;
+      out = out.split(value).join('*'.repeat(value.length));
+      masked(secret);
+    }
+    return out;
+  };
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [field, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    out[field] = Array.isArray(value) ? value.map(scrub) : typeof value === 'string' ? scrub(value) : value;
+  }
   return out;
 }
 

@@ -70,3 +70,43 @@ export class PlaceholderScanner {
     });
   }
 }
+
+/**
+ * maskValues returns a pass-through that overwrites every occurrence of the
+ * given values with as many `*` (so a Content-Length stays true) and calls
+ * `masked` once, with the value's index, for the first of each. It holds back
+ * one byte less than the longest value at the end of each chunk, so a value
+ * split across chunks is masked too. The egress proxy puts the responses of
+ * requests it put a secret into through it: a server that echoes the
+ * request's headers must not hand the secret to the guest.
+ */
+export function maskValues(values: readonly string[], masked: (index: number) => void): Transform {
+  const needles = values.map((v) => Buffer.from(v, 'utf8'));
+  const keep = Math.max(0, ...needles.map((n) => n.length - 1));
+  const announced = new Set<number>();
+  let held = Buffer.alloc(0);
+  const mask = (window: Buffer): void => {
+    needles.forEach((needle, index) => {
+      if (needle.length === 0) return;
+      for (let at = window.indexOf(needle); at !== -1; at = window.indexOf(needle, at + needle.length)) {
+        window.fill(0x2a, at, at + needle.length);
+        if (!announced.has(index)) {
+          announced.add(index);
+          masked(index);
+        }
+      }
+    });
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+      const window = Buffer.concat([held, chunk]);
+      mask(window);
+      const cut = Math.max(0, window.length - keep);
+      held = Buffer.from(window.subarray(cut));
+      done(null, cut > 0 ? window.subarray(0, cut) : undefined);
+    },
+    flush(done: TransformCallback) {
+      done(null, held.length > 0 ? held : undefined);
+    },
+  });
+}

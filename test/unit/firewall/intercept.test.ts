@@ -61,7 +61,7 @@ function testPki(): { ca: string; key: string; cert: string; rogueKey: string; r
   return { ca: at('upstream-ca.pem'), key: read('api.key'), cert: read('api.pem'), rogueKey: read('rogue.key'), rogueCert: read('rogue.pem') };
 }
 
-/** api answers like a small JSON API and records what reached it: /bytes?n=N sends N bytes, /sha256 hashes the body. */
+/** api answers like a small JSON API and records what reached it: /bytes?n=N sends N bytes, /sha256 hashes the body, /echo sends the request's headers back. */
 function api(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -72,6 +72,9 @@ function api(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.Ser
     if (url.pathname === '/bytes') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.end(Buffer.alloc(Number(url.searchParams.get('n')), 7));
+    } else if (url.pathname === '/echo') {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-echo': String(req.headers.authorization) });
+      res.end(JSON.stringify({ headers: req.headers }));
     } else if (url.pathname === '/sha256') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(createHash('sha256').update(body).digest('hex'));
@@ -216,6 +219,20 @@ describe('Interceptor', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]?.headers.authorization).toBe(`Bearer ${SECRET}`);
     expect(reports).toEqual([{ kind: 'secret-used', vm: 'box', host: 'api.test', secret: 'github', header: 'Authorization', method: 'GET', path: '/user' }]);
+  });
+
+  it('masks the secret in an answer that echoes it, asking for it uncompressed, and reports that', async () => {
+    for (const http2 of [false, true]) {
+      const result = await curl('/echo', { http2, headers: [`Authorization: Bearer ${github.placeholder}`, 'Accept-Encoding: gzip'] });
+      expect(result.status).toBe(200);
+      expect(result.body).not.toContain(SECRET);
+      expect(result.body).toContain(`Bearer ${'*'.repeat(SECRET.length)}`);
+    }
+    expect(seen.map((s) => s.headers['accept-encoding'])).toEqual(['identity', 'identity']);
+    expect(reports.filter((r) => r.kind === 'secret-masked')).toEqual([
+      { kind: 'secret-masked', vm: 'box', host: 'api.test', secret: 'github', method: 'GET', path: '/echo' },
+      { kind: 'secret-masked', vm: 'box', host: 'api.test', secret: 'github', method: 'GET', path: '/echo' },
+    ]);
   });
 
   it('refuses the placeholder in another header, saying which secret and where, and closes the connection', async () => {

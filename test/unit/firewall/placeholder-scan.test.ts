@@ -2,7 +2,7 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { PlaceholderScanner } from '../../../src-main/core/firewall/placeholder-scan';
+import { PlaceholderScanner, maskValues } from '../../../src-main/core/firewall/placeholder-scan';
 
 const github = { secret: 'github', placeholder: 'xray:github:0123456789abcdef0123456789abcdef' };
 const npm = { secret: 'npm', placeholder: 'xray:npm:fedcba9876543210fedcba9876543210' };
@@ -65,5 +65,35 @@ describe('PlaceholderScanner.stream', () => {
   it('passes every byte of a body without placeholders, in order, the held-back tail included', async () => {
     const chunks = Array.from({ length: 50 }, (_, i) => `chunk ${i} ${'lorem ipsum '.repeat(i % 5)};`);
     expect(await run(chunks)).toEqual({ out: chunks.join(''), found: null });
+  });
+});
+
+describe('maskValues', () => {
+  const secret = 'ghp_S3cretValue';
+
+  async function masked(chunks: string[]): Promise<{ out: string; announced: number[] }> {
+    const announced: number[] = [];
+    let out = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        out += chunk.toString('utf8');
+        done();
+      },
+    });
+    await pipeline(Readable.from(chunks.map((c) => Buffer.from(c))), maskValues(['other-value', secret], (index) => announced.push(index)), sink);
+    return { out, announced };
+  }
+
+  it('overwrites a value split at any byte with as many stars, and announces it once', async () => {
+    const body = `{"auth":"Bearer ${secret}","again":"${secret}"}`;
+    for (let cut = 1; cut < body.length; cut++) {
+      const { out, announced } = await masked([body.slice(0, cut), body.slice(cut)]);
+      expect(out).toBe(body.replaceAll(secret, '*'.repeat(secret.length)));
+      expect(announced).toEqual([1]);
+    }
+  });
+
+  it('passes a body without the values as it is', async () => {
+    expect(await masked(['plain ', 'text'])).toEqual({ out: 'plain text', announced: [] });
   });
 });
