@@ -25,8 +25,16 @@ export function formatHttpMatch(match: HttpMatch): string {
   return parts.join(' ');
 }
 
-/** METHOD_PATTERN is what one HTTP method may be: a token of letters (RFC 9110 methods are upper case). */
-export const METHOD_PATTERN = /^[A-Z]{1,20}$/;
+/**
+ * HTTP_METHODS are the methods a rule may name: RFC 9110's, PATCH, and
+ * WebDAV's. A closed list, so a typo is refused rather than written as a
+ * rule no request matches, and an old entry such as "odd entry" stays the
+ * unreadable entry it was.
+ */
+export const HTTP_METHODS: ReadonlySet<string> = new Set([
+  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH',
+  'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'REPORT', 'SEARCH',
+]);
 
 /**
  * PATH_PATTERN is what a rule's path pattern may be: an absolute path of

@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import type { Destination, FirewallRule, HttpMatch, RuleAction, RuleLifetime, RuleTarget } from '../../shared/models';
-import { METHOD_PATTERN, PATH_PATTERN, formatRuleTarget } from '../../shared/scopes';
+import { HTTP_METHODS, PATH_PATTERN, formatRuleTarget } from '../../shared/scopes';
 import { XrayError } from '../../shared/errors';
 import { canonicalIp, formatIpBytes, hostOwnAddresses, inPrefix, ipBytes, isHostLocal, maskToPrefix, normalizeHostname, parseIp } from './address';
 
@@ -69,7 +69,7 @@ function parseHttpMatch(words: readonly string[]): HttpMatch | null {
     path = first;
   } else {
     methods = [...new Set(first.toUpperCase().split(','))].sort();
-    if (!methods.every((m) => METHOD_PATTERN.test(m))) return null;
+    if (!methods.every((m) => HTTP_METHODS.has(m))) return null;
     if (second !== undefined) path = second;
   }
   if (path !== null && !PATH_PATTERN.test(path)) return null;

@@ -26,6 +26,8 @@ describe('rule targets with methods and a path', () => {
     'example.com GET /x extra',
     'example.com /x GET',
     'example.com GE-T',
+    'example.com FETCH /x',
+    'odd entry',
     'example.com GET x',
     'example.com GET /a?b=1',
     'example.com GET /a#b',
