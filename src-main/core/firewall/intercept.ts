@@ -414,11 +414,16 @@ export class Interceptor {
     });
   }
 
+  /** secretValue reads a value through `reveal`, keeping it for secretCacheMs and then dropping it from memory. */
   private async secretValue(secret: string): Promise<string> {
     const cached = this.values.get(secret);
     if (cached && cached.until > Date.now()) return cached.value;
     const value = await this.options.reveal(secret);
-    this.values.set(secret, { value, until: Date.now() + (this.options.secretCacheMs ?? 30_000) });
+    const keepMs = this.options.secretCacheMs ?? 30_000;
+    this.values.set(secret, { value, until: Date.now() + keepMs });
+    setTimeout(() => {
+      if ((this.values.get(secret)?.until ?? Infinity) <= Date.now()) this.values.delete(secret);
+    }, keepMs).unref();
     return value;
   }
 
