@@ -46,3 +46,7 @@ export const HOOK_TYPES: readonly HookType[] = hookTypeSchema.options;
 /** hookSourceSchema says where a hook comes from, in the order they run. */
 export const hookSourceSchema = z.enum(['built-in', 'global', 'vm', 'plugin']);
 export type HookSource = z.infer<typeof hookSourceSchema>;
+
+/** secretBackendSchema names where secrets are kept on the host: the macOS Keychain, the Secret Service, or a private file. */
+export const secretBackendSchema = z.enum(['keychain', 'secret-service', 'file']);
+export type SecretBackendKind = z.infer<typeof secretBackendSchema>;

@@ -7,7 +7,7 @@
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const NAME_MAX_LENGTH = 63;
 
-export type NameKind = 'VM' | 'base image' | 'snapshot' | 'plugin';
+export type NameKind = 'VM' | 'base image' | 'snapshot' | 'plugin' | 'secret';
 
 /** nameProblem returns why `name` is not a valid name, or null when it is. */
 export function nameProblem(name: string): string | null {

@@ -16,6 +16,7 @@ export const SETTING_KEYS = {
   sshKey: 'ssh_key',
   dnsServers: 'dns_servers',
   imageMirror: 'image_mirror',
+  upstreamCaFile: 'upstream_ca_file',
   firmware: 'firmware',
 } as const satisfies { readonly [K in keyof GlobalSettings]: string };
 

@@ -25,6 +25,7 @@ export const SETTINGS_DEFAULTS: GlobalSettings = {
   firmware: {},
   dnsServers: [],
   imageMirror: null,
+  upstreamCaFile: null,
 };
 
 export interface SettingKey {
@@ -101,6 +102,7 @@ const SETTINGS: readonly Setting[] = [
       return trimmed;
     },
   },
+  path(KEY.upstreamCaFile, 'PEM file of extra CA certificates the egress proxy trusts, with the system\'s, when it verifies the real servers of intercepted hosts; XRAY_UPSTREAM_CA_FILE overrides it.'),
   ...FIRMWARE_KEYS.map((name) =>
     path(`${KEY.firmware}.${name}`, `UEFI firmware ${name.endsWith('_code') ? 'code' : 'variables template'} for ${name.split('_').slice(0, -1).join('_')} guests; empty uses the one found on this host.`),
   ),
@@ -221,6 +223,7 @@ export function settingsFromToml(raw: TomlTable, file: string): GlobalSettings {
     firmware,
     dnsServers: (raw[KEY.dnsServers] as string[] | undefined) ?? SETTINGS_DEFAULTS.dnsServers,
     imageMirror: (raw[KEY.imageMirror] as string | undefined) ?? SETTINGS_DEFAULTS.imageMirror,
+    upstreamCaFile: (raw[KEY.upstreamCaFile] as string | undefined) ?? SETTINGS_DEFAULTS.upstreamCaFile,
   };
 }
 

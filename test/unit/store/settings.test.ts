@@ -43,6 +43,7 @@ describe('reading config.toml', () => {
       firmware: {},
       dnsServers: [],
       imageMirror: null,
+      upstreamCaFile: null,
     });
   });
 
@@ -181,6 +182,7 @@ describe('changing config.toml', () => {
       'ssh_key',
       'dns_servers',
       'image_mirror',
+      'upstream_ca_file',
       'firmware.aarch64_code',
       'firmware.aarch64_vars',
       'firmware.x86_64_code',
