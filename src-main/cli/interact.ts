@@ -113,15 +113,18 @@ export class ProgressBar {
     private readonly label: string,
   ) {}
 
-  update(done: number, total: number): void {
+  /** update redraws the bar; `detail` (sizes, rate, time left) follows it when there is room. */
+  update(done: number, total: number, detail = ''): void {
     if (!this.out.isTTY) return;
     const now = Date.now();
     if (now - this.lastDraw < 100 && done < total) return;
     this.lastDraw = now;
     const fraction = total > 0 ? Math.min(1, done / total) : 0;
-    const width = Math.max(10, Math.min(40, (this.out.columns ?? 80) - this.label.length - 12));
+    const columns = this.out.columns ?? 80;
+    const width = Math.max(10, Math.min(40, columns - this.label.length - 12));
     const filled = Math.round(fraction * width);
-    this.out.write(`\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`);
+    const line = `${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%${detail ? `  ${detail}` : ''}`;
+    this.out.write(`\r${line.slice(0, columns - 1)}\x1b[K`);
   }
 
   finish(): void {

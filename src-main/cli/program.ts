@@ -12,6 +12,7 @@ import { registerPluginCommands } from './commands/plugin';
 import { registerPortCommands } from './commands/port';
 import { registerSnapshotCommands } from './commands/snapshot';
 import { registerSshCommands } from './commands/ssh';
+import { registerTimelineCommands } from './commands/timeline';
 import { registerUiCommands } from './commands/ui';
 import { registerVmCommands } from './commands/vm';
 import { ExitCode, type CliContext } from './context';
@@ -23,6 +24,7 @@ const GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerPortCommands,
   registerBaseCommands,
   registerSnapshotCommands,
+  registerTimelineCommands,
   registerConfigCommands,
   registerFirewallCommands,
   registerUiCommands,

@@ -3,7 +3,8 @@ import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from '
 import { parseParams } from '../shared/contract';
 import type { RuleLifetime, VmSummary } from '../shared/models';
 import { BaseCatalog } from './bases/catalog';
-import { IMAGE_CATALOG, fileNameOf } from './bases/pull';
+import { IMAGE_CATALOG } from '../shared/catalog';
+import { fileNameOf } from './bases/pull';
 import { XrayError } from '../shared/errors';
 import { EventBus } from './events';
 import { baseNameFromFile } from '../shared/names';

@@ -13,6 +13,22 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(value >= 10 ? 0 : 1)} ${units[unit]}`;
 }
 
+/** formatDuration renders seconds as a person reads a wait: 45 s, 3 min 20 s, 1 h 5 min. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  return `${Math.floor(s / 3600)} h${Math.floor((s % 3600) / 60) ? ` ${Math.floor((s % 3600) / 60)} min` : ''}`;
+}
+
+/** transferText says how a download goes: "120 MiB of 600 MiB, 12 MiB/s, 40 s left" (the total unknown: "120 MiB, 12 MiB/s"). */
+export function transferText(done: number, total: number, bytesPerSecond: number): string {
+  const rate = bytesPerSecond > 0 ? `, ${formatBytes(bytesPerSecond)}/s` : '';
+  if (total <= 0) return `${formatBytes(done)}${rate}`;
+  const left = bytesPerSecond > 0 ? `, ${formatDuration((total - done) / bytesPerSecond)} left` : '';
+  return `${formatBytes(done)} of ${formatBytes(total)}${rate}${left}`;
+}
+
 /** destinationText names a destination as a person reads it: its name, else its address, and the port. */
 export function destinationText(d: Destination): string {
   return `${d.name ?? d.ip ?? 'unknown'}:${d.port}`;

@@ -1,7 +1,9 @@
 // Runs in: plain Node (CLI). `xray base …`: import, list and remove base images.
 import { Option, type Command } from 'commander';
+import { CATALOG_NAMES } from '../../shared/catalog';
 import { guestArchSchema, type GuestArch } from '../../shared/enums';
-import { formatBytes } from '../../shared/format';
+import { formatBytes, transferText } from '../../shared/format';
+import { baseNameFromFile } from '../../shared/names';
 import { withConnection, type CliContext } from '../context';
 import { arg } from '../declare';
 import { confirmOrForce, ProgressBar } from '../interact';
@@ -71,6 +73,69 @@ export async function runBaseRemove(ctx: CliContext, opts: BaseRemoveOptions): P
   ctx.out.line(`Removed base "${name}".`);
 }
 
+export interface BasePullOptions {
+  readonly source?: string;
+  readonly list?: boolean;
+  readonly arch?: GuestArch;
+  readonly name?: string;
+  readonly sha256?: string;
+  readonly checksums?: string;
+  readonly insecureNoChecksum?: boolean;
+  readonly json?: boolean;
+}
+
+/**
+ * runBasePull gets an image from the catalog or a URL, drawing the download
+ * (sizes, rate, time left) and the import on a terminal. Ctrl-C cancels it
+ * and keeps nothing; a download that broke off is resumed by the next pull.
+ */
+export async function runBasePull(ctx: CliContext, opts: BasePullOptions): Promise<void> {
+  const { out } = ctx;
+  if (opts.list || opts.source === undefined) return runCatalog(ctx, opts);
+  const source = opts.source;
+  const info = await withConnection(ctx, 'files', async (api) => {
+    const name = opts.name ?? (source.includes('://') ? baseNameFromFile(decodeURIComponent(new URL(source).pathname)) : source);
+    const bars = { download: new ProgressBar(out.stderr, 'Downloading'), import: new ProgressBar(out.stderr, 'Importing') };
+    let phase: 'download' | 'import' = 'download';
+    const stop = api.subscribe((event) => {
+      if (event.type !== 'base.progress' || event.name !== name || !event.phase) return;
+      if (event.phase !== phase) {
+        bars[phase].finish();
+        phase = event.phase;
+      }
+      bars[phase].update(event.done, event.total, event.phase === 'download' ? transferText(event.done, event.total, event.bytesPerSecond ?? 0) : '');
+    });
+    const release = ctx.onInterrupt(() => void api.call('base.cancel', { name }).catch(() => undefined));
+    try {
+      const pulled = await api.call('base.pull', {
+        source,
+        arch: opts.arch,
+        name: opts.name,
+        checksum: opts.sha256,
+        checksumsUrl: opts.checksums,
+        insecureNoChecksum: opts.insecureNoChecksum,
+      });
+      bars[phase].finish();
+      return pulled;
+    } finally {
+      release();
+      stop();
+    }
+  });
+  if (opts.json) out.json(info);
+  else out.line(`Pulled base "${info.name}" (${info.arch}, ${formatBytes(info.virtualSize)} virtual); create a VM on it with "xray create NAME --base ${info.name}".`);
+}
+
+/** runCatalog lists the images `base pull NAME` can fetch, and which are imported. */
+async function runCatalog(ctx: CliContext, opts: BasePullOptions): Promise<void> {
+  const entries = await withConnection(ctx, 'files', (api) => api.call('base.catalog', {}));
+  if (opts.json) return ctx.out.json(entries);
+  ctx.out.table(
+    ['NAME', 'ARCH', 'IMAGE', 'IMPORTED'],
+    entries.map((e) => [e.name, e.arch, e.title, e.imported ? 'yes' : '-']),
+  );
+}
+
 export function registerBaseCommands(program: Command, ctx: CliContext): void {
   const base = program.command('base').description('manage base images');
   base
@@ -89,6 +154,18 @@ export function registerBaseCommands(program: Command, ctx: CliContext): void {
     .command('list')
     .option('--json', 'print JSON')
     .action((opts: BaseListOptions) => runBaseList(ctx, opts));
+  base
+    .command('pull')
+    .description('get an official cloud image (see --list), or an image from a URL with its checksum')
+    .addArgument(arg('[source]', CATALOG_NAMES))
+    .option('--list', 'show the catalog and which images are imported')
+    .addOption(new Option('--arch <arch>', "guest architecture (default: the host's)").choices(guestArchSchema.options))
+    .option('--name <name>', 'base name (default: the catalog name, or the file name)')
+    .option('--sha256 <hex>', "the image's SHA-256 (for a URL)")
+    .option('--checksums <url>', 'a SHA256SUMS or SHA512SUMS file that lists the image (for a URL)')
+    .option('--insecure-no-checksum', 'take an image from a URL without checking it')
+    .option('--json', 'print JSON')
+    .action((source: string | undefined, opts: Omit<BasePullOptions, 'source'>) => runBasePull(ctx, { ...opts, source }));
   base
     .command('remove')
     .addArgument(arg('<name>', 'base'))

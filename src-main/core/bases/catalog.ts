@@ -11,7 +11,8 @@ import type { HomePaths } from '../paths';
 import { BaseStore } from '../store/bases';
 import { VmStore } from '../store/vm-config';
 import { fetchText } from './download';
-import { type Expected, IMAGE_CATALOG, algorithmOf, checksumFor, fetchImage, fileNameOf, findCatalogImage, mirrored } from './pull';
+import { IMAGE_CATALOG, findCatalogImage } from '../../shared/catalog';
+import { type Expected, algorithmOf, checksumFor, fetchImage, fileNameOf, mirrored } from './pull';
 
 export interface ImportRequest {
   readonly path: string;
