@@ -32,6 +32,7 @@ export interface Route {
  */
 export type ReplyTiming = 'once-connected' | 'before-connecting';
 
+/** RelayOptions are the server's settings every relay shares. */
 export interface RelayOptions {
   readonly vm: string;
   readonly connectUpstream: (options: TcpNetConnectOpts) => Socket;
@@ -84,14 +85,9 @@ export class Relay {
     });
   }
 
+  /** state is where the connection is; the server checks it when a decision comes back. */
   get state(): RelayState {
     return this.current;
-  }
-
-  /** move changes state; a move the life cycle does not allow is a bug, and throws. */
-  private move(to: RelayState, from: readonly RelayState[]): void {
-    if (!from.includes(this.current)) throw new Error(`a relay cannot go from ${this.current} to ${to}`);
-    this.current = to;
   }
 
   /**
@@ -157,7 +153,7 @@ export class Relay {
   finish(reason: string | null, reply: number = REPLY.generalFailure): void {
     if (this.current === 'closing' || this.current === 'closed') return;
     const was = this.current;
-    this.current = 'closing';
+    this.move('closing', ['deciding', 'sniffing', 'connecting', 'relaying']);
     this.reason = reason;
     clearTimeout(this.connectTimer);
     this.stopSniffing?.();
@@ -166,6 +162,12 @@ export class Relay {
       this.upstream?.destroy();
     }
     this.settle();
+  }
+
+  /** move changes state; a move the life cycle does not allow is a bug, and throws. */
+  private move(to: RelayState, from: readonly RelayState[]): void {
+    if (!from.includes(this.current)) throw new Error(`a relay cannot go from ${this.current} to ${to}`);
+    this.current = to;
   }
 
   /**
@@ -199,12 +201,14 @@ export class Relay {
     return true;
   }
 
+  /** answer sends the success reply, once. */
   private answer(): void {
     if (this.answered) return;
     this.answered = true;
     this.client.write(SUCCESS_REPLY);
   }
 
+  /** connected starts relaying: the reply if still owed, and the idle timeout, which the client's traffic either way resets. */
   private connected(): void {
     clearTimeout(this.connectTimer);
     this.move('relaying', ['connecting']);
@@ -249,7 +253,7 @@ export class Relay {
   /** settle marks the relay closed once finish() ran and both sockets closed, and logs an allowed connection. */
   private settle(): void {
     if (this.current !== 'closing' || this.openSockets > 0) return;
-    this.current = 'closed';
+    this.move('closed', ['closing']);
     const { upstream, route } = this;
     if (upstream === null || route === null) return;
     this.options.onClosed?.({

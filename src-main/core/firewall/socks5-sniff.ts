@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { SERVER_SPEAKS_FIRST } from './services';
 import { httpHeadComplete, looksLikeHttp, looksLikeTls, tlsHelloComplete } from './sniff';
 
+/** FirstBytesLimits bound how long and how much readFirstBytes reads. */
 export interface FirstBytesLimits {
   /** port is the destination port: for protocols where the server speaks first, nothing is waited for. */
   readonly port: number;
