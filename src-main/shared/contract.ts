@@ -14,6 +14,7 @@ import {
   type HookType,
   type PromptCloseReason,
 } from './enums';
+import type { EgressReport } from './egress';
 import { SECRET_MAX_BYTES } from './secrets';
 import { VM_LIMITS, type VmDefaults } from './vm';
 import type {
@@ -256,6 +257,8 @@ export type XrayEvent =
   | { readonly type: 'hook.started'; readonly run: HookRun }
   | { readonly type: 'hook.output'; readonly vm: string; readonly script: string; readonly stream: 'stdout' | 'stderr'; readonly text: string }
   | { readonly type: 'hook.finished'; readonly run: HookRun }
+  /** egress.report: what the egress interceptor did with a VM's secrets and HTTP requests (see EgressReport). */
+  | { readonly type: 'egress.report'; readonly report: EgressReport }
   /** timeline.entry: one thing a VM did, as its timeline records it (vm.timeline reads them back). */
   | { readonly type: 'timeline.entry'; readonly entry: TimelineEntry }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly source: string; readonly message: string };

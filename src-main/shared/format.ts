@@ -1,4 +1,5 @@
 // Runs in: anywhere (pure). How sizes, durations and timeline entries read, on every surface.
+import { describeEgressReport } from './egress';
 import type { Destination, RuleLifetime, TimelineEntry } from './models';
 
 /** formatBytes renders a size the way a person reads it: 512 B, 1.5 GiB, 20 GiB. */
@@ -50,6 +51,8 @@ export function timelineText(entry: TimelineEntry): string {
     }
     case 'hook':
       return `${entry.type} hook ${entry.script} ${entry.error === null && entry.exitCode === 0 ? 'succeeded' : `failed (${entry.error ?? `exit ${entry.exitCode}`})`}`;
+    case 'egress':
+      return describeEgressReport(entry.report);
   }
 }
 

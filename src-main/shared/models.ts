@@ -1,6 +1,7 @@
 // Runs in: anywhere (plain data shared by core, CLI, Electron and renderer).
 // Types only: nothing here may import Node or DOM APIs. The closed sets of
 // words (states, actions, scopes…) are zod enums in enums.ts.
+import type { EgressReport } from './egress';
 import type { Accelerator, DefaultAction, GuestArch, HookSource, HookType, RuleAction, SecretBackendKind, VmStateName } from './enums';
 
 export type { Accelerator, GuestArch, HookSource, HookType, PromptLifetime, PromptScope, RuleAction, VmStateName } from './enums';
@@ -259,4 +260,6 @@ export type TimelineEntry =
       readonly exitCode: number | null;
       readonly error: string | null;
       readonly durationMs: number | null;
-    };
+    }
+  /** egress: the interceptor refused or masked something, or could not do its work (a secret's use is not journalled: it is every request). */
+  | { readonly at: string; readonly vm: string; readonly kind: 'egress'; readonly report: EgressReport };

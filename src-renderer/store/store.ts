@@ -42,6 +42,7 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
     case 'import.finished':
     case 'import.dismissed':
       return onImportEvent(ctx, event);
+    case 'egress.report':
     case 'log':
       return;
   }

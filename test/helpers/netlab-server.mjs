@@ -33,7 +33,7 @@ function emit(message) {
 
 /** seen reports one request; every field is present so the parent can compare records whole. */
 function seen(fields) {
-  emit({ type: 'seen', request: { method: null, path: null, host: null, sni: null, ...fields, at: new Date().toISOString() } });
+  emit({ type: 'seen', request: { method: null, path: null, host: null, sni: null, authorization: null, ...fields, at: new Date().toISOString() } });
 }
 
 function listen(server, port, host) {
@@ -48,7 +48,8 @@ function httpHandler(server, address) {
   return (req, res) => {
     const host = req.headers.host ?? null;
     const sni = typeof req.socket.servername === 'string' ? req.socket.servername : null;
-    seen({ server, method: req.method, path: req.url, host, sni, remoteAddress: req.socket.remoteAddress });
+    const authorization = req.headers.authorization ?? null;
+    seen({ server, method: req.method, path: req.url, host, sni, authorization, remoteAddress: req.socket.remoteAddress });
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(`hello from ${server} ${address} host=${host ?? ''} path=${req.url}\n`);
   };

@@ -54,6 +54,8 @@ export interface SeenRequest {
   readonly host: string | null;
   /** sni is the TLS server name the HTTPS server was asked for; null elsewhere. */
   readonly sni: string | null;
+  /** authorization is the HTTP Authorization header as the server received it; null when there was none, and for TCP and DNS. */
+  readonly authorization: string | null;
   readonly remoteAddress: string;
   /** at is when the server saw it, as an ISO 8601 time. */
   readonly at: string;

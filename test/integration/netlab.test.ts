@@ -252,6 +252,7 @@ describe.skipIf(!support.ok)('an internet of our own', () => {
       path: '/recorded',
       host: 'api.example.test',
       sni: null,
+      authorization: null,
       remoteAddress: net.hostAddress,
       at: expect.any(String),
     });

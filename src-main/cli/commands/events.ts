@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { XrayApi, XrayEvent } from '../../shared/contract';
 import { XrayError } from '../../shared/errors';
+import { describeEgressReport } from '../../shared/egress';
 import { timelineText } from '../../shared/format';
 import { untilInterrupted, withConnection, type CliContext } from '../context';
 
@@ -39,6 +40,8 @@ export function describeEvent(event: XrayEvent): string {
       return `${event.vm}: ${event.script}: ${event.text.trimEnd()}`;
     case 'hook.finished':
       return `${event.run.vm}: hook ${event.run.script} ${event.run.exitCode === 0 ? 'succeeded' : `failed (${event.run.error ?? `exit ${event.run.exitCode}`})`}`;
+    case 'egress.report':
+      return describeEgressReport(event.report);
     case 'timeline.entry':
       return `${event.entry.vm}: ${timelineText(event.entry)}`;
     case 'log':

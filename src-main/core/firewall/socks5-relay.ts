@@ -1,7 +1,9 @@
 // Runs in: plain Node (core).
 import type { Socket, TcpNetConnectOpts } from 'node:net';
 import type { Destination, FirewallLogEntry } from '../../shared/models';
+import type { InterceptSummary } from './intercept';
 import { ReadSlab } from './read-slab';
+import { looksLikeTls } from './sniff';
 import { abort, refuse } from './socks5-handshake';
 import { readFirstBytes } from './socks5-sniff';
 import { REPLY, SUCCESS_REPLY, replyBytes, replyForError } from './socks5-wire';
@@ -13,16 +15,34 @@ import { REPLY, SUCCESS_REPLY, replyBytes, replyForError } from './socks5-wire';
  *    name and deciding on them;
  *  - connecting: allowed; the upstream connection is being made;
  *  - relaying: bytes flow both ways;
+ *  - intercepted: allowed, and its TLS is the egress interceptor's (see
+ *    intercept.ts), which makes the upstream connection itself;
  *  - closing: finish() ran; waiting for both sockets to close;
  *  - closed: both closed, and an allowed connection was logged.
  */
-export type RelayState = 'deciding' | 'sniffing' | 'connecting' | 'relaying' | 'closing' | 'closed';
+export type RelayState = 'deciding' | 'sniffing' | 'connecting' | 'relaying' | 'intercepted' | 'closing' | 'closed';
 
-/** Route is where an allowed connection goes, and the destination its log entry shows. */
+/**
+ * Interception is how an allowed connection's requests are decided when its
+ * host has a secret bound to it or HTTP rules: a request no HTTP rule covers
+ * is let through (`allow`, a host rule allowed the connection) or asked
+ * about (`ask`, only HTTP rules let it in). A connection that turns out not
+ * to speak TLS is relayed untouched in the first case and refused in the
+ * second, since its requests cannot be read.
+ */
+export interface Interception {
+  readonly unmatched: 'allow' | 'ask';
+}
+
+/** Route is where an allowed connection goes, the destination its log entry shows, and whether it is intercepted. */
 export interface Route {
   readonly to: { readonly host: string; readonly port: number };
   readonly destination: Destination;
+  readonly intercept?: Interception;
 }
+
+/** InterceptHandler serves an intercepted connection (the client after its success reply, and its first bytes) until it ends. */
+export type InterceptHandler = (client: Socket, firstBytes: Buffer, route: Route & { readonly intercept: Interception }) => Promise<InterceptSummary>;
 
 /**
  * ReplyTiming is when the client hears success: once connected, so each
@@ -42,6 +62,8 @@ export interface RelayOptions {
   readonly sniffBytes: number;
   /** onClosed receives one `connection` log entry per allowed connection. */
   readonly onClosed?: (entry: FirewallLogEntry) => void;
+  /** intercept serves routes marked for interception; without it they are relayed untouched. */
+  readonly intercept?: InterceptHandler;
 }
 
 /** UPLOAD_QUEUE_BYTES is how much may wait to be written upstream before the client is paused. */
@@ -72,6 +94,7 @@ export class Relay {
   private started = 0;
   private connectTimer: NodeJS.Timeout | undefined;
   private stopSniffing: (() => void) | null = null;
+  private summary: InterceptSummary | null = null;
 
   constructor(
     private readonly client: Socket,
@@ -80,7 +103,8 @@ export class Relay {
     client.on('error', (err: NodeJS.ErrnoException) => this.finish(`client: ${err.code ?? err.message}`));
     client.once('close', () => {
       this.openSockets -= 1;
-      this.finish(this.bothEnded() ? null : 'client closed');
+      // An intercepted connection ends when the interceptor says how it went.
+      if (this.current !== 'intercepted') this.finish(this.bothEnded() ? null : 'client closed');
       this.settle();
     });
   }
@@ -110,9 +134,55 @@ export class Relay {
     });
   }
 
-  /** connect dials the route, answers the client when `reply` says, sends `pending` and relays both ways. */
+  /**
+   * connect dials the route, answers the client when `reply` says, sends
+   * `pending` and relays both ways; a route marked for interception goes to
+   * intercept() instead.
+   */
   connect(route: Route, pending: Buffer, reply: ReplyTiming): void {
     if (this.leftWhileDeciding()) return;
+    const { intercept } = route;
+    if (intercept && this.options.intercept) {
+      if (this.current === 'sniffing') this.intercept({ ...route, intercept }, pending);
+      else this.sniff(pending, route.destination.port, async () => route);
+      return;
+    }
+    this.dial(route, pending, reply);
+  }
+
+  /**
+   * intercept hands a TLS connection, with its first bytes, to the
+   * interceptor, and ends the relay with its summary. A connection that
+   * does not begin TLS is relayed as it is when its requests need no rule,
+   * and refused when they do.
+   */
+  private intercept(route: Route & { readonly intercept: Interception }, firstBytes: Buffer): void {
+    const handler = this.options.intercept;
+    if (!looksLikeTls(firstBytes) || !handler) {
+      if (route.intercept.unmatched === 'allow') this.dial(route, firstBytes, 'before-connecting');
+      else this.finish('it did not begin TLS, and only HTTP rules allow this host, which need TLS to read its requests');
+      return;
+    }
+    this.move('intercepted', ['sniffing']);
+    this.route = route;
+    this.started = Date.now();
+    this.openSockets += 1;
+    handler(this.client, firstBytes, route).then(
+      (summary) => this.intercepted(summary),
+      (err: Error) => this.intercepted({ protocol: null, requests: 0, refused: 0, failure: `interception failed: ${err.message}` }),
+    );
+  }
+
+  /** intercepted ends an intercepted connection with the interceptor's summary. */
+  private intercepted(summary: InterceptSummary): void {
+    this.summary = summary;
+    this.openSockets -= 1;
+    this.finish(summary.failure);
+    this.settle();
+  }
+
+  /** dial connects to the route and relays both ways; see connect. */
+  private dial(route: Route, pending: Buffer, reply: ReplyTiming): void {
     this.move('connecting', ['deciding', 'sniffing']);
     this.route = route;
     this.started = Date.now();
@@ -153,7 +223,7 @@ export class Relay {
   finish(reason: string | null, reply: number = REPLY.generalFailure): void {
     if (this.current === 'closing' || this.current === 'closed') return;
     const was = this.current;
-    this.move('closing', ['deciding', 'sniffing', 'connecting', 'relaying']);
+    this.move('closing', ['deciding', 'sniffing', 'connecting', 'relaying', 'intercepted']);
     this.reason = reason;
     clearTimeout(this.connectTimer);
     this.stopSniffing?.();
@@ -186,7 +256,7 @@ export class Relay {
    */
   private turnAway(was: RelayState, reply: number): void {
     if (!this.answered) refuse(this.client, replyBytes(reply));
-    else if (was === 'relaying') this.client.destroy();
+    else if (was === 'relaying' || was === 'intercepted') this.client.destroy();
     else abort(this.client);
   }
 
@@ -250,22 +320,35 @@ export class Relay {
     return false;
   }
 
-  /** settle marks the relay closed once finish() ran and both sockets closed, and logs an allowed connection. */
+  /**
+   * settle marks the relay closed once finish() ran, both sockets closed and
+   * an interceptor (if any) reported, and logs an allowed connection: its
+   * bytes as the upstream counted them, or as the client did when the
+   * interceptor held the upstream.
+   */
   private settle(): void {
     if (this.current !== 'closing' || this.openSockets > 0) return;
     this.move('closed', ['closing']);
-    const { upstream, route } = this;
-    if (upstream === null || route === null) return;
+    const { upstream, route, summary } = this;
+    if (route === null || (upstream === null && summary === null)) return;
+    const reason = summary ? interceptedReason(summary) : this.reason;
     this.options.onClosed?.({
       at: new Date().toISOString(),
       vm: this.options.vm,
       kind: 'connection',
       destination: route.destination,
       action: 'allow',
-      ...(this.reason !== null ? { reason: this.reason } : {}),
-      bytesUp: upstream.bytesWritten,
-      bytesDown: upstream.bytesRead,
+      ...(reason !== null ? { reason } : {}),
+      bytesUp: upstream ? upstream.bytesWritten : this.client.bytesRead,
+      bytesDown: upstream ? upstream.bytesRead : this.client.bytesWritten,
       durationMs: Date.now() - this.started,
     });
   }
+}
+
+/** interceptedReason is an intercepted connection's log reason: what was spoken, how many requests, how many refused, and why it ended early. */
+function interceptedReason(summary: InterceptSummary): string {
+  const spoken = summary.protocol === null ? 'intercepted' : `intercepted (${summary.protocol})`;
+  const counts = `${summary.requests} request${summary.requests === 1 ? '' : 's'}, ${summary.refused} refused`;
+  return summary.failure === null ? `${spoken}: ${counts}` : `${spoken}: ${counts}; ${summary.failure}`;
 }

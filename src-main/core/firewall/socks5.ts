@@ -7,7 +7,7 @@ import { openListeners } from './listen';
 import { serviceName } from './services';
 import { looksLikeHttp, looksLikeTls, parseHttpHost, parseTlsSni } from './sniff';
 import { readHandshake } from './socks5-handshake';
-import { Relay, type RelayOptions, type Route } from './socks5-relay';
+import { type InterceptHandler, type Interception, Relay, type RelayOptions, type Route } from './socks5-relay';
 import { type HandshakeTarget, REPLY } from './socks5-wire';
 
 export { REPLY } from './socks5-wire';
@@ -26,6 +26,8 @@ export interface ConnectDecision {
   readonly connectTo?: { readonly host: string; readonly port: number };
   /** destination is the connection as the decider identified it (resolved, named); the connection log shows it. */
   readonly destination?: Destination;
+  /** intercept, on an allowed TLS connection, hands it to the server's `intercept` handler (see Relay.intercept). */
+  readonly intercept?: Interception;
 }
 
 export interface Socks5ServerOptions {
@@ -51,6 +53,8 @@ export interface Socks5ServerOptions {
   readonly sniffBytes?: number;
   /** connectUpstream opens the outbound connection; tests replace it. */
   readonly connectUpstream?: (options: TcpNetConnectOpts) => Socket;
+  /** intercept serves the connections a decision marks for interception (the egress interceptor). */
+  readonly intercept?: InterceptHandler;
 }
 
 /**
@@ -101,6 +105,7 @@ export class Socks5Server {
       sniffTimeoutMs: options.sniffTimeoutMs ?? 750,
       sniffBytes: options.sniffBytes ?? 16 * 1024,
       ...(options.onConnectionClosed ? { onClosed: options.onConnectionClosed } : {}),
+      ...(options.intercept ? { intercept: options.intercept } : {}),
     };
   }
 
@@ -206,5 +211,9 @@ export class Socks5Server {
 
 /** routeFor is where an allowed decision sends a connection: the decider's address and destination, else the request's. */
 function routeFor(decision: ConnectDecision, target: HandshakeTarget, destination: Destination): Route {
-  return { to: decision.connectTo ?? { host: target.host, port: target.port }, destination: decision.destination ?? destination };
+  return {
+    to: decision.connectTo ?? { host: target.host, port: target.port },
+    destination: decision.destination ?? destination,
+    ...(decision.intercept ? { intercept: decision.intercept } : {}),
+  };
 }

@@ -1,20 +1,34 @@
 // Runs in: plain Node (core).
-import type { Destination, FirewallLogEntry, RuleAction } from '../../shared/models';
+import type { Destination, FirewallLogEntry, RuleAction, SecretBinding } from '../../shared/models';
 import type { XrayEvent } from '../../shared/contract';
 import { canonicalIp, hostOwnAddresses, isHostLocal } from './address';
 import { type DnsResolver, DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, type NameCache, addressesOf, hostResolver } from './dns';
 import type { FirewallLog } from './log';
+import { type Interceptor, interceptionFor } from './intercept';
 import { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, ProbeResponder } from './probe';
 import type { PromptBroker } from './prompts';
 import { formatRuleTarget } from '../../shared/scopes';
 import type { RuleSet } from './rules';
 import { type ConnectDecision, type ConnectRequest, Socks5Server } from './socks5';
+import type { InterceptHandler, Interception } from './socks5-relay';
 
-/** Settled is a decision made: the action, why, and the id of the rule that made it, if one did. */
+/**
+ * Settled is a decision made: the action, why, the id of the rule that made
+ * it, if one did, and whether only HTTP rules let the connection in (its
+ * requests are then each decided by them).
+ */
 interface Settled {
   readonly action: RuleAction;
   readonly reason: string;
   readonly rule?: string | null;
+  readonly byHttpRules?: boolean;
+}
+
+/** EgressOptions let a firewall intercept hosts with a secret bound to them or HTTP rules (see intercept.ts). */
+export interface EgressOptions {
+  readonly interceptor: Interceptor;
+  /** bindings are the VM's secret bindings now (they follow vm.toml). */
+  readonly bindings: () => readonly SecretBinding[];
 }
 
 export interface VmFirewallOptions {
@@ -39,6 +53,8 @@ export interface VmFirewallOptions {
   /** tcpPorts also opens the proxy and DNS on 127.0.0.1 (0 = free port); for tests. */
   readonly tcpPorts?: { readonly proxy?: number; readonly dns?: number };
   readonly socks?: Partial<Pick<ConstructorParameters<typeof Socks5Server>[0], 'sniffTimeoutMs' | 'connectTimeoutMs' | 'idleTimeoutMs' | 'handshakeTimeoutMs'>>;
+  /** egress intercepts what needs it; without it every allowed connection is relayed untouched. */
+  readonly egress?: EgressOptions;
   readonly now?: () => number;
 }
 
@@ -53,7 +69,11 @@ export interface VmFirewallOptions {
  *     header cannot borrow an allowed name for another address.
  *  2. The firewall probe (probe.ts) is answered by Xray, whatever the rules say.
  *  3. The host itself (loopback) is reachable only as host.xray.internal.
- *  4. A matching rule decides; else `allowAll` allows; else the user is asked.
+ *  4. A matching rule decides; else `allowAll` allows; else HTTP rules for
+ *     the host let it in, to decide its requests one by one; else the user
+ *     is asked.
+ *  5. An allowed TLS connection to a host with a secret bound to it or HTTP
+ *     rules is intercepted (see intercept.ts); the rest are relayed as they are.
  * A bare address the VM looked up through its DNS is decided in the proxy's
  * first step, before the client sends anything (see decideByAddress).
  */
@@ -80,6 +100,7 @@ export class VmFirewall {
       decide: (request) => this.decide(request),
       decideByAddress: (request) => this.decideByAddress(request),
       onConnectionClosed: (entry) => this.record(entry),
+      ...(options.egress ? { intercept: this.interceptHandler(options.egress) } : {}),
     });
     this.dns = new DnsServer({
       vm: options.vm,
@@ -198,18 +219,41 @@ export class VmFirewall {
     if (match) return { action: match.action, reason: `rule ${formatRuleTarget(match.rule.target)}${match.rule.source === 'default' ? ' (default)' : ''}`, rule: match.rule.id };
     if (this.options.allowAll && this.isToHost(destination)) return { action: 'deny', reason: 'allow-all does not cover the host; add a rule for host.xray.internal' };
     if (this.options.allowAll) return { action: 'allow', reason: 'allow-all' };
+    if (this.options.egress && this.options.rules.httpRules(destination, this.now()).length > 0) {
+      return { action: 'allow', reason: 'HTTP rules decide its requests', byHttpRules: true };
+    }
     return null;
   }
 
-  /** conclude logs and announces a decision and says where an allowed connection goes. */
-  private conclude(destination: Destination, { action, reason, rule }: Settled): ConnectDecision {
+  /** conclude logs and announces a decision and says where an allowed connection goes, and whether it is intercepted. */
+  private conclude(destination: Destination, { action, reason, rule, byHttpRules }: Settled): ConnectDecision {
     const entry: FirewallLogEntry = { at: new Date(this.now()).toISOString(), vm: this.options.vm, kind: 'decision', destination, action, reason };
     this.options.log?.append(entry);
     this.options.emit({ type: 'firewall.decision', vm: this.options.vm, destination, action, reason, rule: rule ?? null });
     if (action === 'deny') return { action, reason, destination };
     if (this.isProbe(destination)) return { action, reason, destination, connectTo: { host: '127.0.0.1', port: this.probe.port ?? 0 } };
-    const host = this.isToHost(destination) ? this.hostAddress : (destination.ip as string);
-    return { action, reason, destination, connectTo: { host, port: destination.port } };
+    if (this.isToHost(destination)) return { action, reason, destination, connectTo: { host: this.hostAddress, port: destination.port } };
+    const intercept = this.interception(destination, byHttpRules === true);
+    return { action, reason, destination, connectTo: { host: destination.ip as string, port: destination.port }, ...(intercept ? { intercept } : {}) };
+  }
+
+  /** interception says whether an allowed connection to the outside is intercepted, and how its unmatched requests go. */
+  private interception(destination: Destination, byHttpRules: boolean): Interception | null {
+    const { egress } = this.options;
+    if (!egress || interceptionFor({ bindings: egress.bindings(), rules: this.options.rules }, destination) === null) return null;
+    return { unmatched: byHttpRules ? 'ask' : 'allow' };
+  }
+
+  /** interceptHandler hands an intercepted connection to the interceptor, with the VM's bindings and rules as they are now. */
+  private interceptHandler(egress: EgressOptions): InterceptHandler {
+    return (client, firstBytes, route) =>
+      egress.interceptor.handle({
+        client,
+        firstBytes,
+        destination: { name: route.destination.name ?? route.to.host, ip: route.to.host, port: route.to.port },
+        policy: { bindings: egress.bindings(), rules: this.options.rules },
+        unmatched: route.intercept.unmatched,
+      });
   }
 
   /** isProbe tells the guest's firewall probe, which the firewall answers itself, from real destinations. */

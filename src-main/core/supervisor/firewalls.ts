@@ -2,8 +2,12 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename } from 'node:path';
 import type { ParsedParams, Results } from '../../shared/contract';
-import type { FirewallRule, GlobalSettings } from '../../shared/models';
+import type { FirewallRule, GlobalSettings, SecretBinding } from '../../shared/models';
 import { FirewallLog, NameCache, PromptBroker, RuleSet, VmFirewall, guestResolver } from '../firewall';
+import { Interceptor } from '../firewall/intercept';
+import { VmCertificateAuthority } from '../firewall/tls-ca';
+import { type UpstreamTrust, upstreamTrust } from '../firewall/upstream-trust';
+import type { EgressOptions } from '../firewall/vm-firewall';
 import type { XrayService } from '../service';
 import { connectVm } from '../ssh';
 import { PromptWatch } from './prompt-watch';
@@ -12,7 +16,9 @@ interface LiveFirewall {
   readonly firewall: VmFirewall;
   readonly rules: RuleSet;
   readonly log: FirewallLog;
-  /** watcher follows vm.toml, so rules written there by anyone reach the running VM. */
+  /** bindings are the VM's secret bindings, which the egress interceptor follows. */
+  readonly bindings: { current: readonly SecretBinding[] };
+  /** watcher follows vm.toml, so rules and bindings written there by anyone reach the running VM. */
   readonly watcher: FSWatcher | null;
 }
 
@@ -111,13 +117,16 @@ export class FirewallHost {
     return read.rules;
   }
 
-  /** followRules reloads a running VM's persistent rules whenever its vm.toml changes. */
-  private followRules(vm: string, rules: RuleSet): FSWatcher | null {
+  /** followConfig reloads a running VM's persistent rules and secret bindings whenever its vm.toml changes. */
+  private followConfig(vm: string, live: Pick<LiveFirewall, 'rules' | 'bindings'>): FSWatcher | null {
     let timer: NodeJS.Timeout | null = null;
     const reload = (): void => {
       timer = null;
-      this.storedRules(vm).then(
-        (stored) => rules.replacePersisted(stored),
+      Promise.all([this.storedRules(vm), this.service.secretBindings.list(vm)]).then(
+        ([stored, bindings]) => {
+          live.rules.replacePersisted(stored);
+          live.bindings.current = bindings;
+        },
         (err: Error) => this.service.emit({ type: 'log', level: 'warn', source: 'firewall', message: `VM "${vm}": rules not reloaded: ${err.message}` }),
       );
     };
@@ -141,6 +150,7 @@ export class FirewallHost {
     const rules = new RuleSet(await this.storedRules(vm), this.defaults);
     const paths = this.service.paths.vm(vm);
     const log = new FirewallLog({ file: paths.firewallLog });
+    const bindings = { current: await this.service.secretBindings.list(vm) };
     const firewall = new VmFirewall({
       vm,
       proxySocket: paths.proxySocket,
@@ -152,9 +162,37 @@ export class FirewallHost {
       emit: (event) => this.service.emit(event),
       allowAll: opts.allowAll,
       log,
+      egress: await this.egress(vm, settings, () => bindings.current),
     });
     await firewall.start();
-    this.live.set(vm, { firewall, rules, log, watcher: this.followRules(vm, rules) });
+    this.live.set(vm, { firewall, rules, log, bindings, watcher: this.followConfig(vm, { rules, bindings }) });
+  }
+
+  /**
+   * egress sets up a VM's interception: its certificate authority, the
+   * trust real servers are verified against, its secrets read from the
+   * host's store on use, and reports announced as `egress.report` events.
+   */
+  private async egress(vm: string, settings: GlobalSettings, bindings: () => readonly SecretBinding[]): Promise<EgressOptions> {
+    const ca = await VmCertificateAuthority.open(vm, this.service.paths.vm(vm).egressCa);
+    const interceptor = new Interceptor({
+      vm,
+      ca,
+      trust: await this.upstreamTrust(settings),
+      reveal: (secret) => this.service.secrets.reveal(secret),
+      report: (report) => this.service.emit({ type: 'egress.report', report }),
+    });
+    return { interceptor, bindings };
+  }
+
+  /** upstreamTrust is the host's trust store and upstream_ca_file; a file that cannot be read is reported and left out. */
+  private async upstreamTrust(settings: GlobalSettings): Promise<UpstreamTrust> {
+    try {
+      return await upstreamTrust({ extraCaFile: settings.upstreamCaFile });
+    } catch (err) {
+      this.service.emit({ type: 'log', level: 'warn', source: 'firewall', message: `${(err as Error).message} Intercepted hosts are verified against the system's trust store alone.` });
+      return upstreamTrust({ extraCaFile: null, env: {} });
+    }
   }
 
   async stopVm(vm: string): Promise<void> {

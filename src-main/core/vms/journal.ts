@@ -108,6 +108,8 @@ export class Journal {
         const durationMs = run.finishedAt ? Date.parse(run.finishedAt) - Date.parse(run.startedAt) : null;
         return { at, vm: run.vm, kind: 'hook', type: run.type, script: run.script, source: run.source, exitCode: run.exitCode, error: run.error, durationMs };
       }
+      case 'egress.report':
+        return event.report.kind === 'secret-used' ? null : { at, vm: event.report.vm, kind: 'egress', report: event.report };
       default:
         return null;
     }
