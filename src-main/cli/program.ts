@@ -6,7 +6,7 @@ import { XrayError, errorMessage } from '../shared/errors';
 import type { HomePaths } from '../core/paths';
 import { requirePortMapping } from '../core/store/vm-config';
 import { formatBytes } from '../shared/format';
-import { formatPortMapping } from '../shared/vm';
+import { formatPortMapping, stopSentence } from '../shared/vm';
 import { XrayService } from '../core/service';
 import type { SupervisorHost } from '../core/supervisor/host';
 import { registerFirewallCommands } from './commands/firewall';
@@ -206,14 +206,14 @@ export function buildProgram(ctx: CliContext): Command {
 
   program
     .command('stop')
-    .description('power a VM off (ACPI first, then harder)')
+    .description('power a VM off: the power button, then poweroff over SSH, then kill')
     .argument('<name>')
     .option('-f, --force', 'kill QEMU at once instead of asking the guest to power off')
     .option('--json', 'print the VM as JSON')
     .action(async (name: string, opts: { force?: boolean; json?: boolean }) => {
       const vm = await callFor(name, 'vm.stop', { name, force: opts.force });
       if (opts.json) out.json(vm);
-      else out.line(`VM "${name}" is stopped.`);
+      else out.line(stopSentence(name, vm.stoppedBy, opts.force));
     });
 
   program

@@ -26,8 +26,10 @@ import type {
   SnapshotInfo,
   VmInfo,
   VmStateName,
+  VmStopResult,
   VmSummary,
   CrashReport,
+  StopMethod,
   Destination,
   RuleAction,
 } from './models';
@@ -146,7 +148,7 @@ export interface Results {
   'vm.remove': null;
   'vm.update': VmSummary;
   'vm.start': VmSummary;
-  'vm.stop': VmSummary;
+  'vm.stop': VmStopResult;
   'vm.console': string[];
   'port.list': PortMapping[];
   'port.add': PortMapping[];
@@ -176,7 +178,8 @@ export interface Results {
 
 /** XrayEvent is everything the service announces; a discriminated union on `type`. */
 export type XrayEvent =
-  | { readonly type: 'vm.state'; readonly vm: string; readonly state: VmStateName; readonly previous: VmStateName; readonly crash?: CrashReport }
+  /** vm.state: a VM's state changed; a crash says why, a stop says how it ended (stoppedBy). */
+  | { readonly type: 'vm.state'; readonly vm: string; readonly state: VmStateName; readonly previous: VmStateName; readonly crash?: CrashReport; readonly stoppedBy?: StopMethod }
   | { readonly type: 'vm.changed'; readonly vm: string }
   | { readonly type: 'vm.removed'; readonly vm: string }
   | { readonly type: 'base.progress'; readonly name: string; readonly done: number; readonly total: number }

@@ -19,7 +19,7 @@ export const SETTINGS_DEFAULTS: GlobalSettings = {
   promptTimeoutSeconds: 300,
   defaultAction: 'ask',
   denyWhenNoClient: false,
-  stopTimeoutSeconds: 30,
+  stopTimeoutSeconds: 10,
   sshKey: null,
   firmware: {},
   dnsServers: [],
@@ -71,7 +71,7 @@ const SETTINGS: readonly Setting[] = [
     },
   },
   boolean('deny_when_no_client', 'Deny unknown destinations at once when no window or CLI is there to answer a prompt.'),
-  seconds('stop_timeout', 'Seconds a VM gets to power off after the power button before it is killed.'),
+  seconds('stop_timeout', 'Seconds a VM gets to power off after the power button; then Xray sends poweroff over SSH, and kills it if that fails too.'),
   path('ssh_key', 'Private key used to reach guests over SSH; empty uses the key Xray generates per VM.'),
   {
     key: 'dns_servers',

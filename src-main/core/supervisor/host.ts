@@ -6,7 +6,7 @@ import type { HomePaths } from '../paths';
 import type { XrayService } from '../service';
 import { guestSetupHooks } from '../guest/setup';
 import { SupervisorLock } from './lock';
-import { Supervisor, type SupervisorOptions } from './supervisor';
+import { Supervisor, type SupervisorDeps, type SupervisorOptions } from './supervisor';
 
 export interface SupervisorHost {
   readonly service: XrayService;
@@ -33,7 +33,7 @@ export async function hostSupervisor(paths: HomePaths, options: SupervisorOption
       probeSeen: (vm, nonce) => supervisor?.firewalls.probeSeen(vm, nonce) ?? false,
     });
     const service = await createService(paths, options.env, { builtInHooks });
-    supervisor = new Supervisor(service, options);
+    supervisor = new Supervisor(supervisorDeps(service), options);
     service.attachEngine(supervisor);
     const control = new ControlServer(service, paths.controlSocket);
     supervisor.setClientCount(() => control.subscriberCount);
@@ -67,4 +67,20 @@ export async function hostSupervisor(paths: HomePaths, options: SupervisorOption
     await lock.release();
     throw err;
   }
+}
+
+/** supervisorDeps takes what a supervisor needs from the service it serves. */
+export function supervisorDeps(service: XrayService): SupervisorDeps {
+  return {
+    paths: service.paths,
+    vms: service.catalog.store,
+    summary: (vm) => service.catalog.summary(vm),
+    bases: service.bases,
+    settings: service.settings,
+    ruleStore: service.firewallRules,
+    qemuImg: service.qemuImg,
+    emit: service.emit,
+    sshTarget: (vm) => service.sshTarget(vm),
+    runStartHooks: async (vm, session) => service.hooks.runLifecycle(vm, 'start', await service.sshTarget(vm), session),
+  };
 }

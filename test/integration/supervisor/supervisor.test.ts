@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 async function host(): Promise<SupervisorHost> {
-  const h = await hostSupervisor(home.paths, { waitForGuest: () => new Promise(() => undefined) });
+  const h = await hostSupervisor(home.paths, { login: () => new Promise(() => undefined) });
   hosts.push(h);
   return h;
 }

@@ -37,7 +37,7 @@ describe('reading config.toml', () => {
       promptTimeoutSeconds: 300,
       defaultAction: 'ask',
       denyWhenNoClient: false,
-      stopTimeoutSeconds: 30,
+      stopTimeoutSeconds: 10,
       sshKey: null,
       firmware: {},
       dnsServers: [],
@@ -56,14 +56,14 @@ describe('reading config.toml', () => {
   it('loads every key, firmware table included', async () => {
     await writeFile(
       paths.configFile,
-      `prompt_timeout = 60\ndefault_action = "deny"\ndeny_when_no_client = true\nstop_timeout = 10\nssh_key = "/k/id"\n[firmware]\nx86_64_code = "/fw/code.fd"\n`,
+      `prompt_timeout = 60\ndefault_action = "deny"\ndeny_when_no_client = true\nstop_timeout = 15\nssh_key = "/k/id"\n[firmware]\nx86_64_code = "/fw/code.fd"\n`,
     );
     expect(await store.read()).toEqual({
       ...SETTINGS_DEFAULTS,
       promptTimeoutSeconds: 60,
       defaultAction: 'deny',
       denyWhenNoClient: true,
-      stopTimeoutSeconds: 10,
+      stopTimeoutSeconds: 15,
       sshKey: '/k/id',
       firmware: { x86_64_code: '/fw/code.fd' },
     });
