@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/shared/errors';
 import { HomePaths } from '../../../src-main/core/paths';
 import { SETTINGS_DEFAULTS, SettingsStore } from '../../../src-main/core/store/settings';
 import { parseToml } from '../../../src-main/core/store/toml-file';
+import { refusal } from '../../helpers/refusal';
 
 let root: string;
 let paths: HomePaths;
@@ -20,15 +20,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
-async function refusal(promise: Promise<unknown>): Promise<XrayError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(XrayError);
-  return err as XrayError;
-}
 
 describe('reading config.toml', () => {
   it('gives the defaults when the file is missing', async () => {
