@@ -63,11 +63,13 @@ export class GuestLink {
     })();
   }
 
-  /** poweroff asks the guest to power off over SSH; true when it took the command. */
-  async poweroff(vm: string): Promise<boolean> {
+  /** poweroff asks the guest to power off over SSH, calling `sent` as the command goes; true when the guest took it. */
+  async poweroff(vm: string, sent: () => void): Promise<boolean> {
     const session = await this.login(vm);
     try {
-      const { code } = await session.exec(POWEROFF_COMMAND, { timeoutMs: GUEST_LOGIN_MS });
+      const running = session.exec(POWEROFF_COMMAND, { timeoutMs: GUEST_LOGIN_MS });
+      sent();
+      const { code } = await running;
       // A guest going down may end the session before the exit status arrives.
       return code === 0 || code === null;
     } finally {

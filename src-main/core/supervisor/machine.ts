@@ -8,7 +8,7 @@ import { tailOf } from '../vms/logs';
 import { removeRuntimeFiles } from '../vms/runtime';
 import type { QemuExit, QemuProcess } from './qemu-process';
 import { canMove } from './states';
-import { stopInStages, type StopTimings } from './stop';
+import { stopInStages, type GuestPoweroff, type StopTimings } from './stop';
 
 const TAIL_LINES = 20;
 
@@ -24,7 +24,7 @@ export interface StopRequest {
   readonly force: boolean;
   readonly timings: StopTimings;
   /** guestPoweroff asks the guest over SSH (StopSteps); null when Xray cannot log in. */
-  readonly guestPoweroff: (() => Promise<boolean>) | null;
+  readonly guestPoweroff: GuestPoweroff | null;
 }
 
 /**
@@ -90,8 +90,9 @@ export class VmMachine {
    * `spawn` runs, and back to stopped if it fails.
    */
   async launch(spawn: () => Promise<QemuProcess>): Promise<void> {
-    this.transition('starting');
+    this.allow('start', ['stopped', 'crashed']);
     this.crashReport = null;
+    this.transition('starting');
     let process: QemuProcess;
     try {
       process = await spawn();
@@ -104,11 +105,13 @@ export class VmMachine {
 
   /** booted marks a launched QEMU as running its guest (starting → booting). */
   booted(): void {
+    this.allow('boot', ['starting']);
     this.transition('booting');
   }
 
   /** adopt takes on a QEMU an earlier supervisor started (stopped → booting). */
   adopt(process: QemuProcess): void {
+    this.allow('be adopted', ['stopped']);
     this.transition('booting');
     this.attach(process);
   }
@@ -189,6 +192,11 @@ export class VmMachine {
     this.process = null;
     if (!expected) this.transition('crashed', { crash: this.crashReport ?? undefined });
     else this.transition('stopped', { stoppedBy: this.stages ? await this.stages.catch(() => 'kill' as const) : 'guest' });
+  }
+
+  /** allow refuses an operation the VM's state does not allow, as an error in Xray. */
+  private allow(operation: string, states: readonly VmStateName[]): void {
+    if (!states.includes(this.current)) throw new XrayError('internal', `VM "${this.name}" is ${this.current}, so it cannot ${operation}.`);
   }
 
   /** transition is the one way the state changes; a move VM_TRANSITIONS does not list is refused. */

@@ -1,15 +1,18 @@
 // Runs in: plain Node (core).
 import type { StopMethod } from '../../shared/models';
 
+export type GuestPoweroff = (sent: () => void) => Promise<boolean>;
+
 /** StopSteps are the ways to end one QEMU, in the order a stop tries them. */
 export interface StopSteps {
   /** powerButton presses the guest's ACPI power button (QMP system_powerdown). */
   powerButton(): Promise<void>;
   /**
-   * guestPoweroff asks the guest to power off over SSH and resolves true when
-   * it took the command; null when Xray cannot log in (the VM is not ready).
+   * guestPoweroff asks the guest to power off over SSH, calling `sent` once
+   * the command is on its way, and resolves true when the guest took it;
+   * null when Xray cannot log in (the VM is not ready).
    */
-  readonly guestPoweroff: (() => Promise<boolean>) | null;
+  readonly guestPoweroff: GuestPoweroff | null;
   /** quit makes QEMU exit at once (QMP quit): the guest gets no say. */
   quit(): Promise<void>;
   /** kill sends SIGKILL to QEMU's process group. */
@@ -33,7 +36,7 @@ export const DEFAULT_STOP_TIMINGS: Omit<StopTimings, 'powerButtonMs'> = { sshMs:
  * stopInStages ends a QEMU as gently as it will go and says how it went: the
  * power button, then (when the guest ignored it and Xray can log in)
  * `poweroff` over SSH, then QMP quit, then SIGKILL. `force` kills at once. A
- * guest that went down during the SSH stage before taking the command was
+ * guest that went down during the SSH stage before the command was sent was
  * answering the power button late, and is reported so. Throws when QEMU
  * outlives SIGKILL.
  */
@@ -44,12 +47,13 @@ export async function stopInStages(steps: StopSteps, timings: StopTimings, force
     if (await exitWithin(timings.powerButtonMs)) return 'power-button';
     if (steps.guestPoweroff) {
       const started = Date.now();
+      let sent = false;
       const took = await firstOf(
-        Promise.race([steps.guestPoweroff().catch(() => false), steps.exited.then(() => 'exited' as const)]),
+        Promise.race([steps.guestPoweroff(() => (sent = true)).catch(() => false), steps.exited.then(() => 'exited' as const)]),
         timings.sshMs,
         false,
       );
-      if (took === 'exited') return 'power-button';
+      if (took === 'exited') return sent ? 'ssh' : 'power-button';
       if (took && (await exitWithin(Math.max(0, timings.sshMs - (Date.now() - started))))) return 'ssh';
     }
     // QMP may already be gone because QEMU is exiting: the wait decides.

@@ -278,7 +278,7 @@ export class Supervisor implements Engine {
     return {
       force,
       timings: { ...this.stopTimings, powerButtonMs: settings.stopTimeoutSeconds * 1000 },
-      guestPoweroff: machine.state === 'ready' ? () => this.guests.poweroff(machine.name) : null,
+      guestPoweroff: machine.state === 'ready' ? (sent) => this.guests.poweroff(machine.name, sent) : null,
     };
   }
 
