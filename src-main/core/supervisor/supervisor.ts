@@ -126,14 +126,15 @@ export class Supervisor implements Engine {
     this.clientCount = count;
   }
 
+  /** isRunning tells whether a QEMU runs for the VM (one starting has none until it is spawned). */
   isRunning(vm: string): boolean {
     const machine = this.machines.get(vm);
-    return machine !== undefined && isActive(machine.state);
+    return machine !== undefined && isActive(machine.state) && machine.pid !== null;
   }
 
   /** running lists the VMs this supervisor has a QEMU for. */
   get running(): string[] {
-    return [...this.machines.values()].filter((m) => isActive(m.state)).map((m) => m.name);
+    return [...this.machines.keys()].filter((name) => this.isRunning(name));
   }
 
   decorate(summary: VmSummary): VmSummary {
@@ -288,8 +289,7 @@ export class Supervisor implements Engine {
 
   /** monitor is a running VM's QMP, for live snapshots. */
   private monitor(vm: string): QmpChannel {
-    const machine = this.machines.get(validateName('VM', vm));
-    if (!machine || !isActive(machine.state)) throw new XrayError('invalid-argument', `VM "${vm}" is not running.`);
-    return machine.qmp;
+    if (!this.isRunning(validateName('VM', vm))) throw new XrayError('invalid-argument', `VM "${vm}" is not running.`);
+    return this.machines.get(vm)!.qmp;
   }
 }

@@ -188,9 +188,12 @@ export class FakeQemu implements QemuProcesses {
   guest: GuestBehaviour = { answersPowerButton: true, sudo: 'powers-off', quitExits: true };
   /** failLaunch makes the next launch fail with this error. */
   failLaunch: Error | null = null;
+  /** launchGate holds launches until it resolves, as a QEMU slow to open its QMP socket does. */
+  launchGate: Promise<void> = Promise.resolve();
   private readonly disks = new Map<string, Snapshot[]>();
 
   async launch(name: string, _paths: VmPaths, request: LaunchRequest): Promise<QemuProcess> {
+    await this.launchGate;
     if (this.failLaunch) {
       const err = this.failLaunch;
       this.failLaunch = null;

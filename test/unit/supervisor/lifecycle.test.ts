@@ -56,6 +56,16 @@ describe('starting', () => {
     expect(h.states('web')).toEqual(['starting', 'stopped']);
   });
 
+  it('lists the snapshots of a VM still starting from its files', async () => {
+    let launch!: () => void;
+    h.qemu.launchGate = new Promise((resolve) => (launch = resolve));
+    const starting = h.service.call('vm.start', { name: 'web' });
+    await waitFor('the VM to be starting', () => h.states('web').includes('starting'));
+    expect(await h.service.call('snapshot.list', { vm: 'web' })).toEqual([]);
+    launch();
+    await starting;
+  });
+
   it('gives two starts at once one QEMU', async () => {
     const [a, b] = await Promise.all([h.service.call('vm.start', { name: 'web' }), h.service.call('vm.start', { name: 'web' })]);
     expect(a.pid).toBe(b.pid);
