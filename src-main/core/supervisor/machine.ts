@@ -112,8 +112,8 @@ export class VmMachine {
   /** adopt takes on a QEMU an earlier supervisor started (stopped → booting). */
   adopt(process: QemuProcess): void {
     this.allow('be adopted', ['stopped']);
-    this.transition('booting');
     this.attach(process);
+    this.transition('booting');
   }
 
   /** guestAnswered makes a booting VM ready once Xray logged in; false when it is no longer booting. */

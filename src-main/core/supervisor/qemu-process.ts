@@ -122,7 +122,7 @@ async function adoptQemu(_name: string, paths: VmPaths, pid: number): Promise<Qe
 }
 
 /** killGroup signals QEMU's process group, or the process alone when it has none. */
-export function killGroup(pid: number, signal: NodeJS.Signals): void {
+function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
