@@ -185,6 +185,12 @@ export const xrayEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), source: z.string(), message: z.string() }),
 ]) satisfies z.ZodType<XrayEvent>;
 
+/**
+ * _everyEventHasASchema fails to compile when the contract gains an event
+ * type that xrayEventSchema does not know: the client would refuse it.
+ */
+const _everyEventHasASchema: Exclude<XrayEvent['type'], z.output<typeof xrayEventSchema>['type']> extends never ? true : never = true;
+
 /** resultSchemas are the results checked on arrival: those the UI builds its views from. */
 export const resultSchemas = {
   'vm.list': z.array(vmSummarySchema),
