@@ -16,14 +16,18 @@ const node = {
 
 // The CLI bundles its pure-JS dependencies: `xray list` starts several times
 // faster than when Node resolves and loads each package from node_modules.
-// ssh2 stays external (optional native parts); CommonJS code gets a real require.
+// ssh2 stays external (optional native parts). It is one CommonJS file so
+// bin/xray can compile it with V8's code cache on Node 20, which has no
+// module compile cache (see bin/xray); import.meta.url names the bundle.
 await build({
   ...node,
   packages: undefined,
   external: ['ssh2', 'electron'],
-  format: 'esm',
-  banner: { js: "import { createRequire as __xrayCreateRequire } from 'node:module'; const require = __xrayCreateRequire(import.meta.url);" },
+  format: 'cjs',
+  define: { 'import.meta.url': '__xrayBundleUrl' },
+  banner: { js: "const __xrayBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   entryPoints: { 'cli/xray': 'src-main/cli/main.ts' },
+  outExtension: { '.js': '.cjs' },
   outdir: 'dist',
   minify: true,
 });

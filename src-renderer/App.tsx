@@ -7,7 +7,7 @@ import { BasesView } from './views/BasesView';
 import { CreateDialog } from './views/CreateDialog';
 import { AbandonedNotice, FirewallPromptQueue } from './views/FirewallPrompt';
 import { stateLabel } from '../src-main/shared/vm';
-import { VmDetail } from './views/VmDetail';
+import { VmDetail } from './views/vm/VmDetail';
 import { VmList } from './views/VmList';
 
 export function App() {

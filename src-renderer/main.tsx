@@ -27,14 +27,14 @@ const root = createRoot(document.getElementById('root')!);
 const client = pickClient();
 if (!client) {
   root.render(
-    <p className="fatal">This page needs the access token from the address that <code>xray ui --browser</code> printed; open that address instead.</p>,
+    <p className="fatal">This page needs the access token from the address the <code>xray ui</code> command printed; open that address instead.</p>,
   );
 } else {
   const store = createXrayStore(client);
   connectStore(store, client);
   document.documentElement.dataset.platform = client.platform;
   root.render(
-    <XrayProvider store={store} client={client}>
+    <XrayProvider store={store}>
       <App />
     </XrayProvider>,
   );

@@ -251,7 +251,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       return serveStatic(res, url.pathname);
     }
     if (!tokenMatches(req.headers['x-xray-token'] as string | undefined)) {
-      throw new HttpError(401, 'invalid-argument', 'The access token is missing or wrong; open the address "xray ui --browser" printed.');
+      throw new HttpError(401, 'invalid-argument', 'The access token is missing or wrong; open the address the "xray ui" command printed.');
     }
     if (url.pathname === '/api/call' && req.method === 'POST') return handleCall(req, res);
     if (url.pathname === '/api/upload' && req.method === 'POST') return handleUpload(req, res, url);

@@ -1,15 +1,64 @@
-// Runs in: plain Node (CLI).
+// Runs in: plain Node (CLI). Talking with a person at a terminal: questions,
+// choices, single keys and a progress bar.
+import { createInterface as createLineReader } from 'node:readline';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import { XrayError } from '../shared/errors';
 
+/** Terminal is where a person may be: stdin with raw mode when it is a TTY, and stdout. */
 export interface Terminal {
-  readonly stdin: Readable & { isTTY?: boolean };
+  readonly stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
   readonly stdout: Writable & { isTTY?: boolean; columns?: number };
 }
 
 export function isInteractive(term: Terminal): boolean {
   return Boolean(term.stdin.isTTY && term.stdout.isTTY);
+}
+
+/** INTERRUPT_KEYS end a raw-mode read: Ctrl-C (raw mode sends no SIGINT) and Ctrl-D. */
+const INTERRUPT_KEYS = new Set(['\x03', '\x04']);
+
+/**
+ * readKeys calls onKey with each key pressed, without waiting for Enter on a
+ * TTY (raw mode); from a pipe it reads whole lines, trimmed, so scripts can
+ * feed it. done resolves when input ends or Ctrl-C/Ctrl-D is pressed; stop
+ * gives the terminal back.
+ */
+export function readKeys(term: Terminal, onKey: (key: string) => void): { done: Promise<void>; stop: () => void } {
+  const { stdin } = term;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  if (stdin.isTTY && stdin.setRawMode) {
+    const onData = (chunk: Buffer | string) => {
+      for (const key of String(chunk)) {
+        if (INTERRUPT_KEYS.has(key)) return finish();
+        onKey(key);
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.on('data', onData);
+    stdin.once('end', () => finish());
+    stdin.resume();
+    return {
+      done,
+      stop: () => {
+        stdin.off('data', onData);
+        stdin.setRawMode?.(false);
+        stdin.pause();
+        finish();
+      },
+    };
+  }
+  const lines = createLineReader({ input: stdin });
+  lines.on('line', (line) => onKey(line.trim()));
+  lines.once('close', () => finish());
+  return {
+    done,
+    stop: () => {
+      lines.close();
+      finish();
+    },
+  };
 }
 
 /** confirm asks a yes/no question; anything but y/yes is no. */
@@ -21,6 +70,19 @@ export async function confirm(term: Terminal, question: string): Promise<boolean
   } finally {
     rl.close();
   }
+}
+
+/**
+ * confirmOrForce goes ahead when forced or when the person agrees; without a
+ * terminal to ask on it refuses, naming --force (destructive commands never
+ * act unasked in a script).
+ */
+export async function confirmOrForce(term: Terminal, force: boolean | undefined, question: string): Promise<void> {
+  if (force) return;
+  if (!isInteractive(term)) {
+    throw new XrayError('invalid-argument', `${question.replace(/\?.*$/, '')}: not asking without a terminal; pass --force to go ahead.`);
+  }
+  if (!(await confirm(term, question))) throw new XrayError('cancelled', 'Nothing was changed.');
 }
 
 /** pick lets a person choose one of `choices` by number. */
@@ -51,15 +113,18 @@ export class ProgressBar {
     private readonly label: string,
   ) {}
 
-  update(done: number, total: number): void {
+  /** update redraws the bar; `detail` (sizes, rate, time left) follows it when there is room. */
+  update(done: number, total: number, detail = ''): void {
     if (!this.out.isTTY) return;
     const now = Date.now();
     if (now - this.lastDraw < 100 && done < total) return;
     this.lastDraw = now;
     const fraction = total > 0 ? Math.min(1, done / total) : 0;
-    const width = Math.max(10, Math.min(40, (this.out.columns ?? 80) - this.label.length - 12));
+    const columns = this.out.columns ?? 80;
+    const width = Math.max(10, Math.min(40, columns - this.label.length - 12));
     const filled = Math.round(fraction * width);
-    this.out.write(`\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`);
+    const line = `${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%${detail ? `  ${detail}` : ''}`;
+    this.out.write(`\r${line.slice(0, columns - 1)}\x1b[K`);
   }
 
   finish(): void {

@@ -43,16 +43,16 @@ export class Output {
     return `\x1b[${code}m${text}\x1b[0m`;
   }
 
-  /** table prints rows under a header, columns padded to their widest cell. */
-  table(header: readonly string[], rows: readonly (readonly string[])[]): void {
+  /** table prints rows under a header, columns padded to their widest cell, each line after indent. */
+  table(header: readonly string[], rows: readonly (readonly string[])[], indent = ''): void {
     const widths = header.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
     const render = (cells: readonly string[]) =>
       cells
         .map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell))))
         .join('  ')
         .trimEnd();
-    this.line(this.bold(render(header)));
-    for (const row of rows) this.line(render(row));
+    this.line(indent + this.bold(render(header)));
+    for (const row of rows) this.line(indent + render(row));
   }
 }
 

@@ -40,6 +40,10 @@ export class HomePaths {
   get keysDir(): string { return join(this.root, 'keys'); }
   /** cacheDir holds files Xray can rebuild, such as converted UEFI variable templates. */
   get cacheDir(): string { return join(this.root, 'cache'); }
+  /** secretsIndex lists the secrets (names and dates, never values) and where their values are kept. */
+  get secretsIndex(): string { return join(this.root, 'secrets.toml'); }
+  /** secretsDir holds secret values (0600 files) when neither the Keychain nor the Secret Service is used. */
+  get secretsDir(): string { return join(this.root, 'secrets'); }
   get lockFile(): string { return join(this.root, 'supervisor.lock'); }
   get daemonLog(): string { return join(this.root, 'daemon.log'); }
   get controlSocket(): string { return socketPath(this.root, 'xray.sock'); }
@@ -71,9 +75,17 @@ export class VmPaths {
   get consoleLog(): string { return join(this.dir, 'console.log'); }
   get qemuLog(): string { return join(this.dir, 'qemu.log'); }
   get hookLog(): string { return join(this.dir, 'hooks.log'); }
+  /** hookRuns is a record of each finished hook run with the end of its output (JSON lines). */
+  get hookRuns(): string { return join(this.dir, 'hook-runs.jsonl'); }
   get firewallLog(): string { return join(this.dir, 'firewall.log'); }
+  /** journal is the VM's timeline: starts, stops, snapshots, connections, prompts, hooks (JSON lines). */
+  get journal(): string { return join(this.dir, 'journal.jsonl'); }
   get knownHosts(): string { return join(this.dir, 'known_hosts'); }
   get sshKey(): string { return join(this.dir, 'id_ed25519'); }
+  /** egressCa is the VM's certificate authority for egress interception: the key (0600) stays on the host, the certificate goes to the guest. */
+  get egressCa(): { key: string; certificate: string } {
+    return { key: join(this.dir, 'egress-ca.key'), certificate: join(this.dir, 'egress-ca.crt') };
+  }
   scripts(type: HookType): string { return join(this.dir, 'scripts', type); }
 
   get qmpSocket(): string { return socketPath(this.dir, 'qmp.sock'); }

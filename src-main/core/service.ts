@@ -3,6 +3,8 @@ import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from '
 import { parseParams } from '../shared/contract';
 import type { VmSummary } from '../shared/models';
 import { BaseCatalog } from './bases/catalog';
+import { IMAGE_CATALOG } from '../shared/catalog';
+import { fileNameOf } from './bases/pull';
 import { XrayError } from '../shared/errors';
 import { EventBus } from './events';
 import { baseNameFromFile } from '../shared/names';
@@ -13,6 +15,7 @@ import { diskChain, QemuImg } from './images';
 import { HookRunner, type BuiltInHook } from './hooks';
 import { PluginHost } from './plugins';
 import { connectVm, vmSshTarget, type SshTarget } from './ssh';
+import { Journal } from './vms/journal';
 import { OfflineSnapshots } from './vms/snapshots';
 import { withSnapshotProgress } from './vms/snapshot-progress';
 import { tailOf } from './vms/logs';
@@ -50,7 +53,11 @@ export class XrayService implements XrayApi {
   readonly plugins: PluginHost;
   readonly hooks: HookRunner;
   readonly firewallRules: RuleStore;
+  /** journal records what every VM did (its timeline), from the events this service announces. */
+  readonly journal: Journal;
   private engine: Engine | null = null;
+  /** jobs are pulls under way, by base name, so base.cancel can stop one. */
+  private readonly jobs = new Map<string, AbortController>();
   private readonly handlers: Handlers;
 
   constructor(private readonly options: ServiceOptions) {
@@ -76,6 +83,8 @@ export class XrayService implements XrayApi {
       store: this.catalog.store,
     });
     this.firewallRules = new RuleStore(options.paths, this.catalog.store);
+    this.journal = new Journal(options.paths, (event) => this.emit(event));
+    this.subscribe((event) => this.journal.observe(event));
     this.handlers = {
       ...this.fileHandlers(),
       ...firewallHandlers({
@@ -121,6 +130,14 @@ export class XrayService implements XrayApi {
     if (summary.state !== 'stopped' && summary.state !== 'crashed') {
       throw new XrayError('in-use', `VM "${name}" is running; stop it first with "xray stop ${name}" before you ${action}.`);
     }
+  }
+
+  /** startJob registers a pull under its base name; two at once for one name are refused. */
+  private startJob(name: string): AbortController {
+    if (this.jobs.has(name)) throw new XrayError('busy', `"${name}" is already being pulled; wait for it or cancel it.`);
+    const abort = new AbortController();
+    this.jobs.set(name, abort);
+    return abort;
   }
 
   /** sshTarget is how Xray logs in to a VM: its port, user and key. */
@@ -171,6 +188,10 @@ export class XrayService implements XrayApi {
         this.emit({ type: 'vm.changed', vm: name });
         return this.decorate(await this.catalog.summary(name));
       },
+      'vm.timeline': async ({ vm, since, limit }) => {
+        await this.catalog.store.read(validateName('VM', vm));
+        return this.journal.read(vm, { since, limit: limit ?? 1000 });
+      },
       'vm.console': async ({ name, lines }) => {
         await this.catalog.store.read(validateName('VM', name));
         return tailOf(this.paths.vm(name).consoleLog, lines ?? 200);
@@ -195,6 +216,34 @@ export class XrayService implements XrayApi {
         });
         this.emit({ type: 'base.changed' });
         return info;
+      },
+      'base.catalog': async () => {
+        const bases = new Set((await this.bases.list()).map((b) => b.name));
+        return IMAGE_CATALOG.map(({ name, arch, title, url }) => ({ name, arch, title, url, imported: bases.has(name) }));
+      },
+      'base.pull': async (params) => {
+        const name = params.name ?? (params.source.includes('://') ? baseNameFromFile(fileNameOf(params.source)) : params.source);
+        const settings = await this.settings.read();
+        const abort = this.startJob(name);
+        try {
+          const info = await this.bases.pull({
+            ...params,
+            name: params.name,
+            mirror: process.env.XRAY_IMAGE_MIRROR || settings.imageMirror,
+            signal: abort.signal,
+            onProgress: (p) => this.emit({ type: 'base.progress', name, phase: p.phase, done: p.done, total: p.total ?? 0, bytesPerSecond: p.bytesPerSecond }),
+          });
+          this.emit({ type: 'base.changed' });
+          return info;
+        } finally {
+          this.jobs.delete(name);
+        }
+      },
+      'base.cancel': async ({ name }) => {
+        const job = this.jobs.get(name);
+        if (!job) throw new XrayError('not-found', `Nothing is being pulled or imported as "${name}".`);
+        job.abort();
+        return null;
       },
       'base.remove': async ({ name }) => {
         await this.bases.remove(name);
@@ -225,6 +274,10 @@ export class XrayService implements XrayApi {
         return this.hooks.list(vm);
       },
       'hooks.run': async ({ vm, type }) => this.hooks.run(vm, type, await this.sshTarget(vm)),
+      'hooks.runs': async ({ vm, limit }) => {
+        await this.catalog.store.read(validateName('VM', vm));
+        return this.hooks.runs(vm, limit ?? 50);
+      },
       'hooks.resetInitialBoot': async ({ vm }) => {
         await this.hooks.resetInitialBoot(validateName('VM', vm));
         this.emit({ type: 'vm.changed', vm });

@@ -1,7 +1,7 @@
 // Runs in: anywhere. The one contract for everything that crosses a process
 // boundary: the control socket, the Electron IPC bridge and the browser UI.
 // Each request names its params schema (checked by the receiver) and its result type.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   displaySchema,
   guestArchSchema,
@@ -9,6 +9,7 @@ import {
   promptLifetimeSchema,
   promptScopeSchema,
   ruleActionSchema,
+  type GuestArch,
   type HookSource,
   type HookType,
   type PromptCloseReason,
@@ -22,6 +23,7 @@ import type {
   GlobalSettings,
   GuestProcess,
   HookRun,
+  HookRunRecord,
   PortMapping,
   SnapshotInfo,
   VmInfo,
@@ -32,6 +34,7 @@ import type {
   StopMethod,
   Destination,
   RuleAction,
+  TimelineEntry,
 } from './models';
 
 const name = z.string().min(1).max(200);
@@ -46,7 +49,10 @@ const cpus = z
   .int()
   .min(VM_LIMITS.cpus.min, `a VM needs at least ${VM_LIMITS.cpus.min} CPU`)
   .max(VM_LIMITS.cpus.max, `a VM can have at most ${VM_LIMITS.cpus.max} CPUs`);
-const sshUser = z.string().min(1).max(64);
+const sshUser = z
+  .string()
+  .min(VM_LIMITS.sshUserLength.min, 'the SSH user is empty')
+  .max(VM_LIMITS.sshUserLength.max, `an SSH user name has at most ${VM_LIMITS.sshUserLength.max} characters`);
 
 export const portMappingSchema = z.object({ host: port, guest: port });
 
@@ -87,6 +93,7 @@ export const requestSchemas = {
   }),
   'vm.stop': z.object({ name, force: z.boolean().optional() }),
   'vm.console': z.object({ name, lines: z.number().int().positive().max(10_000).optional() }),
+  'vm.timeline': z.object({ vm: name, since: z.iso.datetime().optional(), limit: z.number().int().positive().max(100_000).optional() }),
   'port.list': z.object({ vm: name }),
   'port.add': z.object({ vm: name, mapping: portMappingSchema }),
   'port.remove': z.object({ vm: name, mapping: portMappingSchema }),
@@ -101,6 +108,16 @@ export const requestSchemas = {
     cloudInit: z.boolean().optional(),
   }),
   'base.remove': z.object({ name }),
+  'base.catalog': z.object({}),
+  'base.pull': z.object({
+    source: z.string().min(1).max(2048),
+    arch: guestArchSchema.optional(),
+    name: name.optional(),
+    checksum: z.string().max(200).optional(),
+    checksumsUrl: z.string().min(1).max(2048).optional(),
+    insecureNoChecksum: z.boolean().optional(),
+  }),
+  'base.cancel': z.object({ name }),
   'snapshot.list': z.object({ vm: name }),
   'snapshot.create': z.object({ vm: name, name, description: z.string().max(1000).optional() }),
   'snapshot.revert': z.object({ vm: name, name }),
@@ -123,6 +140,7 @@ export const requestSchemas = {
   'hooks.list': z.object({ vm: name }),
   'hooks.run': z.object({ vm: name, type: hookTypeSchema }),
   'hooks.resetInitialBoot': z.object({ vm: name }),
+  'hooks.runs': z.object({ vm: name, limit: z.number().int().positive().max(1000).optional() }),
   'plugin.list': z.object({}),
   'plugin.run': z.object({ plugin: name, command: name, args: z.array(z.string()).default([]) }),
 } as const;
@@ -139,6 +157,15 @@ export interface PluginInfo {
   readonly error: string | null;
 }
 
+/** CatalogEntry is one image `base.pull` can fetch by name, and whether a base of that name exists. */
+export interface CatalogEntry {
+  readonly name: string;
+  readonly arch: GuestArch;
+  readonly title: string;
+  readonly url: string;
+  readonly imported: boolean;
+}
+
 /** Results maps each API method to what it resolves with. */
 export interface Results {
   'vm.list': VmSummary[];
@@ -150,12 +177,16 @@ export interface Results {
   'vm.start': VmSummary;
   'vm.stop': VmStopResult;
   'vm.console': string[];
+  'vm.timeline': TimelineEntry[];
   'port.list': PortMapping[];
   'port.add': PortMapping[];
   'port.remove': PortMapping[];
   'base.list': BaseInfo[];
   'base.import': BaseInfo;
   'base.remove': null;
+  'base.catalog': CatalogEntry[];
+  'base.pull': BaseInfo;
+  'base.cancel': null;
   'snapshot.list': SnapshotInfo[];
   'snapshot.create': SnapshotInfo;
   'snapshot.revert': null;
@@ -172,6 +203,7 @@ export interface Results {
   'hooks.list': { type: HookType; script: string; source: HookSource }[];
   'hooks.run': HookRun[];
   'hooks.resetInitialBoot': null;
+  'hooks.runs': HookRunRecord[];
   'plugin.list': PluginInfo[];
   'plugin.run': { output: string };
 }
@@ -182,19 +214,30 @@ export type XrayEvent =
   | { readonly type: 'vm.state'; readonly vm: string; readonly state: VmStateName; readonly previous: VmStateName; readonly crash?: CrashReport; readonly stoppedBy?: StopMethod }
   | { readonly type: 'vm.changed'; readonly vm: string }
   | { readonly type: 'vm.removed'; readonly vm: string }
-  | { readonly type: 'base.progress'; readonly name: string; readonly done: number; readonly total: number }
+  /** base.progress: an import copying (total known) or a pull downloading (total 0 until the server says). */
+  | {
+      readonly type: 'base.progress';
+      readonly name: string;
+      readonly done: number;
+      readonly total: number;
+      readonly phase?: 'download' | 'import';
+      readonly bytesPerSecond?: number;
+    }
   | { readonly type: 'base.changed' }
   | { readonly type: 'snapshot.progress'; readonly vm: string; readonly name: string; readonly operation: 'create' | 'revert' | 'delete'; readonly status: 'running' | 'done' | 'failed'; readonly error?: string }
   | { readonly type: 'prompt.opened'; readonly prompt: FirewallPrompt }
   | { readonly type: 'prompt.updated'; readonly prompt: FirewallPrompt; readonly guestProcess?: GuestProcess }
   | { readonly type: 'prompt.closed'; readonly id: string; readonly vm: string; readonly action: RuleAction; readonly reason: PromptCloseReason }
-  | { readonly type: 'firewall.decision'; readonly vm: string; readonly destination: Destination; readonly action: RuleAction; readonly reason: string }
+  /** firewall.decision: one connection decided; `rule` is the id of the rule that decided it (to revoke it), if one did. */
+  | { readonly type: 'firewall.decision'; readonly vm: string; readonly destination: Destination; readonly action: RuleAction; readonly reason: string; readonly rule: string | null }
   | { readonly type: 'firewall.connection'; readonly entry: FirewallLogEntry }
   /** firewall.status: whether the guest was verified to send all TCP through its firewall. */
   | { readonly type: 'firewall.status'; readonly vm: string; readonly active: boolean }
   | { readonly type: 'hook.started'; readonly run: HookRun }
   | { readonly type: 'hook.output'; readonly vm: string; readonly script: string; readonly stream: 'stdout' | 'stderr'; readonly text: string }
   | { readonly type: 'hook.finished'; readonly run: HookRun }
+  /** timeline.entry: one thing a VM did, as its timeline records it (vm.timeline reads them back). */
+  | { readonly type: 'timeline.entry'; readonly entry: TimelineEntry }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly source: string; readonly message: string };
 
 export type EventType = XrayEvent['type'];

@@ -1,6 +1,6 @@
 // Runs in: anywhere (pure). Every closed set of words the contract uses, once,
 // as zod enums: the schemas validate with them and the types are inferred.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const guestArchSchema = z.enum(['aarch64', 'x86_64']);
 export type GuestArch = z.infer<typeof guestArchSchema>;
@@ -55,3 +55,7 @@ export const HOOK_TYPES: readonly HookType[] = hookTypeSchema.options;
 /** hookSourceSchema says where a hook comes from, in the order they run. */
 export const hookSourceSchema = z.enum(['built-in', 'global', 'vm', 'plugin']);
 export type HookSource = z.infer<typeof hookSourceSchema>;
+
+/** secretBackendSchema names where secrets are kept on the host: the macOS Keychain, the Secret Service, or a private file. */
+export const secretBackendSchema = z.enum(['keychain', 'secret-service', 'file']);
+export type SecretBackendKind = z.infer<typeof secretBackendSchema>;

@@ -1,7 +1,7 @@
 // Runs in: anywhere (plain data shared by core, CLI, Electron and renderer).
 // Types only: nothing here may import Node or DOM APIs. The closed sets of
 // words (states, actions, scopes…) are zod enums in enums.ts.
-import type { Accelerator, DefaultAction, GuestArch, HookSource, HookType, RuleAction, StopMethod, VmStateName } from './enums';
+import type { Accelerator, DefaultAction, GuestArch, HookSource, HookType, RuleAction, SecretBackendKind, StopMethod, VmStateName } from './enums';
 
 export type { Accelerator, GuestArch, HookSource, HookType, PromptLifetime, PromptScope, RuleAction, StopMethod, VmStateName } from './enums';
 
@@ -86,15 +86,28 @@ export type RuleLifetime =
   | { readonly kind: 'forever' };
 
 /**
+ * HttpMatch narrows a host rule to some of its HTTP requests: a set of
+ * methods (null: any method) and a path pattern (null: any path), where `*`
+ * stands for any run of characters, `/` included. A rule that has one is
+ * decided request by request on an intercepted connection, never for a
+ * whole connection.
+ */
+export interface HttpMatch {
+  readonly methods: readonly string[] | null;
+  readonly path: string | null;
+}
+
+/**
  * RuleTarget is what a rule matches: a port of `null` means any port.
  * `domain` matches that name exactly; `domain-suffix` matches it and every
- * sub-domain (`*.example.com`).
+ * sub-domain (`*.example.com`). Only name targets may carry `http`: a
+ * request is matched by the name its TLS connection was made for.
  */
 export type RuleTarget =
   | { readonly kind: 'ip'; readonly ip: string; readonly port: number | null }
   | { readonly kind: 'cidr'; readonly cidr: string; readonly port: number | null }
-  | { readonly kind: 'domain'; readonly domain: string; readonly port: number | null }
-  | { readonly kind: 'domain-suffix'; readonly domain: string; readonly port: number | null };
+  | { readonly kind: 'domain'; readonly domain: string; readonly port: number | null; readonly http?: HttpMatch }
+  | { readonly kind: 'domain-suffix'; readonly domain: string; readonly port: number | null; readonly http?: HttpMatch };
 
 export interface FirewallRule {
   readonly id: string;
@@ -154,6 +167,14 @@ export interface HookRun {
   readonly error: string | null;
 }
 
+/** HookRunRecord is a finished hook run as the Hooks tab shows it: the run, how long it took, and the end of its output. */
+export interface HookRunRecord {
+  readonly run: HookRun;
+  readonly durationMs: number | null;
+  /** output is the run's last lines, stdout and stderr interleaved, each marked. */
+  readonly output: readonly { readonly stream: 'stdout' | 'stderr'; readonly text: string }[];
+}
+
 export interface GlobalSettings {
   /** autostart: true launches Xray at login; a list names VMs started when Xray starts. */
   readonly autostart: boolean | readonly string[];
@@ -165,4 +186,82 @@ export interface GlobalSettings {
   readonly firmware: Readonly<Record<string, string>>;
   /** dnsServers answer the guests' lookups ("IP" or "IP:PORT"); empty follows the host's resolver. */
   readonly dnsServers: readonly string[];
+  /** imageMirror, when set, is where `base pull` fetches catalog images and checksums from instead. */
+  readonly imageMirror: string | null;
+  /** upstreamCaFile names extra CA certificates the egress proxy trusts when it verifies intercepted hosts' servers. */
+  readonly upstreamCaFile: string | null;
 }
+
+/** SecretInfo is what may be shown of a secret kept on the host: never its value. */
+export interface SecretInfo {
+  readonly name: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** SecretBackendInfo says where secrets are kept and why that place was chosen. */
+export interface SecretBackendInfo {
+  readonly kind: SecretBackendKind;
+  readonly reason: string;
+}
+
+/**
+ * SecretBinding gives a VM a secret for some hosts: the guest holds only
+ * `placeholder` (in the environment variable `env`), and the egress proxy
+ * puts the value, written into `format` at `{}`, in `header` of requests to
+ * `hosts`. It never holds the value.
+ */
+export interface SecretBinding {
+  readonly secret: string;
+  /** hosts are names (`api.github.com`) or `*.domain` patterns. */
+  readonly hosts: readonly string[];
+  readonly header: string;
+  readonly format: string;
+  readonly placeholder: string;
+  readonly env: string;
+}
+
+/** TimelineEntry is one thing a VM did, as its timeline (journal.jsonl) keeps it. */
+export type TimelineEntry =
+  | { readonly at: string; readonly vm: string; readonly kind: 'lifecycle'; readonly event: 'starting' | 'ready' | 'stopped' | 'crashed'; readonly detail: string | null }
+  | {
+      readonly at: string;
+      readonly vm: string;
+      readonly kind: 'snapshot';
+      readonly event: 'created' | 'reverted' | 'deleted' | 'failed';
+      readonly name: string;
+      readonly detail: string | null;
+    }
+  | {
+      readonly at: string;
+      readonly vm: string;
+      readonly kind: 'network';
+      readonly action: RuleAction;
+      readonly destination: Destination;
+      readonly reason: string;
+      /** rule is the id of the rule that decided, so the timeline can offer to revoke it. */
+      readonly rule: string | null;
+    }
+  | {
+      readonly at: string;
+      readonly vm: string;
+      readonly kind: 'prompt';
+      readonly event: 'opened' | 'closed';
+      readonly id: string;
+      readonly destination: Destination | null;
+      /** action and reason say how a closed prompt ended; program, who asked. */
+      readonly action: RuleAction | null;
+      readonly reason: string | null;
+      readonly program: string | null;
+    }
+  | {
+      readonly at: string;
+      readonly vm: string;
+      readonly kind: 'hook';
+      readonly type: HookType;
+      readonly script: string;
+      readonly source: HookSource;
+      readonly exitCode: number | null;
+      readonly error: string | null;
+      readonly durationMs: number | null;
+    };

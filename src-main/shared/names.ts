@@ -7,7 +7,7 @@
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const NAME_MAX_LENGTH = 63;
 
-export type NameKind = 'VM' | 'base image' | 'snapshot' | 'plugin';
+export type NameKind = 'VM' | 'base image' | 'snapshot' | 'plugin' | 'secret';
 
 /** nameProblem returns why `name` is not a valid name, or null when it is. */
 export function nameProblem(name: string): string | null {
@@ -38,4 +38,10 @@ export function baseNameFromFile(path: string): string {
   const stem = file.replace(IMAGE_EXTENSION, '');
   const cleaned = stem.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[.-]+/, '').slice(0, NAME_MAX_LENGTH);
   return cleaned || 'base';
+}
+
+/** programName is the program a command line runs: "/usr/bin/curl -s URL" → "curl"; null when there is none. */
+export function programName(command: string): string | null {
+  const first = command.trim().split(/\s+/)[0] ?? '';
+  return first.split('/').pop() || null;
 }

@@ -1,7 +1,7 @@
 // Runs in: anywhere (pure). What results and events look like on the wire, as
 // zod schemas, so whatever receives them can check them: clients do in
 // development, and the tests check everything a real service sends.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Method, Results, XrayEvent } from './contract';
 import {
   acceleratorSchema,
@@ -22,6 +22,7 @@ import type {
   FirewallRule,
   HookRun,
   SnapshotInfo,
+  TimelineEntry,
   VmInfo,
   VmStopResult,
   VmSummary,
@@ -89,13 +90,14 @@ export const baseInfoSchema = z.strictObject({
 }) satisfies z.ZodType<BaseInfo>;
 
 const rulePort = z.number().int().nullable();
+const httpMatch = z.strictObject({ methods: z.array(z.string()).nullable(), path: z.string().nullable() });
 export const firewallRuleSchema = z.strictObject({
   id: z.string(),
   target: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('ip'), ip: z.string(), port: rulePort }),
     z.strictObject({ kind: z.literal('cidr'), cidr: z.string(), port: rulePort }),
-    z.strictObject({ kind: z.literal('domain'), domain: z.string(), port: rulePort }),
-    z.strictObject({ kind: z.literal('domain-suffix'), domain: z.string(), port: rulePort }),
+    z.strictObject({ kind: z.literal('domain'), domain: z.string(), port: rulePort, http: httpMatch.optional() }),
+    z.strictObject({ kind: z.literal('domain-suffix'), domain: z.string(), port: rulePort, http: httpMatch.optional() }),
   ]),
   action: ruleActionSchema,
   lifetime: z.discriminatedUnion('kind', [
@@ -151,6 +153,35 @@ const hookRunSchema = z.strictObject({
   error: z.string().nullable(),
 }) satisfies z.ZodType<HookRun>;
 
+const lifecycleEvent = z.enum(['starting', 'ready', 'stopped', 'crashed']);
+const at = { at: z.string(), vm: z.string() };
+
+export const timelineEntrySchema = z.discriminatedUnion('kind', [
+  z.strictObject({ ...at, kind: z.literal('lifecycle'), event: lifecycleEvent, detail: z.string().nullable() }),
+  z.strictObject({ ...at, kind: z.literal('snapshot'), event: z.enum(['created', 'reverted', 'deleted', 'failed']), name: z.string(), detail: z.string().nullable() }),
+  z.strictObject({ ...at, kind: z.literal('network'), action: ruleActionSchema, destination: destinationSchema, reason: z.string(), rule: z.string().nullable() }),
+  z.strictObject({
+    ...at,
+    kind: z.literal('prompt'),
+    event: z.enum(['opened', 'closed']),
+    id: z.string(),
+    destination: destinationSchema.nullable(),
+    action: ruleActionSchema.nullable(),
+    reason: z.string().nullable(),
+    program: z.string().nullable(),
+  }),
+  z.strictObject({
+    ...at,
+    kind: z.literal('hook'),
+    type: hookTypeSchema,
+    script: z.string(),
+    source: hookSourceSchema,
+    exitCode: z.number().int().nullable(),
+    error: z.string().nullable(),
+    durationMs: z.number().nonnegative().nullable(),
+  }),
+]) satisfies z.ZodType<TimelineEntry>;
+
 /** xrayEventSchema is every event the service announces, told apart by `type`. */
 export const xrayEventSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -163,7 +194,14 @@ export const xrayEventSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('vm.changed'), vm: z.string() }),
   z.strictObject({ type: z.literal('vm.removed'), vm: z.string() }),
-  z.strictObject({ type: z.literal('base.progress'), name: z.string(), done: count, total: count }),
+  z.strictObject({
+    type: z.literal('base.progress'),
+    name: z.string(),
+    done: count,
+    total: count,
+    phase: z.enum(['download', 'import']).optional(),
+    bytesPerSecond: z.number().nonnegative().optional(),
+  }),
   z.strictObject({ type: z.literal('base.changed') }),
   z.strictObject({
     type: z.literal('snapshot.progress'),
@@ -176,12 +214,20 @@ export const xrayEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('prompt.opened'), prompt: firewallPromptSchema }),
   z.strictObject({ type: z.literal('prompt.updated'), prompt: firewallPromptSchema, guestProcess: guestProcessSchema.optional() }),
   z.strictObject({ type: z.literal('prompt.closed'), id: z.string(), vm: z.string(), action: ruleActionSchema, reason: promptCloseReasonSchema }),
-  z.strictObject({ type: z.literal('firewall.decision'), vm: z.string(), destination: destinationSchema, action: ruleActionSchema, reason: z.string() }),
+  z.strictObject({
+    type: z.literal('firewall.decision'),
+    vm: z.string(),
+    destination: destinationSchema,
+    action: ruleActionSchema,
+    reason: z.string(),
+    rule: z.string().nullable(),
+  }),
   z.strictObject({ type: z.literal('firewall.connection'), entry: firewallLogEntrySchema }),
   z.strictObject({ type: z.literal('firewall.status'), vm: z.string(), active: z.boolean() }),
   z.strictObject({ type: z.literal('hook.started'), run: hookRunSchema }),
   z.strictObject({ type: z.literal('hook.output'), vm: z.string(), script: z.string(), stream: z.enum(['stdout', 'stderr']), text: z.string() }),
   z.strictObject({ type: z.literal('hook.finished'), run: hookRunSchema }),
+  z.strictObject({ type: z.literal('timeline.entry'), entry: timelineEntrySchema }),
   z.strictObject({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), source: z.string(), message: z.string() }),
 ]) satisfies z.ZodType<XrayEvent>;
 
@@ -195,6 +241,7 @@ const _everyEventHasASchema: Exclude<XrayEvent['type'], z.output<typeof xrayEven
 export const resultSchemas = {
   'vm.list': z.array(vmSummarySchema),
   'vm.info': vmInfoSchema,
+  'vm.timeline': z.array(timelineEntrySchema),
   'vm.create': vmSummarySchema,
   'vm.update': vmSummarySchema,
   'vm.start': vmSummarySchema,

@@ -1,12 +1,49 @@
 // Runs in: anywhere (pure; shared by core, CLI and renderer). No Node or DOM APIs.
-import type { Destination, PromptScope, RuleTarget } from './models';
+import type { Destination, HttpMatch, PromptScope, RuleTarget } from './models';
 
 /**
  * formatRuleTarget is the canonical text of a rule target, as vm.toml stores
  * it and every surface shows it: `1.2.3.4:443`, `[2001:db8::1]:443`,
- * `example.com`, `*.example.com:443`, `10.0.0.0/8:22`.
+ * `example.com`, `*.example.com:443`, `10.0.0.0/8:22`, and a host with an
+ * HTTP match: `api.github.com GET,POST /repos/acme/*`.
  */
 export function formatRuleTarget(target: RuleTarget): string {
+  const host = formatHostTarget(target);
+  if ((target.kind === 'domain' || target.kind === 'domain-suffix') && target.http) return `${host} ${formatHttpMatch(target.http)}`;
+  return host;
+}
+
+/**
+ * formatHttpMatch is the canonical text of an HTTP match: the methods,
+ * upper case and sorted, comma-separated, then the path pattern; either may
+ * be missing (any method, any path).
+ */
+export function formatHttpMatch(match: HttpMatch): string {
+  const parts: string[] = [];
+  if (match.methods !== null) parts.push([...match.methods].sort().join(','));
+  if (match.path !== null) parts.push(match.path);
+  return parts.join(' ');
+}
+
+/**
+ * HTTP_METHODS are the methods a rule may name: RFC 9110's, PATCH, and
+ * WebDAV's. A closed list, so a typo is refused rather than written as a
+ * rule no request matches, and an old entry such as "odd entry" stays the
+ * unreadable entry it was.
+ */
+export const HTTP_METHODS: ReadonlySet<string> = new Set([
+  'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH',
+  'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'REPORT', 'SEARCH',
+]);
+
+/**
+ * PATH_PATTERN is what a rule's path pattern may be: an absolute path of
+ * RFC 3986 path characters (percent-encodings whole) and `*`; no query or
+ * fragment, since a rule matches the path alone.
+ */
+export const PATH_PATTERN = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
+
+function formatHostTarget(target: RuleTarget): string {
   const withPort = (host: string, bracket: boolean): string => {
     if (target.port === null) return host;
     return bracket ? `[${host}]:${target.port}` : `${host}:${target.port}`;
@@ -21,6 +58,12 @@ export function formatRuleTarget(target: RuleTarget): string {
     case 'domain-suffix':
       return withPort(`*.${target.domain}`, false);
   }
+}
+
+/** ruleTargetLabel is a target as a person reads it in a list: "example.com:443", "*.example.com, any port". */
+export function ruleTargetLabel(target: RuleTarget): string {
+  const text = formatRuleTarget(target);
+  return target.port === null ? `${text}, any port` : text;
 }
 
 /**
@@ -87,7 +130,7 @@ export function scopeChoices(d: Destination): ScopeChoice[] {
     const text = formatRuleTarget(target);
     if (seen.has(text)) continue;
     seen.add(text);
-    choices.push({ scope, label: target.port === null ? `${text}, any port` : text });
+    choices.push({ scope, label: ruleTargetLabel(target) });
   }
   return choices;
 }

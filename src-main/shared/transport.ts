@@ -8,6 +8,8 @@ import { XrayError } from './errors';
 export interface ReplyFailure {
   readonly code: string;
   readonly message: string;
+  /** cli is the sentence for the command line, when it differs (XrayError.cli). */
+  readonly cli?: string;
 }
 
 /** Reply is what every transport sends back for a call. */
@@ -34,10 +36,11 @@ export function parseCall(payload: unknown): Reply<Call> {
   return parsed.ok ? { ok: true, value: { method, params: parsed.value } } : failure('invalid-argument', parsed.problem);
 }
 
-/** errorReply turns anything thrown into a failure, keeping an XrayError's code. */
+/** errorReply turns anything thrown into a failure, keeping an XrayError's code and CLI sentence. */
 export function errorReply(err: unknown): Reply<never> {
   const code = err instanceof XrayError ? err.code : typeof (err as { code?: unknown })?.code === 'string' ? String((err as { code: string }).code) : 'internal';
-  return failure(code, err instanceof Error ? err.message : String(err));
+  const cli = err instanceof XrayError ? err.cli : undefined;
+  return { ok: false, error: { code, message: err instanceof Error ? err.message : String(err), ...(cli !== undefined ? { cli } : {}) } };
 }
 
 /** callReply runs a parsed call on `api` and answers with a Reply, never a throw. */

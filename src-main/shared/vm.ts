@@ -1,5 +1,6 @@
 // Runs in: anywhere (pure). Facts about VMs every surface needs: limits,
 // defaults, what a state means, and the HOST:GUEST port-mapping notation.
+import { XrayError } from './errors';
 import type { PortMapping, StopMethod, VmStateName } from './models';
 
 /** VM_LIMITS bound what a VM may be given; the contract's schemas, the CLI and the forms all check against them. */
@@ -7,6 +8,7 @@ export const VM_LIMITS = {
   memoryMb: { min: 128, max: 1024 * 1024 },
   cpus: { min: 1, max: 64 },
   port: { min: 1, max: 65_535 },
+  sshUserLength: { min: 1, max: 64 },
 } as const;
 
 /**
@@ -57,6 +59,13 @@ export function portMappingProblem(text: string): string {
   return `The port mapping "${text}" is not HOST:GUEST with ports from ${VM_LIMITS.port.min} to ${VM_LIMITS.port.max}; write it like 8080:80.`;
 }
 
+/** requirePortMapping is parsePortMapping for input that must be a mapping: bad text is one sentence. */
+export function requirePortMapping(text: string): PortMapping {
+  const mapping = parsePortMapping(text);
+  if (!mapping) throw new XrayError('invalid-argument', portMappingProblem(text));
+  return mapping;
+}
+
 export function formatPortMapping(mapping: PortMapping): string {
   return `${mapping.host}:${mapping.guest}`;
 }
@@ -64,6 +73,14 @@ export function formatPortMapping(mapping: PortMapping): string {
 export function isPort(n: number): boolean {
   return Number.isInteger(n) && n >= VM_LIMITS.port.min && n <= VM_LIMITS.port.max;
 }
+
+/** STOPPED_BY words how a VM's stop ended, for a timeline or a status line. */
+export const STOPPED_BY: { readonly [M in StopMethod]: string } = {
+  'power-button': 'shut down on the power button',
+  ssh: 'shut down over SSH',
+  kill: 'killed',
+  guest: 'shut itself down',
+};
 
 /**
  * stopSentence says how a stop ended, in the words every surface shows: a

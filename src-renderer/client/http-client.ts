@@ -31,7 +31,7 @@ export class HttpXrayClient implements XrayClient {
         body: JSON.stringify({ method, params }),
       });
     } catch {
-      throw new CallError('busy', 'Xray is not answering; is `xray ui --browser` still running?');
+      throw new CallError('busy', 'Xray is not answering; is the "xray ui" command that opened this page still running?');
     }
     return unwrapReply<Results[M]>(parseJson(await response.text()));
   }
@@ -78,7 +78,7 @@ export class HttpXrayClient implements XrayClient {
       xhr.open('POST', `${this.baseUrl}/api/upload?name=${encodeURIComponent(file.name)}`);
       xhr.setRequestHeader('x-xray-token', this.token);
       xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.total || file.size);
-      xhr.onerror = () => reject(new CallError('busy', `Uploading ${file.name} failed; is \`xray ui --browser\` still running?`));
+      xhr.onerror = () => reject(new CallError('busy', `Uploading ${file.name} failed; is the "xray ui" command that opened this page still running?`));
       xhr.onload = () => {
         try {
           const value = unwrapReply<{ path?: unknown }>(parseJson(xhr.responseText));

@@ -1,31 +1,28 @@
-// Runs in: renderer. Hands the store and client to every view.
+// Runs in: renderer. Hands the store to every view: views select state and
+// call actions; only the store talks to the client.
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
-import type { XrayClient } from '../client/types';
-import type { XrayActions, XrayState, XrayStore } from './store';
+import type { XrayStore } from './store';
+import type { XrayActions, XrayState } from './types';
 
-const StoreContext = createContext<{ store: XrayStore; client: XrayClient } | null>(null);
+const StoreContext = createContext<XrayStore | null>(null);
 
-export function XrayProvider({ store, client, children }: { store: XrayStore; client: XrayClient; children: ReactNode }) {
-  return <StoreContext.Provider value={{ store, client }}>{children}</StoreContext.Provider>;
+export function XrayProvider({ store, children }: { store: XrayStore; children: ReactNode }) {
+  return <StoreContext.Provider value={store}>{children}</StoreContext.Provider>;
 }
 
-function useContextValue() {
-  const value = useContext(StoreContext);
-  if (!value) throw new Error('XrayProvider is missing above this view.');
-  return value;
+function useXrayStore(): XrayStore {
+  const store = useContext(StoreContext);
+  if (!store) throw new Error('XrayProvider is missing above this view.');
+  return store;
 }
 
 /** useXray selects from the store; a view re-renders only when what it selected changes. */
-export function useXray<T>(selector: (state: XrayState & XrayActions) => T): T {
-  return useStore(useContextValue().store, selector);
+export function useXray<T>(selector: (state: XrayState) => T): T {
+  return useStore(useXrayStore(), selector);
 }
 
 /** useActions returns the store's actions (stable: they never change). */
 export function useActions(): XrayActions {
-  return useContextValue().store.getState();
-}
-
-export function useClient(): XrayClient {
-  return useContextValue().client;
+  return useXrayStore().getState();
 }

@@ -8,7 +8,7 @@ import { formatTime } from './format';
 export function BasesView() {
   const bases = useXray((s) => s.bases);
   const job = useXray((s) => s.importJob);
-  const { importFile, cancelImport } = useActions();
+  const { importFile, dismissImport } = useActions();
   const [over, setOver] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const busy = job?.phase === 'uploading' || job?.phase === 'importing';
@@ -53,12 +53,12 @@ export function BasesView() {
               <p className="error" role="alert">
                 Could not import {job.file}: {job.error}
               </p>
-              <button type="button" onClick={cancelImport}>Dismiss</button>
+              <button type="button" onClick={dismissImport}>Dismiss</button>
             </>
           ) : job.phase === 'done' ? (
             <>
               <p>Imported {job.file}.</p>
-              <button type="button" onClick={cancelImport}>Dismiss</button>
+              <button type="button" onClick={dismissImport}>Dismiss</button>
             </>
           ) : (
             <>
@@ -67,7 +67,7 @@ export function BasesView() {
                 {job.total > 0 ? ` — ${Math.round((job.done / job.total) * 100)} %` : '…'}
               </p>
               <progress max={job.total || 1} value={job.done} />
-              <button type="button" onClick={cancelImport}>Cancel</button>
+              <button type="button" onClick={dismissImport}>Cancel</button>
             </>
           )}
         </div>

@@ -1,39 +1,44 @@
-// Runs in: renderer. The "New VM" dialog: base picker and validation as you type,
-// with the same name rules the core enforces.
-import { useState, type FormEvent } from 'react';
-import type { PortMapping } from '../../src-main/shared/models';
+// Runs in: renderer. The "New VM" dialog: a base picker, and memory, CPUs and
+// SSH user prefilled with what this host gives a new VM (vm.defaults), every
+// field checked as it is typed by the rules the service applies.
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import type { Params } from '../../src-main/shared/contract';
 import { nameProblem } from '../../src-main/shared/names';
 import { useActions, useXray } from '../store/context';
+import { Dialog } from './Dialog';
+import { parsePortList, settingProblem, type VmSetting } from './fields';
 
-/** parsePorts reads "8080:80, 2222:22" into mappings, or says what is wrong. */
-export function parsePorts(text: string): { ports: PortMapping[]; problem: string | null } {
-  const ports: PortMapping[] = [];
-  for (const part of text.split(/[,\s]+/).filter(Boolean)) {
-    const match = /^(\d{1,5}):(\d{1,5})$/.exec(part);
-    const host = Number(match?.[1]);
-    const guest = Number(match?.[2]);
-    if (!match || host < 1 || host > 65535 || guest < 1 || guest > 65535) {
-      return { ports, problem: `"${part}" is not HOST:GUEST with ports from 1 to 65535.` };
-    }
-    ports.push({ host, guest });
-  }
-  return { ports, problem: null };
-}
+const settings: readonly { readonly setting: VmSetting; readonly label: string }[] = [
+  { setting: 'memoryMb', label: 'Memory (MB)' },
+  { setting: 'cpus', label: 'CPUs' },
+  { setting: 'sshUser', label: 'SSH user' },
+];
 
 export function CreateDialog({ onClose }: { onClose: () => void }) {
   const bases = useXray((s) => s.bases);
   const existing = useXray((s) => s.vmNames);
-  const { createVm, show } = useActions();
+  const defaults = useXray((s) => s.defaults);
+  const { createVm, show, loadDefaults } = useActions();
   const baseList = bases.status === 'ready' ? bases.value : [];
   const [name, setName] = useState('');
   const [pickedBase, setBase] = useState('');
   const base = pickedBase || baseList[0]?.name || '';
-  const [memory, setMemory] = useState('2048');
-  const [cpus, setCpus] = useState('2');
+  const [typed, setTyped] = useState<Partial<Record<VmSetting, string>>>({});
   const [portsText, setPortsText] = useState('');
   const [touched, setTouched] = useState(false);
   const [submitError, setSubmitError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const nameInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    void loadDefaults();
+  }, [loadDefaults]);
+
+  const fitted = defaults?.status === 'ready' ? defaults.value : null;
+  // Until the user types, a field shows this host's default; a field left empty is left to Xray, which gives the same.
+  const text = (setting: VmSetting) => typed[setting] ?? (fitted ? String(fitted[setting]) : '');
+  const problem = (setting: VmSetting) => (text(setting) === '' ? null : settingProblem('vm.create', setting, text(setting)));
+  const settingProblems = settings.map(({ setting }) => problem(setting)).filter((p) => p !== null);
 
   const nameError = !touched
     ? null
@@ -42,11 +47,11 @@ export function CreateDialog({ onClose }: { onClose: () => void }) {
       : existing.includes(name)
         ? `A VM named "${name}" already exists.`
         : null;
-  const memoryError = /^\d+$/.test(memory) && Number(memory) >= 128 ? null : 'Memory must be a whole number of MB, at least 128.';
-  const cpusError = /^\d+$/.test(cpus) && Number(cpus) >= 1 && Number(cpus) <= 64 ? null : 'CPUs must be a whole number from 1 to 64.';
-  const { ports, problem: portsError } = parsePorts(portsText);
-  const baseError = base ? null : 'Pick a base image.';
-  const valid = !nameProblem(name) && !existing.includes(name) && !memoryError && !cpusError && !portsError && !baseError;
+  const { ports, problem: portsError } = parsePortList(portsText);
+  const valid = !nameProblem(name) && !existing.includes(name) && settingProblems.length === 0 && !portsError && base !== '';
+
+  const whole = (setting: 'memoryMb' | 'cpus') => (text(setting) === '' ? undefined : Number(text(setting)));
+  const request = (): Params<'vm.create'> => ({ name, base, memoryMb: whole('memoryMb'), cpus: whole('cpus'), sshUser: text('sshUser') || undefined, ports });
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -55,7 +60,7 @@ export function CreateDialog({ onClose }: { onClose: () => void }) {
     setBusy(true);
     setSubmitError(null);
     try {
-      await createVm({ name, base, memoryMb: Number(memory), cpus: Number(cpus), ports });
+      await createVm(request());
       onClose();
       show({ kind: 'vm', name });
     } catch (err) {
@@ -66,8 +71,8 @@ export function CreateDialog({ onClose }: { onClose: () => void }) {
   };
 
   return (
-    <div className="overlay" onKeyDown={(e) => e.key === 'Escape' && onClose()}>
-      <form className="dialog" role="dialog" aria-modal="true" aria-labelledby="create-title" onSubmit={(e) => void submit(e)}>
+    <Dialog labelledBy="create-title" onCancel={onClose} initialFocus={nameInput}>
+      <form onSubmit={(e) => void submit(e)}>
         <h2 id="create-title">New VM</h2>
         {baseList.length === 0 ? (
           <p className="hint">
@@ -81,7 +86,7 @@ export function CreateDialog({ onClose }: { onClose: () => void }) {
         <label>
           Name
           <input
-            autoFocus
+            ref={nameInput}
             value={name}
             aria-invalid={nameError ? true : undefined}
             onChange={(e) => {
@@ -103,17 +108,22 @@ export function CreateDialog({ onClose }: { onClose: () => void }) {
           </select>
         </label>
         <div className="row">
-          <label>
-            Memory (MB)
-            <input inputMode="numeric" value={memory} onChange={(e) => setMemory(e.target.value)} aria-invalid={memoryError ? true : undefined} />
-          </label>
-          <label>
-            CPUs
-            <input inputMode="numeric" value={cpus} onChange={(e) => setCpus(e.target.value)} aria-invalid={cpusError ? true : undefined} />
-          </label>
+          {settings.map(({ setting, label }) => (
+            <label key={setting}>
+              {label}
+              <input
+                inputMode={setting === 'sshUser' ? undefined : 'numeric'}
+                value={text(setting)}
+                placeholder="default"
+                onChange={(e) => setTyped({ ...typed, [setting]: e.target.value })}
+                aria-invalid={problem(setting) ? true : undefined}
+              />
+            </label>
+          ))}
         </div>
-        {memoryError && <p className="field-error">{memoryError}</p>}
-        {cpusError && <p className="field-error">{cpusError}</p>}
+        {settingProblems.map((p) => (
+          <p key={p} className="field-error">{p}</p>
+        ))}
         <label>
           Forwarded ports (host:guest, comma separated)
           <input value={portsText} onChange={(e) => setPortsText(e.target.value)} placeholder="8080:80" aria-invalid={portsError ? true : undefined} />
@@ -129,6 +139,6 @@ export function CreateDialog({ onClose }: { onClose: () => void }) {
           </button>
         </footer>
       </form>
-    </div>
+    </Dialog>
   );
 }

@@ -5,11 +5,13 @@
 // appears, and answers only through its buttons (Enter or Space on the focused
 // one, or a click) or Esc, which denies. A prompt that closes because the
 // program waiting on it gave up leaves a short notice (AbandonedNotice).
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent, type RefObject } from 'react';
+import { useEffect, useState, type RefObject } from 'react';
 import type { FirewallPrompt, PromptLifetime, PromptScope } from '../../src-main/shared/models';
 import { scopeChoices } from '../../src-main/shared/scopes';
 import { useActions, useXray } from '../store/context';
-import { destinationText, programName } from './format';
+import { Dialog } from './Dialog';
+import { destinationText } from '../../src-main/shared/format';
+import { programName } from '../../src-main/shared/names';
 
 const ONE_HOUR = 3600;
 
@@ -39,44 +41,17 @@ const lifetimes: { value: LifetimeChoice; label: string }[] = [
 /**
  * FirewallPromptQueue shows the oldest waiting prompt over the window. `behind`
  * is the content it covers, made inert while a prompt shows so clicks, Tab and
- * screen readers reach only the prompt.
+ * screen readers reach only the prompt; focus goes back to where it was once
+ * the last prompt is answered.
  */
 export function FirewallPromptQueue({ behind }: { behind?: RefObject<HTMLElement | null> }) {
   const prompts = useXray((s) => s.prompts);
   const current = prompts[0];
-  useModal(current !== undefined, behind);
   if (!current) return null;
-  return (
-    <div className="overlay prompt-overlay" onMouseDown={keepFocusInPrompt}>
-      <PromptCard key={current.id} prompt={current} queued={prompts.slice(1)} />
-    </div>
-  );
+  return <PromptCard key={current.id} prompt={current} queued={prompts.slice(1)} behind={behind} />;
 }
 
-/**
- * useModal makes `behind` inert while `open` and, when the last prompt is
- * gone, gives focus back to the element that had it. A layout effect, so it
- * notes that element before the prompt's own (passive) effect takes focus.
- */
-function useModal(open: boolean, behind: RefObject<HTMLElement | null> | undefined): void {
-  useLayoutEffect(() => {
-    if (!open) return;
-    const returnTo = document.activeElement;
-    const background = behind?.current ?? null;
-    background?.setAttribute('inert', '');
-    return () => {
-      background?.removeAttribute('inert');
-      if (returnTo instanceof HTMLElement && returnTo.isConnected) returnTo.focus();
-    };
-  }, [open, behind]);
-}
-
-/** keepFocusInPrompt stops a press on the backdrop from taking focus out of the prompt. */
-function keepFocusInPrompt(e: MouseEvent<HTMLElement>): void {
-  if (e.target === e.currentTarget) e.preventDefault();
-}
-
-function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readonly FirewallPrompt[] }) {
+function PromptCard({ prompt, queued, behind }: { prompt: FirewallPrompt; queued: readonly FirewallPrompt[]; behind: RefObject<HTMLElement | null> | undefined }) {
   const { answerPrompt, loadFirewallLog } = useActions();
   const log = useXray((s) => s.firewallLog[prompt.vm]);
   const [scope, setScope] = useState<PromptScope>('host-port');
@@ -85,16 +60,11 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
   const [answering, setAnswering] = useState(false);
   const armed = useArmed(ARMING_DELAY_MS);
   const remaining = useCountdown(prompt.deadline);
-  const dialog = useRef<HTMLElement>(null);
   const d = prompt.destination;
 
   useEffect(() => {
     if (!log) void loadFirewallLog(prompt.vm);
   }, [log, loadFirewallLog, prompt.vm]);
-
-  useEffect(() => {
-    dialog.current?.focus();
-  }, []);
 
   const answer = (action: 'allow' | 'deny') => {
     if (!armed || answering) return;
@@ -109,27 +79,10 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
     });
   };
 
-  const onKeyDown = (e: KeyboardEvent<HTMLElement>) => {
-    if (e.key === 'Escape') {
-      e.preventDefault();
-      answer('deny');
-    } else if (e.key === 'Tab') {
-      keepTabInside(e);
-    }
-  };
-
   const recent = log?.status === 'ready' ? log.value.filter((e) => e.kind === 'decision').slice(-5).reverse() : [];
 
   return (
-    <section
-      ref={dialog}
-      className="dialog prompt"
-      role="alertdialog"
-      aria-modal="true"
-      aria-labelledby={`prompt-${prompt.id}`}
-      tabIndex={-1}
-      onKeyDown={onKeyDown}
-    >
+    <Dialog role="alertdialog" labelledBy={`prompt-${prompt.id}`} className="prompt" overlayClassName="prompt-overlay" onCancel={() => answer('deny')} behind={behind}>
       <h2 id={`prompt-${prompt.id}`}>
         <span className="vm-name">{prompt.vm}</span> wants to connect to <span className="dest">{destinationText(d)}</span>
       </h2>
@@ -211,7 +164,7 @@ function PromptCard({ prompt, queued }: { prompt: FirewallPrompt; queued: readon
           Allow
         </button>
       </footer>
-    </section>
+    </Dialog>
   );
 }
 
@@ -258,39 +211,6 @@ export function AbandonedNotice() {
 function abandonedText(p: FirewallPrompt): string {
   const program = p.guestProcess ? programName(p.guestProcess.command) : null;
   return `${p.vm}: ${program ?? 'a program'} gave up on ${destinationText(p.destination)} before you answered`;
-}
-
-/**
- * keepTabInside wraps Tab and Shift+Tab at the prompt's edges so focus never
- * leaves it; between the edges the browser moves focus as usual.
- */
-function keepTabInside(e: KeyboardEvent<HTMLElement>): void {
-  const stops = tabStops(e.currentTarget);
-  const first = stops[0];
-  const last = stops.at(-1);
-  const active = document.activeElement;
-  if (!first || !last) {
-    e.preventDefault();
-  } else if (e.shiftKey && (active === first || active === e.currentTarget)) {
-    e.preventDefault();
-    last.focus();
-  } else if (!e.shiftKey && active === last) {
-    e.preventDefault();
-    first.focus();
-  }
-}
-
-/**
- * tabStops lists the elements Tab visits inside `root`, in order: enabled
- * controls, and of each radio group only its checked radio (the browser's one
- * stop per group; every group in the prompt has one checked).
- */
-function tabStops(root: HTMLElement): HTMLElement[] {
-  const candidates = root.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [tabindex]');
-  return [...candidates].filter((el) => {
-    if (el.tabIndex < 0 || el.matches(':disabled')) return false;
-    return !(el instanceof HTMLInputElement && el.type === 'radio' && !el.checked);
-  });
 }
 
 /** useArmed turns true `delayMs` after the component appears. */

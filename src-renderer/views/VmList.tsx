@@ -63,7 +63,8 @@ export function VmList({ onCreate }: { onCreate: () => void }) {
               <th>Resources</th>
               <th>SSH</th>
               <th>Ports</th>
-              <th>Connections</th>
+              {/* The soft hyphen lets the header break in a narrow window rather than widen the table. */}
+              <th>Connec&shy;tions</th>
               <th aria-label="Actions" />
             </tr>
           </thead>
@@ -95,7 +96,7 @@ export const VmRow = memo(function VmRow({ name }: { name: string }) {
         if (e.key === 'Enter' && e.target === e.currentTarget) open();
       }}
     >
-      <td>
+      <td className="name">
         <button type="button" className="link" onClick={open}>
           {name}
         </button>
@@ -106,12 +107,21 @@ export const VmRow = memo(function VmRow({ name }: { name: string }) {
         <span className={`state state-${vm.state}`} data-testid="state">{stateLabel(vm.state)}</span>
         {vm.pendingPrompts > 0 && <span className="badge" title="Firewall questions waiting">{vm.pendingPrompts}</span>}
       </td>
-      <td>{vm.base}</td>
-      <td>
+      <td className="base">{vm.base}</td>
+      <td className="resources">
         {vm.cpus} CPU · {vm.memoryMb} MB
       </td>
       <td>{vm.sshPort}</td>
-      <td>{formatPorts(vm.ports) || '—'}</td>
+      <td className="ports">
+        {vm.ports.length === 0
+          ? '—'
+          : vm.ports.map((p, i) => (
+              <span key={`${p.host}:${p.guest}`}>
+                {i > 0 && ', '}
+                <span className="mapping">{formatPorts([p])}</span>
+              </span>
+            ))}
+      </td>
       <td>{running ? vm.openConnections : '—'}</td>
       <td className="actions">
         {running ? (

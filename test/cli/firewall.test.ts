@@ -1,10 +1,11 @@
 // `xray firewall` rules on a stopped VM: read and written in the files, with no daemon started.
 import TOML from '@iarna/toml';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../../src-main/core/vms/runtime';
-import { xray } from '../helpers/cli';
+import { XRAY_BIN, xray } from '../helpers/cli';
 import { waitFor } from '../helpers/wait';
 import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../helpers/home';
 
@@ -78,5 +79,15 @@ describe('xray firewall', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('VM "box" is stopped.');
     expect(existsSync(home.paths.lockFile)).toBe(false);
+  });
+
+  it('ends quietly with status 0 when the reader of its output goes away (xray firewall list box | head)', async () => {
+    const child = spawn(process.execPath, [XRAY_BIN, 'firewall', 'list', 'box'], { env: { ...process.env, XRAY_HOME: home.root, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });

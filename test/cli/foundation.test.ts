@@ -1,4 +1,5 @@
 // The `xray` CLI end to end on real files and the real qemu-img: what issue 2 promises a user.
+import { cpus } from 'node:os';
 import { lstat, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -71,7 +72,9 @@ describe('base images', () => {
 
   it('refuses a raw file named .qcow2 and offers --convert, which then works', async () => {
     const raw = join(work, 'fake.qcow2');
-    await writeFile(raw, Buffer.alloc(1024 * 1024));
+    const disk = Buffer.alloc(1024 * 1024);
+    disk.writeUInt16BE(0x55aa, 510); // a boot sector's signature: it begins like a disk
+    await writeFile(raw, disk);
     await expectRefused(['base', 'import', raw], /raw.*--convert/);
     const r = await xray(home, ['base', 'import', raw, '--convert']);
     expect(r.code, r.stderr).toBe(0);
@@ -144,7 +147,8 @@ describe('VM definitions', () => {
     await expectRefused(['create', 'two', '--base', 'deb', '--memory', '256', '--cpus', '1', '--port', '9100:80', '--port', '9100:81'], /mapped twice/);
     await expectRefused(['create', 'two', '--base', 'deb', '--memory', '256', '--cpus', '1', '--port', '9000:80'], /used by VM "one"/);
     await expectRefused(['create', 'two', '--base', 'deb', '--memory', '99999999', '--cpus', '1'], /memory/);
-    await expectRefused(['create', 'two', '--base', 'deb', '--memory', '256', '--cpus', '4096'], /CPUs/);
+    await expectRefused(['create', 'two', '--base', 'deb', '--memory', '256', '--cpus', '4096'], /--cpus must be a whole number from 1 to 64/);
+    await expectRefused(['create', 'two', '--base', 'deb', '--memory', '256', '--cpus', String(cpus().length + 1)], /CPUs/);
     await expectRefused(['create', 'two', '--base', 'nothere', '--memory', '256', '--cpus', '1'], /no base image/);
     await expectRefused(['create', 'two', '--memory', '256', '--cpus', '1'], /--base/);
   });

@@ -2,6 +2,7 @@
 // Base images: the list, drop-to-import with progress and cancel, and plain-words errors.
 import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CallError } from '../../src-main/shared/transport';
 import { BasesView } from '../../src-renderer/views/BasesView';
 import { FakeXrayClient, base } from './fake-client';
 import { renderWith } from './render';
@@ -52,17 +53,15 @@ describe('BasesView', () => {
     expect(screen.getByText('debian').closest('tr')).toBeTruthy();
   });
 
-  it('says in plain words why an import failed', async () => {
-    const client = withUpload(new FakeXrayClient(), async () => '/tmp/u/notes.txt');
+  it('says in plain words why an import failed, naming the dropped file rather than its uploaded copy', async () => {
+    const client = withUpload(new FakeXrayClient(), async () => '/tmp/xray-upload-1/u-2/notes.txt');
     client.on('base.import', () => {
-      throw new Error('"/tmp/u/notes.txt" is not a qcow2 image (it looks like raw data); pass --convert to convert it.');
+      throw new CallError('invalid-argument', '/tmp/xray-upload-1/u-2/notes.txt is a raw disk image, not qcow2.');
     });
     const { store } = renderWith(client, <BasesView />);
     await act(() => store.getState().load());
     drop(new File(['hello'], 'notes.txt'));
-    expect((await screen.findByRole('alert')).textContent).toBe(
-      'Could not import notes.txt: "/tmp/u/notes.txt" is not a qcow2 image (it looks like raw data); pass --convert to convert it.',
-    );
+    expect((await screen.findByRole('alert')).textContent).toBe('Could not import notes.txt: notes.txt is a raw disk image, not qcow2.');
   });
 
   it('cancels an import in progress', async () => {

@@ -22,6 +22,7 @@ export class FakeXrayClient implements XrayClient {
       if (!summary) throw new CallError('not-found', `There is no VM named "${name}".`);
       return { summary, config: {}, diskChain: [], snapshots: data.snapshots ?? [] };
     });
+    this.on('vm.defaults', () => ({ memoryMb: 2048, cpus: 2, sshUser: 'ubuntu' }));
     this.on('firewall.log', () => []);
     this.on('firewall.rules', () => []);
     this.on('vm.console', () => []);

@@ -9,7 +9,7 @@ export function renderWith(client: FakeXrayClient, ui: ReactElement): { store: X
   const store = createXrayStore(client);
   connectStore(store, client);
   const result = render(
-    <XrayProvider store={store} client={client}>
+    <XrayProvider store={store}>
       {ui}
     </XrayProvider>,
   );

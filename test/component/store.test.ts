@@ -2,6 +2,7 @@
 // The store: loading, applying events, and keeping unchanged VMs' objects so their rows stay put.
 import { describe, expect, it } from 'vitest';
 import { baseNameFromFile } from '../../src-main/shared/names';
+import { CallError } from '../../src-main/shared/transport';
 import { connectStore, createXrayStore } from '../../src-renderer/store/store';
 import { FakeXrayClient, base, prompt, vm } from './fake-client';
 
@@ -78,7 +79,7 @@ describe('store', () => {
   it('records firewall decisions per VM, bounded', async () => {
     const store = await loaded(new FakeXrayClient());
     const destination = { ip: '1.2.3.4', port: 80, name: null, nameSource: null, service: 'http' } as const;
-    for (let i = 0; i < 250; i++) store.getState().handleEvent({ type: 'firewall.decision', vm: 'dev', destination, action: 'allow', reason: `rule ${i}` });
+    for (let i = 0; i < 250; i++) store.getState().handleEvent({ type: 'firewall.decision', vm: 'dev', destination, action: 'allow', reason: `rule ${i}`, rule: null });
     const log = store.getState().firewallLog.dev;
     expect(log?.status).toBe('ready');
     if (log?.status !== 'ready') return;
@@ -121,6 +122,61 @@ describe('store', () => {
     expect(uploaded).toEqual(['My Image.qcow2']);
     expect(client.callsOf('base.import')).toEqual([{ path: '/tmp/up/My Image.qcow2', name: 'My-Image' }]);
     expect(store.getState().importJob?.phase).toBe('done');
+  });
+
+  it('makes one job of a snapshot operation from the service\'s progress events and its own, and refreshes the list once', async () => {
+    const client = new FakeXrayClient({ vms: [vm('dev')] });
+    client.on('snapshot.create', ({ vm: name, name: snapshot }) => {
+      client.emit({ type: 'snapshot.progress', vm: name, name: snapshot, operation: 'create', status: 'running' });
+      client.emit({ type: 'snapshot.progress', vm: name, name: snapshot, operation: 'create', status: 'done' });
+      return { name: snapshot, date: '2025-01-01T00:00:00Z', vmStateSize: 0, hasMemory: false, description: null };
+    });
+    const store = await loaded(client);
+    await store.getState().runSnapshot('dev', { operation: 'create', name: 's1' });
+    await tick();
+    expect(store.getState().snapshotJobs.dev).toEqual({ name: 's1', operation: 'create', status: 'done' });
+    expect(client.callsOf('snapshot.list')).toHaveLength(1);
+  });
+
+  it('shows a snapshot operation refused before the service began it as failed', async () => {
+    const client = new FakeXrayClient({ vms: [vm('dev')] });
+    client.on('snapshot.revert', () => {
+      throw new CallError('not-found', 'VM "dev" has no snapshot "gone".');
+    });
+    const store = await loaded(client);
+    await store.getState().runSnapshot('dev', { operation: 'revert', name: 'gone' });
+    expect(store.getState().snapshotJobs.dev).toEqual({ name: 'gone', operation: 'revert', status: 'failed', error: 'VM "dev" has no snapshot "gone".' });
+  });
+
+  it('keeps a cancelled import cancelled when its upload ends later', async () => {
+    const client = new FakeXrayClient();
+    let finish: (path: string) => void = () => undefined;
+    let progress: (done: number, total: number) => void = () => undefined;
+    Object.assign(client, {
+      upload: (_file: File, onProgress: (d: number, t: number) => void) => {
+        progress = onProgress;
+        return new Promise<string>((resolve) => (finish = resolve));
+      },
+    });
+    const store = await loaded(client);
+    const importing = store.getState().importFile(new File(['xx'], 'big.qcow2'));
+    store.getState().dismissImport();
+    progress(1, 2);
+    finish('/tmp/up/big.qcow2');
+    await importing;
+    expect(store.getState().importJob).toBeNull();
+    expect(client.callsOf('base.import')).toEqual([]);
+  });
+
+  it('follows an import\'s progress only for the base it imports', async () => {
+    const client = new FakeXrayClient();
+    Object.assign(client, { pathForFile: (f: File) => `/Users/me/${f.name}` });
+    client.on('base.import', () => new Promise(() => undefined));
+    const store = await loaded(client);
+    void store.getState().importFile(new File(['0123456789'], 'debian.qcow2'));
+    store.getState().handleEvent({ type: 'base.progress', name: 'debian', done: 4, total: 10 });
+    store.getState().handleEvent({ type: 'base.progress', name: 'ubuntu', done: 9, total: 20 });
+    expect(store.getState().importJob).toMatchObject({ file: 'debian.qcow2', phase: 'importing', done: 4, total: 10 });
   });
 
   it('derives a valid base name from a file name', () => {

@@ -2,7 +2,8 @@
 // The VM detail: tabs, settings editable only when stopped, and unsupported methods shown in place.
 import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VmDetail } from '../../src-renderer/views/VmDetail';
+import { VM_LIMITS } from '../../src-main/shared/vm';
+import { VmDetail } from '../../src-renderer/views/vm/VmDetail';
 import { FakeXrayClient, vm } from './fake-client';
 import { renderWith } from './render';
 
@@ -25,6 +26,33 @@ describe('VmDetail', () => {
     fireEvent.change(screen.getByLabelText('Memory (MB)'), { target: { value: '4096' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(client.callsOf('vm.update')).toEqual([{ name: 'dev', memoryMb: 4096, cpus: 2, sshUser: 'ubuntu' }]));
+  });
+
+  it('refuses more CPUs than the contract allows, in its words, before sending them', async () => {
+    await detail(new FakeXrayClient({ vms: [vm('dev')] }));
+    fireEvent.change(screen.getByLabelText('CPUs'), { target: { value: String(VM_LIMITS.cpus.max + 1) } });
+    expect(screen.getByText(`A VM can have at most ${VM_LIMITS.cpus.max} CPUs.`)).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('refuses an empty SSH user in the contract\'s words', async () => {
+    await detail(new FakeXrayClient({ vms: [vm('dev')] }));
+    fireEvent.change(screen.getByLabelText('SSH user'), { target: { value: '' } });
+    expect(screen.getByText('The SSH user is empty.')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('forwards a new port through the API and shows it', async () => {
+    const client = new FakeXrayClient({ vms: [vm('dev')] });
+    client.on('port.add', ({ mapping }) => {
+      client.on('vm.info', () => ({ summary: vm('dev', { ports: [mapping] }), config: {}, diskChain: [], snapshots: [] }));
+      return [mapping];
+    });
+    await detail(client);
+    fireEvent.change(screen.getByLabelText('New port'), { target: { value: '8080:80' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add port' }));
+    expect(await screen.findByRole('button', { name: 'Remove port 8080' })).toBeTruthy();
+    expect(client.callsOf('port.add')).toEqual([{ vm: 'dev', mapping: { host: 8080, guest: 80 } }]);
   });
 
   it('locks settings while the VM runs', async () => {

@@ -140,7 +140,8 @@ async function guestProcessOf(prompt: FirewallPrompt): Promise<FirewallPrompt['g
   if (prompt.guestProcess) return prompt.guestProcess;
   const updated = await waitForEvent(
     (e): e is Extract<XrayEvent, { type: 'prompt.updated' }> => e.type === 'prompt.updated' && e.prompt.id === prompt.id && e.prompt.guestProcess !== null,
-    30_000,
+    // Asking the guest takes an SSH round or two; under TCG on a loaded host that can take a while.
+    60_000,
     'the prompt to name the guest process',
   );
   return updated.prompt.guestProcess;

@@ -1,11 +1,16 @@
-// Runs in: plain Node (CLI). `xray firewall …`: rules, log, prompts.
-import { createInterface } from 'node:readline';
+// Runs in: plain Node (CLI). `xray firewall …`: rules, log, prompts. Rules
+// and logs are files, so they need no supervisor; prompts, and rules that last
+// only while a VM runs, need the engine.
 import { Option, type Command } from 'commander';
-import type { XrayApi } from '../../shared/contract';
-import type { FirewallPrompt, FirewallRule, PromptLifetime, PromptScope } from '../../shared/models';
+import { promptScopeSchema, ruleActionSchema, type PromptLifetime, type PromptScope, type RuleAction } from '../../shared/enums';
 import { XrayError } from '../../shared/errors';
+import type { FirewallPrompt, FirewallRule } from '../../shared/models';
 import { formatRuleTarget } from '../../shared/scopes';
-import type { CliContext } from '../program';
+import { withConnection, type CliContext } from '../context';
+import { arg, positiveInt } from '../declare';
+import { confirmOrForce, readKeys } from '../interact';
+
+const ACTIONS = ruleActionSchema.options;
 
 /** parseDuration reads "90s", "15m", "1h", "2d" into seconds. */
 export function parseDuration(text: string): number {
@@ -15,6 +20,11 @@ export function parseDuration(text: string): number {
   const seconds = Number(match[1]) * unit;
   if (seconds <= 0) throw new XrayError('invalid-argument', 'A duration must be longer than zero.');
   return seconds;
+}
+
+function ruleAction(text: string): RuleAction {
+  if (text === 'allow' || text === 'deny') return text;
+  throw new XrayError('invalid-argument', `"${text}" is neither allow nor deny.`);
 }
 
 function lifetimeText(rule: FirewallRule): string {
@@ -30,11 +40,11 @@ function lifetimeText(rule: FirewallRule): string {
   }
 }
 
-interface LifetimeOptions {
-  for?: string;
-  untilStop?: boolean;
-  forever?: boolean;
-  once?: boolean;
+export interface LifetimeOptions {
+  readonly for?: string;
+  readonly untilStop?: boolean;
+  readonly forever?: boolean;
+  readonly once?: boolean;
 }
 
 function lifetimeFrom(opts: LifetimeOptions, fallback: PromptLifetime): { lifetime: PromptLifetime; durationSeconds?: number } {
@@ -47,7 +57,7 @@ function lifetimeFrom(opts: LifetimeOptions, fallback: PromptLifetime): { lifeti
   return { lifetime: fallback };
 }
 
-function describePrompt(p: FirewallPrompt): string {
+export function describePrompt(p: FirewallPrompt): string {
   const d = p.destination;
   const where = d.name ? `${d.name}${d.ip ? ` (${d.ip})` : ''}` : (d.ip ?? '?');
   const service = d.service ? ` ${d.service}` : '';
@@ -55,177 +65,204 @@ function describePrompt(p: FirewallPrompt): string {
   return `[${p.id}] ${p.vm} → ${where}:${d.port}${service}${proc}`;
 }
 
-export function registerFirewallCommands(program: Command, ctx: CliContext): void {
-  const { out } = ctx;
-  /**
-   * withApi reaches the API: rules and logs are files, so the running
-   * supervisor's API when there is one, else this process's; prompts and
-   * rules that last only while a VM runs need the supervisor (`engine`),
-   * which is started when none runs.
-   */
-  const withApi = async <T>(task: (api: XrayApi) => Promise<T>, engine = false): Promise<T> => {
-    const api = await (engine ? ctx.supervisor() : ctx.api());
-    try {
-      return await task(api);
-    } finally {
-      (api as { close?: () => void }).close?.();
-    }
-  };
+export interface VmOptions {
+  readonly vm: string;
+  readonly json?: boolean;
+}
 
+/** runFirewallStatus sums up a VM's firewall: verified or not, rules, connections, prompts. */
+export async function runFirewallStatus(ctx: CliContext, opts: VmOptions): Promise<void> {
+  const { vm } = opts;
+  const [summary, rules] = await withConnection(ctx, 'files', async (api) => {
+    const found = (await api.call('vm.list', {})).find((v) => v.name === vm);
+    if (!found) throw new XrayError('not-found', `VM "${vm}" does not exist; run "xray list" to see your VMs.`);
+    return [found, await api.call('firewall.rules', { vm })] as const;
+  });
+  const { state, firewallActive, openConnections, pendingPrompts } = summary;
+  if (opts.json) return ctx.out.json({ vm, state, firewallActive, rules: rules.length, openConnections, pendingPrompts });
+  ctx.out.line(`${vm}: ${state}, firewall ${firewallActive ? 'active' : 'not verified in the guest'}`);
+  ctx.out.line(`  ${rules.length} rules, ${openConnections} open connections, ${pendingPrompts} prompts waiting`);
+}
+
+/** runFirewallList prints a VM's rules, its own and the defaults. */
+export async function runFirewallList(ctx: CliContext, opts: VmOptions): Promise<void> {
+  const { out } = ctx;
+  const rules = await withConnection(ctx, 'files', (api) => api.call('firewall.rules', { vm: opts.vm }));
+  if (opts.json) return out.json(rules);
+  if (rules.length === 0) return out.line(`VM "${opts.vm}" has no rules; unknown destinations are asked about.`);
+  const action = (r: FirewallRule) => (r.action === 'allow' ? out.tint('allow', 'green') : out.tint('deny', 'red'));
+  out.table(['ID', 'ACTION', 'TARGET', 'LIFETIME', 'SOURCE'], rules.map((r) => [r.id, action(r), formatRuleTarget(r.target), lifetimeText(r), r.source]));
+}
+
+export interface FirewallAddOptions extends LifetimeOptions {
+  readonly vm: string;
+  readonly action: string;
+  readonly target: string;
+  readonly json?: boolean;
+}
+
+/** runFirewallAdd adds a rule; one that lasts until the VM stops lives in its supervisor. */
+export async function runFirewallAdd(ctx: CliContext, opts: FirewallAddOptions): Promise<void> {
+  const { vm, target } = opts;
+  const action = ruleAction(opts.action);
+  const life = lifetimeFrom(opts, 'forever');
+  if (life.lifetime === 'once') throw new XrayError('invalid-argument', 'A rule added by hand cannot be for one connection; use --for, --until-stop or --forever.');
+  const reach = life.lifetime === 'until-stop' ? { vm } : 'files';
+  const rule = await withConnection(ctx, reach, (api) => api.call('firewall.add', { vm, target, action, lifetime: life.lifetime, durationSeconds: life.durationSeconds }));
+  if (opts.json) return ctx.out.json(rule);
+  ctx.out.line(`${action === 'allow' ? 'Allowed' : 'Denied'} ${formatRuleTarget(rule.target)} for VM "${vm}" (${lifetimeText(rule)}).`);
+}
+
+/** runFirewallRemove removes one rule by its id. */
+export async function runFirewallRemove(ctx: CliContext, opts: { readonly vm: string; readonly id: string }): Promise<void> {
+  await withConnection(ctx, 'files', (api) => api.call('firewall.remove', { vm: opts.vm, id: opts.id }));
+  ctx.out.line(`Removed rule ${opts.id} from VM "${opts.vm}".`);
+}
+
+/** runFirewallClear removes every rule of a VM once the person agrees (or --force says so). */
+export async function runFirewallClear(ctx: CliContext, opts: { readonly vm: string; readonly force?: boolean }): Promise<void> {
+  await confirmOrForce(ctx.term, opts.force, `Remove every rule of VM "${opts.vm}"? Unknown destinations are then asked about again.`);
+  await withConnection(ctx, 'files', (api) => api.call('firewall.clear', { vm: opts.vm }));
+  ctx.out.line(`Cleared the rules of VM "${opts.vm}".`);
+}
+
+export interface FirewallLogOptions extends VmOptions {
+  readonly limit: number;
+}
+
+/** runFirewallLog prints a VM's latest decisions, connections and DNS answers. */
+export async function runFirewallLog(ctx: CliContext, opts: FirewallLogOptions): Promise<void> {
+  const { out } = ctx;
+  const entries = await withConnection(ctx, 'files', (api) => api.call('firewall.log', { vm: opts.vm, limit: opts.limit }));
+  if (opts.json) return out.json(entries);
+  if (entries.length === 0) return out.line(`VM "${opts.vm}" has made no connections or DNS lookups that Xray logged yet.`);
+  for (const e of entries) {
+    const d = e.destination;
+    const where = `${d.name ?? d.ip}:${d.port}`;
+    if (e.kind === 'dns') out.line(`${e.at}  dns         ${d.name} → ${(e.addresses ?? []).join(', ')}`);
+    else if (e.kind === 'decision') out.line(`${e.at}  ${(e.action ?? '').padEnd(10)}  ${where}  ${out.dim(e.reason ?? '')}`);
+    else out.line(`${e.at}  connection  ${where}  ↑${e.bytesUp ?? 0} B ↓${e.bytesDown ?? 0} B ${e.durationMs ?? 0} ms`);
+  }
+}
+
+/** runFirewallPrompts prints the prompts waiting for an answer. */
+export async function runFirewallPrompts(ctx: CliContext, opts: { readonly json?: boolean }): Promise<void> {
+  const prompts = await withConnection(ctx, 'files', (api) => api.call('prompt.list', {}));
+  if (opts.json) return ctx.out.json(prompts);
+  if (prompts.length === 0) return ctx.out.line('No prompts are waiting.');
+  for (const p of prompts) ctx.out.line(describePrompt(p));
+}
+
+export interface FirewallAnswerOptions extends LifetimeOptions {
+  readonly id: string;
+  readonly action: string;
+  readonly scope: PromptScope;
+}
+
+/** runFirewallAnswer answers a waiting prompt. */
+export async function runFirewallAnswer(ctx: CliContext, opts: FirewallAnswerOptions): Promise<void> {
+  const action = ruleAction(opts.action);
+  const life = lifetimeFrom(opts, 'once');
+  await withConnection(ctx, 'files', (api) => api.call('prompt.answer', { id: opts.id, action, scope: opts.scope, lifetime: life.lifetime, durationSeconds: life.durationSeconds }));
+  ctx.out.line(`Answered prompt ${opts.id}: ${action}.`);
+}
+
+/** WATCH_KEYS are the single keys `firewall watch` answers the oldest prompt with. */
+const WATCH_KEYS: Readonly<Record<string, { action: RuleAction; lifetime: PromptLifetime }>> = {
+  a: { action: 'allow', lifetime: 'once' },
+  A: { action: 'allow', lifetime: 'forever' },
+  d: { action: 'deny', lifetime: 'once' },
+  D: { action: 'deny', lifetime: 'forever' },
+};
+
+/**
+ * runFirewallWatch shows decisions as they happen and answers the oldest
+ * prompt with one key press, until interrupted or input ends.
+ */
+export async function runFirewallWatch(ctx: CliContext): Promise<void> {
+  const { out } = ctx;
+  await withConnection(ctx, 'supervisor', async (api) => {
+    const queue: FirewallPrompt[] = [...(await api.call('prompt.list', {}))];
+    const show = () => {
+      const head = queue[0];
+      if (head) out.line(`${describePrompt(head)}  allow? [a/A/d/D] `);
+    };
+    const stop = api.subscribe((event) => {
+      if (event.type === 'prompt.opened') {
+        queue.push(event.prompt);
+        if (queue.length === 1) show();
+      } else if (event.type === 'prompt.closed') {
+        const index = queue.findIndex((p) => p.id === event.id);
+        if (index >= 0) queue.splice(index, 1);
+        out.line(`${event.vm}: prompt ${event.id} → ${event.action} (${event.reason})`);
+        if (index === 0) show();
+      } else if (event.type === 'firewall.decision') {
+        const d = event.destination;
+        out.line(`${event.vm}: ${event.action} ${d.name ?? d.ip}:${d.port} ${out.dim(event.reason)}`);
+      }
+    });
+    show();
+    const keys = readKeys(ctx.term, (key) => {
+      const head = queue[0];
+      const answer = WATCH_KEYS[key];
+      if (!head || !answer) return;
+      void api.call('prompt.answer', { id: head.id, ...answer, scope: 'host-port' }).catch((err: Error) => out.error(err.message));
+    });
+    const release = ctx.onInterrupt(() => keys.stop());
+    await keys.done;
+    release();
+    keys.stop();
+    stop();
+  });
+}
+
+export function registerFirewallCommands(program: Command, ctx: CliContext): void {
   const fw = program.command('firewall').description('see and decide what VMs may connect to');
   fw.command('status')
-    .argument('<vm>')
+    .addArgument(arg('<vm>', 'vm'))
     .option('--json', 'print JSON')
-    .action(async (vm: string, opts: { json?: boolean }) =>
-      withApi(async (api) => {
-        const summary = (await api.call('vm.list', {})).find((v) => v.name === vm);
-        if (!summary) throw new XrayError('not-found', `VM "${vm}" does not exist; run "xray list" to see your VMs.`);
-        const rules = await api.call('firewall.rules', { vm });
-        const status = { vm, state: summary.state, firewallActive: summary.firewallActive, rules: rules.length, openConnections: summary.openConnections, pendingPrompts: summary.pendingPrompts };
-        if (opts.json) return out.json(status);
-        out.line(`${vm}: ${summary.state}, firewall ${summary.firewallActive ? 'active' : 'not verified in the guest'}`);
-        out.line(`  ${rules.length} rules, ${summary.openConnections} open connections, ${summary.pendingPrompts} prompts waiting`);
-      }),
-    );
+    .action((vm: string, opts: { json?: boolean }) => runFirewallStatus(ctx, { ...opts, vm }));
   fw.command('list')
-    .argument('<vm>')
+    .addArgument(arg('<vm>', 'vm'))
     .option('--json', 'print JSON')
-    .action(async (vm: string, opts: { json?: boolean }) =>
-      withApi(async (api) => {
-        const rules = await api.call('firewall.rules', { vm });
-        if (opts.json) return out.json(rules);
-        if (rules.length === 0) return out.line(`VM "${vm}" has no rules; unknown destinations are asked about.`);
-        out.table(['ID', 'ACTION', 'TARGET', 'LIFETIME', 'SOURCE'], rules.map((r) => [r.id, r.action === 'allow' ? out.tint('allow', 'green') : out.tint('deny', 'red'), formatRuleTarget(r.target), lifetimeText(r), r.source]));
-      }),
-    );
+    .action((vm: string, opts: { json?: boolean }) => runFirewallList(ctx, { ...opts, vm }));
   fw.command('add')
-    .argument('<vm>')
-    .argument('<allow|deny>')
-    .argument('<target>', 'host:port, IP, CIDR, domain or *.domain, optionally with :port')
+    .addArgument(arg('<vm>', 'vm'))
+    .addArgument(arg('<allow|deny>', ACTIONS))
+    .addArgument(arg('<target>', 'nothing', 'host:port, IP, CIDR, domain or *.domain, optionally with :port'))
     .option('--for <duration>', 'for a while: 30m, 1h, 2d')
     .option('--until-stop', 'until the VM stops')
     .option('--forever', 'saved in vm.toml (the default)')
     .option('--json', 'print the rule as JSON')
-    .action(async (vm: string, action: string, target: string, opts: LifetimeOptions & { json?: boolean }) => {
-      if (action !== 'allow' && action !== 'deny') throw new XrayError('invalid-argument', `"${action}" is neither allow nor deny.`);
-      const life = lifetimeFrom(opts, 'forever');
-      if (life.lifetime === 'once') throw new XrayError('invalid-argument', 'A rule added by hand cannot be for one connection; use --for, --until-stop or --forever.');
-      const running = life.lifetime === 'until-stop' && (await withApi(async (api) => (await api.call('vm.list', {})).some((v) => v.name === vm && v.pid !== null)));
-      await withApi(async (api) => {
-        const rule = await api.call('firewall.add', { vm, target, action, lifetime: life.lifetime, durationSeconds: life.durationSeconds });
-        if (opts.json) out.json(rule);
-        else out.line(`${action === 'allow' ? 'Allowed' : 'Denied'} ${formatRuleTarget(rule.target)} for VM "${vm}" (${lifetimeText(rule)}).`);
-      }, running);
-    });
+    .action((vm: string, action: string, target: string, opts: LifetimeOptions & { json?: boolean }) => runFirewallAdd(ctx, { ...opts, vm, action, target }));
   fw.command('remove')
-    .argument('<vm>')
-    .argument('<rule-id>')
-    .action(async (vm: string, id: string) =>
-      withApi(async (api) => {
-        await api.call('firewall.remove', { vm, id });
-        out.line(`Removed rule ${id} from VM "${vm}".`);
-      }),
-    );
+    .addArgument(arg('<vm>', 'vm'))
+    .addArgument(arg('<rule-id>', 'nothing'))
+    .action((vm: string, id: string) => runFirewallRemove(ctx, { vm, id }));
   fw.command('clear')
-    .argument('<vm>')
+    .description('remove every rule of a VM (asks first)')
+    .addArgument(arg('<vm>', 'vm'))
     .option('-f, --force', 'do not ask')
-    .action(async (vm: string, opts: { force?: boolean }) => {
-      if (!opts.force) throw new XrayError('invalid-argument', `Clearing removes every rule of VM "${vm}"; pass --force to go ahead.`);
-      await withApi(async (api) => {
-        await api.call('firewall.clear', { vm });
-        out.line(`Cleared the rules of VM "${vm}".`);
-      });
-    });
+    .action((vm: string, opts: { force?: boolean }) => runFirewallClear(ctx, { ...opts, vm }));
   fw.command('log')
-    .argument('<vm>')
-    .option('-n, --limit <n>', 'how many entries', (v) => Number.parseInt(v, 10), 50)
+    .addArgument(arg('<vm>', 'vm'))
+    .option('-n, --limit <n>', 'how many entries', positiveInt('--limit'), 50)
     .option('--json', 'print JSON')
-    .action(async (vm: string, opts: { limit: number; json?: boolean }) =>
-      withApi(async (api) => {
-        const entries = await api.call('firewall.log', { vm, limit: opts.limit });
-        if (opts.json) return out.json(entries);
-        if (entries.length === 0) return out.line(`VM "${vm}" has made no connections or DNS lookups that Xray logged yet.`);
-        for (const e of entries) {
-          const d = e.destination;
-          const where = `${d.name ?? d.ip}:${d.port}`;
-          if (e.kind === 'dns') out.line(`${e.at}  dns         ${d.name} → ${(e.addresses ?? []).join(', ')}`);
-          else if (e.kind === 'decision') out.line(`${e.at}  ${(e.action ?? '').padEnd(10)}  ${where}  ${out.dim(e.reason ?? '')}`);
-          else out.line(`${e.at}  connection  ${where}  ↑${e.bytesUp ?? 0} B ↓${e.bytesDown ?? 0} B ${e.durationMs ?? 0} ms`);
-        }
-      }),
-    );
+    .action((vm: string, opts: { limit: number; json?: boolean }) => runFirewallLog(ctx, { ...opts, vm }));
   fw.command('prompts')
     .description('pending prompts, with the ids "xray firewall answer" takes')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) =>
-      withApi(async (api) => {
-        const prompts = await api.call('prompt.list', {});
-        if (opts.json) return out.json(prompts);
-        if (prompts.length === 0) return out.line('No prompts are waiting.');
-        for (const p of prompts) out.line(describePrompt(p));
-      }),
-    );
+    .action((opts: { json?: boolean }) => runFirewallPrompts(ctx, opts));
   fw.command('answer')
-    .argument('<id>')
-    .argument('<allow|deny>')
-    .addOption(new Option('--scope <scope>', 'what the answer covers').choices(['host-port', 'domain', 'domain-suffix', 'any-port']).default('host-port'))
+    .addArgument(arg('<id>', 'prompt'))
+    .addArgument(arg('<allow|deny>', ACTIONS))
+    .addOption(new Option('--scope <scope>', 'what the answer covers').choices(promptScopeSchema.options).default('host-port'))
     .option('--once', 'this connection only (the default)')
     .option('--for <duration>', 'for a while: 30m, 1h, 2d')
     .option('--until-stop', 'until the VM stops')
     .option('--forever', 'saved in vm.toml')
-    .action(async (id: string, action: string, opts: LifetimeOptions & { scope: PromptScope }) => {
-      if (action !== 'allow' && action !== 'deny') throw new XrayError('invalid-argument', `"${action}" is neither allow nor deny.`);
-      const life = lifetimeFrom(opts, 'once');
-      await withApi(async (api) => {
-        await api.call('prompt.answer', { id, action, scope: opts.scope, lifetime: life.lifetime, durationSeconds: life.durationSeconds });
-        out.line(`Answered prompt ${id}: ${action}.`);
-      });
-    });
+    .action((id: string, action: string, opts: LifetimeOptions & { scope: PromptScope }) => runFirewallAnswer(ctx, { ...opts, id, action }));
   fw.command('watch')
-    .description('show decisions live and answer prompts here: a = allow once, A = allow forever, d = deny once, D = deny forever')
-    .action(async () => {
-      const api = await ctx.supervisor();
-      const queue: FirewallPrompt[] = [...(await api.call('prompt.list', {}))];
-      const show = () => {
-        const head = queue[0];
-        if (head) out.line(`${describePrompt(head)}  allow? [a/A/d/D] `);
-      };
-      const stop = api.subscribe((event) => {
-        if (event.type === 'prompt.opened') {
-          queue.push(event.prompt);
-          if (queue.length === 1) show();
-        } else if (event.type === 'prompt.closed') {
-          const index = queue.findIndex((p) => p.id === event.id);
-          if (index >= 0) queue.splice(index, 1);
-          out.line(`${event.vm}: prompt ${event.id} → ${event.action} (${event.reason})`);
-          if (index === 0) show();
-        } else if (event.type === 'firewall.decision') {
-          const d = event.destination;
-          out.line(`${event.vm}: ${event.action} ${d.name ?? d.ip}:${d.port} ${out.dim(event.reason)}`);
-        }
-      });
-      show();
-      const rl = createInterface({ input: ctx.term.stdin });
-      rl.on('line', (line) => {
-        const head = queue[0];
-        const key = line.trim();
-        if (!head || !['a', 'A', 'd', 'D'].includes(key)) return;
-        const action = key.toLowerCase() === 'a' ? 'allow' : 'deny';
-        const lifetime = key === key.toUpperCase() ? 'forever' : 'once';
-        void api.call('prompt.answer', { id: head.id, action, lifetime, scope: 'host-port' }).catch((err: Error) => out.error(err.message));
-      });
-      await new Promise<void>((resolve) => {
-        const release = ctx.onInterrupt(() => {
-          release();
-          resolve();
-        });
-        rl.on('close', () => {
-          release();
-          resolve();
-        });
-      });
-      stop();
-      rl.close();
-      (api as { close?: () => void }).close?.();
-    });
+    .description('show decisions live and answer prompts with one key: a = allow once, A = allow forever, d = deny once, D = deny forever')
+    .action(() => runFirewallWatch(ctx));
 }

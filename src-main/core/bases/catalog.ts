@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
-import { lstat, mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { lstat, mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { BaseInfo, GuestArch } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
 import { hostArch } from '../host';
@@ -10,6 +10,9 @@ import { baseNameFromFile } from '../../shared/names';
 import type { HomePaths } from '../paths';
 import { BaseStore } from '../store/bases';
 import { VmStore } from '../store/vm-config';
+import { fetchText } from './download';
+import { IMAGE_CATALOG, findCatalogImage } from '../../shared/catalog';
+import { type Expected, algorithmOf, checksumFor, fetchImage, fileNameOf, mirrored } from './pull';
 
 export interface ImportRequest {
   readonly path: string;
@@ -19,8 +22,28 @@ export interface ImportRequest {
   readonly convert?: boolean;
   readonly flatten?: boolean;
   readonly cloudInit?: boolean;
+  /** origin is recorded as where the base came from (a URL for a pulled image); default: the path. */
+  readonly origin?: string;
   readonly onProgress?: (done: number, total: number) => void;
   readonly signal?: AbortSignal;
+}
+
+/** PullRequest is `xray base pull`: a catalog name or a URL, and how to check it. */
+export interface PullRequest {
+  readonly source: string;
+  readonly arch?: GuestArch;
+  readonly name?: string;
+  /** checksum is the image's SHA-256 or SHA-512 in hex. */
+  readonly checksum?: string;
+  /** checksumsUrl is a SHA256SUMS/SHA512SUMS file that lists the image. */
+  readonly checksumsUrl?: string;
+  readonly insecureNoChecksum?: boolean;
+  /** mirror, when set, is where catalog and checksum addresses are fetched from instead (see mirrored). */
+  readonly mirror?: string | null;
+  readonly onProgress?: (progress: { phase: 'download' | 'import'; done: number; total: number | null; bytesPerSecond?: number }) => void;
+  readonly signal?: AbortSignal;
+  // For testing: how long a download may receive nothing.
+  readonly stallMs?: number;
 }
 
 /** BaseCatalog owns the immutable base images VMs are overlaid on. */
@@ -82,7 +105,9 @@ export class BaseCatalog {
       throw new XrayError('not-found', `${source} does not exist; check the path.`);
     }
     if (await this.bases.exists(name)) {
-      throw new XrayError('already-exists', `A base image named "${name}" already exists; pass another --name or remove it with "xray base remove ${name}".`);
+      throw new XrayError('already-exists', `A base image named "${name}" already exists; choose another name or remove that base first.`, {
+        cli: `A base image named "${name}" already exists; pass another --name or remove it with "xray base remove ${name}".`,
+      });
     }
     await mkdir(this.paths.basesDir, { recursive: true, mode: 0o700 });
     const dest = this.paths.baseImage(name);
@@ -99,7 +124,7 @@ export class BaseCatalog {
     try {
       await this.bases.writeMeta(name, {
         arch: request.arch ?? hostArch(),
-        source,
+        source: request.origin ?? source,
         importedAt: new Date().toISOString(),
         linked: result.linked,
         cloudInit: request.cloudInit ?? false,
@@ -110,6 +135,77 @@ export class BaseCatalog {
       throw err;
     }
     return this.get(name);
+  }
+
+  /**
+   * pull gets an image from the catalog or a URL, checks its checksum, and
+   * imports it through the same validation as any import. The name is
+   * checked first, so nothing is downloaded for a base that cannot be
+   * written; the download is deleted once imported or refused.
+   */
+  async pull(request: PullRequest): Promise<BaseInfo> {
+    const plan = await this.planPull(request);
+    const name = validateName('base image', request.name ?? plan.name);
+    if (await this.bases.exists(name)) {
+      throw new XrayError('already-exists', `A base image named "${name}" already exists; choose another name or remove it with "xray base remove ${name}".`);
+    }
+    const file = await fetchImage({
+      url: plan.fromCatalog ? mirrored(plan.url, request.mirror ?? null) : plan.url,
+      expected: plan.expected,
+      downloadsDir: join(this.paths.cacheDir, 'downloads'),
+      onProgress: (p) => request.onProgress?.({ phase: 'download', ...p }),
+      signal: request.signal,
+      stallMs: request.stallMs,
+    });
+    try {
+      return await this.import({
+        path: file,
+        name,
+        arch: plan.arch,
+        cloudInit: true,
+        origin: plan.url,
+        onProgress: (done, total) => request.onProgress?.({ phase: 'import', done, total }),
+        signal: request.signal,
+      });
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
+  /** planPull settles what to download, from where, and the checksum it must have. */
+  private async planPull(request: PullRequest): Promise<{ url: string; name: string; arch: GuestArch; expected: Expected | null; fromCatalog: boolean }> {
+    const arch = request.arch ?? hostArch();
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(request.source)) {
+      const image = findCatalogImage(request.source, arch);
+      if (!image) {
+        const names = [...new Set(IMAGE_CATALOG.map((i) => i.name))].join(', ');
+        throw new XrayError('not-found', `"${request.source}" is not in Xray's catalog (${names}) nor a URL; see "xray base pull --list".`);
+      }
+      const sums = await fetchText(mirrored(image.checksums, request.mirror ?? null), request.signal);
+      const fileName = fileNameOf(image.url);
+      const expected = checksumFor(sums, fileName);
+      if (!expected) throw new XrayError('corrupt', `${image.checksums} does not list ${fileName}; the vendor may be publishing a new image, try again later.`);
+      return { url: image.url, name: image.name, arch, expected, fromCatalog: true };
+    }
+    const fileName = fileNameOf(request.source);
+    const name = baseNameFromFile(fileName);
+    if (request.checksum !== undefined) {
+      const algorithm = algorithmOf(request.checksum);
+      if (!algorithm) throw new XrayError('invalid-argument', `"${request.checksum}" is not a SHA-256 or SHA-512 checksum in hex.`);
+      return { url: request.source, name, arch, expected: { algorithm, digest: request.checksum.toLowerCase() }, fromCatalog: false };
+    }
+    if (request.checksumsUrl !== undefined) {
+      const expected = checksumFor(await fetchText(request.checksumsUrl, request.signal), fileName);
+      if (!expected) throw new XrayError('corrupt', `${request.checksumsUrl} does not list ${fileName}; check both addresses.`);
+      return { url: request.source, name, arch, expected, fromCatalog: false };
+    }
+    if (!request.insecureNoChecksum) {
+      throw new XrayError(
+        'invalid-argument',
+        'An image from a URL needs its checksum: give --sha256 HEX or --checksums URL, or --insecure-no-checksum to take it unchecked.',
+      );
+    }
+    return { url: request.source, name, arch, expected: null, fromCatalog: false };
   }
 
   async remove(name: string): Promise<void> {

@@ -116,7 +116,7 @@ export class ControlClient implements XrayApi {
     if (!slot) return;
     this.pending.delete(parsed.id);
     if (!parsed.ok) {
-      slot.reject(new XrayError(parsed.error.code as XrayErrorCode, parsed.error.message));
+      slot.reject(new XrayError(parsed.error.code as XrayErrorCode, parsed.error.message, { cli: parsed.error.cli }));
       return;
     }
     const problem = this.checkContract && slot.method ? contractProblem({ method: slot.method, result: parsed.value }) : null;

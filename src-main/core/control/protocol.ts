@@ -1,5 +1,5 @@
 // Runs in: anywhere. Wire format of the control socket: one JSON object a line.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * MAX_REQUEST_BYTES bounds one line a client sends (requests are small);
@@ -17,7 +17,7 @@ export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
 export const serverMessageSchema = z.union([
   z.object({ id: z.number().int(), ok: z.literal(true), value: z.unknown() }),
-  z.object({ id: z.number().int(), ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
+  z.object({ id: z.number().int(), ok: z.literal(false), error: z.object({ code: z.string(), message: z.string(), cli: z.string().optional() }) }),
   z.object({ event: z.object({ type: z.string() }).passthrough() }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;

@@ -41,10 +41,12 @@ export function firewallHandlers(deps: FirewallApiDeps): { [M in FirewallMethod]
       await deps.vms.read(validateName('VM', p.vm));
       const running = live(p.vm);
       if (!running && (p.lifetime === 'once' || p.lifetime === 'until-stop')) {
-        throw new XrayError('invalid-argument', `VM "${p.vm}" is not running, so a rule "${p.lifetime}" would never apply; use --for or --forever.`);
+        throw new XrayError('invalid-argument', `VM "${p.vm}" is not running, so a rule "${p.lifetime}" would never apply; make it last a while or forever.`, {
+          cli: `VM "${p.vm}" is not running, so a rule "${p.lifetime}" would never apply; use --for or --forever.`,
+        });
       }
       if (p.lifetime === 'duration' && !p.durationSeconds) {
-        throw new XrayError('invalid-argument', 'A rule for a while needs its duration, like --for 1h.');
+        throw new XrayError('invalid-argument', 'A rule for a while needs its duration.', { cli: 'A rule for a while needs its duration, like --for 1h.' });
       }
       const lifetime: RuleLifetime =
         p.lifetime === 'duration' ? { kind: 'duration', until: new Date(Date.now() + p.durationSeconds! * 1000).toISOString() } : { kind: p.lifetime };

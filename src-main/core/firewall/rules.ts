@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
-import type { Destination, FirewallRule, RuleAction, RuleLifetime, RuleTarget } from '../../shared/models';
-import { formatRuleTarget } from '../../shared/scopes';
+import type { Destination, FirewallRule, HttpMatch, RuleAction, RuleLifetime, RuleTarget } from '../../shared/models';
+import { HTTP_METHODS, PATH_PATTERN, formatRuleTarget } from '../../shared/scopes';
 import { XrayError } from '../../shared/errors';
 import { canonicalIp, formatIpBytes, hostOwnAddresses, inPrefix, ipBytes, isHostLocal, maskToPrefix, normalizeHostname, parseIp } from './address';
 
@@ -11,13 +11,17 @@ import { canonicalIp, formatIpBytes, hostOwnAddresses, inPrefix, ipBytes, isHost
  *   example.com   example.com:443   *.example.com   *.example.com:443
  * A port of `*` (or none) means any port. The original tool's `"IP:PORT"`
  * keys are the first form, so its files load unchanged.
+ * A name target may be followed by an HTTP match, methods and/or a path
+ * pattern, separated by spaces (a target itself has none, so older files
+ * read as before):
+ *   api.github.com GET,POST /repos/acme/*   api.github.com:443 /v1/*   *.example.com DELETE
  */
 export function parseRuleTarget(text: string): RuleTarget {
   const target = tryParseRuleTarget(text);
   if (!target) {
     throw new XrayError(
       'invalid-argument',
-      `"${text}" is not a firewall target; use HOST, HOST:PORT, *.DOMAIN, an IP, [IPv6]:PORT or a CIDR like 10.0.0.0/8:22.`,
+      `"${text}" is not a firewall target; use HOST, HOST:PORT, *.DOMAIN, an IP, [IPv6]:PORT or a CIDR like 10.0.0.0/8:22, and after a host name optionally METHODS and a /PATH like "api.github.com GET,POST /repos/acme/*".`,
     );
   }
   return target;
@@ -42,7 +46,38 @@ export function parseUserRuleTarget(text: string): RuleTarget {
 
 /** tryParseRuleTarget is parseRuleTarget returning null instead of throwing. */
 export function tryParseRuleTarget(text: string): RuleTarget | null {
-  const t = text.trim().toLowerCase();
+  const [hostText = '', ...httpWords] = text.trim().split(/\s+/);
+  const target = tryParseHostTarget(hostText);
+  if (target === null || httpWords.length === 0) return target;
+  if (target.kind !== 'domain' && target.kind !== 'domain-suffix') return null;
+  const http = parseHttpMatch(httpWords);
+  return http === null ? null : { ...target, http };
+}
+
+/**
+ * parseHttpMatch reads the words after a host: `METHODS`, `/PATH` or
+ * `METHODS /PATH`. Methods are case-insensitive as written and stored upper
+ * case, without repeats; the path keeps its case (paths are case-sensitive).
+ */
+function parseHttpMatch(words: readonly string[]): HttpMatch | null {
+  let methods: string[] | null = null;
+  let path: string | null = null;
+  const [first = '', second] = words;
+  if (words.length > 2) return null;
+  if (first.startsWith('/')) {
+    if (second !== undefined) return null;
+    path = first;
+  } else {
+    methods = [...new Set(first.toUpperCase().split(','))].sort();
+    if (!methods.every((m) => HTTP_METHODS.has(m))) return null;
+    if (second !== undefined) path = second;
+  }
+  if (path !== null && !PATH_PATTERN.test(path)) return null;
+  return { methods, path };
+}
+
+function tryParseHostTarget(text: string): RuleTarget | null {
+  const t = text.toLowerCase();
   let host: string;
   let portText: string | null = null;
   if (t.startsWith('[')) {
@@ -155,6 +190,11 @@ export interface RuleMatch {
   readonly action: RuleAction;
 }
 
+/** isHttpRule tells whether a rule decides HTTP requests (it has an HTTP match) rather than connections. */
+export function isHttpRule(rule: FirewallRule): boolean {
+  return (rule.target.kind === 'domain' || rule.target.kind === 'domain-suffix') && rule.target.http !== undefined;
+}
+
 /** isPersistent tells whether a rule belongs in vm.toml (forever or for a duration). */
 export function isPersistent(rule: FirewallRule): boolean {
   return rule.source !== 'default' && (rule.lifetime.kind === 'forever' || rule.lifetime.kind === 'duration');
@@ -241,12 +281,22 @@ export class RuleSet {
     this.prune(now);
     let best: FirewallRule | null = null;
     for (const rule of [...this.rules.values(), ...this.defaults]) {
-      if (!targetMatches(rule.target, dest)) continue;
+      if (isHttpRule(rule) || !targetMatches(rule.target, dest)) continue;
       if (best === null || outranks(rule, best)) best = rule;
     }
     if (best === null) return null;
     if (best.lifetime.kind === 'once') this.rules.delete(best.id);
     return { rule: best, action: best.action };
+  }
+
+  /**
+   * httpRules returns the rules with an HTTP match that cover `dest` by name
+   * and port: they decide its requests one by one (see http-rules.ts), and
+   * a destination that has any is intercepted. `match` never returns them.
+   */
+  httpRules(dest: Destination, now: number = Date.now()): FirewallRule[] {
+    this.prune(now);
+    return [...this.rules.values()].filter((rule) => isHttpRule(rule) && targetMatches(rule.target, dest));
   }
 
   /** vmStopped drops the rules that last only while the VM runs. */
@@ -331,7 +381,9 @@ export function parseDefaultRules(text: string): { entries: string[]; problems: 
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.replace(/#.*$/, '').trim();
     if (line === '') return;
-    if (tryParseRuleTarget(line)) entries.push(line);
+    const target = tryParseRuleTarget(line);
+    if (target && 'http' in target) problems.push(`Line ${index + 1} of the default firewall rules ("${line}") has methods or a path, which only a VM's rules may have; keep the host alone.`);
+    else if (target) entries.push(line);
     else problems.push(`Line ${index + 1} of the default firewall rules ("${line}") is not a target; fix or remove it.`);
   });
   return { entries, problems };

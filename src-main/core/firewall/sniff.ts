@@ -11,6 +11,7 @@ import { normalizeHostname } from './address';
 const TLS_HANDSHAKE = 0x16;
 const CLIENT_HELLO = 0x01;
 const EXT_SERVER_NAME = 0x0000;
+const EXT_ALPN = 0x0010;
 const HOST_NAME = 0x00;
 
 /**
@@ -47,6 +48,34 @@ export function tlsHelloComplete(buf: Buffer): boolean {
 
 /** parseTlsSni returns the host name a TLS ClientHello asks for, or null. */
 export function parseTlsSni(buf: Buffer): string | null {
+  const ext = helloExtension(buf, EXT_SERVER_NAME);
+  return ext === null ? null : parseServerNameList(ext);
+}
+
+/**
+ * parseTlsAlpn returns the application protocols a TLS ClientHello offers
+ * (ALPN, RFC 7301), in the client's order: an empty list when it offers
+ * none, null when `buf` is not a ClientHello that can be read.
+ */
+export function parseTlsAlpn(buf: Buffer): string[] | null {
+  const hs = tlsHandshakeBytes(buf);
+  if (!hs || hs.length < 4 || hs[0] !== CLIENT_HELLO) return null;
+  const ext = helloExtension(buf, EXT_ALPN);
+  if (ext === null) return [];
+  if (ext.length < 2) return null;
+  const end = Math.min(ext.length, 2 + ext.readUInt16BE(0));
+  const protocols: string[] = [];
+  for (let p = 2; p < end; ) {
+    const length = ext[p] ?? 0;
+    if (length === 0 || p + 1 + length > end) return null;
+    protocols.push(ext.toString('latin1', p + 1, p + 1 + length));
+    p += 1 + length;
+  }
+  return protocols;
+}
+
+/** helloExtension returns the body of extension `type` in a TLS ClientHello, or null when it is absent or unreadable. */
+function helloExtension(buf: Buffer, type: number): Buffer | null {
   const hs = tlsHandshakeBytes(buf);
   if (!hs || hs.length < 4 || hs[0] !== CLIENT_HELLO) return null;
   const end = Math.min(hs.length, 4 + hs.readUIntBE(1, 3));
@@ -61,11 +90,11 @@ export function parseTlsSni(buf: Buffer): string | null {
   const extEnd = Math.min(end, p + 2 + hs.readUInt16BE(p));
   p += 2;
   while (p + 4 <= extEnd) {
-    const type = hs.readUInt16BE(p);
+    const extType = hs.readUInt16BE(p);
     const length = hs.readUInt16BE(p + 2);
     p += 4;
     if (p + length > extEnd) return null;
-    if (type === EXT_SERVER_NAME) return parseServerNameList(hs.subarray(p, p + length));
+    if (extType === type) return hs.subarray(p, p + length);
     p += length;
   }
   return null;

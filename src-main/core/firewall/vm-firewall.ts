@@ -10,6 +10,13 @@ import { formatRuleTarget } from '../../shared/scopes';
 import type { RuleSet } from './rules';
 import { type ConnectDecision, type ConnectRequest, Socks5Server } from './socks5';
 
+/** Settled is a decision made: the action, why, and the id of the rule that made it, if one did. */
+interface Settled {
+  readonly action: RuleAction;
+  readonly reason: string;
+  readonly rule?: string | null;
+}
+
 export interface VmFirewallOptions {
   readonly vm: string;
   readonly proxySocket: string;
@@ -136,7 +143,9 @@ export class VmFirewall {
     if (settled) return this.conclude(destination, settled);
     const answer = await this.options.broker.request(this.options.vm, destination);
     const reason = answer.reason === 'answered' && answer.rule ? `answered: ${formatRuleTarget(answer.rule.target)}` : answer.reason;
-    return this.conclude(destination, { action: answer.action, reason });
+    // A rule that lasts (not once) is the one to revoke later; a once answer left none behind.
+    const rule = answer.rule && answer.rule.lifetime.kind !== 'once' ? answer.rule.id : null;
+    return this.conclude(destination, { action: answer.action, reason, rule });
   }
 
   /**
@@ -162,8 +171,10 @@ export class VmFirewall {
    * host's own addresses (loopback, its interfaces, in any spelling) are
    * refused, since the host is reachable only as host.xray.internal.
    */
-  private guard(destination: Destination): { action: RuleAction; reason: string } | null {
+  private guard(destination: Destination): Settled | null {
     if (this.isProbe(destination)) return { action: 'allow', reason: 'firewall probe (answered by Xray)' };
+    // Connecting by a name no resolver here answered would let the connect resolve it (to the host, say) unchecked.
+    if (destination.ip === null) return { action: 'deny', reason: 'the name does not resolve' };
     if (!this.isToHost(destination) && destination.ip !== null && this.isHostAddress(destination.ip)) {
       return { action: 'deny', reason: 'the host is reachable only as host.xray.internal' };
     }
@@ -175,24 +186,24 @@ export class VmFirewall {
    * allow-all, which covers the outside world but never the host: reaching
    * host.xray.internal always takes a rule. Null means ask.
    */
-  private settle(destination: Destination): { action: RuleAction; reason: string } | null {
+  private settle(destination: Destination): Settled | null {
     const guarded = this.guard(destination);
     if (guarded) return guarded;
     const match = this.options.rules.match(destination, this.now());
-    if (match) return { action: match.action, reason: `rule ${formatRuleTarget(match.rule.target)}${match.rule.source === 'default' ? ' (default)' : ''}` };
+    if (match) return { action: match.action, reason: `rule ${formatRuleTarget(match.rule.target)}${match.rule.source === 'default' ? ' (default)' : ''}`, rule: match.rule.id };
     if (this.options.allowAll && this.isToHost(destination)) return { action: 'deny', reason: 'allow-all does not cover the host; add a rule for host.xray.internal' };
     if (this.options.allowAll) return { action: 'allow', reason: 'allow-all' };
     return null;
   }
 
   /** conclude logs and announces a decision and says where an allowed connection goes. */
-  private conclude(destination: Destination, { action, reason }: { action: RuleAction; reason: string }): ConnectDecision {
+  private conclude(destination: Destination, { action, reason, rule }: Settled): ConnectDecision {
     const entry: FirewallLogEntry = { at: new Date(this.now()).toISOString(), vm: this.options.vm, kind: 'decision', destination, action, reason };
     this.options.log?.append(entry);
-    this.options.emit({ type: 'firewall.decision', vm: this.options.vm, destination, action, reason });
+    this.options.emit({ type: 'firewall.decision', vm: this.options.vm, destination, action, reason, rule: rule ?? null });
     if (action === 'deny') return { action, reason, destination };
     if (this.isProbe(destination)) return { action, reason, destination, connectTo: { host: '127.0.0.1', port: this.probe.port ?? 0 } };
-    const host = this.isToHost(destination) ? this.hostAddress : (destination.ip ?? (destination.name as string));
+    const host = this.isToHost(destination) ? this.hostAddress : (destination.ip as string);
     return { action, reason, destination, connectTo: { host, port: destination.port } };
   }
 

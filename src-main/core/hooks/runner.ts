@@ -2,7 +2,7 @@
 import { appendFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { XrayEvent } from '../../shared/contract';
-import type { HookRun } from '../../shared/models';
+import type { HookRun, HookRunRecord } from '../../shared/models';
 import { XrayError, errorMessage } from '../../shared/errors';
 import { validateName } from '../names';
 import type { HomePaths } from '../paths';
@@ -10,7 +10,9 @@ import { HOOK_TYPES, type HookType } from '../../shared/enums';
 import type { PluginHost } from '../plugins/host';
 import { connectVm, type SshTarget } from '../ssh/connect';
 import type { SshSession } from '../ssh/session';
+import { JsonLinesLog } from '../store/jsonl-log';
 import { VmStore } from '../store/vm-config';
+import { tailOf } from '../vms/logs';
 import { LineSplitter, runHostScript } from './host-script';
 
 /**
@@ -24,6 +26,11 @@ export type HookSource = HookRun['source'];
 
 /** HookTarget is how hooks reach the guest; host scripts get it as XRAY_SSH_* variables. */
 export type HookTarget = SshTarget;
+
+/** RUN_OUTPUT_LINES is how much of a run's output its record keeps: the end, where errors are. */
+const RUN_OUTPUT_LINES = 200;
+/** RUN_LOG_BYTES is when hook-runs.jsonl rotates (one old file is kept). */
+const RUN_LOG_BYTES = 2 * 1024 * 1024;
 
 export interface BuiltInHookContext {
   readonly vm: string;
@@ -110,6 +117,7 @@ export class HookRunner {
   private readonly builtIns: readonly BuiltInHook[];
   private readonly connect: (vm: string, target: HookTarget, signal: AbortSignal) => Promise<SshSession>;
   private logQueue: Promise<void> = Promise.resolve();
+  private readonly runLogs = new Map<string, JsonLinesLog<HookRunRecord>>();
 
   constructor(private readonly options: HookRunnerOptions) {
     this.store = options.store ?? new VmStore(options.paths);
@@ -189,9 +197,20 @@ export class HookRunner {
     const started: HookRun = { vm, type, script, source, startedAt: new Date().toISOString(), finishedAt: null, exitCode: null, error: null };
     this.options.emit({ type: 'hook.started', run: started });
     this.appendLog(hookLog, `${started.startedAt} [${type}] ${source}:${script} started`);
+    const output: HookRunRecord['output'][number][] = [];
+    const keep = (stream: 'stdout' | 'stderr', text: string): void => {
+      output.push({ stream, text });
+      if (output.length > RUN_OUTPUT_LINES) output.shift();
+    };
     const splitters = {
-      stdout: new LineSplitter((line) => this.line(vm, type, step.listing, 'stdout', line)),
-      stderr: new LineSplitter((line) => this.line(vm, type, step.listing, 'stderr', line)),
+      stdout: new LineSplitter((line) => {
+        keep('stdout', line);
+        this.line(vm, type, step.listing, 'stdout', line);
+      }),
+      stderr: new LineSplitter((line) => {
+        keep('stderr', line);
+        this.line(vm, type, step.listing, 'stderr', line);
+      }),
     };
     let exitCode: number | null = null;
     let error: string | null = null;
@@ -205,6 +224,7 @@ export class HookRunner {
     splitters.stderr.flush();
     const finished: HookRun = { ...started, finishedAt: new Date().toISOString(), exitCode, error };
     this.appendLog(hookLog, `${finished.finishedAt} [${type}] ${source}:${script} ${error === null ? 'succeeded' : `failed: ${error}`}`);
+    this.runsOf(vm).append({ run: finished, durationMs: Date.parse(finished.finishedAt as string) - Date.parse(started.startedAt), output });
     this.options.emit({ type: 'hook.finished', run: finished });
     if (error !== null) {
       this.options.emit({
@@ -228,6 +248,30 @@ export class HookRunner {
     this.logQueue = this.logQueue.then(
       () => appendFile(file, `${line}\n`, { mode: 0o600 }).catch(() => undefined),
     );
+  }
+
+  /** runsOf is the record of a VM's finished runs (hook-runs.jsonl), gathered and written off the hooks' path. */
+  private runsOf(vm: string): JsonLinesLog<HookRunRecord> {
+    let log = this.runLogs.get(vm);
+    if (!log) {
+      log = new JsonLinesLog<HookRunRecord>({ capacity: 1, file: this.options.paths.vm(vm).hookRuns, maxFileBytes: RUN_LOG_BYTES, keepAlive: true });
+      this.runLogs.set(vm, log);
+    }
+    return log;
+  }
+
+  /** runs returns a VM's newest finished hook runs, oldest first. */
+  async runs(vm: string, limit: number): Promise<HookRunRecord[]> {
+    await this.runLogs.get(vm)?.flush();
+    const file = this.options.paths.vm(vm).hookRuns;
+    const lines = [...(await tailOf(`${file}.1`, limit)), ...(await tailOf(file, limit))];
+    return lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as HookRunRecord];
+      } catch {
+        return [];
+      }
+    }).slice(-limit);
   }
 
   private warn(message: string): void {

@@ -74,10 +74,8 @@ export async function validateImportSource(path: string, opts: ValidateImportOpt
 
   const backingFile = info['full-backing-filename'] ?? info['backing-filename'] ?? null;
   if (backingFile !== null && !opts.flatten) {
-    throw new XrayError(
-      'invalid-argument',
-      `${source} references the backing file ${backingFile}; Xray refuses images with backing files because a guest could read host files through them. Pass --flatten to import a standalone copy.`,
-    );
+    const why = `${source} references the backing file ${backingFile}; Xray refuses images with backing files because a guest could read host files through them`;
+    throw new XrayError('invalid-argument', `${why}. Import a standalone copy of it (qemu-img convert makes one).`, { cli: `${why}. Pass --flatten to import a standalone copy.` });
   }
   if (backingFile !== null && PROTOCOL_PREFIX.test(backingFile)) {
     throw new XrayError(
@@ -87,18 +85,20 @@ export async function validateImportSource(path: string, opts: ValidateImportOpt
   }
   const dataFile = externalDataFile(source, info);
   if (dataFile !== null && !opts.flatten) {
-    throw new XrayError(
-      'invalid-argument',
-      `${source} keeps its data in the separate file ${dataFile}; Xray refuses images that reference other files because a guest could read host files through them. Pass --flatten to import a standalone copy.`,
-    );
+    const why = `${source} keeps its data in the separate file ${dataFile}; Xray refuses images that reference other files because a guest could read host files through them`;
+    throw new XrayError('invalid-argument', `${why}. Import a standalone copy of it (qemu-img convert makes one).`, { cli: `${why}. Pass --flatten to import a standalone copy.` });
+  }
+
+  // qemu-img rounds a raw file's size up to whole sectors; the file's own size is the truth there.
+  const problem = await notADiskProblem(source, format, format === 'raw' ? Math.min(fileSize, info['virtual-size']) : info['virtual-size']);
+  if (problem !== null) {
+    throw new XrayError('invalid-argument', `${source} ${problem}, so it cannot be a bootable disk; import a disk image such as a cloud image.`);
   }
 
   if (format !== 'qcow2' && !opts.convert) {
     const article = /^[aeiou]/i.test(format) ? 'an' : 'a';
-    throw new XrayError(
-      'invalid-argument',
-      `${source} is ${article} ${FORMAT_NAMES[format] ?? format} disk image, not qcow2; pass --convert to convert it to qcow2.`,
-    );
+    const what = `${source} is ${article} ${FORMAT_NAMES[format] ?? format} disk image, not qcow2`;
+    throw new XrayError('invalid-argument', `${what}; convert it to qcow2 first (xray base import --convert does).`, { cli: `${what}; pass --convert to convert it to qcow2.` });
   }
 
   const needsConversion = format !== 'qcow2' || backingFile !== null || dataFile !== null;
@@ -117,6 +117,34 @@ export async function validateImportSource(path: string, opts: ValidateImportOpt
   };
 }
 
+/** MIN_DISK_BYTES is the smallest disk that holds a partition table and a partition worth booting. */
+const MIN_DISK_BYTES = 1024 * 1024;
+const MBR_SIGNATURE_OFFSET = 510;
+const GPT_SIGNATURE = Buffer.from('EFI PART');
+
+/**
+ * notADiskProblem says why an image cannot be a disk a VM boots from, or
+ * null. Every image must be at least MIN_DISK_BYTES. A container format
+ * (qcow2, vmdk…) declares itself a disk, but raw is any file at all — a
+ * text file, random bytes — so a raw image must also begin like a disk: a
+ * boot sector's 0x55AA (MBR, FAT, hybrid ISO) or a GPT header at 512 or
+ * 4096 bytes (4K-sector disks).
+ */
+async function notADiskProblem(source: string, format: string, virtualSize: number): Promise<string | null> {
+  if (virtualSize < MIN_DISK_BYTES) return `is only ${virtualSize} bytes`;
+  if (format !== 'raw') return null;
+  const head = Buffer.alloc(4096 + GPT_SIGNATURE.length);
+  const handle = await open(source, 'r');
+  try {
+    await handle.read(head, 0, head.length, 0);
+  } finally {
+    await handle.close();
+  }
+  const bootSector = head[MBR_SIGNATURE_OFFSET] === 0x55 && head[MBR_SIGNATURE_OFFSET + 1] === 0xaa;
+  const gpt = [512, 4096].some((offset) => head.subarray(offset, offset + GPT_SIGNATURE.length).equals(GPT_SIGNATURE));
+  return bootSector || gpt ? null : 'has no partition table (MBR or GPT) at its start';
+}
+
 /**
  * importBase validates `source` and then links, copies or converts it to
  * `dest`. A copy or conversion is written to a hidden temporary file beside
@@ -130,7 +158,8 @@ export async function importBase(opts: ImportBaseOptions): Promise<ImportResult>
   const taken = (): XrayError =>
     new XrayError(
       'already-exists',
-      `A base image named "${basename(dest, '.qcow2')}" already exists; choose another name with --name or remove that base first.`,
+      `A base image named "${basename(dest, '.qcow2')}" already exists; choose another name or remove that base first.`,
+      { cli: `A base image named "${basename(dest, '.qcow2')}" already exists; choose another name with --name or remove that base first.` },
     );
 
   await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
@@ -162,7 +191,8 @@ async function linkBase(source: ImportSource, dest: string, taken: () => XrayErr
   if (source.needsConversion) {
     throw new XrayError(
       'invalid-argument',
-      `${source.path} must be converted before Xray can use it, so it cannot be linked; drop --link to import a converted copy.`,
+      `${source.path} must be converted before Xray can use it, so it cannot be linked; import a converted copy instead.`,
+      { cli: `${source.path} must be converted before Xray can use it, so it cannot be linked; drop --link to import a converted copy.` },
     );
   }
   try {

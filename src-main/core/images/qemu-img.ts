@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { spawn as nodeSpawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { XrayError } from '../../shared/errors';
 import { validateName } from '../names';
 

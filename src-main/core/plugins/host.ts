@@ -2,7 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PluginInfo } from '../../shared/contract';
 import { XrayError, errorMessage } from '../../shared/errors';
 import { nameProblem } from '../../shared/names';

@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { link, readFile, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 
@@ -22,42 +22,71 @@ export interface SshKey {
 export async function ensureVmKey(vm: VmPaths): Promise<SshKey> {
   const privateKeyPath = vm.sshKey;
   const publicPath = `${privateKeyPath}.pub`;
+  const comment = `xray-${basename(vm.dir)}`;
   if (!(await exists(privateKeyPath))) {
-    await createExclusive(privateKeyPath, generateEd25519().private);
+    const pair = generateEd25519();
+    if (await createExclusive(privateKeyPath, pair.private)) {
+      const publicKey = `${pair.public} ${comment}`;
+      await writeFileAtomic(publicPath, `${publicKey}\n`, 0o600);
+      return { privateKeyPath, publicKey };
+    }
   }
   if (await exists(publicPath)) return { privateKeyPath, publicKey: (await readFile(publicPath, 'utf8')).trim() };
-  const publicKey = publicLineOf(await readPrivateKey(privateKeyPath), `xray-${basename(vm.dir)}`);
+  const publicKey = publicLineOf(await readPrivateKey(privateKeyPath), comment);
   await writeFileAtomic(publicPath, `${publicKey}\n`, 0o600);
   return { privateKeyPath, publicKey };
 }
 
+/** sshString is one length-prefixed field of the SSH wire format (RFC 4251, section 5). */
+function sshString(data: Buffer | string): Buffer {
+  const body = typeof data === 'string' ? Buffer.from(data) : data;
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(body.length);
+  return Buffer.concat([length, body]);
+}
+
 /**
- * generateEd25519 makes an ed25519 key pair that ssh2 can read back. ssh2's
- * generator strips leading zero bytes from the public key, so about one pair
- * in 256 is unreadable (https://github.com/mscdex/ssh2/issues/1390): such a
- * pair is thrown away and another one made.
+ * generateEd25519 makes an ed25519 key pair with node:crypto and writes it in
+ * OpenSSH's own formats: the private key as an unencrypted openssh-key-v1
+ * (PROTOCOL.key in OpenSSH's sources), the public key as "ssh-ed25519 BASE64".
+ * Making a key so does not load ssh2, which would cost `xray create` more
+ * than all else it does, nor meet ssh2's generator dropping leading zero
+ * bytes, which made one pair in about 256 unreadable
+ * (https://github.com/mscdex/ssh2/issues/1390).
  */
 export function generateEd25519(): { private: string; public: string } {
-  for (let attempt = 0; attempt < 16; attempt++) {
-    const { utils } = ssh2();
-    const pair = utils.generateKeyPairSync('ed25519');
-    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
-  }
-  throw new XrayError('internal', 'Could not generate a usable SSH key; try again.');
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+  const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d ?? '', 'base64url');
+  const blob = Buffer.concat([sshString('ssh-ed25519'), sshString(pub)]);
+  const check = randomBytes(4);
+  const secret = Buffer.concat([check, check, sshString('ssh-ed25519'), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString('')]);
+  // Unencrypted, the private section is padded with 1, 2, 3… to the cipher block size "none" has: 8.
+  const padding = Buffer.from(Array.from({ length: (8 - (secret.length % 8)) % 8 }, (_, i) => i + 1));
+  const keyCount = Buffer.alloc(4);
+  keyCount.writeUInt32BE(1);
+  const body = Buffer.concat([Buffer.from('openssh-key-v1\0'), sshString('none'), sshString('none'), sshString(''), keyCount, sshString(blob), sshString(Buffer.concat([secret, padding]))]);
+  const lines = body.toString('base64').match(/.{1,70}/g) ?? [];
+  return {
+    private: `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines.join('\n')}\n-----END OPENSSH PRIVATE KEY-----\n`,
+    public: `ssh-ed25519 ${blob.toString('base64')}`,
+  };
 }
 
 /**
  * createExclusive writes `contents` to a temporary file and hard-links it into
  * place, so when two callers race for a new key exactly one key wins and both
- * go on with it.
+ * go on with it. It tells whether this caller's key won.
  */
-async function createExclusive(path: string, contents: string): Promise<void> {
+async function createExclusive(path: string, contents: string): Promise<boolean> {
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   await writeFileAtomic(temp, contents, 0o600);
   try {
     await link(temp, path);
+    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return false;
   } finally {
     await rm(temp, { force: true });
   }

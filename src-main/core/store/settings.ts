@@ -5,6 +5,7 @@ import type { GlobalSettings } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
 import { parseDnsServer } from '../firewall/dns';
 import { nameProblem } from '../../shared/names';
+import { FIRMWARE_KEYS, SETTING_KEYS as KEY } from '../../shared/settings';
 import type { HomePaths } from '../paths';
 import type { FileLockOptions } from './file-lock';
 import { describeValue, readToml, updateToml, type TomlTable } from './toml-file';
@@ -23,6 +24,8 @@ export const SETTINGS_DEFAULTS: GlobalSettings = {
   sshKey: null,
   firmware: {},
   dnsServers: [],
+  imageMirror: null,
+  upstreamCaFile: null,
 };
 
 export interface SettingKey {
@@ -31,7 +34,6 @@ export interface SettingKey {
   readonly type: string;
 }
 
-const FIRMWARE_KEYS = ['aarch64_code', 'aarch64_vars', 'x86_64_code', 'x86_64_vars'] as const;
 const MAX_TIMEOUT_SECONDS = 86_400;
 
 /**
@@ -46,7 +48,7 @@ interface Setting extends SettingKey {
 
 const SETTINGS: readonly Setting[] = [
   {
-    key: 'autostart',
+    key: KEY.autostart,
     type: 'true | false | VM names, comma-separated',
     description: 'true launches Xray at login; a list of VM names starts those VMs when Xray starts.',
     check: (v) => (typeof v === 'boolean' || (Array.isArray(v) && v.every(isVmName)) ? null : 'true, false or a list of VM names'),
@@ -55,26 +57,26 @@ const SETTINGS: readonly Setting[] = [
       if (flag !== null) return flag;
       const names = text.split(',').map((n) => n.trim()).filter((n) => n !== '');
       const bad = names.find((n) => !isVmName(n));
-      if (bad !== undefined) throw badValue('autostart', text, `"${bad}" is not a valid VM name; give true, false or VM names separated by commas`);
+      if (bad !== undefined) throw badValue(KEY.autostart, text, `"${bad}" is not a valid VM name; give true, false or VM names separated by commas`);
       return names;
     },
   },
-  seconds('prompt_timeout', 'Seconds a firewall prompt waits for an answer before the default action applies.'),
+  seconds(KEY.promptTimeoutSeconds, 'Seconds a firewall prompt waits for an answer before the default action applies.'),
   {
-    key: 'default_action',
+    key: KEY.defaultAction,
     type: 'ask | deny',
     description: 'What happens to a connection no rule covers: ask the user, or deny it at once.',
     check: (v) => (v === 'ask' || v === 'deny' ? null : '"ask" or "deny"'),
     fromText: (text) => {
       if (text === 'ask' || text === 'deny') return text;
-      throw badValue('default_action', text, 'it must be ask or deny');
+      throw badValue(KEY.defaultAction, text, 'it must be ask or deny');
     },
   },
-  boolean('deny_when_no_client', 'Deny unknown destinations at once when no window or CLI is there to answer a prompt.'),
-  seconds('stop_timeout', 'Seconds a VM gets to power off after the power button; then Xray sends poweroff over SSH, and kills it if that fails too.'),
-  path('ssh_key', 'Private key used to reach guests over SSH; empty uses the key Xray generates per VM.'),
+  boolean(KEY.denyWhenNoClient, 'Deny unknown destinations at once when no window or CLI is there to answer a prompt.'),
+  seconds(KEY.stopTimeoutSeconds, 'Seconds a VM gets to power off after the power button; then Xray sends poweroff over SSH, and kills it if that fails too.'),
+  path(KEY.sshKey, 'Private key used to reach guests over SSH; empty uses the key Xray generates per VM.'),
   {
-    key: 'dns_servers',
+    key: KEY.dnsServers,
     type: 'IP or IP:PORT, comma-separated',
     description: "DNS servers that answer the guests' lookups; empty follows the host's own resolver (hosts file and VPN resolvers included). XRAY_DNS_SERVERS overrides it.",
     check: (v) => (Array.isArray(v) && v.every((s) => typeof s === 'string' && parseDnsServer(s) !== null) ? null : 'a list of DNS server addresses ("IP" or "IP:PORT")'),
@@ -83,13 +85,26 @@ const SETTINGS: readonly Setting[] = [
       if (entries.length === 0) return undefined;
       return entries.map((entry) => {
         const server = parseDnsServer(entry);
-        if (server === null) throw badValue('dns_servers', text, `"${entry}" is not an IP address, optionally with :PORT`);
+        if (server === null) throw badValue(KEY.dnsServers, text, `"${entry}" is not an IP address, optionally with :PORT`);
         return server;
       });
     },
   },
+  {
+    key: KEY.imageMirror,
+    type: 'http(s) URL',
+    description: 'Where "base pull" fetches catalog images and checksums from instead of the vendors (MIRROR/HOST/PATH); XRAY_IMAGE_MIRROR overrides it.',
+    check: (v) => (typeof v === 'string' && isHttpUrl(v) ? null : 'an http or https URL'),
+    fromText: (text) => {
+      const trimmed = text.trim();
+      if (trimmed === '') return undefined;
+      if (!isHttpUrl(trimmed)) throw badValue(KEY.imageMirror, text, 'it must be an http or https URL');
+      return trimmed;
+    },
+  },
+  path(KEY.upstreamCaFile, 'PEM file of extra CA certificates the egress proxy trusts, with the system\'s, when it verifies the real servers of intercepted hosts; XRAY_UPSTREAM_CA_FILE overrides it.'),
   ...FIRMWARE_KEYS.map((name) =>
-    path(`firmware.${name}`, `UEFI firmware ${name.endsWith('_code') ? 'code' : 'variables template'} for ${name.split('_').slice(0, -1).join('_')} guests; empty uses the one found on this host.`),
+    path(`${KEY.firmware}.${name}`, `UEFI firmware ${name.endsWith('_code') ? 'code' : 'variables template'} for ${name.split('_').slice(0, -1).join('_')} guests; empty uses the one found on this host.`),
   ),
 ];
 
@@ -136,6 +151,14 @@ function path(key: string, description: string): Setting {
       return expanded;
     },
   };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
 }
 
 function parseBoolean(text: string): boolean | null {
@@ -191,14 +214,16 @@ export function settingsFromToml(raw: TomlTable, file: string): GlobalSettings {
     firmware[name] = value;
   }
   return {
-    autostart: (raw.autostart as boolean | string[] | undefined) ?? SETTINGS_DEFAULTS.autostart,
-    promptTimeoutSeconds: (raw.prompt_timeout as number | undefined) ?? SETTINGS_DEFAULTS.promptTimeoutSeconds,
-    defaultAction: (raw.default_action as 'ask' | 'deny' | undefined) ?? SETTINGS_DEFAULTS.defaultAction,
-    denyWhenNoClient: (raw.deny_when_no_client as boolean | undefined) ?? SETTINGS_DEFAULTS.denyWhenNoClient,
-    stopTimeoutSeconds: (raw.stop_timeout as number | undefined) ?? SETTINGS_DEFAULTS.stopTimeoutSeconds,
-    sshKey: (raw.ssh_key as string | undefined) ?? SETTINGS_DEFAULTS.sshKey,
+    autostart: (raw[KEY.autostart] as boolean | string[] | undefined) ?? SETTINGS_DEFAULTS.autostart,
+    promptTimeoutSeconds: (raw[KEY.promptTimeoutSeconds] as number | undefined) ?? SETTINGS_DEFAULTS.promptTimeoutSeconds,
+    defaultAction: (raw[KEY.defaultAction] as 'ask' | 'deny' | undefined) ?? SETTINGS_DEFAULTS.defaultAction,
+    denyWhenNoClient: (raw[KEY.denyWhenNoClient] as boolean | undefined) ?? SETTINGS_DEFAULTS.denyWhenNoClient,
+    stopTimeoutSeconds: (raw[KEY.stopTimeoutSeconds] as number | undefined) ?? SETTINGS_DEFAULTS.stopTimeoutSeconds,
+    sshKey: (raw[KEY.sshKey] as string | undefined) ?? SETTINGS_DEFAULTS.sshKey,
     firmware,
-    dnsServers: (raw.dns_servers as string[] | undefined) ?? SETTINGS_DEFAULTS.dnsServers,
+    dnsServers: (raw[KEY.dnsServers] as string[] | undefined) ?? SETTINGS_DEFAULTS.dnsServers,
+    imageMirror: (raw[KEY.imageMirror] as string | undefined) ?? SETTINGS_DEFAULTS.imageMirror,
+    upstreamCaFile: (raw[KEY.upstreamCaFile] as string | undefined) ?? SETTINGS_DEFAULTS.upstreamCaFile,
   };
 }
 

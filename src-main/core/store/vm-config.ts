@@ -1,12 +1,13 @@
 // Runs in: plain Node (core).
 import { readFileSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PortMapping } from '../../shared/models';
 import { XrayError, errorMessage } from '../../shared/errors';
 import { validateName } from '../names';
 import { nameProblem } from '../../shared/names';
-import { VM_LIMITS, formatPortMapping, parsePortMapping, portMappingProblem } from '../../shared/vm';
+import { PLACEHOLDER_PATTERN, envNameProblem, formatProblem, headerProblem } from '../../shared/secrets';
+import { VM_LIMITS, formatPortMapping, parsePortMapping, requirePortMapping } from '../../shared/vm';
 import type { HomePaths } from '../paths';
 import type { FileLockOptions } from './file-lock';
 import { describeValue, parseToml, readToml, updateToml, writeToml, type TomlTable } from './toml-file';
@@ -25,6 +26,19 @@ export type FirewallAction = 'allow' | 'deny';
  */
 export type FirewallEntry = FirewallAction | { action: FirewallAction; expires?: string };
 
+/**
+ * SecretBindingEntry is one table under [secret_bindings]: the hosts, the
+ * header, the format with `{}` where the value goes, the placeholder the
+ * guest holds and the variable it is in. A value is never stored here.
+ */
+export interface SecretBindingEntry {
+  hosts: string[];
+  header: string;
+  format: string;
+  placeholder: string;
+  env: string;
+}
+
 export interface VmConfig {
   base: string;
   memoryMb: number;
@@ -38,6 +52,8 @@ export interface VmConfig {
   firewall: Record<string, FirewallEntry>;
   plugins: Record<string, Record<string, unknown>>;
   snapshots: Record<string, { description: string }>;
+  /** secretBindings maps a secret's name to where the egress proxy may send it (absent: none); no value is ever here. */
+  secretBindings?: Record<string, SecretBindingEntry>;
   cloudInit: boolean;
   /** extra holds every top-level key Xray does not know, preserved verbatim. */
   extra: TomlTable;
@@ -54,14 +70,6 @@ export const VM_CONFIG_DEFAULTS = {
   sshUser: 'ubuntu',
 } as const;
 
-/** requirePortMapping is parsePortMapping for input that must be a mapping: bad text is one sentence. */
-export function requirePortMapping(text: string): PortMapping {
-  const mapping = parsePortMapping(text);
-  if (!mapping) throw new XrayError('invalid-argument', portMappingProblem(text));
-  return mapping;
-}
-
-
 const port = z.number().int().min(VM_LIMITS.port.min).max(VM_LIMITS.port.max);
 const flag = z.boolean();
 const action = z.enum(['allow', 'deny']);
@@ -71,6 +79,18 @@ const isoDate = z
   .refine((value) => !Number.isNaN(Date.parse(value)));
 const firewallEntry = z.union([action, z.looseObject({ action, expires: isoDate.optional() })]);
 const table = z.record(z.string(), z.unknown()).refine((value) => !(value instanceof Date) && !Array.isArray(value));
+/**
+ * secretBinding reads a [secret_bindings.NAME] table. Keys it does not know
+ * are dropped on the next write rather than kept: nothing but these may sit
+ * beside a binding, so a value pasted there by hand does not stay.
+ */
+const secretBinding = z.object({
+  hosts: z.array(z.string()).min(1),
+  header: z.string().refine((v) => headerProblem(v) === null),
+  format: z.string().refine((v) => formatProblem(v) === null),
+  placeholder: z.string().regex(PLACEHOLDER_PATTERN),
+  env: z.string().refine((v) => envNameProblem(v) === null),
+});
 
 /**
  * FIELDS lists every top-level key Xray knows, the zod schema its value must
@@ -89,6 +109,7 @@ const FIELDS = {
   firewall: { schema: table, expected: 'a table of target = "allow" or "deny"' },
   plugins: { schema: table, expected: 'a table of plugin tables' },
   snapshots: { schema: table, expected: 'a table of snapshot tables' },
+  secret_bindings: { schema: table, expected: 'a table of secret binding tables' },
 } satisfies Record<string, { schema: z.ZodType; expected: string }>;
 
 type FieldKey = keyof typeof FIELDS;
@@ -123,6 +144,11 @@ export function vmConfigProblem(raw: TomlTable): string | null {
       return `key "snapshots" has "${name}" = ${describeValue(snapshot)}, but each snapshot must be a table with a description string`;
     }
   }
+  for (const [name, binding] of Object.entries((raw.secret_bindings as TomlTable | undefined) ?? {})) {
+    if (nameProblem(name) !== null || !secretBinding.safeParse(binding).success) {
+      return `key "secret_bindings" has "${name}" = ${describeValue(binding)}, but each binding must be a table with hosts, header, format (with "{}"), an xray placeholder and env`;
+    }
+  }
   return null;
 }
 
@@ -146,6 +172,7 @@ export function parseVmConfig(raw: TomlTable, path: string): VmConfig {
     firewall: mapValues((raw.firewall as TomlTable | undefined) ?? {}, (entry) => firewallEntry.parse(entry)),
     plugins: mapValues((raw.plugins as TomlTable | undefined) ?? {}, (plugin) => ({ ...(plugin as TomlTable) })),
     snapshots: mapValues((raw.snapshots as TomlTable | undefined) ?? {}, (snapshot) => ({ ...(snapshot as { description: string }) })),
+    ...(raw.secret_bindings !== undefined ? { secretBindings: mapValues(raw.secret_bindings as TomlTable, (binding) => secretBinding.parse(binding)) } : {}),
     cloudInit: (raw.cloud_init as boolean | undefined) ?? false,
     extra,
   };
@@ -172,6 +199,7 @@ export function serializeVmConfig(cfg: VmConfig): TomlTable {
   };
   if (Object.keys(cfg.plugins).length > 0) out.plugins = mapValues(cfg.plugins, (plugin) => ({ ...plugin }));
   if (Object.keys(cfg.snapshots).length > 0) out.snapshots = mapValues(cfg.snapshots, (snapshot) => ({ ...snapshot }));
+  if (cfg.secretBindings && Object.keys(cfg.secretBindings).length > 0) out.secret_bindings = mapValues(cfg.secretBindings, (binding) => ({ ...binding, hosts: [...binding.hosts] }));
   return out;
 }
 

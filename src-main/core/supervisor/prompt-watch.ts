@@ -82,9 +82,21 @@ export class PromptWatch {
 
   /** promptOpened starts watching the prompt's VM, unless it already is watched. */
   promptOpened(prompt: FirewallPrompt): void {
-    if (this.stopped || this.watching.has(prompt.vm) || !this.options.reachable(prompt.vm)) return;
-    this.watching.add(prompt.vm);
-    void this.watch(prompt.vm).finally(() => this.watching.delete(prompt.vm));
+    this.follow(prompt.vm);
+  }
+
+  /**
+   * follow starts watching a VM unless a watch runs. A watch that is just
+   * ending (it saw no open prompt) may miss one opened meanwhile, so on its
+   * way out it looks again and starts over if there is one.
+   */
+  private follow(vm: string): void {
+    if (this.stopped || this.watching.has(vm) || !this.options.reachable(vm)) return;
+    this.watching.add(vm);
+    void this.watch(vm).then((ended) => {
+      this.watching.delete(vm);
+      if (ended === 'idle' && this.open(vm).length > 0) this.follow(vm);
+    });
   }
 
   /** stop ends every watch after its current round. */
@@ -96,18 +108,21 @@ export class PromptWatch {
     return this.options.broker.list(vm).filter((p) => p.destination.ip !== null);
   }
 
-  private async watch(vm: string): Promise<void> {
+  /** watch follows a VM's open prompts until there are none ('idle') or the guest cannot tell ('gave-up'). */
+  private async watch(vm: string): Promise<'idle' | 'gave-up'> {
     let session: SshSession | null = null;
     try {
       session = await this.options.openSession(vm);
       while (!this.stopped && this.open(vm).length > 0 && this.options.reachable(vm)) {
         const sockets = await this.sockets(session);
-        if (sockets === null) return;
+        if (sockets === null) return 'gave-up';
         await this.review(vm, session, sockets);
         await new Promise((resolve) => setTimeout(resolve, this.intervalMs).unref());
       }
+      return 'idle';
     } catch {
       // Names and early closing are extras: the prompt works and times out without them.
+      return 'gave-up';
     } finally {
       session?.close();
       for (const id of [...this.seen]) if (!this.options.broker.list().some((p) => p.id === id)) this.seen.delete(id);

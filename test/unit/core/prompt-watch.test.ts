@@ -35,19 +35,21 @@ it('reads sockets with canonical peers, IPv6 in brackets, from ss -Htnpa', () =>
 const dest = (ip: string, port: number): Destination => ({ ip, port, name: null, nameSource: null, service: null });
 
 /** scriptedGuest answers each `ss` with the next round (the last repeats) and `ps` with a user and command line. */
-function scriptedGuest(rounds: string[]): { session: SshSession; commands: string[] } {
-  const commands: string[] = [];
+function scriptedGuest(rounds: string[]): { session: SshSession; commands: string[]; failSs: boolean } {
+  const guest = { session: null as unknown as SshSession, commands: [] as string[], failSs: false };
   let round = 0;
-  const session = {
+  guest.session = {
     async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-      commands.push(command);
-      if (command.startsWith('sudo -n ss')) opts.onStdout?.(rounds[Math.min(round++, rounds.length - 1)] ?? '');
-      else if (command.startsWith('ps ')) opts.onStdout?.('xray curl -sS http://198.18.0.10/\n');
+      guest.commands.push(command);
+      if (command.startsWith('sudo -n ss')) {
+        if (guest.failSs) return { code: 1, signal: null };
+        opts.onStdout?.(rounds[Math.min(round++, rounds.length - 1)] ?? '');
+      } else if (command.startsWith('ps ')) opts.onStdout?.('xray curl -sS http://198.18.0.10/\n');
       return { code: 0, signal: null };
     },
     close() {},
   } as unknown as SshSession;
-  return { session, commands };
+  return guest;
 }
 
 function setup(rounds: string[]) {
@@ -93,6 +95,33 @@ describe('PromptWatch', () => {
     watch.promptOpened(broker.list()[0]!);
     await waitFor('three commands in the guest', () => guest.commands.length >= 3);
     expect(broker.list()[0]?.guestProcess).toBeNull();
+    broker.cancelVm('web');
+  });
+});
+
+describe('PromptWatch between watches', () => {
+  it('watches a prompt opened just as the previous watch was ending', async () => {
+    const { broker, watch, guest } = setup([holding]);
+    const first = broker.request('web', dest('198.18.0.10', 80));
+    watch.promptOpened(broker.list()[0]!);
+    await waitFor('the guest process on the prompt', () => broker.list()[0]?.guestProcess !== null);
+    // The watch sees no open prompt on its next round and ends; a new prompt opens meanwhile.
+    broker.cancelVm('web');
+    await first;
+    void broker.request('web', dest('198.18.0.10', 80));
+    watch.promptOpened(broker.list()[0]!);
+    await waitFor('the guest process on the prompt', () => broker.list()[0]?.guestProcess !== null);
+    expect(guest.commands.filter((c) => c.startsWith('sudo -n ss')).length).toBeGreaterThan(1);
+    broker.cancelVm('web');
+  });
+
+  it('does not start over against a guest that cannot tell', async () => {
+    const { broker, watch, guest } = setup([]);
+    guest.failSs = true;
+    void broker.request('web', dest('198.18.0.10', 80));
+    watch.promptOpened(broker.list()[0]!);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(guest.commands.filter((c) => c.startsWith('sudo -n ss'))).toHaveLength(1);
     broker.cancelVm('web');
   });
 });

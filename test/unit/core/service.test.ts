@@ -79,7 +79,7 @@ describe('without a supervisor', () => {
 
   it('refuses a rule that would last only while a stopped VM runs', async () => {
     const err = await refusal(service.call('firewall.add', { vm: 'web', target: 'example.com', action: 'allow', lifetime: 'until-stop' }));
-    expect(err.message).toBe('VM "web" is not running, so a rule "until-stop" would never apply; use --for or --forever.');
+    expect(err.message).toBe('VM "web" is not running, so a rule "until-stop" would never apply; make it last a while or forever.');
   });
 
   it('announces a created VM as changed', async () => {

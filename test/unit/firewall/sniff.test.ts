@@ -1,11 +1,11 @@
 import { connect, createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { parseHttpHost, parseTlsSni } from '../../../src-main/core/firewall/sniff';
+import { parseHttpHost, parseTlsAlpn, parseTlsSni } from '../../../src-main/core/firewall/sniff';
 import { closeServer, listen } from './helpers';
 
 /** captureClientHello returns the real bytes Node's TLS client sends first for `servername`. */
-async function captureClientHello(servername: string): Promise<Buffer> {
+async function captureClientHello(servername: string, ALPNProtocols?: string[]): Promise<Buffer> {
   let resolveBytes: (b: Buffer) => void = () => undefined;
   const got = new Promise<Buffer>((resolve) => (resolveBytes = resolve));
   const server = createServer((socket) => socket.once('data', (d: Buffer) => {
@@ -13,7 +13,7 @@ async function captureClientHello(servername: string): Promise<Buffer> {
     socket.destroy();
   }));
   const port = await listen(server);
-  const client = tlsConnect({ socket: connect(port, '127.0.0.1'), servername });
+  const client = tlsConnect({ socket: connect(port, '127.0.0.1'), servername, ...(ALPNProtocols ? { ALPNProtocols } : {}) });
   client.on('error', () => undefined);
   const bytes = await got;
   client.destroy();
@@ -62,5 +62,16 @@ describe('parseHttpHost', () => {
     ['GET / HTTP/1.1\r\nAccept: */*\r\n\r\nHost: body.test\r\n', null],
   ])('%j → %s', (text, host) => {
     expect(parseHttpHost(Buffer.from(text))).toBe(host);
+  });
+});
+
+describe('parseTlsAlpn', () => {
+  it('reads the offered protocols of a real ClientHello in the client\'s order', async () => {
+    expect(parseTlsAlpn(await captureClientHello('api.example.com', ['h2', 'http/1.1']))).toEqual(['h2', 'http/1.1']);
+  });
+
+  it('gives an empty list for a ClientHello that offers none, and null for bytes that are not one', async () => {
+    expect(parseTlsAlpn(await captureClientHello('api.example.com'))).toEqual([]);
+    expect(parseTlsAlpn(Buffer.from('GET / HTTP/1.1\r\n\r\n'))).toBeNull();
   });
 });

@@ -168,6 +168,19 @@ describe('HookRunner', () => {
     expect(events).toContainEqual({ type: 'hook.output', vm: 'web', script: '10-hang', stream: 'stdout', text: 'waiting' });
   });
 
+  it('keeps a record of each finished run with how long it took and the end of its output', async () => {
+    const own = paths.vm('web').scripts('boot');
+    await script(own, '10-chatty', 'for i in $(seq 1 250); do echo "line $i"; done\necho oops >&2\nexit 3');
+    const hooks = runner({ noSsh: true });
+    await hooks.run('web', 'boot', target);
+    const [record] = await hooks.runs('web', 10);
+    expect(record?.run).toMatchObject({ script: '10-chatty', source: 'vm', exitCode: 3, error: 'exited with code 3' });
+    expect(record?.durationMs).toBeGreaterThanOrEqual(0);
+    expect(record?.output).toHaveLength(200);
+    expect(record?.output.at(-1)).toEqual({ stream: 'stderr', text: 'oops' });
+    expect(record?.output[0]).toEqual({ stream: 'stdout', text: 'line 52' });
+  });
+
   it('times out an in-process hook too', async () => {
     const builtIns: BuiltInHook[] = [{ name: 'slow', type: 'boot', run: (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve())) }];
     const runs = await runner({ builtIns, timeoutMs: 300, noSsh: true }).run('web', 'boot', target);

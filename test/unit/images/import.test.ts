@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readdir, readlink, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -117,9 +118,7 @@ describe('importBase --link', () => {
   });
 
   it('still validates the source before linking', async () => {
-    const source = join(dir, 'raw.qcow2');
-    await writeFile(source, '');
-    await truncate(source, 64 * MiB);
+    const source = await rawDisk('raw.qcow2');
 
     const err = await refusal(importBase({ source, dest: join(bases, 'raw.qcow2'), link: true }));
 
@@ -128,16 +127,54 @@ describe('importBase --link', () => {
   });
 });
 
+/** rawDisk makes a 64 MiB raw image that begins like a disk: a boot sector's 0x55AA signature. */
+async function rawDisk(name: string): Promise<string> {
+  const source = join(dir, name);
+  const sector = Buffer.alloc(512);
+  sector[510] = 0x55;
+  sector[511] = 0xaa;
+  await writeFile(source, sector);
+  await truncate(source, 64 * MiB);
+  return source;
+}
+
 describe('validation refuses before writing anything', () => {
+  it('refuses a text file as too small to be a disk, even with --convert', async () => {
+    const source = join(dir, 'notes.txt');
+    await writeFile(source, 'hello\n');
+    const err = await refusal(importBase({ source, dest: join(bases, 'notes.qcow2'), convert: true }));
+    expect(err.message).toBe(`${source} is only 6 bytes, so it cannot be a bootable disk; import a disk image such as a cloud image.`);
+    await basesDirIsEmpty();
+  });
+
+  it('refuses random bytes with no partition table, even with --convert', async () => {
+    const source = join(dir, 'noise.img');
+    const noise = randomBytes(MiB);
+    noise[510] = 0;
+    await writeFile(source, noise);
+    const err = await refusal(importBase({ source, dest: join(bases, 'noise.qcow2'), convert: true }));
+    expect(err.message).toContain('has no partition table (MBR or GPT) at its start, so it cannot be a bootable disk');
+    await basesDirIsEmpty();
+  });
+
+  it('converts a raw image that has a GPT header after its protective MBR sector', async () => {
+    const source = join(dir, 'gpt.img');
+    const head = Buffer.alloc(1024);
+    head.write('EFI PART', 512, 'latin1');
+    await writeFile(source, head);
+    await truncate(source, 8 * MiB);
+    await importBase({ source, dest: join(bases, 'gpt.qcow2'), convert: true });
+    expect((await stat(join(bases, 'gpt.qcow2'))).isFile()).toBe(true);
+  });
+
   it('refuses a raw file renamed .qcow2 and offers --convert', async () => {
-    const source = join(dir, 'renamed.qcow2');
-    await writeFile(source, '');
-    await truncate(source, 64 * MiB);
+    const source = await rawDisk('renamed.qcow2');
 
     const err = await refusal(importBase({ source, dest: join(bases, 'renamed.qcow2') }));
 
     expect(err.code).toBe('invalid-argument');
-    expect(err.message).toBe(`${source} is a raw disk image, not qcow2; pass --convert to convert it to qcow2.`);
+    expect(err.message).toBe(`${source} is a raw disk image, not qcow2; convert it to qcow2 first (xray base import --convert does).`);
+    expect(err.cli).toBe(`${source} is a raw disk image, not qcow2; pass --convert to convert it to qcow2.`);
     await basesDirIsEmpty();
   });
 
@@ -149,7 +186,8 @@ describe('validation refuses before writing anything', () => {
     const dest = join(bases, 'disk.qcow2');
 
     const err = await refusal(importBase({ source, dest }));
-    expect(err.message).toContain('is a vmdk disk image, not qcow2; pass --convert');
+    expect(err.cli).toContain('is a vmdk disk image, not qcow2; pass --convert');
+    expect(err.message).not.toContain('--convert to');
     await basesDirIsEmpty();
 
     const percents: Array<[number, number]> = [];
@@ -194,8 +232,9 @@ describe('validation refuses before writing anything', () => {
 
     expect(err.code).toBe('invalid-argument');
     expect(err.message).toBe(
-      `${source} references the backing file /etc/hostname; Xray refuses images with backing files because a guest could read host files through them. Pass --flatten to import a standalone copy.`,
+      `${source} references the backing file /etc/hostname; Xray refuses images with backing files because a guest could read host files through them. Import a standalone copy of it (qemu-img convert makes one).`,
     );
+    expect(err.cli).toContain('Pass --flatten to import a standalone copy.');
     await basesDirIsEmpty();
   });
 

@@ -44,6 +44,11 @@ describe('dispatch and unwrapReply', () => {
     expect(() => unwrapReply(reply)).toThrow(expect.objectContaining({ code: 'not-found' }));
   });
 
+  it('carries the command line its own sentence, beside the one every surface shows', () => {
+    const err = new XrayError('invalid-argument', 'Convert it to qcow2 first.', { cli: 'Pass --convert.' });
+    expect(errorReply(err)).toEqual({ ok: false, error: { code: 'invalid-argument', message: 'Convert it to qcow2 first.', cli: 'Pass --convert.' } });
+  });
+
   it('calls anything else thrown internal', () => {
     expect(errorReply(new TypeError('boom'))).toEqual({ ok: false, error: { code: 'internal', message: 'boom' } });
   });

@@ -2,12 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_CODE_PASSTHROUGH, registerGuestCommands } from '../../../src-main/cli/commands/guest';
-import { Output } from '../../../src-main/cli/output';
-import type { CliContext } from '../../../src-main/cli/program';
 import type { Method, Params, Results, XrayApi } from '../../../src-main/shared/contract';
 import { EventBus } from '../../../src-main/core/events';
 import { HookRunner } from '../../../src-main/core/hooks/runner';
@@ -16,6 +11,7 @@ import { PluginHost } from '../../../src-main/core/plugins/host';
 import { connectVm, vmSshTarget } from '../../../src-main/core/ssh/connect';
 import { SettingsStore } from '../../../src-main/core/store/settings';
 import { VM_CONFIG_DEFAULTS, VmStore } from '../../../src-main/core/store/vm-config';
+import { fakeCli, summary } from '../../helpers/cli-context';
 import { makeSshd, type TestSshd } from './sshd';
 
 let sshd: TestSshd;
@@ -39,7 +35,10 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** serviceApi answers the hooks.* and plugin.* methods the way the service does, from a real HookRunner and PluginHost. */
+/**
+ * serviceApi answers the hooks.* and plugin.* methods the way the service
+ * does, from a real HookRunner and PluginHost, and lists the VM as running.
+ */
 function serviceApi(): XrayApi {
   const store = new VmStore(paths);
   const settings = new SettingsStore(paths);
@@ -47,6 +46,7 @@ function serviceApi(): XrayApi {
   const plugins = new PluginHost({ paths, store, connect: async (vm) => connectVm(paths, vm, await vmSshTarget(paths, vm, { store, settings }), { timeoutMs: 15_000 }) });
   const hooks = new HookRunner({ paths, store, plugins, emit: (e) => bus.emit(e) });
   const handlers: { [M in Method]?: (params: Params<M>) => Promise<Results[M]> } = {
+    'vm.list': async () => [summary('web', { state: 'ready', sshPort: sshd.port, sshUser: sshd.user })],
     'hooks.list': (p) => hooks.list(p.vm),
     'hooks.run': async (p) => hooks.run(p.vm, p.type, await vmSshTarget(paths, p.vm, { store, settings })),
     'hooks.resetInitialBoot': async (p) => {
@@ -62,36 +62,23 @@ function serviceApi(): XrayApi {
   };
 }
 
+/** xray runs a command through the CLI's run seam, with ssh in batch mode so a test never waits for a password. */
 async function xray(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) => new Writable({ write(chunk, _enc, done) { append(String(chunk)); done(); } });
-  const out = new Output(sink((s) => (stdout += s)), sink((s) => (stderr += s)), { NO_COLOR: '1' });
-  const ctx: CliContext = {
-    paths,
-    out,
-    term: { stdin: new PassThrough(), stdout: new PassThrough() } as unknown as CliContext['term'],
-    api: async () => serviceApi(),
-    supervisor: async () => serviceApi(),
-    hostHere: () => Promise.reject(new Error('not in this test')),
-    onInterrupt: () => () => undefined,
-  };
-  const program = new Command('xray').exitOverride();
-  registerGuestCommands(program, ctx, {
-    runSsh: async (sshArgs) => {
-      const result = spawnSync('ssh', ['-o', 'BatchMode=yes', ...sshArgs], { encoding: 'utf8', timeout: 30_000 });
-      stdout += result.stdout;
-      stderr += result.stderr;
-      return result.status ?? 1;
+  let sshOut = '';
+  let sshErr = '';
+  const cli = fakeCli(serviceApi(), {
+    overrides: {
+      paths,
+      runSsh: async (sshArgs) => {
+        const result = spawnSync('ssh', ['-o', 'BatchMode=yes', ...sshArgs], { encoding: 'utf8', timeout: 30_000 });
+        sshOut += result.stdout;
+        sshErr += result.stderr;
+        return result.status ?? 1;
+      },
     },
   });
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    if (err instanceof CommanderError && err.code === EXIT_CODE_PASSTHROUGH) return { stdout, stderr, code: err.exitCode };
-    throw err;
-  }
+  const code = await cli.run(...args);
+  return { stdout: cli.stdout() + sshOut, stderr: cli.stderr() + sshErr, code };
 }
 
 describe('guest commands', () => {
@@ -128,7 +115,9 @@ describe('guest commands', () => {
     await writeFile(config, stdout);
     const ssh = spawnSync('ssh', ['-F', config, '-o', 'BatchMode=yes', 'xray-web', 'echo', 'via-config'], { encoding: 'utf8', timeout: 30_000 });
     expect(ssh.stdout).toBe('via-config\n');
-    await expect(xray(['ssh-config', 'nope'])).rejects.toThrow('VM "nope" does not exist');
+    const missing = await xray(['ssh-config', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^xray: VM "nope" does not exist/);
   });
 
   it('hooks init, list, run and reset-initial-boot', async () => {
@@ -146,7 +135,7 @@ describe('guest commands', () => {
     expect(run.stdout).toContain(`50-example.sh: VM web is up (boot hook); SSH on 127.0.0.1:${sshd.port}\n`);
     expect(run.stdout).toContain('1 of 2 boot hooks succeeded; see ');
     expect(run.stderr).toBe('xray: 10-fail (global) failed: exited with code 4\n');
-    await expect(xray(['hooks', 'run', 'web', 'reboot'])).rejects.toThrow('"reboot" is not a hook type; use create, initial-boot, boot.');
+    expect(await xray(['hooks', 'run', 'web', 'reboot'])).toEqual({ stdout: '', stderr: 'xray: "reboot" is not a hook type; use create, initial-boot, boot.\n', code: 1 });
 
     expect((await xray(['hooks', 'reset-initial-boot', 'web'])).stdout).toBe('VM "web" will run its initial-boot hooks at its next start.\n');
     expect((await new VmStore(paths).read('web')).firstBootCompleted).toBe(false);

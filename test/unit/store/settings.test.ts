@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HomePaths } from '../../../src-main/core/paths';
 import { SETTINGS_DEFAULTS, SettingsStore } from '../../../src-main/core/store/settings';
+import { SETTABLE_KEYS } from '../../../src-main/shared/settings';
 import { parseToml } from '../../../src-main/core/store/toml-file';
 import { refusal } from '../../helpers/refusal';
 
@@ -32,6 +33,8 @@ describe('reading config.toml', () => {
       sshKey: null,
       firmware: {},
       dnsServers: [],
+      imageMirror: null,
+      upstreamCaFile: null,
     });
   });
 
@@ -155,6 +158,10 @@ describe('changing config.toml', () => {
     expect(await readFile(paths.configFile, 'utf8')).toBe(broken);
   });
 
+  it('takes exactly the keys the shared layer names, so "xray config show" prints what "config set" takes', () => {
+    expect(store.keys().map((k) => k.key)).toEqual(SETTABLE_KEYS);
+  });
+
   it('lists every key with a description and type', () => {
     const keys = store.keys();
     expect(keys.map((k) => k.key)).toEqual([
@@ -165,6 +172,8 @@ describe('changing config.toml', () => {
       'stop_timeout',
       'ssh_key',
       'dns_servers',
+      'image_mirror',
+      'upstream_ca_file',
       'firmware.aarch64_code',
       'firmware.aarch64_vars',
       'firmware.x86_64_code',

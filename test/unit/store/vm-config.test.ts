@@ -2,10 +2,9 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatPortMapping, parsePortMapping } from '../../../src-main/shared/vm';
+import { formatPortMapping, parsePortMapping, requirePortMapping } from '../../../src-main/shared/vm';
 import { HomePaths } from '../../../src-main/core/paths';
 import {
-  requirePortMapping,
   parseVmConfig,
   serializeVmConfig,
   VmStore,

@@ -1,13 +1,15 @@
-// Runs in: renderer. A VM's snapshots in time order, memory snapshots marked
-// apart from disk-only ones; revert and delete ask first.
-import { formatBytes } from '../../src-main/shared/format';
-import { useState, type FormEvent } from 'react';
-import type { SnapshotInfo } from '../../src-main/shared/models';
-import { nameProblem } from '../../src-main/shared/names';
-import { useActions, useXray } from '../store/context';
-import { formatTime } from './format';
+// Runs in: renderer. A VM's snapshots tab: its snapshots in time order,
+// memory snapshots marked apart from disk-only ones; revert and delete ask
+// first, in a dialog.
+import { useRef, useState, type FormEvent } from 'react';
+import { formatBytes } from '../../../src-main/shared/format';
+import type { SnapshotInfo } from '../../../src-main/shared/models';
+import { nameProblem } from '../../../src-main/shared/names';
+import { useActions, useXray } from '../../store/context';
+import { Dialog } from '../Dialog';
+import { formatTime } from '../format';
 
-type Confirm = { readonly kind: 'revert' | 'delete'; readonly snapshot: string } | null;
+type Confirm = { readonly operation: 'revert' | 'delete'; readonly snapshot: string } | null;
 
 /** inTimeOrder sorts snapshots oldest first; dates that do not parse keep their list order. */
 export function inTimeOrder(list: readonly SnapshotInfo[]): SnapshotInfo[] {
@@ -20,11 +22,11 @@ export function inTimeOrder(list: readonly SnapshotInfo[]): SnapshotInfo[] {
 
 const verbs = { create: 'Taking', revert: 'Reverting to', delete: 'Deleting' } as const;
 
-export function SnapshotTimeline({ vm }: { vm: string }) {
+export function SnapshotsTab({ vm }: { vm: string }) {
   const snapshots = useXray((s) => s.snapshots[vm]);
   const job = useXray((s) => s.snapshotJobs[vm]);
   const running = useXray((s) => s.vms[vm]?.state === 'ready' || s.vms[vm]?.state === 'booting');
-  const { createSnapshot, revertSnapshot, deleteSnapshot } = useActions();
+  const { runSnapshot } = useActions();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [confirm, setConfirm] = useState<Confirm>(null);
@@ -34,15 +36,14 @@ export function SnapshotTimeline({ vm }: { vm: string }) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!name || problem || busy) return;
-    void createSnapshot(vm, name, description || undefined);
+    void runSnapshot(vm, { operation: 'create', name, description: description || undefined });
     setName('');
     setDescription('');
   };
 
   const confirmed = () => {
     if (!confirm) return;
-    if (confirm.kind === 'revert') void revertSnapshot(vm, confirm.snapshot);
-    else void deleteSnapshot(vm, confirm.snapshot);
+    void runSnapshot(vm, { operation: confirm.operation, name: confirm.snapshot });
     setConfirm(null);
   };
 
@@ -63,21 +64,7 @@ export function SnapshotTimeline({ vm }: { vm: string }) {
         </div>
       )}
       {job && job.status === 'failed' && <p className="error" role="alert">{job.error}</p>}
-      {confirm && (
-        <div className="confirm" role="alertdialog" aria-label="Confirm">
-          <p>
-            {confirm.kind === 'revert'
-              ? `Revert ${vm} to “${confirm.snapshot}”? Changes made since then are lost.`
-              : `Delete snapshot “${confirm.snapshot}” of ${vm}? This cannot be undone.`}
-          </p>
-          <button type="button" onClick={() => setConfirm(null)}>
-            Cancel
-          </button>
-          <button type="button" className={confirm.kind === 'delete' ? 'danger' : 'primary'} onClick={confirmed} autoFocus>
-            {confirm.kind === 'revert' ? 'Revert' : 'Delete'}
-          </button>
-        </div>
-      )}
+      {confirm && <ConfirmDialog vm={vm} confirm={confirm} onConfirm={confirmed} onCancel={() => setConfirm(null)} />}
       {!snapshots || snapshots.status === 'loading' ? (
         <p className="hint">Loading snapshots…</p>
       ) : snapshots.status === 'error' ? (
@@ -100,10 +87,10 @@ export function SnapshotTimeline({ vm }: { vm: string }) {
                 {snap.description && <div>{snap.description}</div>}
               </div>
               <div className="snap-actions">
-                <button type="button" disabled={busy} onClick={() => setConfirm({ kind: 'revert', snapshot: snap.name })} aria-label={`Revert to ${snap.name}`}>
+                <button type="button" disabled={busy} onClick={() => setConfirm({ operation: 'revert', snapshot: snap.name })} aria-label={`Revert to ${snap.name}`}>
                   Revert
                 </button>
-                <button type="button" disabled={busy} onClick={() => setConfirm({ kind: 'delete', snapshot: snap.name })} aria-label={`Delete ${snap.name}`}>
+                <button type="button" disabled={busy} onClick={() => setConfirm({ operation: 'delete', snapshot: snap.name })} aria-label={`Delete ${snap.name}`}>
                   Delete
                 </button>
               </div>
@@ -112,5 +99,27 @@ export function SnapshotTimeline({ vm }: { vm: string }) {
         </ol>
       )}
     </div>
+  );
+}
+
+/** ConfirmDialog asks before a revert or delete, which lose what was there; Esc or Cancel leaves everything as it is. */
+function ConfirmDialog({ vm, confirm, onConfirm, onCancel }: { vm: string; confirm: NonNullable<Confirm>; onConfirm: () => void; onCancel: () => void }) {
+  const act = useRef<HTMLButtonElement>(null);
+  return (
+    <Dialog role="alertdialog" labelledBy="confirm-question" className="confirm" onCancel={onCancel} initialFocus={act}>
+      <p id="confirm-question">
+        {confirm.operation === 'revert'
+          ? `Revert ${vm} to “${confirm.snapshot}”? Changes made since then are lost.`
+          : `Delete snapshot “${confirm.snapshot}” of ${vm}? This cannot be undone.`}
+      </p>
+      <footer>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button ref={act} type="button" className={confirm.operation === 'delete' ? 'danger' : 'primary'} onClick={onConfirm}>
+          {confirm.operation === 'revert' ? 'Revert' : 'Delete'}
+        </button>
+      </footer>
+    </Dialog>
   );
 }

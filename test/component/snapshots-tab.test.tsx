@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
-// The snapshot timeline: time order, memory vs disk marking, confirmation, progress.
+// The snapshots tab: time order, memory vs disk marking, confirmation, progress.
 import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SnapshotInfo } from '../../src-main/shared/models';
-import { SnapshotTimeline } from '../../src-renderer/views/SnapshotTimeline';
+import { SnapshotsTab } from '../../src-renderer/views/vm/SnapshotsTab';
 import { FakeXrayClient, vm } from './fake-client';
 import { renderWith } from './render';
 
@@ -16,7 +16,7 @@ const snaps: SnapshotInfo[] = [
 ];
 
 async function timeline(client = new FakeXrayClient({ vms: [vm('dev')], snapshots: snaps })) {
-  const r = renderWith(client, <SnapshotTimeline vm="dev" />);
+  const r = renderWith(client, <SnapshotsTab vm="dev" />);
   await act(async () => {
     await r.store.getState().load();
     await r.store.getState().refreshSnapshots('dev');
@@ -24,7 +24,7 @@ async function timeline(client = new FakeXrayClient({ vms: [vm('dev')], snapshot
   return { ...r, client };
 }
 
-describe('SnapshotTimeline', () => {
+describe('SnapshotsTab', () => {
   it('lists snapshots oldest first and marks memory snapshots apart from disk-only ones', async () => {
     const { container } = await timeline();
     const items = [...container.querySelectorAll('li[data-snapshot]')];

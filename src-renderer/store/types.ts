@@ -1,0 +1,169 @@
+// Runs in: renderer. The store's shape, slice by slice: what each one holds,
+// the actions views call, and the events that move it. Slices import these
+// types; nothing here imports a slice, so the store has no import cycles.
+import type { Params, PluginInfo, Results, XrayEvent } from '../../src-main/shared/contract';
+import type {
+  BaseInfo,
+  FirewallLogEntry,
+  FirewallPrompt,
+  FirewallRule,
+  HookRun,
+  PortMapping,
+  SnapshotInfo,
+  VmInfo,
+  VmSummary,
+} from '../../src-main/shared/models';
+import type { VmDefaults } from '../../src-main/shared/vm';
+import type { XrayClient } from '../client/types';
+
+/** Loadable is data fetched on demand: not yet there, there, or the error that came instead. */
+export type Loadable<T> =
+  | { readonly status: 'loading' }
+  | { readonly status: 'ready'; readonly value: T }
+  | { readonly status: 'error'; readonly message: string };
+
+/** PerVm is a record by VM name; each VM's entry is its own object, so one VM's change leaves the others' identical. */
+export type PerVm<T> = Readonly<Record<string, T>>;
+
+/** View is what the window's main area shows. */
+export type View = { readonly kind: 'vms' } | { readonly kind: 'vm'; readonly name: string } | { readonly kind: 'bases' };
+
+export type SnapshotOperation = 'create' | 'revert' | 'delete';
+
+/** SnapshotRequest is one snapshot operation a user asks for; only a new snapshot carries a note. */
+export type SnapshotRequest =
+  | { readonly operation: 'create'; readonly name: string; readonly description?: string }
+  | { readonly operation: 'revert' | 'delete'; readonly name: string };
+
+/** SnapshotJob is a VM's latest snapshot operation, as its progress events tell it. */
+export interface SnapshotJob {
+  readonly name: string;
+  readonly operation: SnapshotOperation;
+  readonly status: 'running' | 'done' | 'failed';
+  readonly error?: string;
+}
+
+/** ImportJob is the one import this window runs: `id` tells its events from those of an import cancelled before it. */
+export interface ImportJob {
+  readonly id: number;
+  readonly file: string;
+  /** base is the name the new base image gets. */
+  readonly base: string;
+  readonly phase: 'uploading' | 'importing' | 'failed' | 'done';
+  readonly done: number;
+  readonly total: number;
+  readonly error?: string;
+}
+
+/**
+ * ImportEvent is what the renderer itself sees of an import: the upload (the
+ * API knows nothing of it) and the call's outcome. Only `import.started`
+ * makes a job; the others apply to the job with their id, so an import that
+ * was cancelled cannot bring its job back.
+ */
+export type ImportEvent =
+  | { readonly type: 'import.started'; readonly id: number; readonly file: string; readonly base: string; readonly phase: 'uploading' | 'importing'; readonly total: number }
+  | { readonly type: 'import.uploaded'; readonly id: number; readonly done: number; readonly total: number }
+  | { readonly type: 'import.importing'; readonly id: number }
+  | { readonly type: 'import.finished'; readonly id: number; readonly error: string | null }
+  | { readonly type: 'import.dismissed' };
+
+/** StoreEvent is everything the event handler applies: the API's events and the renderer's own. */
+export type StoreEvent = XrayEvent | ImportEvent;
+
+export interface NavigationSlice {
+  readonly view: View;
+  show(view: View): void;
+  /** load fetches what the window shows first: VMs, bases and waiting prompts. */
+  load(): Promise<void>;
+}
+
+export interface VmsSlice {
+  readonly vms: PerVm<VmSummary>;
+  /** vmNames is the list order (alphabetical); it changes only when VMs come or go. */
+  readonly vmNames: readonly string[];
+  readonly vmsError: string | null;
+  readonly vmsLoaded: boolean;
+  readonly info: PerVm<Loadable<VmInfo>>;
+  /** actionErrors holds why the last start or stop of a VM failed. */
+  readonly actionErrors: PerVm<string>;
+  /** defaults is what a new VM gets on this host (`vm.defaults`); null until asked for. */
+  readonly defaults: Loadable<VmDefaults> | null;
+  refreshVms(): Promise<void>;
+  refreshVm(name: string): Promise<void>;
+  loadDefaults(): Promise<void>;
+  startVm(name: string): Promise<void>;
+  stopVm(name: string): Promise<void>;
+  createVm(params: Params<'vm.create'>): Promise<VmSummary>;
+  updateVm(params: Params<'vm.update'>): Promise<void>;
+  addPort(vm: string, mapping: PortMapping): Promise<void>;
+  removePort(vm: string, mapping: PortMapping): Promise<void>;
+}
+
+export interface DetailSlice {
+  readonly snapshots: PerVm<Loadable<readonly SnapshotInfo[]>>;
+  /** snapshotJobs holds each VM's latest snapshot operation; only the event handler writes it. */
+  readonly snapshotJobs: PerVm<SnapshotJob>;
+  readonly hookScripts: PerVm<Loadable<Results['hooks.list']>>;
+  /** hookRuns holds the runs seen since this window opened (the API keeps no history). */
+  readonly hookRuns: PerVm<readonly HookRun[]>;
+  readonly hookOutput: PerVm<readonly string[]>;
+  readonly consoleTail: PerVm<Loadable<readonly string[]>>;
+  readonly plugins: Loadable<readonly PluginInfo[]> | null;
+  /** loadDetail fetches everything a VM's tabs show. */
+  loadDetail(name: string): Promise<void>;
+  refreshSnapshots(vm: string): Promise<void>;
+  /** runSnapshot takes, reverts to or deletes a snapshot; its progress shows in snapshotJobs. */
+  runSnapshot(vm: string, request: SnapshotRequest): Promise<void>;
+  loadConsole(vm: string): Promise<void>;
+  loadPlugins(): Promise<void>;
+  /** runPlugin runs a plugin's command against a VM and resolves with what it printed. */
+  runPlugin(plugin: string, command: string, vm: string): Promise<string>;
+}
+
+export interface FirewallSlice {
+  readonly prompts: readonly FirewallPrompt[];
+  readonly promptsError: string | null;
+  /**
+   * abandonedPrompts are prompts that closed because every connection waiting
+   * on them went away before anyone answered, oldest first; the window says so
+   * briefly, so a question that vanishes unanswered is not a mystery.
+   */
+  readonly abandonedPrompts: readonly FirewallPrompt[];
+  readonly rules: PerVm<Loadable<readonly FirewallRule[]>>;
+  readonly firewallLog: PerVm<Loadable<readonly FirewallLogEntry[]>>;
+  refreshPrompts(): Promise<void>;
+  answerPrompt(params: Params<'prompt.answer'>): Promise<void>;
+  /** clearAbandoned forgets the abandoned prompts once their notice has been shown. */
+  clearAbandoned(): void;
+  loadRules(vm: string): Promise<void>;
+  loadFirewallLog(vm: string): Promise<void>;
+}
+
+export interface ImportsSlice {
+  readonly bases: Loadable<readonly BaseInfo[]>;
+  /** importJob is the current import; only the event handler writes it. */
+  readonly importJob: ImportJob | null;
+  refreshBases(): Promise<void>;
+  importFile(file: File): Promise<void>;
+  /** dismissImport forgets the import: a running one is cancelled, a finished one's outcome goes. */
+  dismissImport(): void;
+}
+
+export interface EventsSlice {
+  /** handleEvent applies one event; it is the only writer of job state (snapshotJobs, importJob). */
+  handleEvent(event: StoreEvent): void;
+}
+
+/** XrayState is the whole store: every slice's data and actions. */
+export type XrayState = NavigationSlice & VmsSlice & DetailSlice & FirewallSlice & ImportsSlice & EventsSlice;
+
+/** XrayActions is the store without its data: what views call. */
+export type XrayActions = { [K in keyof XrayState as XrayState[K] extends (...args: never[]) => unknown ? K : never]: XrayState[K] };
+
+/** SliceContext is what a slice is built over: the client, and the whole store's set and get. */
+export interface SliceContext {
+  readonly client: XrayClient;
+  readonly set: (partial: Partial<XrayState>) => void;
+  readonly get: () => XrayState;
+}
