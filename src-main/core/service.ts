@@ -3,11 +3,9 @@ import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from '
 import { parseParams } from '../shared/contract';
 import type { VmSummary } from '../shared/models';
 import { BaseCatalog } from './bases/catalog';
-import { IMAGE_CATALOG } from '../shared/catalog';
-import { fileNameOf } from './bases/pull';
+import { baseHandlers, type BaseMethod } from './bases/api';
 import { XrayError } from '../shared/errors';
 import { EventBus } from './events';
-import { baseNameFromFile } from '../shared/names';
 import { firewallHandlers, type FirewallMethod } from './firewall/api';
 import type { Engine, EngineMethod, Handler } from './engine';
 import { RuleStore } from './firewall/rule-store';
@@ -56,8 +54,6 @@ export class XrayService implements XrayApi {
   /** journal records what every VM did (its timeline), from the events this service announces. */
   readonly journal: Journal;
   private engine: Engine | null = null;
-  /** jobs are pulls under way, by base name, so base.cancel can stop one. */
-  private readonly jobs = new Map<string, AbortController>();
   private readonly handlers: Handlers;
 
   constructor(private readonly options: ServiceOptions) {
@@ -87,6 +83,7 @@ export class XrayService implements XrayApi {
     this.subscribe((event) => this.journal.observe(event));
     this.handlers = {
       ...this.fileHandlers(),
+      ...baseHandlers({ bases: this.bases, settings: this.settings, emit: this.emit }),
       ...firewallHandlers({
         paths: options.paths,
         vms: this.catalog.store,
@@ -132,14 +129,6 @@ export class XrayService implements XrayApi {
     }
   }
 
-  /** startJob registers a pull under its base name; two at once for one name are refused. */
-  private startJob(name: string): AbortController {
-    if (this.jobs.has(name)) throw new XrayError('busy', `"${name}" is already being pulled; wait for it or cancel it.`);
-    const abort = new AbortController();
-    this.jobs.set(name, abort);
-    return abort;
-  }
-
   /** sshTarget is how Xray logs in to a VM: its port, user and key. */
   sshTarget(vm: string): Promise<SshTarget> {
     return vmSshTarget(this.paths, validateName('VM', vm), { store: this.catalog.store, settings: this.settings });
@@ -155,7 +144,7 @@ export class XrayService implements XrayApi {
     return false;
   }
 
-  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod>]: Handler<M> } {
+  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | BaseMethod>]: Handler<M> } {
     return {
       'vm.list': async () => (await this.catalog.list()).map((s) => this.decorate(s)),
       'vm.info': async ({ name }) => {
@@ -206,49 +195,6 @@ export class XrayService implements XrayApi {
         const ports = await this.catalog.removePort(vm, mapping);
         this.emit({ type: 'vm.changed', vm });
         return ports;
-      },
-      'base.list': () => this.bases.list(),
-      'base.import': async (params) => {
-        const name = params.name ?? baseNameFromFile(params.path);
-        const info = await this.bases.import({
-          ...params,
-          onProgress: (done, total) => this.emit({ type: 'base.progress', name, done, total }),
-        });
-        this.emit({ type: 'base.changed' });
-        return info;
-      },
-      'base.catalog': async () => {
-        const bases = new Set((await this.bases.list()).map((b) => b.name));
-        return IMAGE_CATALOG.map(({ name, arch, title, url }) => ({ name, arch, title, url, imported: bases.has(name) }));
-      },
-      'base.pull': async (params) => {
-        const name = params.name ?? (params.source.includes('://') ? baseNameFromFile(fileNameOf(params.source)) : params.source);
-        const settings = await this.settings.read();
-        const abort = this.startJob(name);
-        try {
-          const info = await this.bases.pull({
-            ...params,
-            name: params.name,
-            mirror: process.env.XRAY_IMAGE_MIRROR || settings.imageMirror,
-            signal: abort.signal,
-            onProgress: (p) => this.emit({ type: 'base.progress', name, phase: p.phase, done: p.done, total: p.total ?? 0, bytesPerSecond: p.bytesPerSecond }),
-          });
-          this.emit({ type: 'base.changed' });
-          return info;
-        } finally {
-          this.jobs.delete(name);
-        }
-      },
-      'base.cancel': async ({ name }) => {
-        const job = this.jobs.get(name);
-        if (!job) throw new XrayError('not-found', `Nothing is being pulled or imported as "${name}".`);
-        job.abort();
-        return null;
-      },
-      'base.remove': async ({ name }) => {
-        await this.bases.remove(name);
-        this.emit({ type: 'base.changed' });
-        return null;
       },
       'snapshot.list': async (params) => {
         // Reading works from the files even while another process runs the VM (qemu-img reads with force-share).
