@@ -31,7 +31,7 @@ import type {
 const count = z.number().int().nonnegative();
 const portMapping = z.strictObject({ host: z.number().int(), guest: z.number().int() });
 
-export const crashReportSchema = z.strictObject({
+const crashReportSchema = z.strictObject({
   at: z.string(),
   exitCode: z.number().int().nullable(),
   signal: z.string().nullable(),
@@ -57,10 +57,10 @@ const vmSummaryShape = {
   crash: crashReportSchema.nullable(),
   configError: z.string().nullable(),
 };
-export const vmSummarySchema = z.strictObject(vmSummaryShape) satisfies z.ZodType<VmSummary>;
-export const vmStopResultSchema = z.strictObject({ ...vmSummaryShape, stoppedBy: stopMethodSchema.nullable() }) satisfies z.ZodType<VmStopResult>;
+const vmSummarySchema = z.strictObject(vmSummaryShape) satisfies z.ZodType<VmSummary>;
+const vmStopResultSchema = z.strictObject({ ...vmSummaryShape, stoppedBy: stopMethodSchema.nullable() }) satisfies z.ZodType<VmStopResult>;
 
-export const snapshotInfoSchema = z.strictObject({
+const snapshotInfoSchema = z.strictObject({
   name: z.string(),
   date: z.string(),
   vmStateSize: count,
@@ -68,7 +68,7 @@ export const snapshotInfoSchema = z.strictObject({
   description: z.string().nullable(),
 }) satisfies z.ZodType<SnapshotInfo>;
 
-export const vmInfoSchema = z.strictObject({
+const vmInfoSchema = z.strictObject({
   summary: vmSummarySchema,
   config: z.record(z.string(), z.unknown()),
   diskChain: z.array(
@@ -77,7 +77,7 @@ export const vmInfoSchema = z.strictObject({
   snapshots: z.array(snapshotInfoSchema),
 }) satisfies z.ZodType<VmInfo>;
 
-export const baseInfoSchema = z.strictObject({
+const baseInfoSchema = z.strictObject({
   name: z.string(),
   arch: guestArchSchema,
   virtualSize: count,
@@ -91,7 +91,7 @@ export const baseInfoSchema = z.strictObject({
 
 const rulePort = z.number().int().nullable();
 const httpMatch = z.strictObject({ methods: z.array(z.string()).nullable(), path: z.string().nullable() });
-export const firewallRuleSchema = z.strictObject({
+const firewallRuleSchema = z.strictObject({
   id: z.string(),
   target: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('ip'), ip: z.string(), port: rulePort }),
@@ -109,7 +109,7 @@ export const firewallRuleSchema = z.strictObject({
   source: z.enum(['vm', 'default', 'session']),
 }) satisfies z.ZodType<FirewallRule>;
 
-export const destinationSchema = z.strictObject({
+const destinationSchema = z.strictObject({
   ip: z.string().nullable(),
   port: z.number().int(),
   name: z.string().nullable(),
@@ -119,7 +119,7 @@ export const destinationSchema = z.strictObject({
 
 const guestProcessSchema = z.strictObject({ pid: z.number().int(), command: z.string(), user: z.string().nullable() });
 
-export const firewallPromptSchema = z.strictObject({
+const firewallPromptSchema = z.strictObject({
   id: z.string(),
   vm: z.string(),
   destination: destinationSchema,
@@ -129,7 +129,7 @@ export const firewallPromptSchema = z.strictObject({
   guestProcess: guestProcessSchema.nullable(),
 }) satisfies z.ZodType<FirewallPrompt>;
 
-export const firewallLogEntrySchema = z.strictObject({
+const firewallLogEntrySchema = z.strictObject({
   at: z.string(),
   vm: z.string(),
   kind: z.enum(['decision', 'connection', 'dns']),
@@ -156,7 +156,7 @@ const hookRunSchema = z.strictObject({
 const lifecycleEvent = z.enum(['starting', 'ready', 'stopped', 'crashed']);
 const at = { at: z.string(), vm: z.string() };
 
-export const timelineEntrySchema = z.discriminatedUnion('kind', [
+const timelineEntrySchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...at, kind: z.literal('lifecycle'), event: lifecycleEvent, detail: z.string().nullable() }),
   z.strictObject({ ...at, kind: z.literal('snapshot'), event: z.enum(['created', 'reverted', 'deleted', 'failed']), name: z.string(), detail: z.string().nullable() }),
   z.strictObject({ ...at, kind: z.literal('network'), action: ruleActionSchema, destination: destinationSchema, reason: z.string(), rule: z.string().nullable() }),
@@ -183,7 +183,7 @@ export const timelineEntrySchema = z.discriminatedUnion('kind', [
 ]) satisfies z.ZodType<TimelineEntry>;
 
 /** xrayEventSchema is every event the service announces, told apart by `type`. */
-export const xrayEventSchema = z.discriminatedUnion('type', [
+const xrayEventSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('vm.state'),
     vm: z.string(),
@@ -238,7 +238,7 @@ export const xrayEventSchema = z.discriminatedUnion('type', [
 const _everyEventHasASchema: Exclude<XrayEvent['type'], z.output<typeof xrayEventSchema>['type']> extends never ? true : never = true;
 
 /** resultSchemas are the results checked on arrival: those the UI builds its views from. */
-export const resultSchemas = {
+const resultSchemas = {
   'vm.list': z.array(vmSummarySchema),
   'vm.info': vmInfoSchema,
   'vm.timeline': z.array(timelineEntrySchema),

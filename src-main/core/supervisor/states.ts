@@ -12,7 +12,7 @@ import type { VmStateName } from '../../shared/models';
  * snapshot to resume from failed to load). Booting straight from stopped is
  * adoption: a QEMU an earlier supervisor started, picked up still running.
  */
-export const VM_TRANSITIONS: { readonly [S in VmStateName]: readonly VmStateName[] } = {
+const VM_TRANSITIONS: { readonly [S in VmStateName]: readonly VmStateName[] } = {
   stopped: ['starting', 'booting'],
   starting: ['booting', 'stopping', 'stopped', 'crashed'],
   booting: ['ready', 'stopping', 'stopped', 'crashed'],

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import type { XrayEvent } from '../../shared/contract';
 
-export type SnapshotOperation = 'create' | 'revert' | 'delete';
+type SnapshotOperation = 'create' | 'revert' | 'delete';
 
 /**
  * withSnapshotProgress announces one snapshot operation as it runs, done or
