@@ -1,11 +1,11 @@
-// Issue 5 benchmarks on 127.0.0.1: bulk throughput through Xray's SOCKS5 proxy
-// against a direct connection and against microsocks (a C SOCKS5 server from
-// Debian), the connect latency the proxy adds for an allowed destination, and
-// the proxy's memory with 1,000 idle connections. Each proxy runs in its own
-// process; the traffic generator and the target server share this one. The
-// clients ask for a bare IPv4 address, as the guest's redsocks does. One row
-// (as root) measures the latency against a server in a network namespace, so
-// the proxy dials a real interface rather than loopback.
+// Issue 5 benchmarks on 127.0.0.1: bulk throughput both ways through Xray's
+// SOCKS5 proxy against a direct connection and against microsocks (a C SOCKS5
+// server from Debian), the connect latency the proxy adds for an allowed
+// destination, and the proxy's memory with 1,000 idle connections. Each proxy
+// runs in its own process; the traffic generator and the target server share
+// this one. The clients ask for a bare IPv4 address, as the guest's redsocks
+// does. One row (as root) measures the latency against a server in a network
+// namespace, so the proxy dials a real interface rather than loopback.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -37,6 +37,21 @@ function targetServer(): Server {
         socket.end();
       };
       pump();
+    });
+    socket.on('error', () => socket.destroy());
+  });
+}
+
+/**
+ * sinkServer reads BULK_BYTES from each client and then answers. The client
+ * never ends its side first: microsocks closes both sides when one ends.
+ */
+function sinkServer(): Server {
+  return createServer((socket) => {
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received >= BULK_BYTES) socket.end('HTTP/1.1 200 OK\r\n\r\n');
     });
     socket.on('error', () => socket.destroy());
   });
@@ -95,6 +110,25 @@ async function throughput(targetPort: number, proxyPort: number | null): Promise
   return received / 1024 / 1024 / ((performance.now() - started) / 1000);
 }
 
+/** uploadThroughput sends BULK_BYTES to the sink and times them until it answers that all arrived. */
+async function uploadThroughput(targetPort: number, proxyPort: number | null): Promise<number> {
+  const socket = await open(targetPort, proxyPort);
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < BULK_BYTES) {
+        sent += CHUNK.length;
+        if (!socket.write(CHUNK)) return void socket.once('drain', pump);
+      }
+    };
+    socket.once('data', () => resolve());
+    pump();
+  });
+  socket.destroy();
+  return BULK_BYTES / 1024 / 1024 / ((performance.now() - started) / 1000);
+}
+
 async function firstByteLatency(targetPort: number, proxyPort: number | null, targetHost = LOOPBACK): Promise<number> {
   const started = performance.now();
   const socket = await open(targetPort, proxyPort, targetHost);
@@ -118,7 +152,7 @@ async function rssKb(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
-function startChild(cmd: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
+function startChild(cmd: string, args: string[]): Promise<Proxy> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     child.once('error', reject);
@@ -133,7 +167,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startMicrosocks(): Promise<{ child: ChildProcess; port: number }> {
+async function startMicrosocks(): Promise<Proxy> {
   const port = await freePort();
   const child = spawn('microsocks', ['-i', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
@@ -148,6 +182,46 @@ async function startMicrosocks(): Promise<{ child: ChildProcess; port: number }>
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('microsocks did not start');
+}
+
+type Proxy = { readonly child: ChildProcess; readonly port: number };
+
+/**
+ * bulkRows measures one direction of bulk transfer: 9 rounds of direct and
+ * through Xray back to back, alternating which goes first (the direct
+ * baseline swings by 2x between runs on a small machine, so the ratio is the
+ * median of the rounds' ratios), then 3 through microsocks; and each proxy's
+ * CPU time per GiB moved.
+ */
+async function bulkRows(direction: 'download' | 'upload', transfer: (proxyPort: number | null) => Promise<number>, xray: Proxy, micro: Proxy): Promise<Row[]> {
+  const direct: number[] = [];
+  const viaXray: number[] = [];
+  const ratios: number[] = [];
+  const xrayCpuBefore = await cpuSeconds(xray.child.pid!);
+  for (let i = 0; i < 9; i++) {
+    const pair = i % 2 === 0 ? [await transfer(null), await transfer(xray.port)] : [await transfer(xray.port), await transfer(null)].reverse();
+    const [d = 0, x = 0] = pair;
+    direct.push(d);
+    viaXray.push(x);
+    ratios.push(x / d);
+  }
+  const xrayCpu = (await cpuSeconds(xray.child.pid!)) - xrayCpuBefore;
+  const viaMicro: number[] = [];
+  const microCpuBefore = await cpuSeconds(micro.child.pid!);
+  for (let i = 0; i < 3; i++) viaMicro.push(await transfer(micro.port));
+  const microCpu = (await cpuSeconds(micro.child.pid!)) - microCpuBefore;
+  const x = median(viaXray);
+  const d = median(direct);
+  const m = median(viaMicro);
+  const ratio = median(ratios);
+  const perGiB = (cpu: number, transfers: number): number => cpu / ((transfers * BULK_BYTES) / 2 ** 30);
+  const xrayPerGiB = perGiB(xrayCpu, 9);
+  const microPerGiB = perGiB(microCpu, 3);
+  const percent = (r: number): string => (r * 100).toFixed(0);
+  return [
+    { benchmark: `bulk ${direction} (512 MiB), 9 rounds`, xray: `${x.toFixed(0)} MiB/s`, peer: `direct ${d.toFixed(0)}, microsocks ${m.toFixed(0)} MiB/s`, ratio: `${percent(ratio)}% of direct (rounds ${percent(Math.min(...ratios))}–${percent(Math.max(...ratios))}%), ${(x / m).toFixed(2)}× microsocks`, target: '≥ 80% of direct and ≥ microsocks', met: ratio >= 0.8 && x >= m },
+    { benchmark: `proxy CPU time per GiB, ${direction}`, xray: `${xrayPerGiB.toFixed(2)} s`, peer: `microsocks ${microPerGiB.toFixed(2)} s`, ratio: `${(xrayPerGiB / microPerGiB).toFixed(2)}×`, target: 'informational', met: true },
+  ];
 }
 
 const NAMESPACE_ROW = 'added connect latency to first byte, server in a network namespace (veth), p50';
@@ -181,8 +255,10 @@ async function namespaceLatencyRow(net: TestInternet | string, proxyPort: number
 /** benchFirewall runs the suite; `proxyEntry` is the built firewall-proxy.js. */
 export async function benchFirewall(proxyEntry: string): Promise<Row[]> {
   const bulk = targetServer();
+  const sink = sinkServer();
   const hold = holdServer();
   const bulkPort = await listen(bulk);
+  const sinkPort = await listen(sink);
   const holdPort = await listen(hold);
   const support = testInternetSupport();
   const net = support.ok ? await startTestInternet() : support.why;
@@ -190,35 +266,8 @@ export async function benchFirewall(proxyEntry: string): Promise<Row[]> {
   const micro = await startMicrosocks();
   const rows: Row[] = [];
   try {
-    // The direct baseline swings by 2x between runs on a small machine, so each
-    // round measures direct and proxied back to back (alternating which goes
-    // first) and the ratio is the median of the rounds' ratios.
-    const direct: number[] = [];
-    const viaXray: number[] = [];
-    const ratios: number[] = [];
-    const xrayCpuBefore = await cpuSeconds(xray.child.pid!);
-    for (let i = 0; i < 9; i++) {
-      const pair = i % 2 === 0
-        ? [await throughput(bulkPort, null), await throughput(bulkPort, xray.port)]
-        : [await throughput(bulkPort, xray.port), await throughput(bulkPort, null)].reverse();
-      const [d = 0, x = 0] = pair;
-      direct.push(d);
-      viaXray.push(x);
-      ratios.push(x / d);
-    }
-    const xrayCpu = (await cpuSeconds(xray.child.pid!)) - xrayCpuBefore;
-    const viaMicro: number[] = [];
-    const microCpuBefore = await cpuSeconds(micro.child.pid!);
-    for (let i = 0; i < 3; i++) viaMicro.push(await throughput(bulkPort, micro.port));
-    const microCpu = (await cpuSeconds(micro.child.pid!)) - microCpuBefore;
-    const x = median(viaXray);
-    const d = median(direct);
-    const m = median(viaMicro);
-    const ratio = median(ratios);
-    const perGiB = (cpu: number, transfers: number): number => cpu / ((transfers * BULK_BYTES) / 2 ** 30);
-    const xrayPerGiB = perGiB(xrayCpu, 9);
-    const microPerGiB = perGiB(microCpu, 3);
-    rows.push({ benchmark: 'bulk throughput (512 MiB), 9 rounds', xray: `${x.toFixed(0)} MiB/s`, peer: `direct ${d.toFixed(0)}, microsocks ${m.toFixed(0)} MiB/s`, ratio: `${(ratio * 100).toFixed(0)}% of direct (rounds ${(Math.min(...ratios) * 100).toFixed(0)}–${(Math.max(...ratios) * 100).toFixed(0)}%), ${(x / m).toFixed(2)}× microsocks`, target: '≥ 80% of direct and ≥ microsocks', met: ratio >= 0.8 && x >= m });
+    rows.push(...(await bulkRows('download', (proxyPort) => throughput(bulkPort, proxyPort), xray, micro)));
+    rows.push(...(await bulkRows('upload', (proxyPort) => uploadThroughput(sinkPort, proxyPort), xray, micro)));
 
     // Warm up all three paths first: a supervisor runs for days, so its proxy is steady-state code.
     for (let i = 0; i < 50; i++) {
@@ -226,7 +275,6 @@ export async function benchFirewall(proxyEntry: string): Promise<Row[]> {
       await firstByteLatency(holdPort, xray.port);
       await firstByteLatency(holdPort, micro.port);
     }
-    rows.push({ benchmark: 'proxy CPU time per GiB relayed', xray: `${xrayPerGiB.toFixed(2)} s`, peer: `microsocks ${microPerGiB.toFixed(2)} s`, ratio: `${(xrayPerGiB / microPerGiB).toFixed(2)}×`, target: 'informational', met: true });
 
     const latDirect: number[] = [];
     const latXray: number[] = [];
@@ -239,7 +287,7 @@ export async function benchFirewall(proxyEntry: string): Promise<Row[]> {
     const added50 = median(latXray) - median(latDirect);
     const added99 = percentile(latXray, 99) - percentile(latDirect, 99);
     const micro50 = median(latMicro) - median(latDirect);
-    rows.push({ benchmark: 'added connect latency to first byte, p50 / p99', xray: `+${added50.toFixed(2)} / +${added99.toFixed(2)} ms`, peer: `microsocks +${micro50.toFixed(2)} ms p50; direct ${median(latDirect).toFixed(2)} ms`, ratio: `${(median(latXray) / median(latDirect)).toFixed(2)}× direct`, target: LATENCY_TARGET, met: added50 < 1 });
+    rows.push({ benchmark: 'added connect latency to first byte, p50 / p99', xray: `+${added50.toFixed(2)} / +${added99.toFixed(2)} ms`, peer: `microsocks +${micro50.toFixed(2)} ms p50; direct ${median(latDirect).toFixed(2)} ms`, ratio: `${(median(latXray) / median(latDirect)).toFixed(2)}× direct`, target: `${LATENCY_TARGET}, ≤ microsocks`, met: added50 < 1 && added50 <= micro50 });
     rows.push(await namespaceLatencyRow(net, xray.port));
 
     const memory = async (pid: number, proxyPort: number): Promise<number> => {
@@ -262,6 +310,7 @@ export async function benchFirewall(proxyEntry: string): Promise<Row[]> {
     xray.child.kill();
     micro.child.kill();
     bulk.close();
+    sink.close();
     hold.close();
     if (typeof net !== 'string') await net.close();
   }

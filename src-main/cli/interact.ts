@@ -131,3 +131,30 @@ export class ProgressBar {
     if (this.out.isTTY) this.out.write('\n');
   }
 }
+
+/**
+ * readSecret reads a secret without showing it: on a terminal it asks and
+ * reads keys with echo off (Backspace erases, Ctrl-C or Ctrl-D gives up);
+ * from a pipe it takes all of stdin. It never comes from the command line,
+ * where every user of the machine could read it.
+ */
+export async function readSecret(term: Terminal, question: string): Promise<string> {
+  const { stdin, stdout } = term;
+  if (!(stdin.isTTY && stdin.setRawMode)) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
+    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  }
+  stdout.write(question);
+  let typed = '';
+  const { done, stop } = readKeys(term, (key) => {
+    if (key === '\r' || key === '\n') stop();
+    else if (key === '\x7f' || key === '\b') typed = typed.slice(0, -1);
+    else typed += key;
+  });
+  await done;
+  stop();
+  stdout.write('\n');
+  if (typed === '') throw new XrayError('cancelled', 'No secret was typed; nothing was stored.');
+  return typed;
+}

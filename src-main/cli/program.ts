@@ -10,6 +10,7 @@ import { registerFirewallCommands } from './commands/firewall';
 import { registerHookCommands } from './commands/hooks';
 import { registerPluginCommands } from './commands/plugin';
 import { registerPortCommands } from './commands/port';
+import { registerSecretCommands } from './commands/secret';
 import { registerSnapshotCommands } from './commands/snapshot';
 import { registerSshCommands } from './commands/ssh';
 import { registerTimelineCommands } from './commands/timeline';
@@ -27,6 +28,7 @@ const GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerTimelineCommands,
   registerConfigCommands,
   registerFirewallCommands,
+  registerSecretCommands,
   registerUiCommands,
   registerSshCommands,
   registerHookCommands,

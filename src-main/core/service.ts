@@ -13,6 +13,8 @@ import { diskChain, QemuImg } from './images';
 import { HookRunner, type BuiltInHook } from './hooks';
 import { PluginHost } from './plugins';
 import { connectVm, vmSshTarget, type SshTarget } from './ssh';
+import { SecretBindings } from './secrets/bindings';
+import { SecretStore } from './secrets/store';
 import { Journal } from './vms/journal';
 import { OfflineSnapshots } from './vms/snapshots';
 import { withSnapshotProgress } from './vms/snapshot-progress';
@@ -53,6 +55,9 @@ export class XrayService implements XrayApi {
   readonly firewallRules: RuleStore;
   /** journal records what every VM did (its timeline), from the events this service announces. */
   readonly journal: Journal;
+  /** secrets are kept on the host (Keychain, Secret Service or a 0600 file); bindings live in vm.toml without values. */
+  readonly secrets: SecretStore;
+  readonly secretBindings: SecretBindings;
   private engine: Engine | null = null;
   private readonly handlers: Handlers;
 
@@ -80,6 +85,8 @@ export class XrayService implements XrayApi {
     });
     this.firewallRules = new RuleStore(options.paths, this.catalog.store);
     this.journal = new Journal(options.paths, (event) => this.emit(event));
+    this.secrets = new SecretStore(options.paths);
+    this.secretBindings = new SecretBindings(this.catalog.store);
     this.subscribe((event) => this.journal.observe(event));
     this.handlers = {
       ...this.fileHandlers(),
@@ -226,6 +233,28 @@ export class XrayService implements XrayApi {
       },
       'hooks.resetInitialBoot': async ({ vm }) => {
         await this.hooks.resetInitialBoot(validateName('VM', vm));
+        this.emit({ type: 'vm.changed', vm });
+        return null;
+      },
+      'secret.list': () => this.secrets.list(),
+      'secret.set': async ({ name, value }) => this.secrets.set(name, value),
+      'secret.remove': async ({ name }) => {
+        if (!(await this.secrets.remove(name))) throw new XrayError('not-found', `There is no secret "${name}"; see "xray secret list".`);
+        return null;
+      },
+      'secret.bindings': ({ vm }) => this.secretBindings.list(validateName('VM', vm)),
+      'secret.bind': async ({ vm, ...input }) => {
+        if (!(await this.secrets.list()).secrets.some((s) => s.name === input.secret)) {
+          throw new XrayError('not-found', `There is no secret "${input.secret}"; set it first with "xray secret set ${input.secret}".`);
+        }
+        const binding = await this.secretBindings.bind(validateName('VM', vm), input);
+        this.emit({ type: 'vm.changed', vm });
+        return binding;
+      },
+      'secret.unbind': async ({ vm, secret }) => {
+        if (!(await this.secretBindings.unbind(validateName('VM', vm), secret))) {
+          throw new XrayError('not-found', `VM "${vm}" has no binding for secret "${secret}"; see "xray secret bindings ${vm}".`);
+        }
         this.emit({ type: 'vm.changed', vm });
         return null;
       },

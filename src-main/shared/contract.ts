@@ -14,6 +14,7 @@ import {
   type HookType,
   type PromptCloseReason,
 } from './enums';
+import { SECRET_MAX_BYTES } from './secrets';
 import { VM_LIMITS, type VmDefaults } from './vm';
 import type {
   BaseInfo,
@@ -34,6 +35,9 @@ import type {
   StopMethod,
   Destination,
   RuleAction,
+  SecretBackendInfo,
+  SecretBinding,
+  SecretInfo,
   TimelineEntry,
 } from './models';
 
@@ -141,6 +145,19 @@ export const requestSchemas = {
   'hooks.run': z.object({ vm: name, type: hookTypeSchema }),
   'hooks.resetInitialBoot': z.object({ vm: name }),
   'hooks.runs': z.object({ vm: name, limit: z.number().int().positive().max(1000).optional() }),
+  'secret.list': z.object({}),
+  'secret.set': z.object({ name, value: z.string().min(1).max(SECRET_MAX_BYTES) }),
+  'secret.remove': z.object({ name }),
+  'secret.bindings': z.object({ vm: name }),
+  'secret.bind': z.object({
+    vm: name,
+    secret: name,
+    hosts: z.array(z.string().min(1).max(253)).min(1).max(64),
+    header: z.string().min(1).max(64),
+    format: z.string().max(256).optional(),
+    env: z.string().max(128).optional(),
+  }),
+  'secret.unbind': z.object({ vm: name, secret: name }),
   'plugin.list': z.object({}),
   'plugin.run': z.object({ plugin: name, command: name, args: z.array(z.string()).default([]) }),
 } as const;
@@ -204,6 +221,12 @@ export interface Results {
   'hooks.run': HookRun[];
   'hooks.resetInitialBoot': null;
   'hooks.runs': HookRunRecord[];
+  'secret.list': { backend: SecretBackendInfo; secrets: SecretInfo[] };
+  'secret.set': SecretInfo;
+  'secret.remove': null;
+  'secret.bindings': SecretBinding[];
+  'secret.bind': SecretBinding;
+  'secret.unbind': null;
   'plugin.list': PluginInfo[];
   'plugin.run': { output: string };
 }

@@ -60,6 +60,12 @@ const SAMPLE_PARAMS: { [M in Method]: Params<M> } = {
   'hooks.run': { vm: 'nope', type: 'boot' },
   'hooks.resetInitialBoot': { vm: 'nope' },
   'hooks.runs': { vm: VM },
+  'secret.list': {},
+  'secret.set': { name: 'nothing', value: 'x' },
+  'secret.remove': { name: 'nothing' },
+  'secret.bindings': { vm: VM },
+  'secret.bind': { vm: VM, secret: 'nothing', hosts: ['api.example.com'], header: 'Authorization' },
+  'secret.unbind': { vm: VM, secret: 'nothing' },
   'plugin.list': {},
   'plugin.run': { plugin: 'nope', command: 'nope' },
 };

@@ -4,6 +4,7 @@ import { ControlServer } from '../control/server';
 import { XrayError } from '../../shared/errors';
 import type { HomePaths } from '../paths';
 import type { XrayService } from '../service';
+import { egressFactsOf, egressHook } from '../guest/egress';
 import { guestSetupHooks } from '../guest/setup';
 import { SupervisorLock } from './lock';
 import { Supervisor, type SupervisorDeps, type SupervisorOptions } from './supervisor';
@@ -28,10 +29,13 @@ export async function hostSupervisor(paths: HomePaths, options: SupervisorOption
   }
   try {
     let supervisor: Supervisor | null = null;
-    const builtInHooks = guestSetupHooks({
-      onVerified: (vm, active) => supervisor?.setGuestFirewall(vm, active),
-      probeSeen: (vm, nonce) => supervisor?.firewalls.probeSeen(vm, nonce) ?? false,
-    });
+    const builtInHooks = [
+      ...guestSetupHooks({
+        onVerified: (vm, active) => supervisor?.setGuestFirewall(vm, active),
+        probeSeen: (vm, nonce) => supervisor?.firewalls.probeSeen(vm, nonce) ?? false,
+      }),
+      egressHook({ egressFor: egressFactsOf(paths) }),
+    ];
     const service = await createService(paths, options.env, { builtInHooks });
     supervisor = new Supervisor(supervisorDeps(service), options);
     service.attachEngine(supervisor);

@@ -370,6 +370,50 @@ describe('Socks5Server', () => {
     await closeServer(source);
   });
 
+  it('holds a fast uploader back while the destination does not read, and delivers every byte intact', async () => {
+    const size = 64 * 1024 * 1024;
+    const body = Buffer.alloc(size);
+    for (let i = 0; i < size; i += 4) body.writeUInt32LE((i * 2246822519) >>> 0, i);
+    const hash = createHash('sha256');
+    let received = 0;
+    let destination: NetSocket | null = null;
+    let allArrived: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (allArrived = resolve));
+    const sink = createNetServer((socket) => {
+      destination = socket;
+      socket.pause();
+      socket.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        received += chunk.length;
+        if (received === size) allArrived();
+      });
+    });
+    const port = await listen(sink);
+    decide = async () => ({ action: 'allow', reason: 'test', connectTo: { host: '127.0.0.1', port } });
+    const { reply, socket } = await socksConnect({ port: proxyPort }, { domain: 'sink.test' }, port);
+    expect(reply).toBe(REPLY.succeeded);
+    const step = 1024 * 1024;
+    let offset = 0;
+    const pump = (): void => {
+      while (offset < size) {
+        const more = socket.write(body.subarray(offset, offset + step));
+        offset += step;
+        if (!more) return void socket.once('drain', pump);
+      }
+    };
+    pump();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Kernel buffers on both legs plus the proxy's upload queue: some MiB, nowhere near the whole body.
+    const accepted = offset - socket.writableLength;
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThan(24 * 1024 * 1024);
+    (destination as NetSocket | null)?.resume();
+    await arrived;
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
+    socket.destroy();
+    await closeServer(sink);
+  });
+
   it('survives a few thousand random and malformed handshakes and leaks no connections', async () => {
     decide = async () => ({ action: 'deny', reason: 'fuzz' });
     let seed = 12345;
