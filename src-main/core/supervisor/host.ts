@@ -63,7 +63,9 @@ export async function hostSupervisor(paths: HomePaths, options: SupervisorOption
         closed = true;
         await control.close();
         if (opts.stopVms) await supervisor.stopAll();
-        else await supervisor.detach();
+        await supervisor.detach();
+        // The timeline's last entries (a VM stopping as the app quits) reach the file before the process ends.
+        await service.journal.close();
         await lock.release();
       },
     };

@@ -244,6 +244,16 @@ describe('another supervisor', () => {
     expect(isProcessAlive(vm.pid!)).toBe(true);
   });
 
+  it('closing with its VMs stopped leaves their stop in the timeline file', async () => {
+    await writeFile(home.paths.configFile, 'stop_timeout = 1\n');
+    const first = await host();
+    await first.service.call('vm.start', { name: 'fw' });
+    await first.close({ stopVms: true });
+    hosts = [];
+    const lines = (await readFile(home.paths.vm('fw').journal, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.at(-1)).toMatchObject({ kind: 'lifecycle', event: 'stopped', detail: 'killed' });
+  });
+
   it('is refused while the first one holds the home', async () => {
     await host();
     expect((await refusal(hostSupervisor(home.paths))).code).toBe('busy');
