@@ -21,7 +21,7 @@ export async function benchSupervisor(): Promise<Row[]> {
   qemuImg(['create', '-q', '-f', 'qcow2', image, '1G']);
   await setup.call('base.import', { path: image, name: 'empty', arch: 'x86_64' });
   for (const name of ['a', 'b']) await setup.call('vm.create', { name, base: 'empty', memoryMb: 256, cpus: 1 });
-  const host = await hostSupervisor(paths, { waitForGuest: () => new Promise(() => undefined) });
+  const host = await hostSupervisor(paths, { login: () => new Promise(() => undefined) });
   const rows: Row[] = [];
   try {
     const service = host.service;
@@ -34,7 +34,7 @@ export async function benchSupervisor(): Promise<Row[]> {
       startTimes.push(await timeMs(() => service.call('vm.start', { name: 'a' })));
       await service.call('vm.stop', { name: 'a', force: true });
     }
-    const launcher = new Launcher(paths, service.settings);
+    const launcher = new Launcher({ paths, settings: service.settings, qemuImg: service.qemuImg, sshTarget: (vm) => service.sshTarget(vm) });
     const config = await service.catalog.store.read('b');
     const direct: number[] = [];
     for (let i = 0; i < 7; i++) {

@@ -1,14 +1,13 @@
 // Runs in: plain Node (core).
 import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from '../shared/contract';
 import { parseParams } from '../shared/contract';
-import type { RuleLifetime, VmSummary } from '../shared/models';
+import type { VmSummary } from '../shared/models';
 import { BaseCatalog } from './bases/catalog';
-import { IMAGE_CATALOG } from '../shared/catalog';
-import { fileNameOf } from './bases/pull';
+import { baseHandlers, type BaseMethod } from './bases/api';
 import { XrayError } from '../shared/errors';
 import { EventBus } from './events';
-import { baseNameFromFile } from '../shared/names';
-import { type FirewallLog, RuleSet, isPersistent, parseUserRuleTarget } from './firewall';
+import { firewallHandlers, type FirewallMethod } from './firewall/api';
+import type { Engine, EngineMethod, Handler } from './engine';
 import { RuleStore } from './firewall/rule-store';
 import { diskChain, QemuImg } from './images';
 import { HookRunner, type BuiltInHook } from './hooks';
@@ -18,6 +17,7 @@ import { SecretBindings } from './secrets/bindings';
 import { SecretStore } from './secrets/store';
 import { Journal } from './vms/journal';
 import { OfflineSnapshots } from './vms/snapshots';
+import { withSnapshotProgress } from './vms/snapshot-progress';
 import { tailOf } from './vms/logs';
 import { readLivePid } from './vms/runtime';
 import { validateName } from './names';
@@ -26,33 +26,8 @@ import { SettingsStore } from './store/settings';
 import { serializeVmConfig } from './store/vm-config';
 import { VmCatalog } from './vms/catalog';
 
-type Handler<M extends Method> = (params: ParsedParams<M>) => Promise<Results[M]>;
 type Handlers = { [M in Method]: Handler<M> };
-
-/**
- * Engine is what a running supervisor adds to the service: everything that
- * needs a live process (QEMU, the firewall's prompts). A service without one
- * still serves every file method; the engine methods then answer what they
- * can (withoutEngine) or say a supervisor is needed.
- */
-export type EngineMethod = 'vm.start' | 'vm.stop' | 'prompt.list' | 'prompt.answer';
 type FileMethod = Exclude<Method, EngineMethod>;
-
-type FirewallMethod = 'firewall.rules' | 'firewall.add' | 'firewall.remove' | 'firewall.clear' | 'firewall.log';
-type SnapshotMethod = 'snapshot.list' | 'snapshot.create' | 'snapshot.revert' | 'snapshot.delete';
-
-export interface Engine {
-  /** handlers covers every engine method (the compiler checks an engine has them all). */
-  readonly handlers: { [M in EngineMethod]: Handler<M> };
-  /** decorate overlays live state (state, pid, connections) on a stored summary. */
-  decorate(summary: VmSummary): VmSummary;
-  /** isRunning tells whether the engine has a QEMU for this VM now. */
-  isRunning(vm: string): boolean;
-  /** live handles snapshot requests for a running VM (memory included). */
-  readonly live: { [M in SnapshotMethod]: Handler<M> };
-  /** liveFirewall is a running VM's rules and connection log in memory, or null. */
-  liveFirewall(vm: string): { readonly rules: RuleSet; readonly log: FirewallLog } | null;
-}
 
 export interface ServiceOptions {
   readonly paths: HomePaths;
@@ -84,8 +59,6 @@ export class XrayService implements XrayApi {
   readonly secrets: SecretStore;
   readonly secretBindings: SecretBindings;
   private engine: Engine | null = null;
-  /** jobs are pulls under way, by base name, so base.cancel can stop one. */
-  private readonly jobs = new Map<string, AbortController>();
   private readonly handlers: Handlers;
 
   constructor(private readonly options: ServiceOptions) {
@@ -115,7 +88,18 @@ export class XrayService implements XrayApi {
     this.secrets = new SecretStore(options.paths);
     this.secretBindings = new SecretBindings(this.catalog.store);
     this.subscribe((event) => this.journal.observe(event));
-    this.handlers = { ...this.fileHandlers(), ...this.firewallHandlers(), ...this.engineHandlers() };
+    this.handlers = {
+      ...this.fileHandlers(),
+      ...baseHandlers({ bases: this.bases, settings: this.settings, emit: this.emit }),
+      ...firewallHandlers({
+        paths: options.paths,
+        vms: this.catalog.store,
+        ruleStore: this.firewallRules,
+        emit: this.emit,
+        live: (vm) => this.engine?.liveFirewall(vm) ?? null,
+      }),
+      ...this.engineHandlers(),
+    };
   }
 
   get paths(): HomePaths {
@@ -127,9 +111,8 @@ export class XrayService implements XrayApi {
     this.engine = engine;
   }
 
-  emit(event: XrayEvent): void {
-    this.events.emit(event);
-  }
+  /** emit announces an event to every subscriber; a plain function, so it can be handed on. */
+  readonly emit = (event: XrayEvent): void => this.events.emit(event);
 
   subscribe(listener: (event: XrayEvent) => void): () => void {
     return this.events.subscribe(listener);
@@ -153,14 +136,6 @@ export class XrayService implements XrayApi {
     }
   }
 
-  /** startJob registers a pull under its base name; two at once for one name are refused. */
-  private startJob(name: string): AbortController {
-    if (this.jobs.has(name)) throw new XrayError('busy', `"${name}" is already being pulled; wait for it or cancel it.`);
-    const abort = new AbortController();
-    this.jobs.set(name, abort);
-    return abort;
-  }
-
   /** sshTarget is how Xray logs in to a VM: its port, user and key. */
   sshTarget(vm: string): Promise<SshTarget> {
     return vmSshTarget(this.paths, validateName('VM', vm), { store: this.catalog.store, settings: this.settings });
@@ -176,19 +151,7 @@ export class XrayService implements XrayApi {
     return false;
   }
 
-  private async withSnapshotProgress<T>(vm: string, name: string, operation: 'create' | 'revert' | 'delete', task: () => Promise<T>): Promise<T> {
-    this.emit({ type: 'snapshot.progress', vm, name, operation, status: 'running' });
-    try {
-      const result = await task();
-      this.emit({ type: 'snapshot.progress', vm, name, operation, status: 'done' });
-      return result;
-    } catch (err) {
-      this.emit({ type: 'snapshot.progress', vm, name, operation, status: 'failed', error: (err as Error).message });
-      throw err;
-    }
-  }
-
-  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod>]: Handler<M> } {
+  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | BaseMethod>]: Handler<M> } {
     return {
       'vm.list': async () => (await this.catalog.list()).map((s) => this.decorate(s)),
       'vm.info': async ({ name }) => {
@@ -240,49 +203,6 @@ export class XrayService implements XrayApi {
         this.emit({ type: 'vm.changed', vm });
         return ports;
       },
-      'base.list': () => this.bases.list(),
-      'base.import': async (params) => {
-        const name = params.name ?? baseNameFromFile(params.path);
-        const info = await this.bases.import({
-          ...params,
-          onProgress: (done, total) => this.emit({ type: 'base.progress', name, done, total }),
-        });
-        this.emit({ type: 'base.changed' });
-        return info;
-      },
-      'base.catalog': async () => {
-        const bases = new Set((await this.bases.list()).map((b) => b.name));
-        return IMAGE_CATALOG.map(({ name, arch, title, url }) => ({ name, arch, title, url, imported: bases.has(name) }));
-      },
-      'base.pull': async (params) => {
-        const name = params.name ?? (params.source.includes('://') ? baseNameFromFile(fileNameOf(params.source)) : params.source);
-        const settings = await this.settings.read();
-        const abort = this.startJob(name);
-        try {
-          const info = await this.bases.pull({
-            ...params,
-            name: params.name,
-            mirror: process.env.XRAY_IMAGE_MIRROR || settings.imageMirror,
-            signal: abort.signal,
-            onProgress: (p) => this.emit({ type: 'base.progress', name, phase: p.phase, done: p.done, total: p.total ?? 0, bytesPerSecond: p.bytesPerSecond }),
-          });
-          this.emit({ type: 'base.changed' });
-          return info;
-        } finally {
-          this.jobs.delete(name);
-        }
-      },
-      'base.cancel': async ({ name }) => {
-        const job = this.jobs.get(name);
-        if (!job) throw new XrayError('not-found', `Nothing is being pulled or imported as "${name}".`);
-        job.abort();
-        return null;
-      },
-      'base.remove': async ({ name }) => {
-        await this.bases.remove(name);
-        this.emit({ type: 'base.changed' });
-        return null;
-      },
       'snapshot.list': async (params) => {
         // Reading works from the files even while another process runs the VM (qemu-img reads with force-share).
         if (this.engine?.isRunning(validateName('VM', params.vm))) return this.engine.live['snapshot.list'](params);
@@ -290,16 +210,16 @@ export class XrayService implements XrayApi {
       },
       'snapshot.create': async (params) => {
         if (await this.isLive(params.vm)) return this.engine!.live['snapshot.create'](params);
-        return this.withSnapshotProgress(params.vm, params.name, 'create', () => this.snapshots.create(params.vm, params.name, params.description));
+        return withSnapshotProgress(this.emit, { vm: params.vm, name: params.name, operation: 'create' }, () => this.snapshots.create(params.vm, params.name, params.description));
       },
       'snapshot.revert': async (params) => {
         if (await this.isLive(params.vm)) return this.engine!.live['snapshot.revert'](params);
-        await this.withSnapshotProgress(params.vm, params.name, 'revert', () => this.snapshots.revert(params.vm, params.name));
+        await withSnapshotProgress(this.emit, { vm: params.vm, name: params.name, operation: 'revert' }, () => this.snapshots.revert(params.vm, params.name));
         return null;
       },
       'snapshot.delete': async (params) => {
         if (await this.isLive(params.vm)) return this.engine!.live['snapshot.delete'](params);
-        await this.withSnapshotProgress(params.vm, params.name, 'delete', () => this.snapshots.remove(params.vm, params.name));
+        await withSnapshotProgress(this.emit, { vm: params.vm, name: params.name, operation: 'delete' }, () => this.snapshots.remove(params.vm, params.name));
         return null;
       },
       'hooks.list': async ({ vm }) => {
@@ -349,63 +269,6 @@ export class XrayService implements XrayApi {
   }
 
   /**
-   * firewallHandlers serve a VM's rules and log from its files (RuleStore),
-   * with or without a supervisor; while the VM runs here, its live rule set
-   * changes with the file, and rules that last only while it runs live
-   * there alone.
-   */
-  private firewallHandlers(): { [M in FirewallMethod]: Handler<M> } {
-    const live = (vm: string) => this.engine?.liveFirewall(validateName('VM', vm)) ?? null;
-    return {
-      'firewall.rules': async ({ vm }) => {
-        const running = live(vm);
-        if (running) return running.rules.list();
-        const [stored, defaults] = await Promise.all([this.firewallRules.read(vm), this.firewallRules.defaults()]);
-        return new RuleSet(stored.rules, defaults.entries).list();
-      },
-      'firewall.add': async (p) => {
-        const target = parseUserRuleTarget(p.target);
-        await this.catalog.store.read(validateName('VM', p.vm));
-        const running = live(p.vm);
-        if (!running && (p.lifetime === 'once' || p.lifetime === 'until-stop')) {
-          throw new XrayError('invalid-argument', `VM "${p.vm}" is not running, so a rule "${p.lifetime}" would never apply; make it last a while or forever.`, {
-            cli: `VM "${p.vm}" is not running, so a rule "${p.lifetime}" would never apply; use --for or --forever.`,
-          });
-        }
-        if (p.lifetime === 'duration' && !p.durationSeconds) {
-          throw new XrayError('invalid-argument', 'A rule for a while needs its duration.', { cli: 'A rule for a while needs its duration, like --for 1h.' });
-        }
-        const lifetime: RuleLifetime =
-          p.lifetime === 'duration' ? { kind: 'duration', until: new Date(Date.now() + p.durationSeconds! * 1000).toISOString() } : { kind: p.lifetime };
-        const rule = (running?.rules ?? new RuleSet()).add({ target, action: p.action, lifetime });
-        if (isPersistent(rule)) await this.firewallRules.put(p.vm, rule);
-        this.emit({ type: 'vm.changed', vm: p.vm });
-        return rule;
-      },
-      'firewall.remove': async ({ vm, id }) => {
-        if (id.startsWith('default:')) {
-          throw new XrayError('invalid-argument', `Rule "${id}" comes from ${this.paths.defaultFirewallRules}; edit that file to change it.`);
-        }
-        const fromFile = await this.firewallRules.remove(validateName('VM', vm), id);
-        const fromMemory = live(vm)?.rules.remove(id) ?? false;
-        if (!fromFile && !fromMemory) throw new XrayError('not-found', `VM "${vm}" has no rule "${id}"; see "xray firewall list ${vm}".`);
-        this.emit({ type: 'vm.changed', vm });
-        return null;
-      },
-      'firewall.clear': async ({ vm }) => {
-        await this.firewallRules.clear(validateName('VM', vm));
-        live(vm)?.rules.clear();
-        this.emit({ type: 'vm.changed', vm });
-        return null;
-      },
-      'firewall.log': async ({ vm, limit }) => {
-        await this.catalog.store.read(validateName('VM', vm));
-        return live(vm)?.log.entries(limit ?? 200) ?? this.firewallRules.log(vm, limit ?? 200);
-      },
-    };
-  }
-
-  /**
    * withoutEngine answers what it can with no supervisor in this process:
    * there are no prompts, and a VM that is not running is already stopped.
    * The rest needs the supervisor.
@@ -415,7 +278,7 @@ export class XrayService implements XrayApi {
     if (method === 'vm.stop') {
       const { name } = params as ParsedParams<'vm.stop'>;
       const summary = await this.catalog.summary(validateName('VM', name));
-      if (summary.pid === null) return summary;
+      if (summary.pid === null) return { ...summary, stoppedBy: null };
     }
     throw new XrayError('unsupported', `"${method}" needs the Xray supervisor; start the Xray app or run "xray daemon".`);
   }

@@ -30,8 +30,10 @@ import type {
   SnapshotInfo,
   VmInfo,
   VmStateName,
+  VmStopResult,
   VmSummary,
   CrashReport,
+  StopMethod,
   Destination,
   RuleAction,
   SecretBackendInfo,
@@ -191,7 +193,7 @@ export interface Results {
   'vm.remove': null;
   'vm.update': VmSummary;
   'vm.start': VmSummary;
-  'vm.stop': VmSummary;
+  'vm.stop': VmStopResult;
   'vm.console': string[];
   'vm.timeline': TimelineEntry[];
   'port.list': PortMapping[];
@@ -232,7 +234,8 @@ export interface Results {
 
 /** XrayEvent is everything the service announces; a discriminated union on `type`. */
 export type XrayEvent =
-  | { readonly type: 'vm.state'; readonly vm: string; readonly state: VmStateName; readonly previous: VmStateName; readonly crash?: CrashReport }
+  /** vm.state: a VM's state changed; a crash says why, a stop says how it ended (stoppedBy). */
+  | { readonly type: 'vm.state'; readonly vm: string; readonly state: VmStateName; readonly previous: VmStateName; readonly crash?: CrashReport; readonly stoppedBy?: StopMethod }
   | { readonly type: 'vm.changed'; readonly vm: string }
   | { readonly type: 'vm.removed'; readonly vm: string }
   /** base.progress: an import copying (total known) or a pull downloading (total 0 until the server says). */

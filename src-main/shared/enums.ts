@@ -12,6 +12,15 @@ export type Accelerator = z.infer<typeof acceleratorSchema>;
 export const vmStateSchema = z.enum(['stopped', 'starting', 'booting', 'ready', 'stopping', 'crashed']);
 export type VmStateName = z.infer<typeof vmStateSchema>;
 
+/**
+ * stopMethodSchema says how a running VM ended: the guest powered off on the
+ * ACPI power button, or on `poweroff` sent over SSH after it ignored the
+ * button; QEMU was killed (a forced stop, or a guest that shut down on
+ * neither); or the guest shut itself down with nobody asking.
+ */
+export const stopMethodSchema = z.enum(['power-button', 'ssh', 'kill', 'guest']);
+export type StopMethod = z.infer<typeof stopMethodSchema>;
+
 export const displaySchema = z.enum(['none', 'cocoa', 'gtk', 'sdl']);
 export type Display = z.infer<typeof displaySchema>;
 

@@ -2,9 +2,9 @@
 // Types only: nothing here may import Node or DOM APIs. The closed sets of
 // words (states, actions, scopes…) are zod enums in enums.ts.
 import type { EgressReport } from './egress';
-import type { Accelerator, DefaultAction, GuestArch, HookSource, HookType, RuleAction, SecretBackendKind, VmStateName } from './enums';
+import type { Accelerator, DefaultAction, GuestArch, HookSource, HookType, RuleAction, SecretBackendKind, StopMethod, VmStateName } from './enums';
 
-export type { Accelerator, GuestArch, HookSource, HookType, PromptLifetime, PromptScope, RuleAction, VmStateName } from './enums';
+export type { Accelerator, GuestArch, HookSource, HookType, PromptLifetime, PromptScope, RuleAction, StopMethod, VmStateName } from './enums';
 
 export interface PortMapping {
   readonly host: number;
@@ -37,6 +37,11 @@ export interface VmSummary {
   readonly crash: CrashReport | null;
   /** configError is set when vm.toml cannot be read; the VM still lists. */
   readonly configError: string | null;
+}
+
+/** VmStopResult is what vm.stop answers: the VM, and how it ended (null when it was not running). */
+export interface VmStopResult extends VmSummary {
+  readonly stoppedBy: StopMethod | null;
 }
 
 export interface DiskChainEntry {

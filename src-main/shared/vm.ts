@@ -1,7 +1,7 @@
 // Runs in: anywhere (pure). Facts about VMs every surface needs: limits,
 // defaults, what a state means, and the HOST:GUEST port-mapping notation.
 import { XrayError } from './errors';
-import type { PortMapping, VmStateName } from './models';
+import type { PortMapping, StopMethod, VmStateName } from './models';
 
 /** VM_LIMITS bound what a VM may be given; the contract's schemas, the CLI and the forms all check against them. */
 export const VM_LIMITS = {
@@ -72,4 +72,32 @@ export function formatPortMapping(mapping: PortMapping): string {
 
 export function isPort(n: number): boolean {
   return Number.isInteger(n) && n >= VM_LIMITS.port.min && n <= VM_LIMITS.port.max;
+}
+
+/** STOPPED_BY words how a VM's stop ended, for a timeline or a status line. */
+export const STOPPED_BY: { readonly [M in StopMethod]: string } = {
+  'power-button': 'shut down on the power button',
+  ssh: 'shut down over SSH',
+  kill: 'killed',
+  guest: 'shut itself down',
+};
+
+/**
+ * stopSentence says how a stop ended, in the words every surface shows: a
+ * guest that ignored the power button is named as such, and a kill is never
+ * passed off as a shutdown.
+ */
+export function stopSentence(name: string, stoppedBy: StopMethod | null, forced = false): string {
+  switch (stoppedBy) {
+    case 'power-button':
+      return `VM "${name}" shut down on the power button.`;
+    case 'ssh':
+      return `VM "${name}" did not answer the power button; shut down over SSH.`;
+    case 'kill':
+      return forced ? `VM "${name}" was killed.` : `VM "${name}" did not shut down when asked, so it was killed.`;
+    case 'guest':
+      return `VM "${name}" shut itself down.`;
+    case null:
+      return `VM "${name}" is stopped.`;
+  }
 }

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../../src-main/core/vms/runtime';
 import { XRAY_BIN, xray } from '../helpers/cli';
+import { waitFor } from '../helpers/wait';
 import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../helpers/home';
 
 let home: TestHome;
@@ -18,7 +19,7 @@ beforeEach(async () => {
 afterEach(async () => {
   const pid = Number((await readFile(home.paths.lockFile, 'utf8').catch(() => '0')).trim());
   if (pid && isProcessAlive(pid)) process.kill(pid, 'SIGTERM');
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor('the daemon to exit', () => !pid || !isProcessAlive(pid));
   await home.cleanup();
 });
 

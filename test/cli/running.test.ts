@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { XRAY_BIN, xray } from '../helpers/cli';
 import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../helpers/home';
 import { isProcessAlive } from '../../src-main/core/vms/runtime';
+import { waitFor } from '../helpers/wait';
 
 let home: TestHome;
 
@@ -20,15 +21,12 @@ afterEach(async () => {
   await xray(home.root, ['stop', 'box', '--force']);
   const pid = Number((await readFile(home.paths.lockFile, 'utf8').catch(() => '0')).trim());
   if (pid && isProcessAlive(pid)) process.kill(pid, 'SIGTERM');
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor('the daemon to exit', () => !pid || !isProcessAlive(pid));
   await home.cleanup();
 });
 
 describe('running VMs from the CLI', () => {
-  it('starts a background daemon on first start, shows the VM running, streams events, and stops it', async () => {
-    const events = spawn(process.execPath, [XRAY_BIN, 'events', '--json'], { env: { ...process.env, XRAY_HOME: home.root } });
-    let streamed = '';
-    events.stdout.on('data', (d) => (streamed += d));
+  it('starts a background daemon on first start and lists the VM running under it', async () => {
     const start = await xray(home.root, ['start', 'box', '--json']);
     expect(start.code, start.stderr).toBe(0);
     // The test hosts have no usable KVM (the VM lists as tcg below): the warning reaches the terminal, not only daemon.log.
@@ -36,31 +34,39 @@ describe('running VMs from the CLI', () => {
     const started = JSON.parse(start.stdout);
     expect(started).toMatchObject({ name: 'box', state: 'booting' });
     expect(isProcessAlive(started.pid)).toBe(true);
-    const daemonPid = Number((await readFile(home.paths.lockFile, 'utf8')).trim());
-    expect(daemonPid).not.toBe(started.pid);
-
+    expect(Number((await readFile(home.paths.lockFile, 'utf8')).trim())).not.toBe(started.pid);
     const list = JSON.parse((await xray(home.root, ['list', '--json'])).stdout);
-    expect(list[0]).toMatchObject({ name: 'box', state: 'booting', accelerator: 'tcg' });
+    expect(list[0]).toMatchObject({ name: 'box', state: 'booting', accelerator: 'tcg', pid: started.pid });
+  });
 
+  it('answers a second start with the running QEMU, and takes a live snapshot with memory', async () => {
+    const first = JSON.parse((await xray(home.root, ['start', 'box', '--json'])).stdout);
+    const again = await xray(home.root, ['start', 'box', '--json']);
+    expect(JSON.parse(again.stdout).pid).toBe(first.pid);
     const snap = await xray(home.root, ['snapshot', 'create', 'box', 'running-one', '--json']);
     expect(snap.code, snap.stderr).toBe(0);
     expect(JSON.parse(snap.stdout)).toMatchObject({ hasMemory: true });
+  });
 
-    const again = await xray(home.root, ['start', 'box', '--json']);
-    expect(JSON.parse(again.stdout).pid).toBe(started.pid);
-
+  it('stops a guest that ignores the power button by killing it, says so, and streams the states', async () => {
+    const events = spawn(process.execPath, [XRAY_BIN, 'events', '--json'], { env: { ...process.env, XRAY_HOME: home.root } });
+    let streamed = '';
+    events.stdout.on('data', (d) => (streamed += d));
+    const start = await xray(home.root, ['start', 'box', '--json']);
+    const pid = JSON.parse(start.stdout).pid as number;
     const stop = await xray(home.root, ['stop', 'box']);
     expect(stop.code, stop.stderr).toBe(0);
-    expect(isProcessAlive(started.pid)).toBe(false);
-    await new Promise((r) => setTimeout(r, 200));
+    expect(stop.stdout).toBe('VM "box" did not shut down when asked, so it was killed.\n');
+    expect(isProcessAlive(pid)).toBe(false);
+    await waitFor('the stopped event', () => streamed.includes('"state":"stopped"'));
     events.kill('SIGINT');
     const states = streamed
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l))
-      .filter((e) => e.type === 'vm.state')
-      .map((e) => e.state);
-    expect(states).toEqual(expect.arrayContaining(['starting', 'booting', 'stopping', 'stopped']));
+      .filter((e) => e.type === 'vm.state');
+    expect(states.map((e) => e.state)).toEqual(['starting', 'booting', 'stopping', 'stopped']);
+    expect(states.at(-1)).toMatchObject({ stoppedBy: 'kill' });
     expect(await readFile(join(home.paths.vm('box').dir, 'qemu.log'), 'utf8')).not.toMatch(/error/i);
   });
 
@@ -70,9 +76,7 @@ describe('running VMs from the CLI', () => {
     const vmPid = JSON.parse(start.stdout).pid as number;
     const daemonPid = Number((await readFile(home.paths.lockFile, 'utf8')).trim());
     process.kill(daemonPid, 'SIGTERM');
-    const deadline = Date.now() + 5000;
-    while (isProcessAlive(daemonPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(isProcessAlive(daemonPid), await readFile(home.paths.daemonLog, 'utf8')).toBe(false);
+    await waitFor('the daemon to exit', () => !isProcessAlive(daemonPid), 5000);
     expect(isProcessAlive(vmPid)).toBe(true);
     expect(await readFile(home.paths.daemonLog, 'utf8')).toMatch(/stopped; VM "box" keeps running/);
     const list = JSON.parse((await xray(home.root, ['list', '--json'])).stdout);
@@ -85,7 +89,7 @@ describe('running VMs from the CLI', () => {
     const vmPid = JSON.parse(start.stdout).pid as number;
     const daemonPid = Number((await readFile(home.paths.lockFile, 'utf8')).trim());
     process.kill(daemonPid, 'SIGKILL');
-    while (isProcessAlive(daemonPid)) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the daemon to die', () => !isProcessAlive(daemonPid));
 
     const info = await xray(home.root, ['info', 'box', '--json']);
     expect(info.code, info.stderr).toBe(0);

@@ -25,7 +25,7 @@ describe('VmList', () => {
   it('starts a stopped VM and stops a running one from its row', async () => {
     const client = new FakeXrayClient({ vms: [vm('a'), vm('b', { state: 'ready' })] });
     client.on('vm.start', ({ name }) => vm(name, { state: 'starting' }));
-    client.on('vm.stop', ({ name }) => vm(name, { state: 'stopped' }));
+    client.on('vm.stop', ({ name }) => ({ ...vm(name, { state: 'stopped' }), stoppedBy: 'power-button' }));
     const { store } = renderWith(client, <VmList onCreate={() => undefined} />);
     await act(() => store.getState().load());
     fireEvent.click(screen.getByRole('button', { name: 'Start a' }));

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Method, XrayApi, XrayEvent } from '../../src-main/shared/contract';
 import { startBrowserServer, type BrowserServer, CONTENT_SECURITY_POLICY } from '../../src-main/browser/server';
 import { XrayError } from '../../src-main/shared/errors';
+import { waitFor } from '../helpers/wait';
 
 class RecordingApi implements XrayApi {
   readonly calls: { method: Method; params: unknown }[] = [];
@@ -132,7 +133,7 @@ describe('browser server', () => {
       req.on('error', reject);
       req.end();
     });
-    while (api.listeners.size === 0) await new Promise((r) => setTimeout(r, 10));
+    await waitFor('the event stream to subscribe', () => api.listeners.size > 0);
     for (const l of api.listeners) l({ type: 'vm.changed', vm: 'web' });
     expect(await received).toContain('data: {"type":"vm.changed","vm":"web"}\n\n');
   });

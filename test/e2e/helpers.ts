@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import type { Method, Params, Results, XrayApi, XrayEvent } from '../../src-main/shared/contract';
+import { waitFor } from '../helpers/wait';
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CHROMIUM = '/usr/bin/chromium';
@@ -65,7 +66,7 @@ export class TableApi implements XrayApi {
 
   /** subscribed resolves once a page's event stream is attached, so what is emitted next reaches it. */
   async subscribed(): Promise<void> {
-    while (this.listeners.size === 0) await new Promise((r) => setTimeout(r, 10));
+    await waitFor('a page to subscribe', () => this.listeners.size > 0);
   }
 
   emit(event: XrayEvent) {

@@ -29,7 +29,7 @@ beforeAll(async () => {
   await writeFile(home.paths.configFile, 'stop_timeout = 2\n');
   // The firmware-only guest has no SSH: a fake session (it runs no hooks) makes it ready once QEMU runs.
   const fakeSession = { close: () => undefined } as unknown as SshSession;
-  host = await hostSupervisor(home.paths, { waitForGuest: async () => fakeSession });
+  host = await hostSupervisor(home.paths, { login: async () => fakeSession });
   api = await ControlClient.connect(home.paths.controlSocket);
   renderer = await buildRenderer();
   server = await startBrowserServer({ api, rendererDir: renderer.dir });

@@ -22,6 +22,7 @@ import {
   type QemuVersion,
 } from '../../src-main/core/qemu';
 import { freePort } from '../helpers/ports';
+import { waitFor } from '../helpers/wait';
 
 type QmpMessage = Record<string, unknown>;
 
@@ -74,16 +75,6 @@ class TinyQmp {
 
   close(): void {
     this.socket.destroy();
-  }
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | null | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== null && value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -162,10 +153,10 @@ describe.each<GuestArch>(['x86_64', 'aarch64'])('QEMU started from buildQemuArgv
     let stderr = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => (stderr += chunk));
-    await waitFor('the QMP socket', 15_000, async () => {
+    await waitFor('the QMP socket', () => {
       if (child.exitCode !== null) throw new Error(`QEMU exited ${child.exitCode}: ${stderr}`);
-      return existsSync(spec.qmpSocket) ? true : null;
-    });
+      return existsSync(spec.qmpSocket);
+    }, 15_000);
     const qmp = await TinyQmp.connect(spec.qmpSocket);
     const started = { child, qmp, spec };
     running.push(started);
@@ -197,26 +188,24 @@ describe.each<GuestArch>(['x86_64', 'aarch64'])('QEMU started from buildQemuArgv
   it('runs UEFI from qcow2 pflash, forwards ports on loopback, writes the pid file and the serial console, and takes a live snapshot', async () => {
     const vm = await start(false);
     expect(await vm.qmp.run('query-status')).toMatchObject({ status: 'running', running: true });
-    const pid = await waitFor('pid file', 5_000, async () => (await readFile(vm.spec.pidFile, 'utf8').catch(() => '')).trim() || null);
+    const pid = await waitFor('pid file', async () => (await readFile(vm.spec.pidFile, 'utf8').catch(() => '')).trim(), 5_000);
     expect(Number(pid)).toBe(vm.child.pid);
     for (const port of [vm.spec.sshPort, ...vm.spec.ports.map((p) => p.host)]) {
       await expect(canConnect(port), `hostfwd listens on 127.0.0.1:${port}`).resolves.toBe(true);
     }
     // Both OVMF and AAVMF log their boot manager (BdsDxe) on the serial port.
-    await waitFor('UEFI on the serial console', 60_000, async () =>
-      (await readFile(vm.spec.consoleLog, 'utf8').catch(() => '')).includes('BdsDxe') ? true : null,
-    );
+    await waitFor('UEFI on the serial console', async () => (await readFile(vm.spec.consoleLog, 'utf8').catch(() => '')).includes('BdsDxe'), 60_000);
     await vm.qmp.run('snapshot-save', {
       'job-id': 'snap',
       tag: 'it',
       vmstate: DISK_NODE_NAME,
       devices: [DISK_NODE_NAME, EFIVARS_NODE_NAME],
     });
-    const job = await waitFor('snapshot job', 30_000, async () => {
+    const job = await waitFor('snapshot job', async () => {
       const jobs = (await vm.qmp.run('query-jobs')) as Array<{ id: string; status: string; error?: string }>;
       const snap = jobs.find((j) => j.id === 'snap');
       return snap?.status === 'concluded' ? snap : null;
-    });
+    }, 30_000);
     expect(job.error).toBeUndefined();
     await quit(vm);
     for (const file of [vm.spec.disk, vm.spec.efiVars]) {

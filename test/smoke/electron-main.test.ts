@@ -13,6 +13,7 @@ import { createService } from '../../src-main/core/bootstrap';
 import { qemuImg } from '../helpers/cli';
 import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../helpers/home';
 import * as fake from './fake-electron';
+import { waitFor } from '../helpers/wait';
 
 vi.mock('electron', () => import('./fake-electron'));
 
@@ -75,16 +76,6 @@ function invoke(payload: unknown, frameUrl = PAGE): Promise<Reply> {
   const handler = fake.ipcMain.handlers.get('xray:call');
   if (!handler) throw new Error('no handler for xray:call');
   return handler({ senderFrame: { url: frameUrl } }, payload) as Promise<Reply>;
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 type MenuEntry = { label?: string; enabled?: boolean; click?: () => void; submenu?: MenuEntry[] };

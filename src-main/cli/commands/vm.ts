@@ -6,7 +6,7 @@ import { displaySchema, type Display } from '../../shared/enums';
 import { XrayError } from '../../shared/errors';
 import { formatBytes } from '../../shared/format';
 import type { VmSummary } from '../../shared/models';
-import { VM_LIMITS, VM_PREFERRED, formatPortMapping, requirePortMapping, stateLabel } from '../../shared/vm';
+import { VM_LIMITS, VM_PREFERRED, formatPortMapping, requirePortMapping, stateLabel, stopSentence } from '../../shared/vm';
 import { withConnection, type CliContext } from '../context';
 import { arg, boundedInt, collect, positiveInt, valueOption } from '../declare';
 import { confirmOrForce, isInteractive, pick } from '../interact';
@@ -208,7 +208,7 @@ export interface StopOptions {
 export async function runStop(ctx: CliContext, opts: StopOptions): Promise<void> {
   const vm = await withConnection(ctx, { vm: opts.name }, (api) => api.call('vm.stop', { name: opts.name, force: opts.force }));
   if (opts.json) ctx.out.json(vm);
-  else ctx.out.line(`VM "${opts.name}" is stopped.`);
+  else ctx.out.line(stopSentence(opts.name, vm.stoppedBy, opts.force));
 }
 
 export interface ConsoleOptions {
@@ -274,7 +274,7 @@ export function registerVmCommands(program: Command, ctx: CliContext): void {
 
   program
     .command('stop')
-    .description('power a VM off (ACPI first, then harder)')
+    .description('power a VM off: the power button, then poweroff over SSH, then kill')
     .addArgument(arg('<name>', 'vm'))
     .option('-f, --force', 'kill QEMU at once instead of asking the guest to power off')
     .option('--json', 'print the VM as JSON')

@@ -2,20 +2,29 @@
 import { connect, type Socket } from 'node:net';
 import type { Method, Params, Results, XrayApi, XrayEvent } from '../../shared/contract';
 import { XrayError, type XrayErrorCode } from '../../shared/errors';
+import { contractProblem } from '../../shared/schemas';
 import { LineReader, MAX_REPLY_BYTES, serverMessageSchema } from './protocol';
 
 interface Pending {
+  /** method is the call's, so its result can be checked; absent for a subscription. */
+  readonly method?: Method;
   resolve(value: unknown): void;
   reject(err: Error): void;
 }
 
-/** ControlClient is the XrayApi of a supervisor reached over its control socket. */
+/**
+ * ControlClient is the XrayApi of a supervisor reached over its control
+ * socket. Outside production it checks every event and the results the UI
+ * depends on against the contract's schemas (shared/schemas.ts): an event
+ * that breaks it drops the connection, a result that breaks it fails its call.
+ */
 export class ControlClient implements XrayApi {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<(event: XrayEvent) => void>();
   private subscribed = false;
   private closedError: Error | null = null;
+  private readonly checkContract = process.env.NODE_ENV !== 'production';
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
@@ -46,7 +55,7 @@ export class ControlClient implements XrayApi {
   }
 
   call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
-    return this.send({ method, params }) as Promise<Results[M]>;
+    return this.send({ method, params }, method) as Promise<Results[M]>;
   }
 
   subscribe(listener: (event: XrayEvent) => void): () => void {
@@ -77,11 +86,11 @@ export class ControlClient implements XrayApi {
     this.socket.destroy();
   }
 
-  private send(body: Record<string, unknown>): Promise<unknown> {
+  private send(body: Record<string, unknown>, method?: Method): Promise<unknown> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { method, resolve, reject });
       this.socket.write(`${JSON.stringify({ id, ...body })}\n`);
     });
   }
@@ -95,14 +104,24 @@ export class ControlClient implements XrayApi {
       return;
     }
     if ('event' in parsed) {
+      const problem = this.checkContract ? contractProblem({ event: parsed.event }) : null;
+      if (problem) {
+        this.socket.destroy(new Error(problem.replace(/\.$/, '')));
+        return;
+      }
       for (const listener of [...this.listeners]) listener(parsed.event as unknown as XrayEvent);
       return;
     }
     const slot = this.pending.get(parsed.id);
     if (!slot) return;
     this.pending.delete(parsed.id);
-    if (parsed.ok) slot.resolve(parsed.value);
-    else slot.reject(new XrayError(parsed.error.code as XrayErrorCode, parsed.error.message, { cli: parsed.error.cli }));
+    if (!parsed.ok) {
+      slot.reject(new XrayError(parsed.error.code as XrayErrorCode, parsed.error.message, { cli: parsed.error.cli }));
+      return;
+    }
+    const problem = this.checkContract && slot.method ? contractProblem({ method: slot.method, result: parsed.value }) : null;
+    if (problem) slot.reject(new XrayError('internal', problem));
+    else slot.resolve(parsed.value);
   }
 
   private fail(err: Error): void {

@@ -157,11 +157,6 @@ export class VmFirewall {
     return closed;
   }
 
-  /** reloadDefaults swaps in a new list from default-firewall-rules.conf. */
-  reloadDefaults(entries: readonly string[]): void {
-    this.options.rules.setDefaults(entries);
-  }
-
   /** decide is the proxy's decision hook; exposed so the flow can be tested without sockets. */
   async decide(request: ConnectRequest): Promise<ConnectDecision> {
     const destination = await this.identify(request.destination);

@@ -82,6 +82,12 @@ function parseGreeting(message: unknown): QmpVersion | null {
 }
 
 /**
+ * QmpChannel is what the rest of the core uses of a QMP connection, so a test
+ * can stand in for QEMU's monitor without a socket.
+ */
+export type QmpChannel = Pick<QmpClient, 'execute' | 'onEvent' | 'waitForEvent' | 'close' | 'closed'>;
+
+/**
  * QmpClient speaks QEMU's machine protocol over a VM's Unix socket. Like
  * QEMU's own Python client it connects in stages (socket, greeting,
  * capabilities negotiation) and then runs one reader loop that routes replies

@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 export { QmpClient } from './client';
-export type { QmpConnectOptions, QmpEvent, QmpEventListener, QmpExecuteOptions, QmpVersion } from './client';
+export type { QmpChannel, QmpConnectOptions, QmpEvent, QmpEventListener, QmpExecuteOptions, QmpVersion } from './client';
 export {
   QmpCommandError,
   QmpConnectError,

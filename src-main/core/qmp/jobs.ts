@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import { XrayError } from '../../shared/errors';
-import type { QmpClient, QmpEvent } from './client';
+import type { QmpChannel, QmpEvent } from './client';
 import { QmpDisconnectedError, QmpJobError } from './errors';
 
 /** DEFAULT_JOB_TIMEOUT_MS bounds a snapshot job: saving RAM of a big VM takes a while. */
@@ -36,7 +36,7 @@ interface QueryJobsEntry {
  * saveSnapshot takes a live snapshot (disks, RAM, device state) as a QEMU job
  * (QEMU ≥ 6.0). The tag travels as a JSON value; nothing goes through HMP.
  */
-export async function saveSnapshot(client: QmpClient, options: SaveSnapshotOptions): Promise<void> {
+export async function saveSnapshot(client: QmpChannel, options: SaveSnapshotOptions): Promise<void> {
   await runJob(client, options.jobId, 'snapshot-save', {
     'job-id': options.jobId,
     tag: options.tag,
@@ -51,7 +51,7 @@ export async function saveSnapshot(client: QmpClient, options: SaveSnapshotOptio
  * fails, so a missing tag is caught here first and the VM is not touched; after
  * any other QmpJobError the caller decides whether to `cont` or stop the VM.
  */
-export async function loadSnapshot(client: QmpClient, options: LoadSnapshotOptions): Promise<void> {
+export async function loadSnapshot(client: QmpChannel, options: LoadSnapshotOptions): Promise<void> {
   await requireSnapshot(client, options.tag, [options.vmstateNode, ...options.devices]);
   await runJob(client, options.jobId, 'snapshot-load', {
     'job-id': options.jobId,
@@ -65,7 +65,7 @@ export async function loadSnapshot(client: QmpClient, options: LoadSnapshotOptio
  * deleteSnapshot removes a snapshot from every listed device. QEMU 7.2 reports
  * success for a tag that does not exist, so the tag is checked here first.
  */
-export async function deleteSnapshot(client: QmpClient, options: DeleteSnapshotOptions): Promise<void> {
+export async function deleteSnapshot(client: QmpChannel, options: DeleteSnapshotOptions): Promise<void> {
   await requireSnapshot(client, options.tag, options.devices);
   await runJob(client, options.jobId, 'snapshot-delete', {
     'job-id': options.jobId,
@@ -75,7 +75,7 @@ export async function deleteSnapshot(client: QmpClient, options: DeleteSnapshotO
 }
 
 /** requireSnapshot throws unless every node in `nodeNames` holds a snapshot named `tag`. */
-async function requireSnapshot(client: QmpClient, tag: string, nodeNames: readonly string[]): Promise<void> {
+async function requireSnapshot(client: QmpChannel, tag: string, nodeNames: readonly string[]): Promise<void> {
   const nodes = await listBlockNodes(client);
   for (const name of nodeNames) {
     const node = findNode(nodes, name);
@@ -93,7 +93,7 @@ async function requireSnapshot(client: QmpClient, tag: string, nodeNames: readon
  * it failed, and job-dismiss removes it so the id can be used again.
  */
 async function runJob(
-  client: QmpClient,
+  client: QmpChannel,
   jobId: string,
   command: string,
   args: Record<string, unknown>,
@@ -170,7 +170,7 @@ interface QueryBlockEntry {
 }
 
 /** listBlockNodes lists the VM's block devices that have media, with their top node names. */
-export async function listBlockNodes(client: QmpClient): Promise<BlockNode[]> {
+export async function listBlockNodes(client: QmpChannel): Promise<BlockNode[]> {
   const entries = await client.execute<QueryBlockEntry[]>('query-block');
   const nodes: BlockNode[] = [];
   for (const entry of entries) {
@@ -228,7 +228,7 @@ export function snapshotNodes(nodes: readonly BlockNode[], vmstateDevice: string
 }
 
 /** querySnapshots lists the internal snapshots on one device (drive id, qdev id or node name). */
-export async function querySnapshots(client: QmpClient, device: string): Promise<InternalSnapshot[]> {
+export async function querySnapshots(client: QmpChannel, device: string): Promise<InternalSnapshot[]> {
   const node = findNode(await listBlockNodes(client), device);
   if (!node) {
     throw new XrayError('not-found', `The VM has no block device "${device}"; check the VM's disk configuration.`);
@@ -243,23 +243,23 @@ export interface QmpRunStatus {
 }
 
 /** queryStatus reports QEMU's run state (running, paused, shutdown, …). */
-export async function queryStatus(client: QmpClient): Promise<QmpRunStatus> {
+export async function queryStatus(client: QmpChannel): Promise<QmpRunStatus> {
   const status = await client.execute<QmpRunStatus>('query-status');
   return { running: status.running, status: status.status };
 }
 
 /** stop pauses the guest CPUs. */
-export async function stop(client: QmpClient): Promise<void> {
+export async function stop(client: QmpChannel): Promise<void> {
   await client.execute('stop');
 }
 
 /** cont resumes paused guest CPUs. */
-export async function cont(client: QmpClient): Promise<void> {
+export async function cont(client: QmpChannel): Promise<void> {
   await client.execute('cont');
 }
 
 /** powerdown presses the ACPI power button; the guest decides whether to shut down. */
-export async function powerdown(client: QmpClient): Promise<void> {
+export async function powerdown(client: QmpChannel): Promise<void> {
   await client.execute('system_powerdown');
 }
 
@@ -268,7 +268,7 @@ export async function powerdown(client: QmpClient): Promise<void> {
  * arrives, so a disconnect counts as success; it resolves once the connection
  * has ended.
  */
-export async function quit(client: QmpClient): Promise<void> {
+export async function quit(client: QmpChannel): Promise<void> {
   try {
     await client.execute('quit');
   } catch (err) {

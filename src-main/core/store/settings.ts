@@ -20,7 +20,7 @@ export const SETTINGS_DEFAULTS: GlobalSettings = {
   promptTimeoutSeconds: 300,
   defaultAction: 'ask',
   denyWhenNoClient: false,
-  stopTimeoutSeconds: 30,
+  stopTimeoutSeconds: 10,
   sshKey: null,
   firmware: {},
   dnsServers: [],
@@ -73,7 +73,7 @@ const SETTINGS: readonly Setting[] = [
     },
   },
   boolean(KEY.denyWhenNoClient, 'Deny unknown destinations at once when no window or CLI is there to answer a prompt.'),
-  seconds(KEY.stopTimeoutSeconds, 'Seconds a VM gets to power off after the power button before it is killed.'),
+  seconds(KEY.stopTimeoutSeconds, 'Seconds a VM gets to power off after the power button; then Xray sends poweroff over SSH, and kills it if that fails too.'),
   path(KEY.sshKey, 'Private key used to reach guests over SSH; empty uses the key Xray generates per VM.'),
   {
     key: KEY.dnsServers,

@@ -7,7 +7,7 @@ import type { XrayService } from '../service';
 import { egressFactsOf, egressHook } from '../guest/egress';
 import { guestSetupHooks } from '../guest/setup';
 import { SupervisorLock } from './lock';
-import { Supervisor, type SupervisorOptions } from './supervisor';
+import { Supervisor, type SupervisorDeps, type SupervisorOptions } from './supervisor';
 
 export interface SupervisorHost {
   readonly service: XrayService;
@@ -37,7 +37,7 @@ export async function hostSupervisor(paths: HomePaths, options: SupervisorOption
       egressHook({ egressFor: egressFactsOf(paths) }),
     ];
     const service = await createService(paths, options.env, { builtInHooks });
-    supervisor = new Supervisor(service, options);
+    supervisor = new Supervisor(supervisorDeps(service), options);
     service.attachEngine(supervisor);
     const control = new ControlServer(service, paths.controlSocket);
     supervisor.setClientCount(() => control.subscriberCount);
@@ -63,7 +63,9 @@ export async function hostSupervisor(paths: HomePaths, options: SupervisorOption
         closed = true;
         await control.close();
         if (opts.stopVms) await supervisor.stopAll();
-        else await supervisor.detach();
+        await supervisor.detach();
+        // The timeline's last entries (a VM stopping as the app quits) reach the file before the process ends.
+        await service.journal.close();
         await lock.release();
       },
     };
@@ -71,4 +73,22 @@ export async function hostSupervisor(paths: HomePaths, options: SupervisorOption
     await lock.release();
     throw err;
   }
+}
+
+/** supervisorDeps takes what a supervisor needs from the service it serves. */
+export function supervisorDeps(service: XrayService): SupervisorDeps {
+  return {
+    paths: service.paths,
+    vms: service.catalog.store,
+    summary: (vm) => service.catalog.summary(vm),
+    bases: service.bases,
+    settings: service.settings,
+    ruleStore: service.firewallRules,
+    secretBindings: service.secretBindings,
+    secrets: service.secrets,
+    qemuImg: service.qemuImg,
+    emit: service.emit,
+    sshTarget: (vm) => service.sshTarget(vm),
+    runStartHooks: async (vm, session) => service.hooks.runLifecycle(vm, 'start', await service.sshTarget(vm), session),
+  };
 }

@@ -1,7 +1,11 @@
 // Runs in: plain Node (core).
+import { readFile, rm, stat } from 'node:fs/promises';
 import { platform as osPlatform } from 'node:os';
-import type { GuestArch } from '../../shared/models';
-import { hostArch } from '../host';
+import type { GlobalSettings, GuestArch } from '../../shared/models';
+import { XrayError } from '../../shared/errors';
+import { hostnameForVm, writeNoCloudSeed } from '../guest/cloud-init';
+import { hostArch, isPortFree } from '../host';
+import { migrateLegacyEfiVars, type QemuImg } from '../images';
 import type { HomePaths } from '../paths';
 import {
   buildQemuArgv,
@@ -12,16 +16,17 @@ import {
   probeAccelerator,
   readQemuFacts,
   type DisplayMode,
+  type HostFacts,
   type QemuFacts,
 } from '../qemu';
-import type { SettingsStore } from '../store/settings';
+import type { SshTarget } from '../ssh';
 import type { VmConfig } from '../store/vm-config';
-import type { LaunchRequest } from './machine';
+import { availableMemoryMb, portHolder } from './host-checks';
+import type { LaunchRequest } from './qemu-process';
 
 export interface LaunchOptions {
   readonly display: DisplayMode;
   readonly startPaused: boolean;
-  readonly cloudInitSeedDir?: string;
 }
 
 export interface PreparedLaunch {
@@ -30,24 +35,132 @@ export interface PreparedLaunch {
   readonly warning: string | null;
 }
 
+/** QemuOnHost is what starting a guest of one arch needs from this host: QEMU, firmware, netcat, the accelerator. */
+export interface QemuOnHost extends HostFacts {
+  readonly binary: string;
+  readonly firmwareCode: string;
+  readonly netcat: string;
+  readonly warning: string | null;
+}
+
+/** HostRoom answers whether the host can take a VM: free memory and free ports. */
+export interface HostRoom {
+  availableMemoryMb(): Promise<number>;
+  isPortFree(port: number): Promise<boolean>;
+  /** portHolder names the program listening on a port, when the host can tell. */
+  portHolder(port: number): Promise<string | null>;
+}
+
+export interface LauncherDeps {
+  readonly paths: HomePaths;
+  readonly settings: { read(): Promise<GlobalSettings> };
+  /** qemuImg converts a legacy raw UEFI variable store. */
+  readonly qemuImg: QemuImg;
+  /** sshTarget names the key whose public half a cloud-init seed carries. */
+  readonly sshTarget: (vm: string) => Promise<SshTarget>;
+  readonly env?: NodeJS.ProcessEnv;
+  // For testing: the host's QEMU and room.
+  readonly qemuOnHost?: (arch: GuestArch, settings: GlobalSettings) => Promise<QemuOnHost>;
+  readonly room?: HostRoom;
+}
+
+const REAL_ROOM: HostRoom = { availableMemoryMb, isPortFree, portHolder };
+
 /**
- * Launcher turns a VM definition into a QEMU command line, probing the host
- * once per process: binaries, firmware, QEMU version and the accelerator.
+ * Launcher readies one VM start before QEMU runs: the host has the memory and
+ * the ports, a legacy UEFI variable store is converted, a cloud-init guest
+ * gets its seed, and the VM definition becomes a QEMU command line. The host's
+ * QEMU is probed once per binary.
  */
 export class Launcher {
   private readonly facts = new Map<string, Promise<QemuFacts>>();
   private netcat: Promise<string> | null = null;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly room: HostRoom;
+  private readonly qemuOnHost: (arch: GuestArch, settings: GlobalSettings) => Promise<QemuOnHost>;
 
-  constructor(
-    private readonly paths: HomePaths,
-    private readonly settings: SettingsStore,
-    private readonly env: NodeJS.ProcessEnv = process.env,
-  ) {}
+  constructor(private readonly deps: LauncherDeps) {
+    this.env = deps.env ?? process.env;
+    this.room = deps.room ?? REAL_ROOM;
+    this.qemuOnHost = deps.qemuOnHost ?? ((arch, settings) => this.probe(arch, settings));
+  }
 
   async prepare(name: string, config: VmConfig, arch: GuestArch, options: LaunchOptions): Promise<PreparedLaunch> {
+    await this.checkRoom(name, config);
+    await this.ensureEfiVars(name);
+    const seedDir = config.cloudInit ? await this.writeSeed(name, config) : undefined;
+    const qemu = await this.qemuOnHost(arch, await this.deps.settings.read());
+    const vm = this.deps.paths.vm(name);
+    const argv = buildQemuArgv(
+      {
+        name,
+        arch,
+        memoryMb: config.memoryMb,
+        cpus: config.cpus,
+        disk: vm.disk,
+        efiVars: vm.efiVars,
+        firmwareCode: qemu.firmwareCode,
+        qmpSocket: vm.qmpSocket,
+        consoleLog: vm.consoleLog,
+        pidFile: vm.pid,
+        sshPort: config.sshPort,
+        ports: config.ports,
+        proxySocket: vm.proxySocket,
+        dnsSocket: vm.dnsSocket,
+        netcat: qemu.netcat,
+        display: options.display,
+        cloudInitSeedDir: seedDir,
+        startPaused: options.startPaused,
+      },
+      qemu,
+    );
+    return { request: { binary: qemu.binary, argv, accel: qemu.accel }, warning: qemu.warning };
+  }
+
+  /** checkRoom refuses a start the host has no memory or no free forwarded port for. */
+  private async checkRoom(name: string, config: VmConfig): Promise<void> {
+    const available = await this.room.availableMemoryMb();
+    if (config.memoryMb > available) {
+      throw new XrayError('resource', `VM "${name}" needs ${config.memoryMb} MB but only ${available} MB of memory is free; stop other VMs or lower its memory.`);
+    }
+    for (const port of [config.sshPort, ...config.ports.map((p) => p.host)]) {
+      if (!(await this.room.isPortFree(port))) {
+        const holder = await this.room.portHolder(port);
+        throw new XrayError('in-use', `Port ${port} on 127.0.0.1, which VM "${name}" forwards, is busy${holder ? ` (held by ${holder})` : ''}; free it or change the VM's ports.`);
+      }
+    }
+  }
+
+  /** ensureEfiVars converts an older home's raw efivars.fd to qcow2, and refuses a VM with no store at all. */
+  private async ensureEfiVars(name: string): Promise<void> {
+    const vm = this.deps.paths.vm(name);
+    const has = async (path: string) => stat(path).then(() => true, () => false);
+    if (!(await has(vm.efiVars)) && (await has(vm.legacyEfiVars))) {
+      await migrateLegacyEfiVars(vm.legacyEfiVars, vm.efiVars, this.deps.qemuImg);
+    }
+    if (!(await has(vm.efiVars))) {
+      throw new XrayError('not-found', `VM "${name}" has no UEFI variable store (${vm.efiVars}); recreate the VM.`);
+    }
+  }
+
+  /** writeSeed gives a cloud-init guest its user, key and host name (NoCloud). */
+  private async writeSeed(name: string, config: VmConfig): Promise<string> {
+    const vm = this.deps.paths.vm(name);
+    const target = await this.deps.sshTarget(name);
+    const publicKey = (await readFile(`${target.keyPath}.pub`, 'utf8')).trim();
+    await rm(vm.cloudInitSeed, { recursive: true, force: true });
+    await writeNoCloudSeed(vm.cloudInitSeed, {
+      instanceId: `xray-${name}`,
+      hostname: hostnameForVm(name),
+      user: config.sshUser,
+      authorizedKeys: [publicKey],
+    });
+    return vm.cloudInitSeed;
+  }
+
+  private async probe(arch: GuestArch, settings: GlobalSettings): Promise<QemuOnHost> {
     const platform = osPlatform();
     const binary = findQemuBinaries({ env: this.env }).systemFor(arch);
-    const settings = await this.settings.read();
     const firmware = findFirmware(arch, { overrides: settings.firmware, qemuBinary: binary });
     const [facts, netcat] = await Promise.all([this.factsOf(binary), this.findNetcat()]);
     const choice = await probeAccelerator({
@@ -58,31 +171,7 @@ export class Launcher {
       accelHelp: facts.accelerators,
       probeKvm: defaultKvmProbe(binary, arch),
     });
-    const vm = this.paths.vm(name);
-    const argv = buildQemuArgv(
-      {
-        name,
-        arch,
-        memoryMb: config.memoryMb,
-        cpus: config.cpus,
-        disk: vm.disk,
-        efiVars: vm.efiVars,
-        firmwareCode: firmware.code,
-        qmpSocket: vm.qmpSocket,
-        consoleLog: vm.consoleLog,
-        pidFile: vm.pid,
-        sshPort: config.sshPort,
-        ports: config.ports,
-        proxySocket: vm.proxySocket,
-        dnsSocket: vm.dnsSocket,
-        netcat,
-        display: options.display,
-        cloudInitSeedDir: options.cloudInitSeedDir,
-        startPaused: options.startPaused,
-      },
-      { platform, accel: choice.accel, qemuVersion: facts.version },
-    );
-    return { request: { binary, argv, accel: choice.accel }, warning: choice.warning };
+    return { platform, binary, firmwareCode: firmware.code, netcat, accel: choice.accel, qemuVersion: facts.version, warning: choice.warning };
   }
 
   private factsOf(binary: string): Promise<QemuFacts> {

@@ -1,81 +1,78 @@
 // Runs in: plain Node (core).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { open } from 'node:fs/promises';
-import type { Accelerator, CrashReport, VmStateName } from '../../shared/models';
+import type { Accelerator, CrashReport, StopMethod, VmStateName } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
+import { isActive } from '../../shared/vm';
 import type { VmPaths } from '../paths';
-import { QmpClient, type QmpEvent } from '../qmp';
+import type { QmpChannel } from '../qmp';
 import { tailOf } from '../vms/logs';
-import { isProcessAlive, removeRuntimeFiles } from '../vms/runtime';
+import { removeRuntimeFiles } from '../vms/runtime';
+import type { QemuExit, QemuProcess } from './qemu-process';
+import { canMove } from './states';
+import { stopInStages, type GuestPoweroff, type StopTimings } from './stop';
 
-const QMP_APPEAR_TIMEOUT_MS = 15_000;
-const QUIT_WAIT_MS = 5_000;
-const KILL_WAIT_MS = 5_000;
 const TAIL_LINES = 20;
 
-export interface MachineEvents {
-  state(next: VmStateName, previous: VmStateName, crash?: CrashReport): void;
-  qmpEvent?(event: QmpEvent): void;
+/** MachineChange is one state change, with what the supervisor reports along with it. */
+export interface MachineChange {
+  readonly state: VmStateName;
+  readonly previous: VmStateName;
+  readonly crash?: CrashReport;
+  readonly stoppedBy?: StopMethod;
 }
 
-export interface LaunchRequest {
-  readonly binary: string;
-  readonly argv: readonly string[];
-  readonly accel: Accelerator;
+export interface StopRequest {
+  readonly force: boolean;
+  readonly timings: StopTimings;
+  /** guestPoweroff asks the guest over SSH (StopSteps); null when Xray cannot log in. */
+  readonly guestPoweroff: GuestPoweroff | null;
 }
 
 /**
- * VmMachine is one QEMU process: spawned by us or adopted after a restart. It
- * owns the QMP connection, tracks the process until it exits, and reports
- * whether that exit was asked for (stopped) or not (crashed).
+ * VmMachine is one VM's life under this supervisor: its state, moved only by
+ * transition() along VM_TRANSITIONS, and while it runs, its QEMU process.
+ * Each operation names the states it allows. It tells a stop it asked for
+ * (stopped) from an exit nobody asked for (crashed), and how a stop ended.
  */
 export class VmMachine {
-  private current: VmStateName = 'starting';
+  private current: VmStateName = 'stopped';
+  private process: QemuProcess | null = null;
+  private crashReport: CrashReport | null = null;
   private stopRequested = false;
   private guestShutdown = false;
-  private exited: Promise<void>;
-  private markExited!: () => void;
-  private crashReport: CrashReport | null = null;
+  /** stages is how the stages of a stop ended, settled as soon as QEMU is gone. */
+  private stages: Promise<StopMethod> | null = null;
+  /** stopping is the whole stop, settled once the runtime files are gone too. */
+  private stopping: Promise<StopMethod> | null = null;
   private detached = false;
+  private exitedNow: Promise<void> = Promise.resolve();
 
-  private constructor(
+  constructor(
     readonly name: string,
-    readonly paths: VmPaths,
-    readonly pid: number,
-    readonly accel: Accelerator | null,
-    private qmpClient: QmpClient,
-    private readonly events: MachineEvents,
-    private readonly child: ChildProcess | null,
-  ) {
-    this.exited = new Promise((resolve) => {
-      this.markExited = resolve;
-    });
-    qmpClient.onEvent((event) => {
-      if (event.event === 'SHUTDOWN') this.guestShutdown = true;
-      events.qmpEvent?.(event);
-    });
-    if (child) {
-      child.once('exit', (code, signal) => void this.onExit(code, signal));
-    } else {
-      void qmpClient.closed.then(() => this.watchAdoptedExit());
-    }
-  }
+    private readonly paths: VmPaths,
+    private readonly changed: (change: MachineChange) => void,
+  ) {}
 
   get state(): VmStateName {
     return this.current;
   }
 
-  get qmp(): QmpClient {
-    return this.qmpClient;
+  get pid(): number | null {
+    return this.process?.pid ?? null;
   }
 
+  get accel(): Accelerator | null {
+    return this.process?.accel ?? null;
+  }
+
+  /** crash is why the VM last crashed, kept until it starts again. */
   get crash(): CrashReport | null {
     return this.crashReport;
   }
 
-  /** whenExited resolves once QEMU is gone and runtime files are cleaned. */
-  whenExited(): Promise<void> {
-    return this.exited;
+  /** qmp is the running QEMU's monitor. */
+  get qmp(): QmpChannel {
+    if (!this.process) throw new XrayError('invalid-argument', `VM "${this.name}" is not running.`);
+    return this.process.qmp;
   }
 
   /** isDetached is true once the supervisor let go of this VM (it keeps running). */
@@ -83,146 +80,132 @@ export class VmMachine {
     return this.detached;
   }
 
-  /**
-   * detach closes QMP and stops reporting, leaving QEMU running for the next
-   * supervisor to adopt.
-   */
-  async detach(): Promise<void> {
-    this.detached = true;
-    await this.qmpClient.close().catch(() => undefined);
-  }
-
-  setState(next: VmStateName): void {
-    if (next === this.current || this.detached) return;
-    const previous = this.current;
-    this.current = next;
-    this.events.state(next, previous, next === 'crashed' ? (this.crashReport ?? undefined) : undefined);
+  /** whenExited resolves once the current QEMU is gone and its runtime files are removed. */
+  whenExited(): Promise<void> {
+    return this.exitedNow;
   }
 
   /**
-   * launch spawns QEMU in its own process group (so an app crash or Ctrl-C in
-   * the CLI does not take the VM down) and connects QMP.
+   * launch starts QEMU from stopped or crashed: the VM is starting while
+   * `spawn` runs, and back to stopped if it fails.
    */
-  static async launch(name: string, paths: VmPaths, request: LaunchRequest, events: MachineEvents): Promise<VmMachine> {
-    const stderrLog = await open(paths.qemuLog, 'w', 0o600);
-    let child: ChildProcess;
+  async launch(spawn: () => Promise<QemuProcess>): Promise<void> {
+    this.allow('start', ['stopped', 'crashed']);
+    this.crashReport = null;
+    this.transition('starting');
+    let process: QemuProcess;
     try {
-      child = spawn(request.binary, [...request.argv], {
-        detached: true,
-        stdio: ['ignore', 'ignore', stderrLog.fd],
-      });
-    } finally {
-      await stderrLog.close();
-    }
-    child.unref();
-    const spawnError = new Promise<never>((_, reject) => {
-      child.once('error', (err) => reject(new XrayError('qemu', `QEMU could not be started (${err.message}); check that ${request.binary} exists and runs.`)));
-    });
-    const earlyExit = new Promise<never>((_, reject) => {
-      child.once('exit', async () => {
-        reject(new XrayError('qemu', `QEMU exited while starting VM "${name}": ${(await tailOf(paths.qemuLog, 3)).join(' ') || 'no message'}.`));
-      });
-    });
-    let qmp: QmpClient;
-    try {
-      qmp = await Promise.race([connectWhenReady(paths.qmpSocket), spawnError, earlyExit]);
+      process = await spawn();
     } catch (err) {
-      if (child.pid && child.exitCode === null) killGroup(child.pid, 'SIGKILL');
-      await removeRuntimeFiles(paths);
+      this.transition('stopped');
       throw err;
     }
-    if (!child.pid) throw new XrayError('qemu', `QEMU for VM "${name}" has no pid.`);
-    return new VmMachine(name, paths, child.pid, request.accel, qmp, events, child);
+    this.attach(process);
   }
 
-  /** adopt picks up a QEMU left running by an earlier supervisor. */
-  static async adopt(name: string, paths: VmPaths, pid: number, events: MachineEvents): Promise<VmMachine> {
-    const qmp = await QmpClient.connect(paths.qmpSocket, { timeoutMs: 5000 });
-    const machine = new VmMachine(name, paths, pid, null, qmp, events, null);
-    return machine;
+  /** booted marks a launched QEMU as running its guest (starting → booting). */
+  booted(): void {
+    this.allow('boot', ['starting']);
+    this.transition('booting');
+  }
+
+  /** adopt takes on a QEMU an earlier supervisor started (stopped → booting). */
+  adopt(process: QemuProcess): void {
+    this.allow('be adopted', ['stopped']);
+    this.attach(process);
+    this.transition('booting');
+  }
+
+  /** guestAnswered makes a booting VM ready once Xray logged in; false when it is no longer booting. */
+  guestAnswered(): boolean {
+    if (this.current !== 'booting' || this.detached) return false;
+    this.transition('ready');
+    return true;
   }
 
   /**
-   * stop powers the guest off: ACPI power button, a bounded wait, then QMP
-   * quit, then SIGKILL of QEMU's process group. `force` goes straight to the kill.
+   * stop ends the running QEMU in stages (stopInStages) and resolves with how
+   * it ended once its runtime files are gone. A second stop while one runs
+   * waits for the first.
    */
-  async stop(opts: { force?: boolean; timeoutMs: number }): Promise<void> {
+  stop(request: StopRequest): Promise<StopMethod> {
+    if (this.stopping) return this.stopping;
+    const process = this.process;
+    if (!process || !isActive(this.current)) {
+      return Promise.reject(new XrayError('invalid-argument', `VM "${this.name}" is ${this.current}, so there is nothing to stop.`));
+    }
     this.stopRequested = true;
-    if (this.current !== 'stopped' && this.current !== 'crashed') this.setState('stopping');
-    if (!opts.force) {
-      if (await this.tryStep(() => this.qmpClient.execute('system_powerdown'), opts.timeoutMs)) return;
-      if (await this.tryStep(() => this.qmpClient.execute('quit'), QUIT_WAIT_MS)) return;
-    }
-    killGroup(this.pid, 'SIGKILL');
-    if (!(await this.waitExit(KILL_WAIT_MS))) {
-      throw new XrayError('qemu', `QEMU (pid ${this.pid}) for VM "${this.name}" did not exit after SIGKILL.`);
-    }
+    this.transition('stopping');
+    const steps = {
+      powerButton: () => process.qmp.execute('system_powerdown').then(() => undefined),
+      guestPoweroff: request.guestPoweroff,
+      quit: () => process.qmp.execute('quit').then(() => undefined),
+      kill: () => process.kill(),
+      exited: process.exited,
+    };
+    this.stages = stopInStages(steps, request.timings, request.force);
+    this.stopping = this.stages.then(
+      async (method) => {
+        await this.exitedNow;
+        return method;
+      },
+      (): never => {
+        this.stopping = null;
+        throw new XrayError('qemu', `QEMU (pid ${process.pid}) for VM "${this.name}" did not exit after SIGKILL.`);
+      },
+    );
+    return this.stopping;
   }
 
-  /** tryStep sends one stop command and waits for the exit; false if QEMU is still there. */
-  private async tryStep(command: () => Promise<unknown>, waitMs: number): Promise<boolean> {
-    try {
-      await command();
-    } catch {
-      // QMP may already be gone because QEMU is exiting: the wait decides.
-    }
-    return this.waitExit(waitMs);
+  /** detach lets go of a running QEMU: QMP closes and nothing more is reported. */
+  async detach(): Promise<void> {
+    this.detached = true;
+    await this.process?.release();
   }
 
-  private async waitExit(ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
+  private attach(process: QemuProcess): void {
+    this.process = process;
+    this.stopRequested = false;
+    this.guestShutdown = false;
+    this.stages = null;
+    this.stopping = null;
+    process.qmp.onEvent((event) => {
+      if (event.event === 'SHUTDOWN') this.guestShutdown = true;
     });
-    const done = await Promise.race([this.exited.then(() => true), timeout]);
-    clearTimeout(timer);
-    return done;
+    this.exitedNow = process.exited.then((exit) => this.onExit(exit));
   }
 
-  private async watchAdoptedExit(): Promise<void> {
+  private async onExit(exit: QemuExit): Promise<void> {
     if (this.detached) return;
-    const deadline = Date.now() + 10_000;
-    while (isProcessAlive(this.pid) && Date.now() < deadline) await sleep(100);
-    if (isProcessAlive(this.pid)) killGroup(this.pid, 'SIGKILL');
-    await this.onExit(null, null);
-  }
-
-  private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    if (this.detached) return;
-    await this.qmpClient.close().catch(() => undefined);
+    await this.process?.qmp.close().catch(() => undefined);
     const expected = this.stopRequested || this.guestShutdown;
     if (!expected) {
       this.crashReport = {
         at: new Date().toISOString(),
-        exitCode: code,
-        signal,
+        exitCode: exit.code,
+        signal: exit.signal,
         consoleTail: await tailOf(this.paths.consoleLog, TAIL_LINES),
         stderrTail: await tailOf(this.paths.qemuLog, TAIL_LINES),
       };
     }
     await removeRuntimeFiles(this.paths);
-    this.setState(expected ? 'stopped' : 'crashed');
-    this.markExited();
+    this.process = null;
+    if (!expected) this.transition('crashed', { crash: this.crashReport ?? undefined });
+    else this.transition('stopped', { stoppedBy: this.stages ? await this.stages.catch(() => 'kill' as const) : 'guest' });
   }
-}
 
-/** connectWhenReady waits for QEMU to create and listen on its QMP socket, then connects. */
-function connectWhenReady(socketPath: string): Promise<QmpClient> {
-  return QmpClient.connectWhenReady(socketPath, { timeoutMs: QMP_APPEAR_TIMEOUT_MS, retryIntervalMs: 20 });
-}
+  /** allow refuses an operation the VM's state does not allow, as an error in Xray. */
+  private allow(operation: string, states: readonly VmStateName[]): void {
+    if (!states.includes(this.current)) throw new XrayError('internal', `VM "${this.name}" is ${this.current}, so it cannot ${operation}.`);
+  }
 
-export function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // Already gone.
+  /** transition is the one way the state changes; a move VM_TRANSITIONS does not list is refused. */
+  private transition(next: VmStateName, details: Omit<MachineChange, 'state' | 'previous'> = {}): void {
+    if (!canMove(this.current, next)) {
+      throw new XrayError('internal', `VM "${this.name}" cannot go from ${this.current} to ${next}.`);
     }
+    const previous = this.current;
+    this.current = next;
+    this.changed({ state: next, previous, ...details });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -2,6 +2,7 @@
 import type { XrayEvent } from '../../shared/contract';
 import type { Destination, TimelineEntry } from '../../shared/models';
 import { programName } from '../../shared/names';
+import { STOPPED_BY } from '../../shared/vm';
 import type { HomePaths } from '../paths';
 import { JsonLinesLog } from '../store/jsonl-log';
 import { tailOf } from './logs';
@@ -76,7 +77,8 @@ export class Journal {
       case 'vm.state': {
         if (event.state !== 'starting' && event.state !== 'ready' && event.state !== 'stopped' && event.state !== 'crashed') return null;
         const crash = event.crash;
-        const detail = crash ? (crash.signal ? `killed by ${crash.signal}` : `exit code ${crash.exitCode ?? 'unknown'}`) : null;
+        const stop = event.stoppedBy ? STOPPED_BY[event.stoppedBy] : null;
+        const detail = crash ? (crash.signal ? `killed by ${crash.signal}` : `exit code ${crash.exitCode ?? 'unknown'}`) : stop;
         return { at, vm: event.vm, kind: 'lifecycle', event: event.state, detail };
       }
       case 'snapshot.progress': {

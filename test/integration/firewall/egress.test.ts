@@ -84,7 +84,7 @@ describe.skipIf(!support.ok)('egress interception on a running VM', () => {
     await addFirmwareOnlyVm(home.paths, VM);
     await writeFile(home.paths.configFile, `stop_timeout = 1\ndns_servers = ["${net.dnsServer}"]\nupstream_ca_file = "${net.caCertPath}"\n`);
     // No SSH in a firmware-only guest: a fake session that never arrives keeps it booting.
-    host = await hostSupervisor(home.paths, { waitForGuest: () => new Promise<SshSession>(() => undefined) });
+    host = await hostSupervisor(home.paths, { login: () => new Promise<SshSession>(() => undefined) });
     host.service.subscribe((e) => events.push(e));
     await host.service.call('secret.set', { name: 'github', value: SECRET });
     const binding = await host.service.call('secret.bind', { vm: VM, secret: 'github', hosts: ['secure.example.test'], header: 'Authorization', format: 'Bearer {}' });

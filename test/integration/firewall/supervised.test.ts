@@ -27,7 +27,7 @@ beforeEach(async () => {
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
   webPort = (web.address() as AddressInfo).port;
   // No SSH in a firmware-only guest: a fake session that never arrives keeps it booting.
-  host = await hostSupervisor(home.paths, { waitForGuest: () => new Promise<SshSession>(() => undefined) });
+  host = await hostSupervisor(home.paths, { login: () => new Promise<SshSession>(() => undefined) });
 });
 
 afterEach(async () => {

@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { waitFor } from '../../helpers/wait';
 
 const run = promisify(execFile);
 
@@ -81,13 +82,14 @@ export async function startQemu(options: { arch?: GuestArch; varsFormat?: VarsFo
     },
   };
 
-  const deadline = Date.now() + 15_000;
-  while (!existsSync(qmpSocket)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await vm.kill();
-      throw new Error(`QEMU did not open its QMP socket: ${stderr}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  try {
+    await waitFor('the QMP socket', () => {
+      if (child.exitCode !== null) throw new Error(`QEMU exited: ${stderr}`);
+      return existsSync(qmpSocket);
+    }, 15_000);
+  } catch (err) {
+    await vm.kill();
+    throw new Error(`QEMU did not open its QMP socket: ${stderr}`, { cause: err });
   }
   return vm;
 }

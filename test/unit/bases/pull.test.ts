@@ -14,6 +14,8 @@ import type { XrayService } from '../../../src-main/core/service';
 import type { XrayEvent } from '../../../src-main/shared/contract';
 import { qemuImg } from '../../helpers/cli';
 import { makeTestHome, type TestHome } from '../../helpers/home';
+import { refusal } from '../../helpers/refusal';
+import { waitFor } from '../../helpers/wait';
 
 const ARCH = hostArch();
 const DEBIAN_ARCH = ARCH === 'aarch64' ? 'arm64' : 'amd64';
@@ -83,16 +85,6 @@ afterEach(async () => {
   await home.cleanup();
 });
 
-/** refusal resolves with the error a call was refused with. */
-async function refusal(call: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await call;
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('the call was expected to be refused');
-}
-
 /** leftovers lists what pulls left in the downloads directory. */
 async function leftovers(): Promise<string[]> {
   return readdir(join(home.paths.cacheDir, 'downloads')).catch(() => []);
@@ -132,7 +124,7 @@ describe('base.pull from the catalog', () => {
   it('cancels a download on request and keeps nothing of it', async () => {
     site.stallAfter = 64 * 1024;
     const pull = service.call('base.pull', { source: 'debian-12' });
-    while (!events.some((e) => e.type === 'base.progress')) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor('the download to start', () => events.some((e) => e.type === 'base.progress'));
     expect(await service.call('base.cancel', { name: 'debian-12' })).toBeNull();
     expect((await refusal(pull)).code).toBe('cancelled');
     expect(await leftovers()).toEqual([]);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FirewallPrompt } from '../../../src-main/shared/models';
 import { FakeApi, fakeCli } from '../../helpers/cli-context';
+import { waitFor } from '../../helpers/wait';
 
 const prompt: FirewallPrompt = {
   id: 'p1', vm: 'web', destination: { ip: '1.2.3.4', port: 443, name: 'example.com', nameSource: 'sni', service: 'https' },
@@ -34,9 +35,9 @@ describe('xray firewall watch', () => {
     const api = new FakeApi({ 'prompt.list': [prompt], 'prompt.answer': null });
     const cli = fakeCli(api, { tty: true });
     const watching = cli.run('firewall', 'watch');
-    while (api.callsOf('prompt.list').length === 0 || !cli.stdin.rawMode) await new Promise((r) => setTimeout(r, 5));
+    await waitFor('the prompt at a raw terminal', () => api.callsOf('prompt.list').length > 0 && cli.stdin.rawMode);
     cli.stdin.write('A');
-    while (api.callsOf('prompt.answer').length === 0) await new Promise((r) => setTimeout(r, 5));
+    await waitFor('the answer', () => api.callsOf('prompt.answer').length > 0);
     expect(api.callsOf('prompt.answer')).toEqual([{ id: 'p1', action: 'allow', lifetime: 'forever', scope: 'host-port' }]);
     cli.stdin.write('\x03');
     expect(await watching).toBe(0);

@@ -14,7 +14,7 @@ describe('reaching the API', () => {
   });
 
   it('stops a stopped VM in process, without a supervisor', async () => {
-    const api = new FakeApi({ 'vm.list': [summary('web')], 'vm.stop': summary('web') });
+    const api = new FakeApi({ 'vm.list': [summary('web')], 'vm.stop': { ...summary('web'), stoppedBy: null } });
     const cli = fakeCli(api);
     expect(await cli.run('stop', 'web')).toBe(0);
     expect(cli.reached).toEqual(['files']);
@@ -24,12 +24,13 @@ describe('reaching the API', () => {
 
   it('stops a running VM that no supervisor holds through a supervisor started to adopt it, closing both connections', async () => {
     const files = new FakeApi({ 'vm.list': [summary('web', { state: 'ready', pid: 42 })] });
-    const engine = new FakeApi({ 'vm.stop': summary('web') });
+    const engine = new FakeApi({ 'vm.stop': { ...summary('web'), stoppedBy: 'kill' } });
     const cli = fakeCli(files, { supervisor: engine });
     expect(await cli.run('stop', 'web', '--force')).toBe(0);
     expect(cli.reached).toEqual(['files', 'supervisor']);
     expect(engine.callsOf('vm.stop')).toEqual([{ name: 'web', force: true }]);
     expect(cli.closed.count).toBe(2);
+    expect(cli.stdout()).toBe('VM "web" was killed.\n');
   });
 
   it('asks a running supervisor directly when it answers the files API', async () => {

@@ -7,6 +7,7 @@ import type { Method, Params, Results, XrayApi, XrayEvent } from '../../../src-m
 import { ControlClient } from '../../../src-main/core/control/client';
 import { LineReader } from '../../../src-main/core/control/protocol';
 import { ControlServer } from '../../../src-main/core/control/server';
+import { waitFor } from '../../helpers/wait';
 
 /** BurstApi is a stand-in service whose every call emits a burst of log events before answering. */
 class BurstApi implements XrayApi {
@@ -79,7 +80,7 @@ describe('ControlServer events', () => {
     await Promise.all(clients.map((c, i) => c.subscribeAndWait((event) => event.type === 'log' && seen[i]?.push(event.message))));
     api.emit({ type: 'log', level: 'warn', source: 'test', message: 'one' });
     api.emit({ type: 'log', level: 'warn', source: 'test', message: 'two' });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor('both events at both subscribers', () => seen.every((s) => s.length === 2));
     expect(seen).toEqual([['one', 'two'], ['one', 'two']]);
     for (const c of clients) c.close();
   });

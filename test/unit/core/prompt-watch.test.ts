@@ -7,6 +7,7 @@ import type { Destination } from '../../../src-main/shared/models';
 import { PromptBroker } from '../../../src-main/core/firewall/prompts';
 import { PromptWatch, parseSsProcess, parseSsSockets } from '../../../src-main/core/supervisor/prompt-watch';
 import type { ExecOptions, ExecResult, SshSession } from '../../../src-main/core/ssh';
+import { waitFor } from '../../helpers/wait';
 
 it.each([
   ['0      0      10.0.2.15:41834  10.0.2.254:8080  users:(("curl",pid=812,fd=5))\n', { pid: 812, command: 'curl' }],
@@ -59,11 +60,6 @@ function setup(rounds: string[]) {
   return { events, broker, watch, guest };
 }
 
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (!check()) throw new Error('condition not met in time');
-}
-
 const holding = 'ESTAB 0 0 10.0.2.15:41834 198.18.0.10:80 users:(("curl",pid=812,fd=5))\n';
 
 describe('PromptWatch', () => {
@@ -71,7 +67,7 @@ describe('PromptWatch', () => {
     const { broker, watch } = setup([holding]);
     void broker.request('web', dest('198.18.0.10', 80));
     watch.promptOpened(broker.list()[0]!);
-    await until(() => broker.list()[0]?.guestProcess !== null);
+    await waitFor('the guest process on the prompt', () => broker.list()[0]?.guestProcess !== null);
     expect(broker.list()[0]?.guestProcess).toEqual({ pid: 812, command: 'curl -sS http://198.18.0.10/', user: 'xray' });
     broker.cancelVm('web');
   });
@@ -88,7 +84,7 @@ describe('PromptWatch', () => {
     const { broker, watch, guest } = setup(['']);
     void broker.request('web', dest('198.18.0.10', 80));
     watch.promptOpened(broker.list()[0]!);
-    await until(() => guest.commands.length >= 5);
+    await waitFor('five commands in the guest', () => guest.commands.length >= 5);
     expect(broker.list()).toHaveLength(1);
     broker.cancelVm('web');
   });
@@ -97,7 +93,7 @@ describe('PromptWatch', () => {
     const { broker, watch, guest } = setup(['ESTAB 0 0 10.0.2.15:1 198.18.0.10:443 users:(("curl",pid=1,fd=3))\nTIME-WAIT 0 0 10.0.2.15:2 198.18.0.10:80\n']);
     void broker.request('web', dest('198.18.0.10', 80));
     watch.promptOpened(broker.list()[0]!);
-    await until(() => guest.commands.length >= 3);
+    await waitFor('three commands in the guest', () => guest.commands.length >= 3);
     expect(broker.list()[0]?.guestProcess).toBeNull();
     broker.cancelVm('web');
   });
@@ -108,13 +104,13 @@ describe('PromptWatch between watches', () => {
     const { broker, watch, guest } = setup([holding]);
     const first = broker.request('web', dest('198.18.0.10', 80));
     watch.promptOpened(broker.list()[0]!);
-    await until(() => broker.list()[0]?.guestProcess !== null);
+    await waitFor('the guest process on the prompt', () => broker.list()[0]?.guestProcess !== null);
     // The watch sees no open prompt on its next round and ends; a new prompt opens meanwhile.
     broker.cancelVm('web');
     await first;
     void broker.request('web', dest('198.18.0.10', 80));
     watch.promptOpened(broker.list()[0]!);
-    await until(() => broker.list()[0]?.guestProcess !== null);
+    await waitFor('the guest process on the prompt', () => broker.list()[0]?.guestProcess !== null);
     expect(guest.commands.filter((c) => c.startsWith('sudo -n ss')).length).toBeGreaterThan(1);
     broker.cancelVm('web');
   });

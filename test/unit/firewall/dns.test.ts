@@ -2,7 +2,8 @@
 // (hosts file included), or the servers a setting names.
 import { describe, expect, it } from 'vitest';
 import { type DnsResolver, DnsServer, type DnsServerOptions, NameCache, guestResolver, hostResolver, parseDnsServer } from '../../../src-main/core/firewall/dns';
-import { Reader, connectTo, waitFor } from './helpers';
+import { Reader, connectTo } from './helpers';
+import { waitFor } from '../../helpers/wait';
 
 describe('parseDnsServer', () => {
   it.each([
@@ -86,7 +87,7 @@ describe('DnsServer limits', () => {
     const socket = await connectTo({ port: server.tcpPort as number });
     const reader = new Reader(socket);
     socket.write(Buffer.concat(Array.from({ length: 1000 }, (_, i) => framedQuery(i, `n${i}.example.test`))));
-    await waitFor(() => gate.open === 32);
+    await waitFor('32 lookups in flight', () => gate.open === 32);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(gate.calls).toBe(32);
     const answered = (async () => {
@@ -128,7 +129,7 @@ describe('DnsServer limits', () => {
   it('refuses connections beyond its cap at once', async () => {
     const server = await serve({ maxConnections: 3 });
     const open = await Promise.all([1, 2, 3].map(() => connectTo({ port: server.tcpPort as number })));
-    await waitFor(() => server.connectionCount === 3);
+    await waitFor('three connections', () => server.connectionCount === 3);
     const extra = new Reader(await connectTo({ port: server.tcpPort as number }));
     await extra.untilEnded();
     expect(server.connectionCount).toBe(3);

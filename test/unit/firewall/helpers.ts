@@ -136,11 +136,3 @@ export async function socksConnect(where: { port: number } | { path: string }, t
   const reply = await reader.read(10);
   return { reply: reply.length >= 2 ? (reply[1] ?? null) : null, socket, reader };
 }
-
-export async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

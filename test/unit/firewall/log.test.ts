@@ -1,9 +1,10 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FirewallLogEntry } from '../../../src-main/shared/models';
 import { FirewallLog } from '../../../src-main/core/firewall/log';
 import { tempDir } from './helpers';
+import { waitFor } from '../../helpers/wait';
 
 const entry = (port: number): FirewallLogEntry => ({
   at: new Date(0).toISOString(),
@@ -43,13 +44,21 @@ describe('FirewallLog', () => {
     expect((await portsIn(file)).at(-1)).toBe(101);
   });
 
-  it('writes on its own after the delay', async () => {
+  it('writes on its own once the delay has passed, not before', async () => {
     const file = join(dir, 'firewall.log');
-    const log = new FirewallLog({ file, writeDelayMs: 20 });
-    log.append(entry(7));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await portsIn(file)).toEqual([7]);
-    await log.close();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const log = new FirewallLog({ file, writeDelayMs: 200 });
+      log.append(entry(7));
+      await vi.advanceTimersByTimeAsync(199);
+      expect(await readdir(dir)).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      await waitFor('the entry in the file', async () => (await readdir(dir)).length > 0 && (await portsIn(file)).length > 0);
+      expect(await portsIn(file)).toEqual([7]);
+      await log.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('rotates at the size cap and keeps one old file', async () => {

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { XrayEvent } from '../../../src-main/shared/contract';
 import type { Destination, FirewallRule } from '../../../src-main/shared/models';
 import { formatRuleTarget, registrableSuffix, scopeChoices, targetForScope } from '../../../src-main/shared/scopes';
@@ -153,13 +153,20 @@ describe('PromptBroker limits on held connections', () => {
   });
 
   it('announces a burst of joining connections in one update with the final count', async () => {
-    const { broker, events } = limited({});
-    for (let i = 0; i < 40; i++) void broker.request('web', dest('a.test'));
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    const updates = events.filter((e) => e.type === 'prompt.updated');
-    expect(updates).toHaveLength(1);
-    expect(updates[0]).toMatchObject({ prompt: { waitingConnections: 40 } });
-    broker.cancelVm('web');
+    vi.useFakeTimers();
+    try {
+      const { broker, events } = limited({});
+      for (let i = 0; i < 40; i++) void broker.request('web', dest('a.test'));
+      await vi.advanceTimersByTimeAsync(4);
+      expect(events.filter((e) => e.type === 'prompt.updated')).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      const updates = events.filter((e) => e.type === 'prompt.updated');
+      expect(updates).toHaveLength(1);
+      expect(updates[0]).toMatchObject({ prompt: { waitingConnections: 40 } });
+      broker.cancelVm('web');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('reads the descriptor budget from the process limits', async () => {

@@ -2,7 +2,8 @@ import { Socket as NetSocket, createServer as createNetServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ConnectDecision, REPLY, Socks5Server, type Socks5ServerOptions } from '../../../src-main/core/firewall/socks5';
 import type { FirewallLogEntry } from '../../../src-main/shared/models';
-import { closeServer, connectTo, echoServer, listen, requestBytes, socksConnect, waitFor } from './helpers';
+import { closeServer, connectTo, echoServer, listen, requestBytes, socksConnect } from './helpers';
+import { waitFor } from '../../helpers/wait';
 
 /** How each way a connection ends reaches the client, the upstream and the connection log. */
 describe('Socks5Server relay endings', () => {
@@ -48,7 +49,7 @@ describe('Socks5Server relay endings', () => {
     const { reply, reader } = await socksConnect(where, { domain: 'idle.test' }, echoPort);
     expect(reply).toBe(REPLY.succeeded);
     await reader.untilEnded();
-    await waitFor(() => entries.length > 0);
+    await waitFor('the log entry', () => entries.length > 0);
     await settled();
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ kind: 'connection', action: 'allow', reason: 'idle timeout' });
@@ -59,7 +60,7 @@ describe('Socks5Server relay endings', () => {
     const { socket, reader } = await socksConnect(where, { ip: '127.0.0.1' }, echoPort);
     socket.end('ping');
     expect((await reader.untilEnded()).toString()).toBe('echo:pingbye');
-    await waitFor(() => entries.length > 0);
+    await waitFor('the log entry', () => entries.length > 0);
     await settled();
     expect(entries).toHaveLength(1);
     expect(entries[0]?.reason).toBeUndefined();
@@ -72,7 +73,7 @@ describe('Socks5Server relay endings', () => {
     const { socket, reader } = await socksConnect(where, { ip: '127.0.0.1' }, port);
     socket.write('hello');
     await reader.untilEnded();
-    await waitFor(() => entries.length > 0);
+    await waitFor('the log entry', () => entries.length > 0);
     expect(entries[0]?.reason).toBe('upstream: ECONNRESET');
     await closeServer(resetting);
   });
@@ -80,7 +81,7 @@ describe('Socks5Server relay endings', () => {
   it('answers a failed domain connect with its reply code and logs the failure once', async () => {
     const where = await start({ decide: async () => ({ action: 'allow', reason: 'test', connectTo: { host: '127.0.0.1', port: closedPort } }) });
     expect((await socksConnect(where, { domain: 'closed.test' }, closedPort)).reply).toBe(REPLY.connectionRefused);
-    await waitFor(() => entries.length > 0);
+    await waitFor('the log entry', () => entries.length > 0);
     await settled();
     expect(entries).toHaveLength(1);
     expect(entries[0]?.reason).toBe('connect failed: ECONNREFUSED');
@@ -102,7 +103,7 @@ describe('Socks5Server relay endings', () => {
     });
     const { socket } = await socksConnect(where, { ip: '127.0.0.1' }, echoPort);
     socket.resetAndDestroy();
-    await waitFor(() => entries.length > 0);
+    await waitFor('the log entry', () => entries.length > 0);
     expect(upstream).toMatchObject({ destroyed: true });
     expect(entries[0]?.reason).toBe('client: ECONNRESET');
   });
@@ -133,7 +134,7 @@ describe('Socks5Server relay endings', () => {
     const socket = await connectTo(where);
     socket.on('error', () => undefined);
     socket.write(Buffer.concat([Buffer.from([0x05, 0x01, 0x00]), requestBytes({ domain: 'held.test' }, echoPort)]));
-    await waitFor(() => requests === 1);
+    await waitFor('the request', () => requests === 1);
     expect(await proxy?.close()).toBe(1);
     release({ action: 'allow', reason: 'late answer' });
     await settled();

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConnectDecision, type ConnectRequest, REPLY, Socks5Server } from '../../../src-main/core/firewall/socks5';
 import type { FirewallLogEntry } from '../../../src-main/shared/models';
-import { Reader, closeServer, connectTo, echoServer, listen, run, socksConnect, tempDir, waitFor } from './helpers';
+import { Reader, closeServer, connectTo, echoServer, listen, run, socksConnect, tempDir } from './helpers';
+import { waitFor } from '../../helpers/wait';
 
 describe('Socks5Server', () => {
   let dir: string;
@@ -92,7 +93,7 @@ describe('Socks5Server', () => {
     const { stdout } = await run('curl', ['-sS', '--max-time', '10', '--socks5', `127.0.0.1:${proxyPort}`, '-H', 'Host: named.test', `http://127.0.0.1:${httpPort}/`]);
     expect(stdout).toBe('hello named.test');
     expect(requests[0]?.destination).toMatchObject({ ip: '127.0.0.1', name: 'named.test', nameSource: 'http-host', service: null });
-    await waitFor(() => closedEntries.some((e) => e.destination.name === 'named.test'));
+    await waitFor('the log entry of the named connection', () => closedEntries.some((e) => e.destination.name === 'named.test'));
     const entry = closedEntries.find((e) => e.destination.name === 'named.test');
     expect(entry).toMatchObject({ kind: 'connection', vm: 'web', action: 'allow' });
     expect(entry?.bytesUp).toBeGreaterThan(40);
@@ -230,7 +231,7 @@ describe('Socks5Server', () => {
       requests.length = 0;
       decide = async () => ({ action: 'deny', reason: 'rule' });
       await socksConnect({ port: proxyPort }, { ip: '2001:db8:0:0:0:0:0:1' }, 443);
-      await waitFor(() => requests.length === 1);
+      await waitFor('the request', () => requests.length === 1);
       expect(requests[0]?.destination).toMatchObject({ ip: '2001:db8::1', port: 443, service: 'https' });
     });
   });
@@ -316,7 +317,7 @@ describe('Socks5Server', () => {
       expect(reply).toBe(REPLY.succeeded);
       socket.end('hi');
       expect((await reader.untilEnded()).toString()).toBe('echo:hibye');
-      await waitFor(() => entries.length === 1);
+      await waitFor('the log entry', () => entries.length === 1);
       expect(entries[0]).toMatchObject({ destination: { ip: '127.0.0.1', name: 'from-dns.test', nameSource: 'dns' }, bytesUp: 2, bytesDown: 10 });
       await named.close();
     });
@@ -442,7 +443,7 @@ describe('Socks5Server', () => {
         }),
       );
     }
-    await waitFor(() => socks.connectionCount === 0, 10_000);
+    await waitFor('every connection to close', () => socks.connectionCount === 0, 10_000);
     decide = async () => ({ action: 'allow', reason: 'test' });
     const { stdout } = await run('curl', ['-sS', '--max-time', '10', '--socks5', `127.0.0.1:${proxyPort}`, `http://127.0.0.1:${httpPort}/`]);
     expect(stdout).toBe(`hello 127.0.0.1:${httpPort}`);
@@ -455,7 +456,7 @@ describe('Socks5Server', () => {
     const reader = new Reader(socket);
     socket.write(Buffer.from([0x05]));
     await reader.untilEnded();
-    await waitFor(() => stalling.connectionCount === 0);
+    await waitFor('the stalling connection to close', () => stalling.connectionCount === 0);
     await stalling.close();
   });
 
@@ -483,6 +484,6 @@ describe('Socks5Server', () => {
       secure.on('error', reject);
     });
     expect(text).toBe('tls hello secure.test');
-    await waitFor(() => socks.connectionCount === 0);
+    await waitFor('every connection to close', () => socks.connectionCount === 0);
   });
 });

@@ -11,7 +11,8 @@ import { RuleSet, fromFirewallTable, parseRuleTarget, toFirewallTable } from '..
 import { REPLY } from '../../../src-main/core/firewall/socks5';
 import { VmFirewall } from '../../../src-main/core/firewall/vm-firewall';
 import { parseToml, updateToml } from '../../../src-main/core/store/toml-file';
-import { closeServer, echoServer, run, socksConnect, tempDir, waitFor } from './helpers';
+import { closeServer, echoServer, run, socksConnect, tempDir } from './helpers';
+import { waitFor } from '../../helpers/wait';
 
 /** fakeResolver answers every *.test name with 127.0.0.1 and nothing else. */
 const fakeResolver: DnsResolver = {
@@ -95,7 +96,7 @@ describe('VmFirewall', () => {
       if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const opened = (): number => events.filter((e) => e.type === 'prompt.opened').length;
-    await waitFor(() => broker.list().reduce((sum, p) => sum + p.waitingConnections, 0) === 1000, 30_000);
+    await waitFor('1,000 held connections', () => broker.list().reduce((sum, p) => sum + p.waitingConnections, 0) === 1000, 30_000);
     expect(opened()).toBe(50);
     expect(broker.list()).toHaveLength(50);
     // 950 joining connections are announced in coalesced updates, not one event each (how many depends on
@@ -119,7 +120,7 @@ describe('VmFirewall', () => {
     expect(saved).toHaveLength(50);
     expect(saved.map((r) => r.id).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `site${i}.test:${echo.port}`).sort());
     expect(events.filter((e) => e.type === 'prompt.closed' && e.reason === 'answered')).toHaveLength(50);
-    await waitFor(() => firewall.openConnections === 0, 10_000);
+    await waitFor('every connection to close', () => firewall.openConnections === 0, 10_000);
   }, 60_000);
 
   it('names the rule that decided a connection, so it can be revoked from the timeline', async () => {
@@ -345,7 +346,7 @@ describe('VmFirewall', () => {
     await startFirewall();
     rules.add({ target: parseRuleTarget('keep.test'), action: 'allow', lifetime: { kind: 'until-stop' } });
     const held = socksConnect({ port: firewall.ports.proxy as number }, { domain: 'held.test' }, echo.port);
-    await waitFor(() => broker.list().length === 1);
+    await waitFor('the prompt', () => broker.list().length === 1);
     expect(await firewall.stop()).toBe(1);
     expect((await held).reply).not.toBe(REPLY.succeeded);
     expect(events.find((e) => e.type === 'prompt.closed')).toMatchObject({ reason: 'vm-stopped', action: 'deny' });

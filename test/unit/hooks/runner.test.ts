@@ -12,6 +12,7 @@ import { readPrivateKey } from '../../../src-main/core/ssh/keys';
 import { waitForSsh } from '../../../src-main/core/ssh/session';
 import { VM_CONFIG_DEFAULTS, VmStore } from '../../../src-main/core/store/vm-config';
 import { makeSshd, type TestSshd } from '../ssh/sshd';
+import { waitFor } from '../../helpers/wait';
 
 let sshd: TestSshd;
 let root: string;
@@ -161,10 +162,9 @@ describe('HookRunner', () => {
       ['20-next', null],
     ]);
     const child = Number((await readFile(pidFile, 'utf8')).trim());
-    await new Promise((r) => setTimeout(r, 200));
     // Gone, or a zombie waiting for a container's PID 1 to reap it: either way, no longer running.
-    const state = await readFile(`/proc/${child}/stat`, 'utf8').then((s) => s.split(') ')[1]?.[0], () => 'gone');
-    expect(['gone', 'Z']).toContain(state);
+    const state = () => readFile(`/proc/${child}/stat`, 'utf8').then((s) => s.split(') ')[1]?.[0], () => 'gone');
+    await waitFor('the script\'s child to be killed', async () => ['gone', 'Z'].includes((await state()) ?? ''), 5_000);
     expect(events).toContainEqual({ type: 'hook.output', vm: 'web', script: '10-hang', stream: 'stdout', text: 'waiting' });
   });
 

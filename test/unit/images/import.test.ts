@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readdir, readlink, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/shared/errors';
 import { importBase, validateImportSource } from '../../../src-main/core/images';
 import { infoJson, qemuImg, qemuIo, readsPattern, tempDir } from './helpers';
+import { refusal } from '../../helpers/refusal';
 
 const MiB = 1024 * 1024;
 
@@ -23,17 +23,6 @@ async function qcow2(name: string, size = '64M'): Promise<string> {
   const path = join(dir, name);
   await qemuImg('create', '-q', '-f', 'qcow2', path, size);
   return path;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<XrayError> {
-  const err = await promise.then(
-    () => {
-      throw new Error('expected the import to be refused');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(XrayError);
-  return err as XrayError;
 }
 
 async function basesDirIsEmpty(): Promise<void> {

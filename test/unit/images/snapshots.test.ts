@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { mkdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/shared/errors';
 import {
   QemuImg,
   createEfiVars,
@@ -15,6 +14,7 @@ import {
 } from '../../../src-main/core/images';
 import { HomePaths, type VmPaths } from '../../../src-main/core/paths';
 import { qemuImg, qemuIo, readsPattern, tempDir } from './helpers';
+import { refusal } from '../../helpers/refusal';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -40,17 +40,6 @@ afterEach(async () => cleanup());
 async function snapshotNames(image: string): Promise<string[]> {
   const info = await new QemuImg().info(image);
   return (info.snapshots ?? []).map((snapshot) => snapshot.name);
-}
-
-async function failure(promise: Promise<unknown>): Promise<XrayError> {
-  const err = await promise.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(XrayError);
-  return err as XrayError;
 }
 
 describe('offline snapshots of a disk and its UEFI store', () => {
@@ -112,21 +101,21 @@ describe('offline snapshots of a disk and its UEFI store', () => {
 
   it('refuses a duplicate name', async () => {
     await createSnapshot(images, 'same');
-    const err = await failure(createSnapshot(images, 'same'));
+    const err = await refusal(createSnapshot(images, 'same'));
     expect(err.code).toBe('already-exists');
     expect(await snapshotNames(vm.disk)).toEqual(['same']);
   });
 
   it('reports an unknown snapshot with the command that lists them', async () => {
     for (const op of [revertSnapshot, deleteSnapshot]) {
-      const err = await failure(op(images, 'missing'));
+      const err = await refusal(op(images, 'missing'));
       expect(err.code).toBe('not-found');
       expect(err.message).toBe('VM "web" has no snapshot named "missing"; run "xray snapshot list web" to see its snapshots.');
     }
   });
 
   it('refuses an invalid name before touching any image', async () => {
-    const err = await failure(createSnapshot(images, '-l'));
+    const err = await refusal(createSnapshot(images, '-l'));
     expect(err.code).toBe('invalid-argument');
     expect(await snapshotNames(vm.disk)).toEqual([]);
   });
@@ -137,7 +126,7 @@ describe('offline snapshots of a disk and its UEFI store', () => {
     try {
       await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
 
-      const err = await failure(createSnapshot(images, 'partial'));
+      const err = await refusal(createSnapshot(images, 'partial'));
 
       expect(err.code).toBe('qemu');
       expect(err.message).toContain(vm.efiVars);

@@ -2,11 +2,11 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/shared/errors';
 import { HomePaths } from '../../../src-main/core/paths';
 import { SETTINGS_DEFAULTS, SettingsStore } from '../../../src-main/core/store/settings';
 import { SETTABLE_KEYS } from '../../../src-main/shared/settings';
 import { parseToml } from '../../../src-main/core/store/toml-file';
+import { refusal } from '../../helpers/refusal';
 
 let root: string;
 let paths: HomePaths;
@@ -22,15 +22,6 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function refusal(promise: Promise<unknown>): Promise<XrayError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(XrayError);
-  return err as XrayError;
-}
-
 describe('reading config.toml', () => {
   it('gives the defaults when the file is missing', async () => {
     expect(await store.read()).toEqual({
@@ -38,7 +29,7 @@ describe('reading config.toml', () => {
       promptTimeoutSeconds: 300,
       defaultAction: 'ask',
       denyWhenNoClient: false,
-      stopTimeoutSeconds: 30,
+      stopTimeoutSeconds: 10,
       sshKey: null,
       firmware: {},
       dnsServers: [],
@@ -59,14 +50,14 @@ describe('reading config.toml', () => {
   it('loads every key, firmware table included', async () => {
     await writeFile(
       paths.configFile,
-      `prompt_timeout = 60\ndefault_action = "deny"\ndeny_when_no_client = true\nstop_timeout = 10\nssh_key = "/k/id"\n[firmware]\nx86_64_code = "/fw/code.fd"\n`,
+      `prompt_timeout = 60\ndefault_action = "deny"\ndeny_when_no_client = true\nstop_timeout = 15\nssh_key = "/k/id"\n[firmware]\nx86_64_code = "/fw/code.fd"\n`,
     );
     expect(await store.read()).toEqual({
       ...SETTINGS_DEFAULTS,
       promptTimeoutSeconds: 60,
       defaultAction: 'deny',
       denyWhenNoClient: true,
-      stopTimeoutSeconds: 10,
+      stopTimeoutSeconds: 15,
       sshKey: '/k/id',
       firmware: { x86_64_code: '/fw/code.fd' },
     });

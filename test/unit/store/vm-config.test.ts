@@ -2,7 +2,6 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { XrayError } from '../../../src-main/shared/errors';
 import { formatPortMapping, parsePortMapping, requirePortMapping } from '../../../src-main/shared/vm';
 import { HomePaths } from '../../../src-main/core/paths';
 import {
@@ -12,6 +11,7 @@ import {
   type VmConfig,
 } from '../../../src-main/core/store/vm-config';
 import { parseToml } from '../../../src-main/core/store/toml-file';
+import { refusal } from '../../helpers/refusal';
 
 /** PYTHON_VM_TOML is a vm.toml as the original Python tool wrote it, plus keys Xray does not know. */
 const PYTHON_VM_TOML = `base = "ubuntu-24.04"
@@ -79,15 +79,6 @@ function sampleConfig(overrides: Partial<VmConfig> = {}): VmConfig {
     extra: {},
     ...overrides,
   };
-}
-
-async function caught(promise: Promise<unknown>): Promise<XrayError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(XrayError);
-  return err as XrayError;
 }
 
 describe('vm.toml written by the Python tool', () => {
@@ -216,7 +207,7 @@ describe('bad vm.toml', () => {
   ])('%s names the key', async (line, key, detail) => {
     const required = ['base = "b"', 'ssh_port = 2222'].filter((kv) => !line.startsWith(kv.split(' ')[0]!));
     const path = await writeVm('bad', `${required.join('\n')}\n${line}\n`);
-    const err = await caught(store.read('bad'));
+    const err = await refusal(store.read('bad'));
     expect(err.code).toBe('corrupt');
     expect(err.message).toContain(path);
     expect(err.message).toContain(`key ${key}`);
@@ -226,7 +217,7 @@ describe('bad vm.toml', () => {
   it.each(['base', 'ssh_port'])('a missing %s is reported', async (key) => {
     const text = key === 'base' ? 'ssh_port = 2222\n' : 'base = "b"\n';
     await writeVm('bad', text);
-    const err = await caught(store.read('bad'));
+    const err = await refusal(store.read('bad'));
     expect(err.message).toContain(`key "${key}" is missing`);
   });
 
@@ -235,11 +226,11 @@ describe('bad vm.toml', () => {
     const path = await writeVm('broken', broken);
     await store.write('good', sampleConfig());
 
-    const err = await caught(store.read('broken'));
+    const err = await refusal(store.read('broken'));
     expect(err.code).toBe('corrupt');
     expect(err.message).toContain(`${path} line 3`);
 
-    const updateErr = await caught(store.update('broken', (cfg) => { cfg.cpus = 1; }));
+    const updateErr = await refusal(store.update('broken', (cfg) => { cfg.cpus = 1; }));
     expect(updateErr.code).toBe('corrupt');
     expect(await readFile(path, 'utf8')).toBe(broken);
 
@@ -254,7 +245,7 @@ describe('bad vm.toml', () => {
     await store.write('vm1', sampleConfig());
     const path = paths.vm('vm1').config;
     const before = await readFile(path, 'utf8');
-    const err = await caught(store.update('vm1', (cfg) => { cfg.memoryMb = 0; }));
+    const err = await refusal(store.update('vm1', (cfg) => { cfg.memoryMb = 0; }));
     expect(err.code).toBe('invalid-argument');
     expect(err.message).toContain('"memory"');
     expect(await readFile(path, 'utf8')).toBe(before);
@@ -276,17 +267,17 @@ describe('VmStore', () => {
   });
 
   it('reports a missing VM in one sentence', async () => {
-    const err = await caught(store.read('ghost'));
+    const err = await refusal(store.read('ghost'));
     expect(err.code).toBe('not-found');
     expect(err.message).toBe('VM "ghost" does not exist; run "xray list" to see your VMs.');
-    expect((await caught(store.update('ghost', () => undefined))).code).toBe('not-found');
+    expect((await refusal(store.update('ghost', () => undefined))).code).toBe('not-found');
     expect(await store.exists('ghost')).toBe(false);
     await expect(stat(paths.vm('ghost').dir)).rejects.toThrow();
   });
 
   it('refuses names that could escape vms/', async () => {
-    expect((await caught(store.read('../etc'))).code).toBe('invalid-argument');
-    expect((await caught(store.write('.x', sampleConfig()))).code).toBe('invalid-argument');
+    expect((await refusal(store.read('../etc'))).code).toBe('invalid-argument');
+    expect((await refusal(store.write('.x', sampleConfig()))).code).toBe('invalid-argument');
     expect(await store.exists('../x')).toBe(false);
   });
 

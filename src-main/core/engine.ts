@@ -1,0 +1,30 @@
+// Runs in: plain Node (core).
+import type { Method, ParsedParams, Results } from '../shared/contract';
+import type { VmSummary } from '../shared/models';
+import type { FirewallLog, RuleSet } from './firewall';
+
+export type Handler<M extends Method> = (params: ParsedParams<M>) => Promise<Results[M]>;
+
+/** EngineMethod is what only a running supervisor can do: start and stop QEMU, list and answer prompts. */
+export type EngineMethod = 'vm.start' | 'vm.stop' | 'prompt.list' | 'prompt.answer';
+export type SnapshotMethod = 'snapshot.list' | 'snapshot.create' | 'snapshot.revert' | 'snapshot.delete';
+
+/**
+ * Engine is what a running supervisor adds to the service: everything that
+ * needs a live process (QEMU, the firewall's prompts). A service without one
+ * still serves every file method; the engine methods then answer what they
+ * can or say a supervisor is needed. It lives apart from the service so the
+ * supervisor implements it without importing the service.
+ */
+export interface Engine {
+  /** handlers covers every engine method (the compiler checks an engine has them all). */
+  readonly handlers: { [M in EngineMethod]: Handler<M> };
+  /** decorate overlays live state (state, pid, connections) on a stored summary. */
+  decorate(summary: VmSummary): VmSummary;
+  /** isRunning tells whether the engine has a QEMU for this VM now. */
+  isRunning(vm: string): boolean;
+  /** live handles snapshot requests for a running VM (memory included). */
+  readonly live: { [M in SnapshotMethod]: Handler<M> };
+  /** liveFirewall is a running VM's rules and connection log in memory, or null. */
+  liveFirewall(vm: string): { readonly rules: RuleSet; readonly log: FirewallLog } | null;
+}
