@@ -7,7 +7,7 @@ import type {
   FirewallLogEntry,
   FirewallPrompt,
   FirewallRule,
-  HookRun,
+  HookRunRecord,
   PortMapping,
   SnapshotInfo,
   VmInfo,
@@ -105,9 +105,12 @@ export interface DetailSlice {
   /** snapshotJobs holds each VM's latest snapshot operation; only the event handler writes it. */
   readonly snapshotJobs: PerVm<SnapshotJob>;
   readonly hookScripts: PerVm<Loadable<Results['hooks.list']>>;
-  /** hookRuns holds the runs seen since this window opened (the API keeps no history). */
-  readonly hookRuns: PerVm<readonly HookRun[]>;
-  readonly hookOutput: PerVm<readonly string[]>;
+  /**
+   * hookRuns holds each VM's newest hook runs, oldest first: those the service
+   * kept (`hooks.runs`), then those seen live, a running one with the output
+   * it has printed so far.
+   */
+  readonly hookRuns: PerVm<Loadable<readonly HookRunRecord[]>>;
   readonly consoleTail: PerVm<Loadable<readonly string[]>>;
   readonly plugins: Loadable<readonly PluginInfo[]> | null;
   /** loadDetail fetches everything a VM's tabs show. */
@@ -116,6 +119,7 @@ export interface DetailSlice {
   /** runSnapshot takes, reverts to or deletes a snapshot; its progress shows in snapshotJobs. */
   runSnapshot(vm: string, request: SnapshotRequest): Promise<void>;
   loadConsole(vm: string): Promise<void>;
+  loadHookRuns(vm: string): Promise<void>;
   loadPlugins(): Promise<void>;
   /** runPlugin runs a plugin's command against a VM and resolves with what it printed. */
   runPlugin(plugin: string, command: string, vm: string): Promise<string>;

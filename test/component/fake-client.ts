@@ -26,6 +26,7 @@ export class FakeXrayClient implements XrayClient {
     this.on('firewall.log', () => []);
     this.on('firewall.rules', () => []);
     this.on('vm.console', () => []);
+    this.on('hooks.runs', () => []);
     this.on('hooks.list', () => {
       throw new CallError('unsupported', '"hooks.list" is not available in this version of Xray.');
     });
