@@ -20,6 +20,8 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
   switch (event.type) {
     case 'vm.state':
     case 'vm.changed':
+      onVmEvent(ctx, event);
+      return onFirewallEvent(ctx, event);
     case 'vm.removed':
     case 'firewall.status':
       return onVmEvent(ctx, event);

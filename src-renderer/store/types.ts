@@ -142,6 +142,10 @@ export interface FirewallSlice {
   clearAbandoned(): void;
   loadRules(vm: string): Promise<void>;
   loadFirewallLog(vm: string): Promise<void>;
+  /** addRule adds a rule, or changes the rule for that target (a rule's id is its target, so adding replaces it); rejects with the service's sentence. */
+  addRule(params: Params<'firewall.add'>): Promise<void>;
+  /** removeRule removes a VM's rule by id; rejects with a sentence when it cannot (a default rule, or one already gone). */
+  removeRule(vm: string, id: string): Promise<void>;
 }
 
 export interface ImportsSlice {
