@@ -1,6 +1,6 @@
 // Runs in: renderer. The app's state: what Xray reported, kept up to date by
 // its events, in one zustand store built from slices (navigation, vms,
-// detail, firewall, imports). Views select data and call actions; every
+// detail, timeline, firewall, imports). Views select data and call actions; every
 // event, the API's and the renderer's own, goes through handleEvent, which
 // hands it to the slice it concerns.
 import { createStore, type StoreApi } from 'zustand/vanilla';
@@ -9,6 +9,7 @@ import { detailSlice, onDetailEvent } from './detail';
 import { firewallSlice, onFirewallEvent } from './firewall';
 import { importsSlice, onImportEvent } from './imports';
 import { navigationSlice } from './navigation';
+import { onTimelineEvent, timelineSlice } from './timeline';
 import type { SliceContext, StoreEvent, XrayState } from './types';
 import { onVmEvent, vmsSlice } from './vms';
 
@@ -44,6 +45,8 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
     case 'import.finished':
     case 'import.dismissed':
       return onImportEvent(ctx, event);
+    case 'timeline.entry':
+      return onTimelineEvent(ctx, event);
     case 'log':
       return;
   }
@@ -57,6 +60,7 @@ export function createXrayStore(client: XrayClient): XrayStore {
       ...navigationSlice(ctx),
       ...vmsSlice(ctx),
       ...detailSlice(ctx),
+      ...timelineSlice(ctx),
       ...firewallSlice(ctx),
       ...importsSlice(ctx),
       handleEvent: (event) => applyEvent(ctx, event),

@@ -10,6 +10,7 @@ import type {
   HookRunRecord,
   PortMapping,
   SnapshotInfo,
+  TimelineEntry,
   VmInfo,
   VmSummary,
 } from '../../src-main/shared/models';
@@ -125,6 +126,13 @@ export interface DetailSlice {
   runPlugin(plugin: string, command: string, vm: string): Promise<string>;
 }
 
+export interface TimelineSlice {
+  /** timelines holds what each VM did, oldest first: the newest TIMELINE_LIMIT entries, fetched once and followed live. */
+  readonly timelines: PerVm<Loadable<readonly TimelineEntry[]>>;
+  /** loadTimeline fetches a VM's timeline the first time it is shown, or again after an error; entries then arrive as events. */
+  loadTimeline(vm: string): Promise<void>;
+}
+
 export interface FirewallSlice {
   readonly prompts: readonly FirewallPrompt[];
   readonly promptsError: string | null;
@@ -164,7 +172,7 @@ export interface EventsSlice {
 }
 
 /** XrayState is the whole store: every slice's data and actions. */
-export type XrayState = NavigationSlice & VmsSlice & DetailSlice & FirewallSlice & ImportsSlice & EventsSlice;
+export type XrayState = NavigationSlice & VmsSlice & DetailSlice & TimelineSlice & FirewallSlice & ImportsSlice & EventsSlice;
 
 /** XrayActions is the store without its data: what views call. */
 export type XrayActions = { [K in keyof XrayState as XrayState[K] extends (...args: never[]) => unknown ? K : never]: XrayState[K] };

@@ -20,3 +20,10 @@ export function formatDuration(ms: number): string {
   if (minutes < 60) return `${minutes} min ${Math.floor(seconds % 60)} s`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
+
+const shortTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+/** formatShortTime is a moment in a list's narrow column: day and time to the second, made by one formatter (a list draws many). */
+export function formatShortTime(ms: number): string {
+  return Number.isNaN(ms) ? '—' : shortTime.format(ms);
+}

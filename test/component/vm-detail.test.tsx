@@ -107,8 +107,8 @@ describe('VmDetail', () => {
   it('moves between tabs with the arrow keys', async () => {
     await detail(new FakeXrayClient({ vms: [vm('dev')] }));
     fireEvent.keyDown(screen.getByRole('tab', { name: 'Overview' }), { key: 'ArrowRight' });
-    expect(screen.getByRole('tab', { name: 'Snapshots' }).getAttribute('aria-selected')).toBe('true');
-    fireEvent.keyDown(screen.getByRole('tab', { name: 'Snapshots' }), { key: 'ArrowLeft' });
+    expect(screen.getByRole('tab', { name: 'Timeline' }).getAttribute('aria-selected')).toBe('true');
+    fireEvent.keyDown(screen.getByRole('tab', { name: 'Timeline' }), { key: 'ArrowLeft' });
     fireEvent.keyDown(screen.getByRole('tab', { name: 'Overview' }), { key: 'ArrowLeft' });
     expect(screen.getByRole('tab', { name: 'Console' }).getAttribute('aria-selected')).toBe('true');
   });

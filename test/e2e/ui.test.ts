@@ -102,7 +102,7 @@ describe.runIf(hasChromium)('browser UI over a real supervisor', () => {
     expect((await api.call('vm.info', { name: 'web' })).summary.state).toBe('ready');
     await shot('vm-detail');
 
-    await page.getByRole('tab', { name: 'Snapshots' }).click();
+    await page.getByRole('tab', { name: 'Timeline' }).click();
     await page.getByLabel('Snapshot name').fill('clean');
     await page.getByLabel('Snapshot note').fill('fresh from firmware');
     await page.getByRole('button', { name: 'Take snapshot' }).click();
