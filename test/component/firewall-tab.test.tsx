@@ -79,7 +79,7 @@ describe('FirewallTab rules', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Add rule' }));
     await waitFor(() => expect(ruleRows()).toEqual(['deb.debian.org']));
     expect(client.callsOf('firewall.add')).toEqual([{ vm: 'dev', target: 'deb.debian.org', action: 'deny', lifetime: 'duration', durationSeconds: 3600 }]);
-    expect((screen.getByLabelText('Target') as HTMLInputElement).value).toBe('');
+    await waitFor(() => expect((screen.getByLabelText('Target') as HTMLInputElement).value).toBe(''));
   });
 
   it('shows the service\'s sentence for a bad target and keeps what was typed', async () => {
