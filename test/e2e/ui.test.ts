@@ -71,7 +71,8 @@ describe.runIf(hasChromium)('browser UI over a real supervisor', () => {
   it('guides a new user, imports a dropped image, creates, starts, snapshots, reverts and stops a VM', async () => {
     await page.goto(server.url);
     await page.getByText('No virtual machines yet').waitFor();
-    expect(await page.getByText(/First import a base image/).isVisible()).toBe(true);
+    expect(await page.getByText(/A VM starts from a base image/).isVisible()).toBe(true);
+    await page.getByRole('button', { name: /^Get Debian 12/ }).first().waitFor();
     await shot('empty-state');
 
     await page.getByRole('navigation').getByRole('button', { name: 'Base images' }).click();
