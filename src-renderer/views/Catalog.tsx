@@ -38,7 +38,7 @@ export function Catalog() {
             {arches.map((arch) => (
               <th key={arch}>
                 {archLabels[arch]}
-                {arch === likely && <span className="likely"> · likely this computer</span>}
+                {arch === likely && <span className="likely"> likely this computer</span>}
               </th>
             ))}
           </tr>

@@ -36,7 +36,7 @@ const progress = (over: { done: number; total: number; bytesPerSecond?: number; 
 describe('Catalog', () => {
   it('offers the catalog in the empty state, each image for both architectures, the likely one first', async () => {
     await app();
-    expect([...document.querySelectorAll('.catalog-table th')].map((th) => th.textContent)).toEqual(['Image', 'Intel or AMD (x86_64) · likely this computer', 'ARM (aarch64)']);
+    expect([...document.querySelectorAll('.catalog-table th')].map((th) => th.textContent)).toEqual(['Image', 'Intel or AMD (x86_64) likely this computer', 'ARM (aarch64)']);
     expect([...document.querySelectorAll('.catalog-table tbody td:first-child')].map((td) => td.textContent)).toEqual(['Debian 12 (bookworm)', 'Ubuntu 24.04 LTS']);
     expect(screen.getByRole('button', { name: GET_DEBIAN }).className).toBe('primary');
     expect(screen.getByRole('button', { name: 'Get Debian 12 (bookworm) for ARM (aarch64)' }).className).toBe('');
