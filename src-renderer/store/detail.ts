@@ -10,7 +10,7 @@ import type { DetailSlice, SliceContext, SnapshotJob, SnapshotRequest } from './
 type DetailEvent = Extract<XrayEvent, { type: 'snapshot.progress' | 'hook.started' | 'hook.finished' | 'hook.output' }>;
 
 /** HOOK_RUNS_LIMIT is how many of a VM's runs the Hooks tab keeps: the newest, as `hooks.runs` gives them. */
-export const HOOK_RUNS_LIMIT = 50;
+const HOOK_RUNS_LIMIT = 50;
 
 /** callSnapshot sends one snapshot request as the API method that does it. */
 function callSnapshot(client: XrayClient, vm: string, request: SnapshotRequest): Promise<unknown> {

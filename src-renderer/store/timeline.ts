@@ -7,7 +7,7 @@ import { loadEntry, putEntry } from './helpers';
 import type { SliceContext, TimelineSlice } from './types';
 
 /** TIMELINE_LIMIT is how many of a VM's newest entries the app keeps: hours of a busy VM, and a list the tab shows windowed. */
-export const TIMELINE_LIMIT = 10_000;
+const TIMELINE_LIMIT = 10_000;
 
 /**
  * arriving keeps, per store and VM, entries announced while that VM's

@@ -4,7 +4,7 @@
 import type { PromptLifetime } from '../../src-main/shared/models';
 
 /** ONE_HOUR is the app's one "for a while", in seconds: long enough for a task, short enough to be asked again the same day. */
-export const ONE_HOUR = 3600;
+const ONE_HOUR = 3600;
 
 export type LifetimeChoice = 'once' | 'hour' | 'until-stop' | 'forever';
 

@@ -11,7 +11,7 @@ import type { SnapshotQuestion } from './SnapshotConfirm';
 import type { TimelineRow } from './timeline-rows';
 
 /** ROW_HEIGHT is every row's height in pixels (styles.css gives .timeline rows the same). */
-export const ROW_HEIGHT = 30;
+const ROW_HEIGHT = 30;
 
 /** Selection is the selected row: a snapshot by name (it survives a refetch), an event by the entry itself. */
 export type Selection = { readonly kind: 'milestone'; readonly name: string } | { readonly kind: 'event'; readonly entry: TimelineEntry } | null;

@@ -9,7 +9,7 @@ import type { SnapshotInfo, TimelineEntry } from '../../../src-main/shared/model
 import { nameProblem } from '../../../src-main/shared/names';
 import { useActions, useXray } from '../../store/context';
 import { SnapshotConfirm, type SnapshotQuestion } from './SnapshotConfirm';
-import { ALL_EVENTS, EVENT_FILTERS, lastRevertedTo, timelineRows, type TimelineFilter } from './timeline-rows';
+import { ALL_EVENTS, EVENT_FILTERS, lastRevertedTo, timelineRows, type EventFilter, type TimelineFilter } from './timeline-rows';
 import { TimelineList, type Selection } from './TimelineList';
 import { TimelineSelection } from './TimelineSelection';
 
@@ -103,7 +103,7 @@ function SnapshotForm({ vm, busy }: { vm: string; busy: boolean }) {
 
 /** Filters hides kinds of event and keeps those whose words contain what is typed; snapshots always show. */
 function Filters({ filter, onChange }: { filter: TimelineFilter; onChange: (next: TimelineFilter) => void }) {
-  const toggle = (kind: (typeof EVENT_FILTERS)[number]['filter']) => {
+  const toggle = (kind: EventFilter) => {
     const shown = new Set(filter.shown);
     if (!shown.delete(kind)) shown.add(kind);
     onChange({ ...filter, shown });

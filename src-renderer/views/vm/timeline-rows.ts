@@ -33,13 +33,13 @@ export interface TimelineFilter {
 export const ALL_EVENTS: TimelineFilter = { shown: new Set(EVENT_FILTERS.map((f) => f.filter)), text: '' };
 
 /** snapshotTime is when a snapshot was taken, in ms; a date that does not parse counts as the beginning. */
-export function snapshotTime(snapshot: SnapshotInfo): number {
+function snapshotTime(snapshot: SnapshotInfo): number {
   const t = Date.parse(snapshot.date.includes('T') ? snapshot.date : snapshot.date.replace(' ', 'T'));
   return Number.isNaN(t) ? 0 : t;
 }
 
 /** inTimeOrder sorts snapshots oldest first; dates that do not parse keep their list order. */
-export function inTimeOrder(list: readonly SnapshotInfo[]): SnapshotInfo[] {
+function inTimeOrder(list: readonly SnapshotInfo[]): SnapshotInfo[] {
   return [...list].map((s, i) => ({ s, i })).sort((a, b) => snapshotTime(a.s) - snapshotTime(b.s) || a.i - b.i).map((x) => x.s);
 }
 
