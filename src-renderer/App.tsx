@@ -1,7 +1,7 @@
 // Runs in: renderer. The window: a sidebar (VMs, base images) and the content,
 // with the firewall questions on top of everything (outside the app's element,
 // which they make inert while one shows).
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import { useActions, useXray } from './store/context';
 import { BasesView } from './views/BasesView';
 import { CreateDialog } from './views/CreateDialog';
@@ -14,8 +14,8 @@ export function App() {
   const view = useXray((s) => s.view);
   const names = useXray((s) => s.vmNames);
   const promptCount = useXray((s) => s.prompts.length);
-  const { show, load } = useActions();
-  const [creating, setCreating] = useState(false);
+  const newVm = useXray((s) => s.newVm);
+  const { show, load, openNewVm, closeNewVm } = useActions();
   const app = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -49,11 +49,11 @@ export function App() {
           {promptCount > 0 && <div className="nav-note">{promptCount} firewall question{promptCount === 1 ? '' : 's'} waiting</div>}
         </nav>
         <main>
-          {view.kind === 'vms' && <VmList onCreate={() => setCreating(true)} />}
+          {view.kind === 'vms' && <VmList onCreate={() => openNewVm()} />}
           {view.kind === 'vm' && <VmDetail key={view.name} name={view.name} />}
           {view.kind === 'bases' && <BasesView />}
         </main>
-        {creating && <CreateDialog onClose={() => setCreating(false)} />}
+        {newVm && <CreateDialog initialBase={newVm.base} onClose={closeNewVm} />}
       </div>
       <FirewallPromptQueue behind={app} />
       <AbandonedNotice />

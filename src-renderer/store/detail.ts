@@ -1,12 +1,16 @@
 // Runs in: renderer. The detail slice: what a VM's tabs show beyond its
-// summary (snapshots and their jobs, hooks, the console, plugin commands).
+// summary (snapshots and their jobs, hooks and their runs, the console,
+// plugin commands).
 import type { XrayEvent } from '../../src-main/shared/contract';
-import type { HookRun } from '../../src-main/shared/models';
+import type { HookRun, HookRunRecord } from '../../src-main/shared/models';
 import type { XrayClient } from '../client/types';
-import { LOG_LIMIT, loadAll, loadEntry, message } from './helpers';
+import { LOG_LIMIT, loadAll, loadEntry, message, putEntry } from './helpers';
 import type { DetailSlice, SliceContext, SnapshotJob, SnapshotRequest } from './types';
 
 type DetailEvent = Extract<XrayEvent, { type: 'snapshot.progress' | 'hook.started' | 'hook.finished' | 'hook.output' }>;
+
+/** HOOK_RUNS_LIMIT is how many of a VM's runs the Hooks tab keeps: the newest, as `hooks.runs` gives them. */
+const HOOK_RUNS_LIMIT = 50;
 
 /** callSnapshot sends one snapshot request as the API method that does it. */
 function callSnapshot(client: XrayClient, vm: string, request: SnapshotRequest): Promise<unknown> {
@@ -28,7 +32,6 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
     snapshotJobs: {},
     hookScripts: {},
     hookRuns: {},
-    hookOutput: {},
     consoleTail: {},
     plugins: null,
     async loadDetail(name) {
@@ -38,6 +41,7 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
         get().loadRules(name),
         get().loadFirewallLog(name),
         loadEntry(ctx, 'hookScripts', name, () => client.call('hooks.list', { vm: name })),
+        get().loadHookRuns(name),
         get().loadConsole(name),
       ]);
     },
@@ -59,6 +63,7 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
       }
     },
     loadConsole: (vm) => loadEntry(ctx, 'consoleTail', vm, () => client.call('vm.console', { name: vm, lines: LOG_LIMIT })),
+    loadHookRuns: (vm) => loadEntry(ctx, 'hookRuns', vm, () => client.call('hooks.runs', { vm, limit: HOOK_RUNS_LIMIT })),
     // Asked at every visit: plugins come and go in XRAY_HOME/plugins while the window is open.
     loadPlugins: () => loadAll(ctx, 'plugins', () => client.call('plugin.list', {})),
     async runPlugin(plugin, command, vm) {
@@ -72,14 +77,39 @@ function sameJob(a: SnapshotJob | undefined, b: SnapshotJob): boolean {
   return a !== undefined && a.name === b.name && a.operation === b.operation && a.status === b.status && a.error === b.error;
 }
 
-function putHookRun({ set, get }: SliceContext, run: HookRun): void {
-  const list = get().hookRuns[run.vm] ?? [];
-  const index = list.findIndex((r) => r.script === run.script && r.startedAt === run.startedAt);
-  const next = index >= 0 ? list.map((r, i) => (i === index ? run : r)) : [...list, run];
-  set({ hookRuns: { ...get().hookRuns, [run.vm]: next.slice(-LOG_LIMIT) } });
+function sameRun(a: HookRun, b: HookRun): boolean {
+  return a.script === b.script && a.type === b.type && a.startedAt === b.startedAt;
 }
 
-/** onDetailEvent applies snapshot progress (the only writer of snapshotJobs) and hook runs and output. */
+/**
+ * putHookRun records a run that started or finished: a new run is added with
+ * no output yet, a known one keeps the output it printed. Runs of a VM whose
+ * list was never fetched are left to that fetch.
+ */
+function putHookRun(ctx: SliceContext, run: HookRun): void {
+  const current = ctx.get().hookRuns[run.vm];
+  if (current?.status !== 'ready') return;
+  const list = current.value;
+  const durationMs = run.finishedAt === null ? null : Date.parse(run.finishedAt) - Date.parse(run.startedAt);
+  const index = list.findIndex((r) => sameRun(r.run, run));
+  const next: HookRunRecord[] =
+    index >= 0 ? list.map((r, i) => (i === index ? { ...r, run, durationMs } : r)) : [...list, { run, durationMs, output: [] }];
+  putEntry(ctx, 'hookRuns', run.vm, { status: 'ready', value: next.slice(-HOOK_RUNS_LIMIT) });
+}
+
+/** putHookOutput adds printed lines to the run of that script still running, keeping its last LOG_LIMIT lines. */
+function putHookOutput(ctx: SliceContext, event: Extract<DetailEvent, { type: 'hook.output' }>): void {
+  const current = ctx.get().hookRuns[event.vm];
+  if (current?.status !== 'ready') return;
+  const list = current.value;
+  const index = list.findLastIndex((r) => r.run.script === event.script && r.run.finishedAt === null);
+  if (index < 0) return;
+  const lines = event.text.replace(/\n$/, '').split('\n').map((text) => ({ stream: event.stream, text }));
+  const next = list.map((r, i) => (i === index ? { ...r, output: [...r.output, ...lines].slice(-LOG_LIMIT) } : r));
+  putEntry(ctx, 'hookRuns', event.vm, { status: 'ready', value: next });
+}
+
+/** onDetailEvent applies snapshot progress (the only writer of snapshotJobs) and hook runs as they start, print and finish. */
 export function onDetailEvent(ctx: SliceContext, event: DetailEvent): void {
   const { set, get } = ctx;
   switch (event.type) {
@@ -94,10 +124,8 @@ export function onDetailEvent(ctx: SliceContext, event: DetailEvent): void {
     case 'hook.finished':
       putHookRun(ctx, event.run);
       return;
-    case 'hook.output': {
-      const lines = [...(get().hookOutput[event.vm] ?? []), `${event.script}: ${event.text.trimEnd()}`].slice(-LOG_LIMIT);
-      set({ hookOutput: { ...get().hookOutput, [event.vm]: lines } });
+    case 'hook.output':
+      putHookOutput(ctx, event);
       return;
-    }
   }
 }

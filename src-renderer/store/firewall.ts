@@ -1,12 +1,16 @@
 // Runs in: renderer. The firewall slice: the questions waiting for an answer
 // (in arrival order, never twice), those abandoned unanswered, and each VM's
-// rules and connection log.
+// rules (changed here, and followed as they change anywhere) and connection log.
 import type { XrayEvent } from '../../src-main/shared/contract';
 import type { FirewallLogEntry } from '../../src-main/shared/models';
+import { CallError } from '../../src-main/shared/transport';
 import { LOG_LIMIT, loadEntry, message, putEntry } from './helpers';
 import type { FirewallSlice, SliceContext } from './types';
 
-type FirewallEvent = Extract<XrayEvent, { type: 'prompt.opened' | 'prompt.updated' | 'prompt.closed' | 'firewall.decision' | 'firewall.connection' }>;
+type FirewallEvent = Extract<
+  XrayEvent,
+  { type: 'prompt.opened' | 'prompt.updated' | 'prompt.closed' | 'firewall.decision' | 'firewall.connection' | 'vm.changed' | 'vm.state' }
+>;
 
 /** firewallSlice builds the firewall slice; prompts come and go with the events (onFirewallEvent) and an answer. */
 export function firewallSlice(ctx: SliceContext): FirewallSlice {
@@ -35,7 +39,39 @@ export function firewallSlice(ctx: SliceContext): FirewallSlice {
     },
     loadRules: (vm) => loadEntry(ctx, 'rules', vm, () => client.call('firewall.rules', { vm })),
     loadFirewallLog: (vm) => loadEntry(ctx, 'firewallLog', vm, () => client.call('firewall.log', { vm, limit: LOG_LIMIT })),
+    async addRule(params) {
+      await client.call('firewall.add', params);
+      await get().loadRules(params.vm);
+    },
+    async removeRule(vm, id) {
+      try {
+        await client.call('firewall.remove', { vm, id });
+      } catch (err) {
+        // The service's not-found sentence points at the command line; here the rule has simply gone (used up, expired, removed).
+        if (err instanceof CallError && err.code === 'not-found') throw new Error(`VM "${vm}" has no rule "${id}" any more; it expired, was used up or was removed.`, { cause: err });
+        throw err;
+      } finally {
+        await get().loadRules(vm);
+      }
+    },
   };
+}
+
+/** refreshRules fetches a VM's rules again if they are shown (fetched before); others are fetched when their VM opens. */
+function refreshRules(ctx: SliceContext, vm: string): void {
+  if (ctx.get().rules[vm]) void ctx.get().loadRules(vm);
+}
+
+/**
+ * usedUp tells whether a decision may have changed the rules: a rule that
+ * lasts once is gone once it decided, and a rule the list does not know yet
+ * was added where no event said so.
+ */
+function usedUp(ctx: SliceContext, vm: string, rule: string | null): boolean {
+  const rules = ctx.get().rules[vm];
+  if (rule === null || rules?.status !== 'ready') return false;
+  const known = rules.value.find((r) => r.id === rule);
+  return !known || known.lifetime.kind === 'once';
 }
 
 /** appendLog adds a decision or connection to a VM's log, keeping the latest LOG_LIMIT entries. */
@@ -45,10 +81,22 @@ function appendLog(ctx: SliceContext, vm: string, entry: FirewallLogEntry): void
   putEntry(ctx, 'firewallLog', vm, { status: 'ready', value: [...list, entry].slice(-LOG_LIMIT) });
 }
 
-/** onFirewallEvent queues, updates and closes prompts (keeping the abandoned ones for their notice) and logs decisions and connections. */
+/**
+ * onFirewallEvent queues, updates and closes prompts (keeping the abandoned
+ * ones for their notice), logs decisions and connections, and fetches a
+ * VM's rules again when they may have changed: a change to the VM (a rule
+ * added or removed by anyone), an answered prompt (its rule), a stop (rules
+ * until then go) and a decision by a rule used up or not known here.
+ */
 export function onFirewallEvent(ctx: SliceContext, event: FirewallEvent): void {
   const { set, get } = ctx;
   switch (event.type) {
+    case 'vm.changed':
+      refreshRules(ctx, event.vm);
+      return;
+    case 'vm.state':
+      if (event.state === 'stopped' || event.state === 'crashed') refreshRules(ctx, event.vm);
+      return;
     case 'prompt.opened':
       if (!get().prompts.some((p) => p.id === event.prompt.id)) set({ prompts: [...get().prompts, event.prompt] });
       return;
@@ -59,9 +107,11 @@ export function onFirewallEvent(ctx: SliceContext, event: FirewallEvent): void {
       const closed = get().prompts.find((p) => p.id === event.id);
       set({ prompts: get().prompts.filter((p) => p.id !== event.id) });
       if (closed && event.reason === 'abandoned') set({ abandonedPrompts: [...get().abandonedPrompts, closed] });
+      if (event.reason === 'answered') refreshRules(ctx, event.vm);
       return;
     }
     case 'firewall.decision':
+      if (usedUp(ctx, event.vm, event.rule)) refreshRules(ctx, event.vm);
       appendLog(ctx, event.vm, { at: new Date().toISOString(), vm: event.vm, kind: 'decision', destination: event.destination, action: event.action, reason: event.reason });
       return;
     case 'firewall.connection':

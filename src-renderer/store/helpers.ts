@@ -41,7 +41,7 @@ export async function loadEntry<K extends PerVmLoadable>(ctx: SliceContext, key:
 }
 
 /** loadAll fetches data the whole window shares into `key`: the value, or the error in its place. */
-export async function loadAll<K extends 'bases' | 'defaults' | 'plugins'>({ set }: SliceContext, key: K, fetch: () => Promise<unknown>): Promise<void> {
+export async function loadAll<K extends 'bases' | 'defaults' | 'plugins' | 'catalog'>({ set }: SliceContext, key: K, fetch: () => Promise<unknown>): Promise<void> {
   try {
     set({ [key]: { status: 'ready', value: await fetch() } } as Partial<XrayState>);
   } catch (err) {

@@ -1,6 +1,6 @@
 // Runs in: renderer. The app's state: what Xray reported, kept up to date by
 // its events, in one zustand store built from slices (navigation, vms,
-// detail, firewall, imports). Views select data and call actions; every
+// detail, timeline, firewall, imports, pulls). Views select data and call actions; every
 // event, the API's and the renderer's own, goes through handleEvent, which
 // hands it to the slice it concerns.
 import { createStore, type StoreApi } from 'zustand/vanilla';
@@ -9,6 +9,8 @@ import { detailSlice, onDetailEvent } from './detail';
 import { firewallSlice, onFirewallEvent } from './firewall';
 import { importsSlice, onImportEvent } from './imports';
 import { navigationSlice } from './navigation';
+import { onPullEvent, pullsSlice } from './pulls';
+import { onTimelineEvent, timelineSlice } from './timeline';
 import type { SliceContext, StoreEvent, XrayState } from './types';
 import { onVmEvent, vmsSlice } from './vms';
 
@@ -20,6 +22,8 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
   switch (event.type) {
     case 'vm.state':
     case 'vm.changed':
+      onVmEvent(ctx, event);
+      return onFirewallEvent(ctx, event);
     case 'vm.removed':
     case 'firewall.status':
       return onVmEvent(ctx, event);
@@ -35,13 +39,24 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
     case 'firewall.connection':
       return onFirewallEvent(ctx, event);
     case 'base.changed':
+      onImportEvent(ctx, event);
+      return onPullEvent(ctx, event);
     case 'base.progress':
+      // An import's progress has no phase; a pull's is a download, then an import.
+      return event.phase === undefined ? onImportEvent(ctx, event) : onPullEvent(ctx, event);
+    case 'pull.started':
+    case 'pull.cancelling':
+    case 'pull.finished':
+    case 'pull.dismissed':
+      return onPullEvent(ctx, event);
     case 'import.started':
     case 'import.uploaded':
     case 'import.importing':
     case 'import.finished':
     case 'import.dismissed':
       return onImportEvent(ctx, event);
+    case 'timeline.entry':
+      return onTimelineEvent(ctx, event);
     case 'egress.report':
     case 'log':
       return;
@@ -56,8 +71,10 @@ export function createXrayStore(client: XrayClient): XrayStore {
       ...navigationSlice(ctx),
       ...vmsSlice(ctx),
       ...detailSlice(ctx),
+      ...timelineSlice(ctx),
       ...firewallSlice(ctx),
       ...importsSlice(ctx),
+      ...pullsSlice(ctx),
       handleEvent: (event) => applyEvent(ctx, event),
     };
   });

@@ -1,15 +1,18 @@
 // Runs in: renderer. The store's shape, slice by slice: what each one holds,
 // the actions views call, and the events that move it. Slices import these
 // types; nothing here imports a slice, so the store has no import cycles.
-import type { Params, PluginInfo, Results, XrayEvent } from '../../src-main/shared/contract';
+import type { CatalogEntry, Params, PluginInfo, Results, XrayEvent } from '../../src-main/shared/contract';
+import type { ClientPlatform } from '../../src-main/shared/client';
 import type {
   BaseInfo,
   FirewallLogEntry,
   FirewallPrompt,
   FirewallRule,
-  HookRun,
+  GuestArch,
+  HookRunRecord,
   PortMapping,
   SnapshotInfo,
+  TimelineEntry,
   VmInfo,
   VmSummary,
 } from '../../src-main/shared/models';
@@ -68,12 +71,41 @@ export type ImportEvent =
   | { readonly type: 'import.finished'; readonly id: number; readonly error: string | null }
   | { readonly type: 'import.dismissed' };
 
+/** PullJob is an image this window is getting from the catalog, as its progress events tell it. */
+export interface PullJob {
+  readonly name: string;
+  readonly arch: GuestArch;
+  readonly title: string;
+  /** phase: asked, downloading, checking and importing, being cancelled, or failed (with why). */
+  readonly phase: 'starting' | 'download' | 'import' | 'cancelling' | 'failed';
+  readonly done: number;
+  /** total is 0 until the server has said how big the download is. */
+  readonly total: number;
+  readonly bytesPerSecond: number | null;
+  readonly error?: string;
+}
+
+/**
+ * PullEvent is what the renderer itself sees of a pull: the call's start and
+ * outcome (progress comes as the API's base.progress). A finished pull that
+ * worked or was cancelled leaves no job; a failed one stays until dismissed.
+ */
+export type PullEvent =
+  | { readonly type: 'pull.started'; readonly name: string; readonly arch: GuestArch; readonly title: string }
+  | { readonly type: 'pull.cancelling'; readonly name: string }
+  | { readonly type: 'pull.finished'; readonly name: string; readonly error: string | null }
+  | { readonly type: 'pull.dismissed'; readonly name: string };
+
 /** StoreEvent is everything the event handler applies: the API's events and the renderer's own. */
-export type StoreEvent = XrayEvent | ImportEvent;
+export type StoreEvent = XrayEvent | ImportEvent | PullEvent;
 
 export interface NavigationSlice {
   readonly view: View;
+  /** newVm is the New VM dialog when it is open, with the base it starts on (null: the first). */
+  readonly newVm: { readonly base: string | null } | null;
   show(view: View): void;
+  openNewVm(base?: string | null): void;
+  closeNewVm(): void;
   /** load fetches what the window shows first: VMs, bases and waiting prompts. */
   load(): Promise<void>;
 }
@@ -105,9 +137,12 @@ export interface DetailSlice {
   /** snapshotJobs holds each VM's latest snapshot operation; only the event handler writes it. */
   readonly snapshotJobs: PerVm<SnapshotJob>;
   readonly hookScripts: PerVm<Loadable<Results['hooks.list']>>;
-  /** hookRuns holds the runs seen since this window opened (the API keeps no history). */
-  readonly hookRuns: PerVm<readonly HookRun[]>;
-  readonly hookOutput: PerVm<readonly string[]>;
+  /**
+   * hookRuns holds each VM's newest hook runs, oldest first: those the service
+   * kept (`hooks.runs`), then those seen live, a running one with the output
+   * it has printed so far.
+   */
+  readonly hookRuns: PerVm<Loadable<readonly HookRunRecord[]>>;
   readonly consoleTail: PerVm<Loadable<readonly string[]>>;
   readonly plugins: Loadable<readonly PluginInfo[]> | null;
   /** loadDetail fetches everything a VM's tabs show. */
@@ -116,9 +151,17 @@ export interface DetailSlice {
   /** runSnapshot takes, reverts to or deletes a snapshot; its progress shows in snapshotJobs. */
   runSnapshot(vm: string, request: SnapshotRequest): Promise<void>;
   loadConsole(vm: string): Promise<void>;
+  loadHookRuns(vm: string): Promise<void>;
   loadPlugins(): Promise<void>;
   /** runPlugin runs a plugin's command against a VM and resolves with what it printed. */
   runPlugin(plugin: string, command: string, vm: string): Promise<string>;
+}
+
+export interface TimelineSlice {
+  /** timelines holds what each VM did, oldest first: the newest TIMELINE_LIMIT entries, fetched once and followed live. */
+  readonly timelines: PerVm<Loadable<readonly TimelineEntry[]>>;
+  /** loadTimeline fetches a VM's timeline the first time it is shown, or again after an error; entries then arrive as events. */
+  loadTimeline(vm: string): Promise<void>;
 }
 
 export interface FirewallSlice {
@@ -138,6 +181,10 @@ export interface FirewallSlice {
   clearAbandoned(): void;
   loadRules(vm: string): Promise<void>;
   loadFirewallLog(vm: string): Promise<void>;
+  /** addRule adds a rule, or changes the rule for that target (a rule's id is its target, so adding replaces it); rejects with the service's sentence. */
+  addRule(params: Params<'firewall.add'>): Promise<void>;
+  /** removeRule removes a VM's rule by id; rejects with a sentence when it cannot (a default rule, or one already gone). */
+  removeRule(vm: string, id: string): Promise<void>;
 }
 
 export interface ImportsSlice {
@@ -150,13 +197,28 @@ export interface ImportsSlice {
   dismissImport(): void;
 }
 
+export interface PullsSlice {
+  /** platform is where the app runs, which tells the likely architecture of this computer. */
+  readonly platform: ClientPlatform;
+  /** catalog is the images Xray can get (base.catalog); null until shown. */
+  readonly catalog: Loadable<readonly CatalogEntry[]> | null;
+  /** pulls are the images being got, by base name; only the event handler writes them. */
+  readonly pulls: Readonly<Record<string, PullJob>>;
+  loadCatalog(): Promise<void>;
+  /** pullBase gets a catalog image; when it is in, the New VM dialog opens on it. */
+  pullBase(entry: CatalogEntry): Promise<void>;
+  cancelPull(name: string): Promise<void>;
+  /** dismissPull forgets a failed pull's reason. */
+  dismissPull(name: string): void;
+}
+
 export interface EventsSlice {
-  /** handleEvent applies one event; it is the only writer of job state (snapshotJobs, importJob). */
+  /** handleEvent applies one event; it is the only writer of job state (snapshotJobs, importJob, pulls). */
   handleEvent(event: StoreEvent): void;
 }
 
 /** XrayState is the whole store: every slice's data and actions. */
-export type XrayState = NavigationSlice & VmsSlice & DetailSlice & FirewallSlice & ImportsSlice & EventsSlice;
+export type XrayState = NavigationSlice & VmsSlice & DetailSlice & TimelineSlice & FirewallSlice & ImportsSlice & PullsSlice & EventsSlice;
 
 /** XrayActions is the store without its data: what views call. */
 export type XrayActions = { [K in keyof XrayState as XrayState[K] extends (...args: never[]) => unknown ? K : never]: XrayState[K] };

@@ -1,8 +1,10 @@
-// Runs in: renderer. Base images: the list, and importing by dropping a file
-// (or choosing one) with progress, cancel and the reason when it fails.
+// Runs in: renderer. Base images: the list, getting one from the catalog, and
+// importing by dropping a file (or choosing one) with progress, cancel and the
+// reason when it fails.
 import { formatBytes } from '../../src-main/shared/format';
 import { useRef, useState, type DragEvent } from 'react';
 import { useActions, useXray } from '../store/context';
+import { Catalog } from './Catalog';
 import { formatTime } from './format';
 
 export function BasesView() {
@@ -31,20 +33,23 @@ export function BasesView() {
           Import…
         </button>
       </header>
-      <div
-        className={`dropzone${over ? ' over' : ''}`}
-        data-testid="dropzone"
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={onDrop}
-      >
-        <p>
-          Drop a <strong>qcow2</strong> disk image here to import it as a base. VMs are created from bases as copy-on-write overlays, so the base itself never changes.
-        </p>
-        <input ref={input} type="file" hidden aria-label="Image file" onChange={(e) => { take(e.target.files); e.target.value = ''; }} />
+      <div className="get-images">
+        <Catalog />
+        <div
+          className={`dropzone${over ? ' over' : ''}`}
+          data-testid="dropzone"
+          onDragOver={(e) => {
+            e.preventDefault();
+            setOver(true);
+          }}
+          onDragLeave={() => setOver(false)}
+          onDrop={onDrop}
+        >
+          <p>
+            Drop a <strong>qcow2</strong> disk image here to import it as a base. VMs are created from bases as copy-on-write overlays, so the base itself never changes.
+          </p>
+          <input ref={input} type="file" hidden aria-label="Image file" onChange={(e) => { take(e.target.files); e.target.value = ''; }} />
+        </div>
       </div>
       {job && (
         <div className={`import-job ${job.phase}`} role="status">
@@ -77,7 +82,7 @@ export function BasesView() {
       {bases.status === 'ready' && bases.value.length === 0 && (
         <div className="empty">
           <h2>No base images yet</h2>
-          <p>Drop a qcow2 image above, for example a Debian or Ubuntu cloud image. Then create VMs from it in Virtual machines.</p>
+          <p>Get one from the catalog, or drop a qcow2 image of your own. Then create VMs from it in Virtual machines.</p>
         </div>
       )}
       {bases.status === 'ready' && bases.value.length > 0 && (

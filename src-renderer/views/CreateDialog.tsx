@@ -1,6 +1,7 @@
-// Runs in: renderer. The "New VM" dialog: a base picker, and memory, CPUs and
-// SSH user prefilled with what this host gives a new VM (vm.defaults), every
-// field checked as it is typed by the rules the service applies.
+// Runs in: renderer. The "New VM" dialog: a base picker (on the base it was
+// opened for, such as an image just got), and memory, CPUs and SSH user
+// prefilled with what this host gives a new VM (vm.defaults), every field
+// checked as it is typed by the rules the service applies.
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { Params } from '../../src-main/shared/contract';
 import { nameProblem } from '../../src-main/shared/names';
@@ -14,14 +15,14 @@ const settings: readonly { readonly setting: VmSetting; readonly label: string }
   { setting: 'sshUser', label: 'SSH user' },
 ];
 
-export function CreateDialog({ onClose }: { onClose: () => void }) {
+export function CreateDialog({ initialBase, onClose }: { initialBase: string | null; onClose: () => void }) {
   const bases = useXray((s) => s.bases);
   const existing = useXray((s) => s.vmNames);
   const defaults = useXray((s) => s.defaults);
   const { createVm, show, loadDefaults } = useActions();
   const baseList = bases.status === 'ready' ? bases.value : [];
   const [name, setName] = useState('');
-  const [pickedBase, setBase] = useState('');
+  const [pickedBase, setBase] = useState(initialBase ?? '');
   const base = pickedBase || baseList[0]?.name || '';
   const [typed, setTyped] = useState<Partial<Record<VmSetting, string>>>({});
   const [portsText, setPortsText] = useState('');

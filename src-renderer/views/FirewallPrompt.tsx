@@ -6,14 +6,13 @@
 // one, or a click) or Esc, which denies. A prompt that closes because the
 // program waiting on it gave up leaves a short notice (AbandonedNotice).
 import { useEffect, useState, type RefObject } from 'react';
-import type { FirewallPrompt, PromptLifetime, PromptScope } from '../../src-main/shared/models';
+import type { FirewallPrompt, PromptScope } from '../../src-main/shared/models';
 import { scopeChoices } from '../../src-main/shared/scopes';
 import { useActions, useXray } from '../store/context';
 import { Dialog } from './Dialog';
 import { destinationText } from '../../src-main/shared/format';
 import { programName } from '../../src-main/shared/names';
-
-const ONE_HOUR = 3600;
+import { lifetimeLabels, lifetimeParams, type LifetimeChoice } from './lifetimes';
 
 /**
  * ARMING_DELAY_MS is how long a new prompt ignores keys and clicks. A prompt
@@ -29,14 +28,7 @@ export const ARMING_DELAY_MS = 800;
 /** NOTICE_MS is how long the notice about an abandoned prompt stays: time enough to read it twice. */
 export const NOTICE_MS = 6000;
 
-type LifetimeChoice = 'once' | 'hour' | 'until-stop' | 'forever';
-
-const lifetimes: { value: LifetimeChoice; label: string }[] = [
-  { value: 'once', label: 'Once' },
-  { value: 'hour', label: '1 hour' },
-  { value: 'until-stop', label: 'Until the VM stops' },
-  { value: 'forever', label: 'Forever' },
-];
+const lifetimes: readonly LifetimeChoice[] = ['once', 'hour', 'until-stop', 'forever'];
 
 /**
  * FirewallPromptQueue shows the oldest waiting prompt over the window. `behind`
@@ -70,10 +62,7 @@ function PromptCard({ prompt, queued, behind }: { prompt: FirewallPrompt; queued
     if (!armed || answering) return;
     setError(null);
     setAnswering(true);
-    const params = lifetime === 'hour'
-      ? { id: prompt.id, action, scope, lifetime: 'duration' as PromptLifetime, durationSeconds: ONE_HOUR }
-      : { id: prompt.id, action, scope, lifetime: lifetime as PromptLifetime };
-    answerPrompt(params).catch((err: unknown) => {
+    answerPrompt({ id: prompt.id, action, scope, ...lifetimeParams(lifetime) }).catch((err: unknown) => {
       setError(err instanceof Error ? err.message : String(err));
       setAnswering(false);
     });
@@ -120,9 +109,9 @@ function PromptCard({ prompt, queued, behind }: { prompt: FirewallPrompt; queued
           <fieldset disabled={!armed}>
             <legend>For</legend>
             {lifetimes.map((l) => (
-              <label key={l.value} className="radio">
-                <input type="radio" name="lifetime" value={l.value} checked={lifetime === l.value} onChange={() => setLifetime(l.value)} />
-                {l.label}
+              <label key={l} className="radio">
+                <input type="radio" name="lifetime" value={l} checked={lifetime === l} onChange={() => setLifetime(l)} />
+                {lifetimeLabels[l]}
               </label>
             ))}
           </fieldset>

@@ -1,8 +1,10 @@
 // Runs in: renderer. The VM table: one memoized row per VM, each selecting only
-// its own summary, so a state change to one VM re-renders one row.
+// its own summary, so a state change to one VM re-renders one row. With no VM
+// and no base yet, it offers the image catalog.
 import { isActive, stateLabel } from '../../src-main/shared/vm';
 import { memo, useLayoutEffect, useRef, type KeyboardEvent } from 'react';
 import { useActions, useXray } from '../store/context';
+import { Catalog } from './Catalog';
 import { formatPorts } from './format';
 
 export function VmList({ onCreate }: { onCreate: () => void }) {
@@ -42,15 +44,21 @@ export function VmList({ onCreate }: { onCreate: () => void }) {
         <div className="empty">
           <h2>No virtual machines yet</h2>
           {hasBases ? (
-            <p>Create your first VM from one of your base images. It is ready in a moment: a copy-on-write overlay, not a copy.</p>
+            <>
+              <p>Create your first VM from one of your base images. It is ready in a moment: a copy-on-write overlay, not a copy.</p>
+              <button type="button" className="primary" onClick={onCreate}>
+                New VM…
+              </button>
+            </>
           ) : (
-            <p>
-              First import a base image (a qcow2 disk) in <button type="button" className="link" onClick={() => show({ kind: 'bases' })}>Base images</button>, then create a VM from it.
-            </p>
+            <>
+              <p>
+                A VM starts from a base image. Get an official one here, or drop your own qcow2 disk in{' '}
+                <button type="button" className="link" onClick={() => show({ kind: 'bases' })}>Base images</button>.
+              </p>
+              <Catalog />
+            </>
           )}
-          <button type="button" className="primary" onClick={onCreate}>
-            New VM…
-          </button>
         </div>
       )}
       {names.length > 0 && (

@@ -14,7 +14,7 @@ import { renderWith } from './render';
 afterEach(cleanup);
 
 async function open(client: FakeXrayClient, onClose = vi.fn()) {
-  const r = renderWith(client, <CreateDialog onClose={onClose} />);
+  const r = renderWith(client, <CreateDialog initialBase={null} onClose={onClose} />);
   await act(() => r.store.getState().load());
   return { ...r, onClose, name: screen.getByLabelText('Name') as HTMLInputElement, create: screen.getByRole('button', { name: 'Create' }) as HTMLButtonElement };
 }

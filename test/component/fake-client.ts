@@ -26,6 +26,9 @@ export class FakeXrayClient implements XrayClient {
     this.on('firewall.log', () => []);
     this.on('firewall.rules', () => []);
     this.on('vm.console', () => []);
+    this.on('hooks.runs', () => []);
+    this.on('vm.timeline', () => []);
+    this.on('base.catalog', () => []);
     this.on('hooks.list', () => {
       throw new CallError('unsupported', '"hooks.list" is not available in this version of Xray.');
     });

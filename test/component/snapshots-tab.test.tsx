@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
-// The snapshots tab: time order, memory vs disk marking, confirmation, progress.
+// The timeline tab's snapshots: time order, memory vs disk marking, confirmation, progress.
 import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SnapshotInfo } from '../../src-main/shared/models';
-import { SnapshotsTab } from '../../src-renderer/views/vm/SnapshotsTab';
+import { TimelineTab } from '../../src-renderer/views/vm/TimelineTab';
 import { FakeXrayClient, vm } from './fake-client';
 import { renderWith } from './render';
 
@@ -16,11 +16,12 @@ const snaps: SnapshotInfo[] = [
 ];
 
 async function timeline(client = new FakeXrayClient({ vms: [vm('dev')], snapshots: snaps })) {
-  const r = renderWith(client, <SnapshotsTab vm="dev" />);
+  const r = renderWith(client, <TimelineTab vm="dev" />);
   await act(async () => {
     await r.store.getState().load();
     await r.store.getState().refreshSnapshots('dev');
   });
+  await screen.findByRole('region', { name: 'Timeline, oldest first' });
   return { ...r, client };
 }
 
@@ -29,7 +30,7 @@ describe('SnapshotsTab', () => {
     const { container } = await timeline();
     const items = [...container.querySelectorAll('li[data-snapshot]')];
     expect(items.map((li) => li.getAttribute('data-snapshot'))).toEqual(['early', 'middle', 'late']);
-    expect(items.map((li) => li.className)).toEqual(['disk', 'disk', 'memory']);
+    expect(items.map((li) => (li.classList.contains('memory') ? 'memory' : li.classList.contains('disk') ? 'disk' : li.className))).toEqual(['disk', 'disk', 'memory']);
     expect(items[2]!.textContent).toContain('memory · 300 MiB');
     expect(items[0]!.textContent).toContain('disk only');
   });

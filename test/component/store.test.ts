@@ -179,6 +179,21 @@ describe('store', () => {
     expect(store.getState().importJob).toMatchObject({ file: 'debian.qcow2', phase: 'importing', done: 4, total: 10 });
   });
 
+  it('adds a timeline entry announced while the timeline is fetched once, whether or not the reply held it', async () => {
+    const client = new FakeXrayClient({ vms: [vm('dev')] });
+    const entry = (at: string) => ({ at, vm: 'dev', kind: 'lifecycle' as const, event: 'ready' as const, detail: null });
+    let reply: (list: ReturnType<typeof entry>[]) => void = () => undefined;
+    client.on('vm.timeline', () => new Promise((resolve) => (reply = resolve)));
+    const store = await loaded(client);
+    const loading = store.getState().loadTimeline('dev');
+    store.getState().handleEvent({ type: 'timeline.entry', entry: entry('2025-01-01T00:00:01Z') });
+    store.getState().handleEvent({ type: 'timeline.entry', entry: entry('2025-01-01T00:00:02Z') });
+    reply([entry('2025-01-01T00:00:00Z'), entry('2025-01-01T00:00:01Z')]);
+    await loading;
+    const timeline = store.getState().timelines.dev;
+    expect(timeline?.status === 'ready' ? timeline.value.map((e) => e.at) : timeline).toEqual(['2025-01-01T00:00:00Z', '2025-01-01T00:00:01Z', '2025-01-01T00:00:02Z']);
+  });
+
   it('derives a valid base name from a file name', () => {
     expect(baseNameFromFile('debian-12.qcow2')).toBe('debian-12');
     expect(baseNameFromFile('.hidden image.img')).toBe('hidden-image');

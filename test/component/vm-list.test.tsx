@@ -47,11 +47,11 @@ describe('VmList', () => {
     expect((await screen.findByRole('alert')).textContent).toBe('Port 2222 is in use; pick another SSH port.');
   });
 
-  it('tells a new user to import a base first, and to create a VM once there is one', async () => {
+  it('tells a new user to get or drop a base image first, and to create a VM once there is one', async () => {
     const client = new FakeXrayClient();
     const { store } = renderWith(client, <VmList onCreate={() => undefined} />);
     await act(() => store.getState().load());
-    expect(screen.getByText(/First import a base image/)).toBeTruthy();
+    expect(screen.getByText(/A VM starts from a base image/)).toBeTruthy();
     client.on('base.list', () => [base('debian')]);
     await act(() => store.getState().refreshBases());
     expect(screen.getByText(/Create your first VM/)).toBeTruthy();

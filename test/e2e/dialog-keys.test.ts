@@ -44,6 +44,8 @@ async function open(vms: VmSummary[] = [vm('dev')], viewport = { width: 1100, he
     'firewall.log': [],
     'vm.console': [],
     'hooks.list': [],
+    'hooks.runs': [],
+    'vm.timeline': [],
     'plugin.list': [],
   };
   const api = new TableApi(answers);
@@ -85,10 +87,10 @@ async function openNewVm(page: Page): Promise<void> {
   await page.getByRole('dialog', { name: 'New VM' }).waitFor();
 }
 
-/** openConfirm opens the Snapshots tab of "dev" and asks to revert to "clean" from the keyboard. */
+/** openConfirm opens the Timeline tab of "dev" and asks to revert to "clean" from the keyboard. */
 async function openConfirm(page: Page): Promise<void> {
   await page.locator('tr[data-vm="dev"]').getByRole('button', { name: 'dev', exact: true }).click();
-  await page.getByRole('tab', { name: 'Snapshots' }).click();
+  await page.getByRole('tab', { name: 'Timeline' }).click();
   await page.getByRole('button', { name: 'Revert to clean' }).focus();
   await page.keyboard.press('Enter');
   await page.getByRole('alertdialog').waitFor();

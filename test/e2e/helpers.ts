@@ -43,7 +43,11 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** TableApi answers each method from a table of made-up results, records every call, and emits events on demand. */
+/**
+ * TableApi answers each method from a table of made-up results, records every
+ * call, and emits events on demand. An answer that is a function is called
+ * with the params; the promise it returns keeps the call waiting.
+ */
 export class TableApi implements XrayApi {
   readonly listeners = new Set<(e: XrayEvent) => void>();
   readonly calls: { method: Method; params: unknown }[] = [];
@@ -51,8 +55,9 @@ export class TableApi implements XrayApi {
 
   async call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
     this.calls.push({ method, params });
-    if (method in this.answers) return this.answers[method] as Results[M];
-    throw new Error(`"${method}" is not available in this version of Xray.`);
+    if (!(method in this.answers)) throw new Error(`"${method}" is not available in this version of Xray.`);
+    const answer = this.answers[method];
+    return (typeof answer === 'function' ? await answer(params) : answer) as Results[M];
   }
 
   callsOf(method: Method): unknown[] {

@@ -1,11 +1,15 @@
 // The real renderer in Chromium over an XrayApi with made-up data, for what the
 // engine cannot show here: a queue of firewall questions (the supervisor does
-// not raise them yet) and the benchmark with 500 VMs.
+// not raise them yet), the benchmark with 500 VMs, and screenshots of a VM's
+// timeline, rules and hook runs and of an image being got, with a history no
+// test guest makes.
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrowserServer } from '../../src-main/browser/server';
-import { prompt, vm } from '../component/fake-client';
+import type { FirewallRule } from '../../src-main/shared/models';
+import { base, prompt, vm } from '../component/fake-client';
+import { sampleSnapshots, sampleTimeline } from '../component/timeline-samples';
 import { buildRenderer, hasChromium, launchChromium, SCREENSHOTS, TableApi } from './helpers';
 
 let renderer: { dir: string; cleanup: () => Promise<void> };
@@ -46,6 +50,72 @@ describe.runIf(hasChromium)('renderer in Chromium with made-up data', () => {
       await page.screenshot({ path: join(SCREENSHOTS, 'firewall-prompt.png') });
       await page.emulateMedia({ colorScheme: 'dark' });
       await page.screenshot({ path: join(SCREENSHOTS, 'firewall-prompt-dark.png') });
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+
+  it('shows a VM\'s timeline, its rules and its hook runs (screenshots for the docs)', async () => {
+    const dev = vm('dev', { state: 'ready', firewallActive: true, openConnections: 3 });
+    const rule = (id: string, target: FirewallRule['target'], over: Partial<FirewallRule> = {}): FirewallRule => ({ id, target, action: 'allow', lifetime: { kind: 'forever' }, source: 'vm', ...over });
+    const api = new TableApi({
+      'vm.list': [dev],
+      'base.list': [base('debian-12')],
+      'prompt.list': [],
+      'vm.info': { summary: dev, config: {}, diskChain: [], snapshots: sampleSnapshots },
+      'snapshot.list': sampleSnapshots,
+      'vm.timeline': sampleTimeline,
+      'firewall.rules': [
+        rule('pypi.org:443', { kind: 'domain', domain: 'pypi.org', port: 443 }),
+        rule('*.github.com', { kind: 'domain-suffix', domain: 'github.com', port: null }, { lifetime: { kind: 'duration', until: new Date(Date.now() + 3_600_000).toISOString() } }),
+        rule('evil.example', { kind: 'domain', domain: 'evil.example', port: null }, { action: 'deny', lifetime: { kind: 'until-stop' }, source: 'session' }),
+        rule('default:*.debian.org', { kind: 'domain-suffix', domain: 'debian.org', port: null }, { source: 'default' }),
+      ],
+      'firewall.log': [],
+      'vm.console': [],
+      'hooks.list': [{ type: 'boot', script: '10-setup.sh', source: 'vm' }],
+      'hooks.runs': [
+        { run: { vm: 'dev', type: 'initial-boot', script: 'firewall-setup', source: 'built-in', startedAt: '2025-03-01T09:58:30Z', finishedAt: '2025-03-01T09:58:33Z', exitCode: 0, error: null }, durationMs: 3100, output: [{ stream: 'stdout', text: 'redirecting TCP through 10.0.2.100:1080' }] },
+        { run: { vm: 'dev', type: 'boot', script: '10-setup.sh', source: 'vm', startedAt: '2025-03-01T10:44:58Z', finishedAt: '2025-03-01T10:45:00Z', exitCode: 1, error: 'exited with code 1' }, durationMs: 1200, output: [{ stream: 'stdout', text: 'installing tools' }, { stream: 'stderr', text: 'E: Unable to locate package ripgrepp' }] },
+      ],
+      'plugin.list': [],
+    });
+    const server = await startBrowserServer({ api, rendererDir: renderer.dir });
+    const page = await browser.newPage({ viewport: { width: 1100, height: 680 }, colorScheme: 'light' });
+    try {
+      await page.goto(server.url);
+      await page.locator('tr[data-vm="dev"]').getByRole('button', { name: 'dev', exact: true }).click();
+      await page.getByRole('tab', { name: 'Timeline' }).click();
+      await page.getByText('denied evil.example:443 (asked)').click();
+      await page.getByRole('button', { name: /the last snapshot before this/ }).waitFor();
+      await page.screenshot({ path: join(SCREENSHOTS, 'timeline.png') });
+      await page.getByRole('tab', { name: 'Firewall' }).click();
+      await page.locator('tr[data-rule="pypi.org:443"]').waitFor();
+      await page.screenshot({ path: join(SCREENSHOTS, 'firewall-rules.png') });
+      await page.getByRole('tab', { name: 'Hooks' }).click();
+      await page.getByLabel('Output of 10-setup.sh').waitFor();
+      await page.screenshot({ path: join(SCREENSHOTS, 'hook-runs.png') });
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+
+  it('offers the catalog on first run and shows an image being got (screenshot for the docs)', async () => {
+    const catalog = (['aarch64', 'x86_64'] as const).flatMap((arch) =>
+      [['debian-12', 'Debian 12 (bookworm)'], ['debian-13', 'Debian 13 (trixie)'], ['ubuntu-24.04', 'Ubuntu 24.04 LTS']].map(([name, title]) => ({ name: name!, arch, title: title!, url: `https://example.org/${name}`, imported: false })),
+    );
+    const api = new TableApi({ 'vm.list': [], 'base.list': [], 'prompt.list': [], 'base.catalog': catalog, 'base.pull': () => new Promise(() => undefined) });
+    const server = await startBrowserServer({ api, rendererDir: renderer.dir });
+    const page = await browser.newPage({ viewport: { width: 1100, height: 680 }, colorScheme: 'light' });
+    try {
+      await page.goto(server.url);
+      await page.getByRole('button', { name: 'Get Debian 12 (bookworm) for Intel or AMD (x86_64)' }).click();
+      await api.subscribed();
+      api.emit({ type: 'base.progress', name: 'debian-12', phase: 'download', done: 143 * 2 ** 20, total: 412 * 2 ** 20, bytesPerSecond: 11.6 * 2 ** 20 });
+      await page.getByText(/about 23 s left/).waitFor();
+      await page.screenshot({ path: join(SCREENSHOTS, 'catalog-download.png') });
     } finally {
       await page.close();
       await server.close();

@@ -71,7 +71,8 @@ describe.runIf(hasChromium)('browser UI over a real supervisor', () => {
   it('guides a new user, imports a dropped image, creates, starts, snapshots, reverts and stops a VM', async () => {
     await page.goto(server.url);
     await page.getByText('No virtual machines yet').waitFor();
-    expect(await page.getByText(/First import a base image/).isVisible()).toBe(true);
+    expect(await page.getByText(/A VM starts from a base image/).isVisible()).toBe(true);
+    await page.getByRole('button', { name: /^Get Debian 12/ }).first().waitFor();
     await shot('empty-state');
 
     await page.getByRole('navigation').getByRole('button', { name: 'Base images' }).click();
@@ -102,7 +103,7 @@ describe.runIf(hasChromium)('browser UI over a real supervisor', () => {
     expect((await api.call('vm.info', { name: 'web' })).summary.state).toBe('ready');
     await shot('vm-detail');
 
-    await page.getByRole('tab', { name: 'Snapshots' }).click();
+    await page.getByRole('tab', { name: 'Timeline' }).click();
     await page.getByLabel('Snapshot name').fill('clean');
     await page.getByLabel('Snapshot note').fill('fresh from firmware');
     await page.getByRole('button', { name: 'Take snapshot' }).click();

@@ -1,13 +1,15 @@
-// Runs in: renderer. A VM's hooks tab: its hook scripts, the runs seen since
-// the window opened with their output, and plugin commands to run against it.
+// Runs in: renderer. A VM's hooks tab: its hook scripts, each run with its
+// outcome, how long it took and what it printed (the service keeps the newest
+// runs; new ones appear as they start), and plugin commands to run against it.
 import { useEffect, useState } from 'react';
+import type { HookRunRecord } from '../../../src-main/shared/models';
 import { useActions, useXray } from '../../store/context';
+import { formatDuration, formatTime } from '../format';
 import { Loaded } from '../Loaded';
 
 export function HooksTab({ vm }: { vm: string }) {
   const scripts = useXray((s) => s.hookScripts[vm]);
   const runs = useXray((s) => s.hookRuns[vm]);
-  const output = useXray((s) => s.hookOutput[vm]);
   return (
     <div>
       <h3>Scripts</h3>
@@ -27,22 +29,60 @@ export function HooksTab({ vm }: { vm: string }) {
         }
       </Loaded>
       <h3>Runs</h3>
-      {!runs || runs.length === 0 ? (
-        <p className="hint">No hook has run since this window opened.</p>
-      ) : (
-        <ul className="plain">
-          {runs.map((r) => (
-            <li key={`${r.script}@${r.startedAt}`}>
-              {r.type} {r.script}:{' '}
-              {r.finishedAt === null ? 'running…' : r.exitCode === 0 ? <span className="tag tag-allow">ok</span> : <span className="tag tag-deny">{r.error ?? `exit ${r.exitCode}`}</span>}
-            </li>
-          ))}
-        </ul>
-      )}
-      {output && output.length > 0 && <pre className="console">{output.join('\n')}</pre>}
+      <Loaded value={runs}>
+        {(list) =>
+          list.length === 0 ? (
+            <p className="hint">No hook has run yet. Hooks run when the VM is created and each time it boots.</p>
+          ) : (
+            <ol className="hook-runs" aria-label="Hook runs, newest first">
+              {[...list].reverse().map((record) => (
+                <HookRunItem key={`${record.run.type}/${record.run.script}@${record.run.startedAt}`} record={record} />
+              ))}
+            </ol>
+          )
+        }
+      </Loaded>
       <PluginActions vm={vm} />
     </div>
   );
+}
+
+/** HookRunItem is one run: its outcome, hook, source, duration and start in one line, its output below; a failed run opens on why. */
+function HookRunItem({ record }: { record: HookRunRecord }) {
+  const { run, durationMs, output } = record;
+  const failed = run.finishedAt !== null && (run.exitCode !== 0 || run.error !== null);
+  return (
+    <li className="hook-run" data-script={run.script}>
+      <details open={failed}>
+        <summary>
+          <Outcome record={record} /> <strong>{run.type}</strong> {run.script} <span className="hint">({run.source})</span>
+          <span className="hint run-facts">
+            {durationMs !== null ? `${formatDuration(durationMs)} · ` : ''}
+            {formatTime(run.startedAt)}
+          </span>
+        </summary>
+        {output.length === 0 ? (
+          <p className="hint">{run.finishedAt === null ? 'Nothing printed yet.' : 'It printed nothing.'}</p>
+        ) : (
+          <pre className="console" aria-label={`Output of ${run.script}`}>
+            {output.map((line, i) => (
+              <span key={i} className={line.stream === 'stderr' ? 'stderr' : undefined}>
+                {line.text}
+                {'\n'}
+              </span>
+            ))}
+          </pre>
+        )}
+      </details>
+    </li>
+  );
+}
+
+/** Outcome says how a run ended: its exit code, or why it has none (killed, failed to start); "running…" until it ends. */
+function Outcome({ record: { run } }: { record: HookRunRecord }) {
+  if (run.finishedAt === null) return <span className="tag tag-running">running…</span>;
+  if (run.exitCode === 0 && run.error === null) return <span className="tag tag-allow">exit 0</span>;
+  return <span className="tag tag-deny">{run.exitCode !== null ? `exit ${run.exitCode}` : (run.error ?? 'failed')}</span>;
 }
 
 /** PluginActions offers the commands of XRAY_HOME/plugins as buttons run against this VM; nothing when there are none. */

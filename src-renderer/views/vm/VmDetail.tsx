@@ -7,9 +7,9 @@ import { ConsoleTab } from './ConsoleTab';
 import { FirewallTab } from './FirewallTab';
 import { HooksTab } from './HooksTab';
 import { OverviewTab } from './OverviewTab';
-import { SnapshotsTab } from './SnapshotsTab';
+import { TimelineTab } from './TimelineTab';
 
-const tabs = ['Overview', 'Snapshots', 'Firewall', 'Hooks', 'Console'] as const;
+const tabs = ['Overview', 'Timeline', 'Firewall', 'Hooks', 'Console'] as const;
 type Tab = (typeof tabs)[number];
 
 export function VmDetail({ name }: { name: string }) {
@@ -69,7 +69,7 @@ export function VmDetail({ name }: { name: string }) {
       </div>
       <div role="tabpanel" aria-labelledby={`tab-${tab}`} className="tabpanel">
         {tab === 'Overview' && <OverviewTab name={name} />}
-        {tab === 'Snapshots' && <SnapshotsTab vm={name} />}
+        {tab === 'Timeline' && <TimelineTab vm={name} />}
         {tab === 'Firewall' && <FirewallTab vm={name} />}
         {tab === 'Hooks' && <HooksTab vm={name} />}
         {tab === 'Console' && <ConsoleTab vm={name} />}

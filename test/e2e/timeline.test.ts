@@ -1,0 +1,80 @@
+// The timeline's two actions in Chromium, with real clicks and keys, over a
+// made-up XrayApi that records the calls: going back to the last snapshot
+// before an event, and revoking the rule that allowed a connection.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startBrowserServer } from '../../src-main/browser/server';
+import { base, vm } from '../component/fake-client';
+import { sampleSnapshots, sampleTimeline } from '../component/timeline-samples';
+import { buildRenderer, hasChromium, launchChromium, TableApi } from './helpers';
+
+let renderer: { dir: string; cleanup: () => Promise<void> };
+let browser: Browser;
+const closers: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  renderer = await buildRenderer();
+  browser = await launchChromium();
+});
+
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await renderer?.cleanup();
+});
+
+/** openTimeline serves VM "dev" with the sample timeline and opens its Timeline tab. */
+async function openTimeline(): Promise<{ api: TableApi; page: Page }> {
+  const dev = vm('dev', { state: 'ready' });
+  const api = new TableApi({
+    'vm.list': [dev],
+    'vm.info': { summary: dev, config: {}, diskChain: [], snapshots: sampleSnapshots },
+    'vm.timeline': sampleTimeline,
+    'snapshot.list': sampleSnapshots,
+    'snapshot.revert': null,
+    'firewall.rules': [],
+    'firewall.remove': null,
+    'firewall.log': [],
+    'base.list': [base('debian')],
+    'prompt.list': [],
+    'vm.console': [],
+    'hooks.list': [],
+    'hooks.runs': [],
+    'plugin.list': [],
+  });
+  const server = await startBrowserServer({ api, rendererDir: renderer.dir });
+  closers.push(() => server.close());
+  const page = await browser.newPage({ viewport: { width: 1100, height: 680 } });
+  closers.push(() => page.close());
+  await page.goto(server.url);
+  await page.locator('tr[data-vm="dev"]').getByRole('button', { name: 'dev', exact: true }).click();
+  await page.getByRole('tab', { name: 'Timeline' }).click();
+  await page.locator('li[data-now]').waitFor();
+  return { api, page };
+}
+
+describe.runIf(hasChromium)('the timeline in Chromium', () => {
+  it('goes back to the last snapshot before a denied connection: click the event, click Revert to…, confirm with Enter', async () => {
+    const { api, page } = await openTimeline();
+    await page.getByText('denied evil.example:443 (asked)').click();
+    await page.getByRole('button', { name: 'Revert to “clean”, the last snapshot before this' }).click();
+    const dialog = page.getByRole('alertdialog');
+    expect(await dialog.textContent()).toContain('Revert dev to “clean”? Changes made since then are lost.');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'detached' });
+    await expect.poll(() => api.callsOf('snapshot.revert')).toEqual([{ vm: 'dev', name: 'clean' }]);
+  });
+
+  it('revokes the rule that allowed the newest connection: arrow up from the list, then click Revoke', async () => {
+    const { api, page } = await openTimeline();
+    await page.getByRole('region', { name: 'Timeline, oldest first' }).focus();
+    await page.keyboard.press('ArrowUp');
+    expect(await page.locator('li[aria-current="true"] .tl-text').textContent()).toBe('allowed pypi.org:443 (rule pypi.org:443)');
+    await page.getByRole('button', { name: 'Revoke the rule that allowed this (pypi.org:443)' }).click();
+    await page.getByRole('status').filter({ hasText: 'Rule pypi.org:443 revoked.' }).waitFor();
+    expect(api.callsOf('firewall.remove')).toEqual([{ vm: 'dev', id: 'pypi.org:443' }]);
+  });
+});
