@@ -64,7 +64,8 @@ export const portMappingSchema = z.object({ host: port, guest: port });
 export const promptAnswerSchema = z.object({
   id: z.string().min(1),
   action: ruleActionSchema,
-  scope: promptScopeSchema.default('host-port'),
+  /** scope defaults to the narrowest the prompt offers: host-port for a connection, request for an HTTP request. */
+  scope: promptScopeSchema.optional(),
   lifetime: promptLifetimeSchema.default('once'),
   durationSeconds: z.number().int().positive().optional(),
 });

@@ -27,8 +27,14 @@ export type Display = z.infer<typeof displaySchema>;
 export const ruleActionSchema = z.enum(['allow', 'deny']);
 export type RuleAction = z.infer<typeof ruleActionSchema>;
 
-/** promptScopeSchema is what an answer to a prompt covers (scopes.ts says which rule each writes). */
-export const promptScopeSchema = z.enum(['host-port', 'domain', 'domain-suffix', 'any-port']);
+/**
+ * promptScopeSchema is what an answer to a prompt covers (scopes.ts says which
+ * rule each writes). A prompt about a connection takes the first four; one
+ * about an HTTP request on an intercepted host the `request` ones: this
+ * method and path, this method under the path's folder, any method on the
+ * path, or every request to the host.
+ */
+export const promptScopeSchema = z.enum(['host-port', 'domain', 'domain-suffix', 'any-port', 'request', 'request-prefix', 'request-path', 'request-host']);
 export type PromptScope = z.infer<typeof promptScopeSchema>;
 
 /** promptLifetimeSchema is how long an answer, or a rule added by hand, lasts. */

@@ -134,10 +134,18 @@ export interface GuestProcess {
   readonly user: string | null;
 }
 
+/** HttpRequestLine is an HTTP request as a prompt shows it: its method and normalized path, without the query. */
+export interface HttpRequestLine {
+  readonly method: string;
+  readonly path: string;
+}
+
 export interface FirewallPrompt {
   readonly id: string;
   readonly vm: string;
   readonly destination: Destination;
+  /** request is there when the question is one HTTP request on an intercepted connection rather than the connection. */
+  readonly request?: HttpRequestLine;
   readonly openedAt: string;
   readonly deadline: string;
   readonly waitingConnections: number;
@@ -250,6 +258,8 @@ export type TimelineEntry =
       readonly event: 'opened' | 'closed';
       readonly id: string;
       readonly destination: Destination | null;
+      /** request is the HTTP request asked about, for a prompt about one. */
+      readonly request?: HttpRequestLine;
       /** action and reason say how a closed prompt ended; program, who asked. */
       readonly action: RuleAction | null;
       readonly reason: string | null;

@@ -120,10 +120,13 @@ const destinationSchema = z.strictObject({
 
 const guestProcessSchema = z.strictObject({ pid: z.number().int(), command: z.string(), user: z.string().nullable() });
 
+const httpRequestLineSchema = z.strictObject({ method: z.string(), path: z.string() });
+
 const firewallPromptSchema = z.strictObject({
   id: z.string(),
   vm: z.string(),
   destination: destinationSchema,
+  request: httpRequestLineSchema.optional(),
   openedAt: z.string(),
   deadline: z.string(),
   waitingConnections: count,
@@ -185,6 +188,7 @@ const timelineEntrySchema = z.discriminatedUnion('kind', [
     event: z.enum(['opened', 'closed']),
     id: z.string(),
     destination: destinationSchema.nullable(),
+    request: httpRequestLineSchema.optional(),
     action: ruleActionSchema.nullable(),
     reason: z.string().nullable(),
     program: z.string().nullable(),

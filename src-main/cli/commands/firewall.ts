@@ -3,7 +3,9 @@
 // only while a VM runs, need the engine.
 import { Option, type Command } from 'commander';
 import { promptScopeSchema, ruleActionSchema, type PromptLifetime, type PromptScope, type RuleAction } from '../../shared/enums';
+import { describeEgressReport } from '../../shared/egress';
 import { XrayError } from '../../shared/errors';
+import { questionText } from '../../shared/format';
 import type { FirewallPrompt, FirewallRule } from '../../shared/models';
 import { formatRuleTarget } from '../../shared/scopes';
 import { withConnection, type CliContext } from '../context';
@@ -57,11 +59,13 @@ function lifetimeFrom(opts: LifetimeOptions, fallback: PromptLifetime): { lifeti
   return { lifetime: fallback };
 }
 
+/** describePrompt is a prompt on one line: `[ID] dev → example.com (1.2.3.4):443 https`, or for a request `[ID] dev → GET api.github.com/user (1.2.3.4:443)`. */
 export function describePrompt(p: FirewallPrompt): string {
   const d = p.destination;
+  const proc = p.guestProcess ? ` by ${p.guestProcess.command} (pid ${p.guestProcess.pid})` : '';
+  if (p.request) return `[${p.id}] ${p.vm} → ${questionText(p)} (${d.ip ?? '?'}:${d.port})${proc}`;
   const where = d.name ? `${d.name}${d.ip ? ` (${d.ip})` : ''}` : (d.ip ?? '?');
   const service = d.service ? ` ${d.service}` : '';
-  const proc = p.guestProcess ? ` by ${p.guestProcess.command} (pid ${p.guestProcess.pid})` : '';
   return `[${p.id}] ${p.vm} → ${where}:${d.port}${service}${proc}`;
 }
 
@@ -156,7 +160,8 @@ export async function runFirewallPrompts(ctx: CliContext, opts: { readonly json?
 export interface FirewallAnswerOptions extends LifetimeOptions {
   readonly id: string;
   readonly action: string;
-  readonly scope: PromptScope;
+  /** scope left out is the prompt's narrowest: host-port for a connection, request for an HTTP request. */
+  readonly scope?: PromptScope;
 }
 
 /** runFirewallAnswer answers a waiting prompt. */
@@ -176,8 +181,9 @@ const WATCH_KEYS: Readonly<Record<string, { action: RuleAction; lifetime: Prompt
 };
 
 /**
- * runFirewallWatch shows decisions as they happen and answers the oldest
- * prompt with one key press, until interrupted or input ends.
+ * runFirewallWatch shows decisions and refused requests as they happen and
+ * answers the oldest prompt with one key press (its narrowest scope), until
+ * interrupted or input ends.
  */
 export async function runFirewallWatch(ctx: CliContext): Promise<void> {
   const { out } = ctx;
@@ -199,6 +205,8 @@ export async function runFirewallWatch(ctx: CliContext): Promise<void> {
       } else if (event.type === 'firewall.decision') {
         const d = event.destination;
         out.line(`${event.vm}: ${event.action} ${d.name ?? d.ip}:${d.port} ${out.dim(event.reason)}`);
+      } else if (event.type === 'egress.report' && (event.report.kind === 'secret-refused' || event.report.kind === 'request-refused')) {
+        out.line(describeEgressReport(event.report));
       }
     });
     show();
@@ -206,7 +214,7 @@ export async function runFirewallWatch(ctx: CliContext): Promise<void> {
       const head = queue[0];
       const answer = WATCH_KEYS[key];
       if (!head || !answer) return;
-      void api.call('prompt.answer', { id: head.id, ...answer, scope: 'host-port' }).catch((err: Error) => out.error(err.message));
+      void api.call('prompt.answer', { id: head.id, ...answer }).catch((err: Error) => out.error(err.message));
     });
     const release = ctx.onInterrupt(() => keys.stop());
     await keys.done;
@@ -256,12 +264,12 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
   fw.command('answer')
     .addArgument(arg('<id>', 'prompt'))
     .addArgument(arg('<allow|deny>', ACTIONS))
-    .addOption(new Option('--scope <scope>', 'what the answer covers').choices(promptScopeSchema.options).default('host-port'))
+    .addOption(new Option('--scope <scope>', 'what the answer covers; request-* for a prompt about an HTTP request (default: the narrowest)').choices(promptScopeSchema.options))
     .option('--once', 'this connection only (the default)')
     .option('--for <duration>', 'for a while: 30m, 1h, 2d')
     .option('--until-stop', 'until the VM stops')
     .option('--forever', 'saved in vm.toml')
-    .action((id: string, action: string, opts: LifetimeOptions & { scope: PromptScope }) => runFirewallAnswer(ctx, { ...opts, id, action }));
+    .action((id: string, action: string, opts: LifetimeOptions & { scope?: PromptScope }) => runFirewallAnswer(ctx, { ...opts, id, action }));
   fw.command('watch')
     .description('show decisions live and answer prompts with one key: a = allow once, A = allow forever, d = deny once, D = deny forever')
     .action(() => runFirewallWatch(ctx));

@@ -60,10 +60,11 @@ export interface InterceptTarget {
   readonly port: number;
 }
 
-/** AskedRequest is a request no HTTP rule covers, for the prompt to show with its method and path. */
+/** AskedRequest is a request no HTTP rule covers, for the prompt to show with its method and path (normalized, placeholders masked). */
 export interface AskedRequest {
   readonly vm: string;
   readonly host: string;
+  readonly ip: string;
   readonly port: number;
   readonly method: string;
   readonly path: string;
@@ -77,8 +78,11 @@ export interface InterceptorOptions {
   readonly reveal: (secret: string) => Promise<string>;
   /** report receives every EgressReport: for the log, the notifications and the prompt. */
   readonly report: (report: EgressReport) => void;
-  /** ask decides a request no HTTP rule covers on a connection no host rule allowed; without it such requests are refused. */
-  readonly ask?: (request: AskedRequest) => Promise<RuleAction>;
+  /**
+   * ask decides a request no HTTP rule covers on a connection no host rule
+   * allowed (the prompt), and says why; without it such requests are refused.
+   */
+  readonly ask?: (request: AskedRequest) => Promise<{ readonly action: RuleAction; readonly reason: string }>;
   readonly helloTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
@@ -328,8 +332,8 @@ export class Interceptor {
     if (match) return { action: match.action, reason: `rule ${formatRuleTarget(match.rule.target)}` };
     if (conn.unmatched === 'allow') return { action: 'allow', reason: 'host rule' };
     if (!this.options.ask) return { action: 'deny', reason: 'no rule allows this method and path' };
-    const action = await this.options.ask({ vm: this.options.vm, host: conn.destination.name, port: conn.destination.port, method, path: state.scanner.mask(path) });
-    return { action, reason: action === 'deny' ? 'denied when asked' : 'allowed when asked' };
+    const { name: host, ip, port } = conn.destination;
+    return this.options.ask({ vm: this.options.vm, host, ip, port, method, path: state.scanner.mask(path) });
   }
 
   /**

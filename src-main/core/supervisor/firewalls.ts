@@ -4,6 +4,7 @@ import type { GlobalSettings, SecretBinding } from '../../shared/models';
 import { FirewallLog, NameCache, PromptBroker, RuleSet, VmFirewall, guestResolver } from '../firewall';
 import { Interceptor } from '../firewall/intercept';
 import { LiveRules } from '../firewall/live-rules';
+import { requestAsker } from '../firewall/request-prompts';
 import type { RuleStore } from '../firewall/rule-store';
 import { VmCertificateAuthority } from '../firewall/tls-ca';
 import { type UpstreamTrust, upstreamTrust } from '../firewall/upstream-trust';
@@ -137,7 +138,8 @@ export class FirewallHost {
   /**
    * egress sets up a VM's interception: its certificate authority, the
    * trust real servers are verified against, its secrets read from the
-   * host's store on use, and reports announced as `egress.report` events.
+   * host's store on use, reports announced as `egress.report` events, and
+   * requests no HTTP rule covers asked about through the prompt broker.
    */
   private async egress(vm: string, settings: GlobalSettings, bindings: () => readonly SecretBinding[]): Promise<EgressOptions> {
     const interceptor = new Interceptor({
@@ -146,6 +148,7 @@ export class FirewallHost {
       trust: await this.upstreamTrust(settings),
       reveal: (secret) => this.deps.secrets.reveal(secret),
       report: (report) => this.deps.emit({ type: 'egress.report', report }),
+      ask: requestAsker(this.broker),
     });
     return { interceptor, bindings };
   }
