@@ -37,6 +37,7 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
     case 'prompt.closed':
     case 'firewall.decision':
     case 'firewall.connection':
+    case 'egress.report':
       return onFirewallEvent(ctx, event);
     case 'base.changed':
       onImportEvent(ctx, event);
@@ -57,7 +58,6 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
       return onImportEvent(ctx, event);
     case 'timeline.entry':
       return onTimelineEvent(ctx, event);
-    case 'egress.report':
     case 'log':
       return;
   }

@@ -3,6 +3,7 @@
 // types; nothing here imports a slice, so the store has no import cycles.
 import type { CatalogEntry, Params, PluginInfo, Results, XrayEvent } from '../../src-main/shared/contract';
 import type { ClientPlatform } from '../../src-main/shared/client';
+import type { EgressReport } from '../../src-main/shared/egress';
 import type {
   BaseInfo,
   FirewallLogEntry,
@@ -164,6 +165,19 @@ export interface TimelineSlice {
   loadTimeline(vm: string): Promise<void>;
 }
 
+/**
+ * SecretRefusal is a refused attempt to send a secret where it is not bound,
+ * kept until the user dismisses it: the latest report, how many times the
+ * same secret went to the same place of the same host, and whether the user
+ * has since let the secret go to that host (bound it there).
+ */
+export interface SecretRefusal {
+  readonly key: string;
+  readonly report: Extract<EgressReport, { kind: 'secret-refused' }>;
+  readonly count: number;
+  readonly allowed: boolean;
+}
+
 export interface FirewallSlice {
   readonly prompts: readonly FirewallPrompt[];
   readonly promptsError: string | null;
@@ -179,6 +193,17 @@ export interface FirewallSlice {
   answerPrompt(params: Params<'prompt.answer'>): Promise<void>;
   /** clearAbandoned forgets the abandoned prompts once their notice has been shown. */
   clearAbandoned(): void;
+  /** secretRefusals are the exfiltration attempts shown until dismissed, oldest first, at most REFUSALS_SHOWN. */
+  readonly secretRefusals: readonly SecretRefusal[];
+  /**
+   * allowSecretHost binds the refused secret to the refused host as well
+   * (secret.bind with the binding's hosts and that one), so later requests
+   * there get the value in its header; the refused request is not sent again.
+   * Rejects with a sentence when the binding is gone.
+   */
+  allowSecretHost(key: string): Promise<void>;
+  /** dismissRefusal forgets a refusal: the user keeps refusing, or has read that the host is allowed. */
+  dismissRefusal(key: string): void;
   loadRules(vm: string): Promise<void>;
   loadFirewallLog(vm: string): Promise<void>;
   /** addRule adds a rule, or changes the rule for that target (a rule's id is its target, so adding replaces it); rejects with the service's sentence. */
