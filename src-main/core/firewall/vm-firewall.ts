@@ -2,7 +2,9 @@
 import type { Destination, FirewallLogEntry, RuleAction, SecretBinding } from '../../shared/models';
 import type { XrayEvent } from '../../shared/contract';
 import { canonicalIp, hostOwnAddresses, isHostLocal } from './address';
-import { type DnsResolver, DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, type NameCache, addressesOf, hostResolver } from './dns';
+import { type DnsResolver, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, addressesOf, hostResolver } from './dns';
+import { DnsServer } from './dns-server';
+import type { NameCache } from './name-cache';
 import type { FirewallLog } from './log';
 import { type Interceptor, interceptionFor } from './intercept';
 import { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, ProbeResponder } from './probe';
