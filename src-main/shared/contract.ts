@@ -15,6 +15,7 @@ import {
   type PromptCloseReason,
 } from './enums';
 import type { EgressReport } from './egress';
+import { POLICY_MAX_BYTES, type PolicyExport, type PolicyImport } from './policy';
 import { SECRET_MAX_BYTES } from './secrets';
 import { VM_LIMITS, type VmDefaults } from './vm';
 import type {
@@ -140,6 +141,9 @@ export const requestSchemas = {
   'firewall.remove': z.object({ vm: name, id: z.string().min(1) }),
   'firewall.clear': z.object({ vm: name }),
   'firewall.log': z.object({ vm: name, limit: z.number().int().positive().max(10_000).optional() }),
+  'firewall.export': z.object({ vm: name }),
+  /** firewall.import applies a policy file's text (`file` names it in errors); dryRun only says what would change. */
+  'firewall.import': z.object({ vm: name, text: z.string().max(POLICY_MAX_BYTES), file: z.string().max(4096).optional(), dryRun: z.boolean().optional() }),
   'prompt.list': z.object({}),
   'prompt.answer': promptAnswerSchema,
   'hooks.list': z.object({ vm: name }),
@@ -216,6 +220,8 @@ export interface Results {
   'firewall.remove': null;
   'firewall.clear': null;
   'firewall.log': FirewallLogEntry[];
+  'firewall.export': PolicyExport;
+  'firewall.import': PolicyImport;
   'prompt.list': FirewallPrompt[];
   'prompt.answer': null;
   'hooks.list': { type: HookType; script: string; source: HookSource }[];

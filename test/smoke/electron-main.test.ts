@@ -54,6 +54,8 @@ const SAMPLE_PARAMS: { [M in Method]: Params<M> } = {
   'firewall.remove': { vm: 'nope', id: 'r1' },
   'firewall.clear': { vm: 'nope' },
   'firewall.log': { vm: 'nope' },
+  'firewall.export': { vm: 'nope' },
+  'firewall.import': { vm: 'nope', text: 'xray_policy = 1\n', dryRun: true },
   'prompt.list': {},
   'prompt.answer': { id: 'no-such-prompt', action: 'deny' },
   'hooks.list': { vm: 'nope' },
