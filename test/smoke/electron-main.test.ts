@@ -55,6 +55,7 @@ const SAMPLE_PARAMS: { [M in Method]: Params<M> } = {
   'firewall.clear': { vm: 'nope' },
   'firewall.log': { vm: 'nope' },
   'firewall.export': { vm: 'nope' },
+  'firewall.learned': { vm: 'nope' },
   'firewall.import': { vm: 'nope', text: 'xray_policy = 1\n', dryRun: true },
   'prompt.list': {},
   'prompt.answer': { id: 'no-such-prompt', action: 'deny' },

@@ -9,6 +9,7 @@ import { withConnection, type CliContext } from '../context';
 import { arg, collect, positiveInt } from '../declare';
 import { confirmOrForce, readKeys } from '../interact';
 import { hostText, httpRuleTarget, requestsText } from './firewall-http';
+import { registerLearnedCommand } from './firewall-learned';
 import { registerPolicyCommands } from './firewall-policy';
 
 const ACTIONS = ruleActionSchema.options;
@@ -279,4 +280,5 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
     .description('show decisions live and answer prompts with one key: a = allow once, A = allow forever, d = deny once, D = deny forever')
     .action(() => runFirewallWatch(ctx));
   registerPolicyCommands(fw, ctx);
+  registerLearnedCommand(fw, ctx);
 }
