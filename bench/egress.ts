@@ -131,7 +131,7 @@ async function open(setup: Setup, way: Way): Promise<tls.TLSSocket> {
   return socket;
 }
 
-/** get sends one request on a kept-alive connection and reads its whole answer; returns the body's length. */
+/** get sends one request on a kept-alive connection and reads its whole answer (a 200 with a length, else it fails); returns the body's length. */
 function get(socket: tls.TLSSocket, path: string, setup: Setup): Promise<number> {
   return new Promise((resolve, reject) => {
     let head = Buffer.alloc(0);
@@ -141,8 +141,14 @@ function get(socket: tls.TLSSocket, path: string, setup: Setup): Promise<number>
         head = Buffer.concat([head, chunk]);
         const end = head.indexOf('\r\n\r\n');
         if (end < 0) return;
-        const length = /content-length: *(\d+)/i.exec(head.subarray(0, end).toString('latin1'));
-        remaining = Number(length?.[1] ?? 0);
+        const text = head.subarray(0, end).toString('latin1');
+        const length = /content-length: *(\d+)/i.exec(text);
+        if (!text.startsWith('HTTP/1.1 200 ') || !length) {
+          socket.off('data', onData);
+          reject(new Error(`the server answered ${text.split('\r\n')[0]} to ${path}`));
+          return;
+        }
+        remaining = Number(length[1]);
         chunk = head.subarray(end + 4);
       }
       remaining -= chunk.length;
@@ -153,7 +159,7 @@ function get(socket: tls.TLSSocket, path: string, setup: Setup): Promise<number>
     };
     socket.on('data', onData);
     socket.once('error', reject);
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: bench.test\r\nAuthorization: Bearer ${setup.placeholder}\r\n\r\n`);
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${socket.servername}\r\nAuthorization: Bearer ${setup.placeholder}\r\n\r\n`);
   });
 }
 
@@ -206,7 +212,8 @@ export async function benchEgress(proxyScript: string): Promise<Row[]> {
     const ways: Way[] = ['direct', 'plain', 'intercepted'];
     // One warm-up connection each: the proxy's first leaf certificate is made here, as in a VM's first request to a host.
     for (const way of ways) (await open(setup, way)).destroy();
-    const connects = Object.fromEntries(await Promise.all(ways.map(async (w) => [w, await connectTimes(setup, w)] as const))) as Record<Way, number[]>;
+    const connects = {} as Record<Way, number[]>;
+    for (const way of ways) connects[way] = await connectTimes(setup, way);
     const requests = { direct: await requestTimes(setup, 'direct'), intercepted: await requestTimes(setup, 'intercepted') };
     const rate: Record<Way, number> = { direct: await throughput(setup, 'direct'), plain: await throughput(setup, 'plain'), intercepted: await throughput(setup, 'intercepted') };
     const p50 = (w: Way) => median(connects[w]);

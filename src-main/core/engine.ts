@@ -1,5 +1,6 @@
 // Runs in: plain Node (core).
 import type { Method, ParsedParams, Results } from '../shared/contract';
+import type { LearnedRecord } from '../shared/learned';
 import type { VmSummary } from '../shared/models';
 import type { FirewallLog, RuleSet } from './firewall';
 
@@ -25,6 +26,6 @@ export interface Engine {
   isRunning(vm: string): boolean;
   /** live handles snapshot requests for a running VM (memory included). */
   readonly live: { [M in SnapshotMethod]: Handler<M> };
-  /** liveFirewall is a running VM's rules and connection log in memory, or null. */
-  liveFirewall(vm: string): { readonly rules: RuleSet; readonly log: FirewallLog } | null;
+  /** liveFirewall is a running VM's rules and connection log in memory, and its learn run if it is learning; or null. */
+  liveFirewall(vm: string): { readonly rules: RuleSet; readonly log: FirewallLog; readonly learned?: { record(): LearnedRecord } | null } | null;
 }

@@ -7,6 +7,8 @@ import { baseHandlers, type BaseMethod } from './bases/api';
 import { XrayError } from '../shared/errors';
 import { EventBus } from './events';
 import { firewallHandlers, type FirewallMethod } from './firewall/api';
+import { learnHandlers } from './firewall/learn-api';
+import { policyHandlers, type PolicyMethod } from './firewall/policy-api';
 import type { Engine, EngineMethod, Handler } from './engine';
 import { RuleStore } from './firewall/rule-store';
 import { diskChain, QemuImg } from './images';
@@ -98,6 +100,8 @@ export class XrayService implements XrayApi {
         emit: this.emit,
         live: (vm) => this.engine?.liveFirewall(vm) ?? null,
       }),
+      ...learnHandlers({ paths: options.paths, vms: this.catalog.store, ruleStore: this.firewallRules, live: (vm) => this.engine?.liveFirewall(vm) ?? null }),
+      ...policyHandlers({ vms: this.catalog.store, ruleStore: this.firewallRules, bindings: this.secretBindings, secrets: this.secrets, emit: this.emit }),
       ...this.engineHandlers(),
     };
   }
@@ -151,7 +155,7 @@ export class XrayService implements XrayApi {
     return false;
   }
 
-  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | BaseMethod>]: Handler<M> } {
+  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | PolicyMethod | 'firewall.learned' | BaseMethod>]: Handler<M> } {
     return {
       'vm.list': async () => (await this.catalog.list()).map((s) => this.decorate(s)),
       'vm.info': async ({ name }) => {

@@ -15,6 +15,8 @@ import {
   type PromptCloseReason,
 } from './enums';
 import type { EgressReport } from './egress';
+import type { LearnedReview } from './learned';
+import { POLICY_MAX_BYTES, type PolicyExport, type PolicyImport } from './policy';
 import { SECRET_MAX_BYTES } from './secrets';
 import { VM_LIMITS, type VmDefaults } from './vm';
 import type {
@@ -94,6 +96,8 @@ export const requestSchemas = {
     name,
     noHooks: z.boolean().optional(),
     allowAll: z.boolean().optional(),
+    /** learn allows what allow-all would and records it for review (`firewall.learned`), for this run. */
+    learn: z.boolean().optional(),
     display: displaySchema.optional(),
     fromSnapshot: name.optional(),
   }),
@@ -141,6 +145,11 @@ export const requestSchemas = {
   'firewall.remove': z.object({ vm: name, id: z.string().min(1) }),
   'firewall.clear': z.object({ vm: name }),
   'firewall.log': z.object({ vm: name, limit: z.number().int().positive().max(10_000).optional() }),
+  'firewall.export': z.object({ vm: name }),
+  /** firewall.learned reviews what the VM reached in its last learn run (`vm.start` with learn). */
+  'firewall.learned': z.object({ vm: name }),
+  /** firewall.import applies a policy file's text (`file` names it in errors); dryRun only says what would change. */
+  'firewall.import': z.object({ vm: name, text: z.string().max(POLICY_MAX_BYTES), file: z.string().max(4096).optional(), dryRun: z.boolean().optional() }),
   'prompt.list': z.object({}),
   'prompt.answer': promptAnswerSchema,
   'hooks.list': z.object({ vm: name }),
@@ -217,6 +226,9 @@ export interface Results {
   'firewall.remove': null;
   'firewall.clear': null;
   'firewall.log': FirewallLogEntry[];
+  'firewall.export': PolicyExport;
+  'firewall.learned': LearnedReview;
+  'firewall.import': PolicyImport;
   'prompt.list': FirewallPrompt[];
   'prompt.answer': null;
   'hooks.list': { type: HookType; script: string; source: HookSource }[];

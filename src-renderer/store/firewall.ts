@@ -74,6 +74,12 @@ export function firewallSlice(ctx: SliceContext): FirewallSlice {
         await get().loadRules(vm);
       }
     },
+    exportPolicy: (vm) => client.call('firewall.export', { vm }),
+    async importPolicy(params) {
+      const result = await client.call('firewall.import', params);
+      if (result.applied) await get().loadRules(params.vm);
+      return result;
+    },
   };
 }
 

@@ -19,6 +19,7 @@ import type {
 } from '../../src-main/shared/models';
 import type { VmDefaults } from '../../src-main/shared/vm';
 import type { XrayClient } from '../client/types';
+import type { PolicyExport, PolicyImport } from '../../src-main/shared/policy';
 
 /** Loadable is data fetched on demand: not yet there, there, or the error that came instead. */
 export type Loadable<T> =
@@ -210,6 +211,10 @@ export interface FirewallSlice {
   addRule(params: Params<'firewall.add'>): Promise<void>;
   /** removeRule removes a VM's rule by id; rejects with a sentence when it cannot (a default rule, or one already gone). */
   removeRule(vm: string, id: string): Promise<void>;
+  /** exportPolicy is a VM's lasting rules and secret bindings as a policy file's text. */
+  exportPolicy(vm: string): Promise<PolicyExport>;
+  /** importPolicy applies a policy file's text to a VM, or with dryRun says what it would change; rejects with the service's sentence. */
+  importPolicy(params: Params<'firewall.import'>): Promise<PolicyImport>;
 }
 
 export interface ImportsSlice {

@@ -60,12 +60,9 @@ export interface InterceptTarget {
   readonly port: number;
 }
 
-/** AskedRequest is a request no HTTP rule covers, for the prompt to show with its method and path (normalized, placeholders masked). */
-export interface AskedRequest {
+/** AskedRequest is a request no HTTP rule covers, for the prompt to show with its destination, method and path (normalized, placeholders masked). */
+export interface AskedRequest extends InterceptTarget {
   readonly vm: string;
-  readonly host: string;
-  readonly ip: string;
-  readonly port: number;
   readonly method: string;
   readonly path: string;
 }
@@ -78,10 +75,9 @@ export interface InterceptorOptions {
   readonly reveal: (secret: string) => Promise<string>;
   /** report receives every EgressReport: for the log, the notifications and the prompt. */
   readonly report: (report: EgressReport) => void;
-  /**
-   * ask decides a request no HTTP rule covers on a connection no host rule
-   * allowed (the prompt), and says why; without it such requests are refused.
-   */
+  /** forwarded is told each request forwarded to the real server (learn mode records them); its path has placeholders masked and no query. */
+  readonly forwarded?: (request: { host: string; port: number; method: string; path: string }) => void;
+  /** ask decides (and says why) a request no HTTP rule covers on a connection no host rule allowed; without it such requests are refused. */
   readonly ask?: (request: AskedRequest) => Promise<{ readonly action: RuleAction; readonly reason: string }>;
   readonly helloTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
@@ -294,6 +290,7 @@ export class Interceptor {
     }
     // An answer carrying a secret must be readable to be masked, so it is asked for uncompressed.
     if (injected.length > 0) headers['accept-encoding'] = 'identity';
+    this.options.forwarded?.({ host, port: conn.destination.port, method, path: state.scanner.mask(normalized.path) });
     await this.forward(state, req, res, method, normalized.path + normalized.query, authority, headers, injected);
   }
 
@@ -332,8 +329,7 @@ export class Interceptor {
     if (match) return { action: match.action, reason: `rule ${formatRuleTarget(match.rule.target)}` };
     if (conn.unmatched === 'allow') return { action: 'allow', reason: 'host rule' };
     if (!this.options.ask) return { action: 'deny', reason: 'no rule allows this method and path' };
-    const { name: host, ip, port } = conn.destination;
-    return this.options.ask({ vm: this.options.vm, host, ip, port, method, path: state.scanner.mask(path) });
+    return this.options.ask({ vm: this.options.vm, name: conn.destination.name, ip: conn.destination.ip, port: conn.destination.port, method, path: state.scanner.mask(path) });
   }
 
   /**

@@ -22,8 +22,8 @@ const HOW_UNANSWERED: Readonly<Record<string, string>> = {
  * later requests without asking.
  */
 export function requestAsker(broker: PromptBroker): (request: AskedRequest) => Promise<{ action: RuleAction; reason: string }> {
-  return async ({ vm, host, ip, port, method, path }) => {
-    const decision = await broker.request(vm, { ip, port, name: host, nameSource: 'sni', service: serviceName(port) }, { method, path });
+  return async ({ vm, name, ip, port, method, path }) => {
+    const decision = await broker.request(vm, { ip, port, name, nameSource: 'sni', service: serviceName(port) }, { method, path });
     return { action: decision.action, reason: askedReason(decision) };
   };
 }

@@ -1,8 +1,10 @@
 // Runs in: plain Node (core).
 import type { ParsedParams, Results, XrayEvent } from '../../shared/contract';
+import { XrayError } from '../../shared/errors';
 import type { GlobalSettings, SecretBinding } from '../../shared/models';
 import { FirewallLog, NameCache, PromptBroker, RuleSet, VmFirewall, guestResolver } from '../firewall';
 import { Interceptor } from '../firewall/intercept';
+import { type ForwardedRequest, LearnRecorder } from '../firewall/learn';
 import { LiveRules } from '../firewall/live-rules';
 import { requestAsker } from '../firewall/request-prompts';
 import type { RuleStore } from '../firewall/rule-store';
@@ -19,6 +21,8 @@ interface LiveFirewall {
   readonly firewall: VmFirewall;
   readonly rules: RuleSet;
   readonly log: FirewallLog;
+  /** learned is the VM's learn run while it runs with learn on, else null. */
+  readonly learned: LearnRecorder | null;
 }
 
 export interface FirewallHostDeps {
@@ -35,6 +39,24 @@ export interface FirewallHostDeps {
   readonly guestReachable: (vm: string) => boolean;
   /** login opens an SSH session to a running VM, for PromptWatch. */
   readonly login: (vm: string) => Promise<SshSession>;
+}
+
+/**
+ * startModeProblem says why a start cannot take learn mode or allow-all:
+ * both at once, or a VM already running (they apply from a start); null
+ * when it can.
+ */
+export function startModeProblem(name: string, mode: { readonly allowAll?: boolean; readonly learn?: boolean }, running: boolean): XrayError | null {
+  if (running && (mode.learn || mode.allowAll)) {
+    const flag = mode.learn ? 'learn' : 'allow-all';
+    return new XrayError('in-use', `VM "${name}" is already running, and ${flag} applies from a start; stop it first, then start it with ${flag}.`, {
+      cli: `VM "${name}" is already running, and --${flag} applies from a start; run "xray stop ${name}", then "xray start ${name} --${flag}".`,
+    });
+  }
+  if (mode.learn && mode.allowAll) {
+    return new XrayError('invalid-argument', 'Learn mode already allows what allow-all would; ask for one of them.', { cli: 'Give --learn or --allow-all, not both: learning already allows what --allow-all would.' });
+  }
+  return null;
 }
 
 /**
@@ -73,12 +95,17 @@ export class FirewallHost {
     this.rules.closeAll();
   }
 
-  /** startVm opens the VM's proxy and DNS sockets; QEMU's guestfwd connects to them. */
-  async startVm(vm: string, opts: { allowAll: boolean }): Promise<void> {
+  /**
+   * startVm opens the VM's proxy and DNS sockets; QEMU's guestfwd connects
+   * to them. With `learn`, a new learn run records what the VM reaches.
+   */
+  async startVm(vm: string, opts: { allowAll: boolean; learn?: boolean }): Promise<void> {
     await this.stopVm(vm);
     const settings = await this.applySettings();
-    const { rules, bindings } = await this.rules.open(vm);
     const paths = this.deps.paths.vm(vm);
+    const warn = (message: string) => this.deps.emit({ type: 'log', level: 'warn', source: 'firewall', message });
+    const learned = opts.learn ? await LearnRecorder.begin(vm, paths.learned, { warn }) : null;
+    const { rules, bindings } = await this.rules.open(vm);
     const log = new FirewallLog({ file: paths.firewallLog });
     const firewall = new VmFirewall({
       vm,
@@ -90,16 +117,18 @@ export class FirewallHost {
       dnsResolver: guestResolver(settings.dnsServers),
       emit: this.deps.emit,
       allowAll: opts.allowAll,
+      ...(learned ? { learn: learned } : {}),
       log,
-      egress: await this.egress(vm, settings, bindings),
+      egress: await this.egress(vm, settings, bindings, learned),
     });
     try {
       await firewall.start();
     } catch (err) {
       this.rules.close(vm);
+      await learned?.close();
       throw err;
     }
-    this.live.set(vm, { firewall, rules, log });
+    this.live.set(vm, { firewall, rules, log, learned });
   }
 
   async stopVm(vm: string): Promise<void> {
@@ -111,6 +140,7 @@ export class FirewallHost {
     entry.rules.vmStopped();
     await entry.firewall.stop();
     await entry.log.close();
+    await entry.learned?.close();
   }
 
   /** probeSeen tells whether the running VM's firewall answered its guest's probe with `nonce`. */
@@ -122,8 +152,8 @@ export class FirewallHost {
     return { openConnections: this.live.get(vm)?.firewall.openConnections ?? 0, pendingPrompts: this.broker.list(vm).length };
   }
 
-  /** liveFirewall is a running VM's rules and connection log, for the service's firewall requests. */
-  liveFirewall(vm: string): { readonly rules: RuleSet; readonly log: FirewallLog } | null {
+  /** liveFirewall is a running VM's rules, connection log and learn run, for the service's firewall requests. */
+  liveFirewall(vm: string): { readonly rules: RuleSet; readonly log: FirewallLog; readonly learned: LearnRecorder | null } | null {
     return this.live.get(vm) ?? null;
   }
 
@@ -138,10 +168,11 @@ export class FirewallHost {
   /**
    * egress sets up a VM's interception: its certificate authority, the
    * trust real servers are verified against, its secrets read from the
-   * host's store on use, reports announced as `egress.report` events, and
-   * requests no HTTP rule covers asked about through the prompt broker.
+   * host's store on use, reports announced as `egress.report` events,
+   * requests no HTTP rule covers asked about through the prompt broker, and
+   * forwarded requests told to the learn run, if there is one.
    */
-  private async egress(vm: string, settings: GlobalSettings, bindings: () => readonly SecretBinding[]): Promise<EgressOptions> {
+  private async egress(vm: string, settings: GlobalSettings, bindings: () => readonly SecretBinding[], learned: LearnRecorder | null): Promise<EgressOptions> {
     const interceptor = new Interceptor({
       vm,
       ca: await VmCertificateAuthority.open(vm, this.deps.paths.vm(vm).egressCa),
@@ -149,6 +180,7 @@ export class FirewallHost {
       reveal: (secret) => this.deps.secrets.reveal(secret),
       report: (report) => this.deps.emit({ type: 'egress.report', report }),
       ask: requestAsker(this.broker),
+      ...(learned ? { forwarded: (request: ForwardedRequest) => learned.request(request) } : {}),
     });
     return { interceptor, bindings };
   }

@@ -13,7 +13,7 @@ import { prepareSocketDir } from '../socket-dir';
 import { connectVm, type SshSession, type SshTarget } from '../ssh';
 import type { VmStore } from '../store/vm-config';
 import { readLivePid, removeRuntimeFiles } from '../vms/runtime';
-import { FirewallHost, type FirewallHostDeps } from './firewalls';
+import { FirewallHost, type FirewallHostDeps, startModeProblem } from './firewalls';
 import { GuestLink, type Login } from './guest-link';
 import { isQemuFor } from './identity';
 import { Launcher } from './launcher';
@@ -227,6 +227,8 @@ export class Supervisor implements Engine {
   private start(params: ParsedParams<'vm.start'>): Promise<Results['vm.start']> {
     const name = validateName('VM', params.name);
     return this.queue.run(name, async () => {
+      const modeProblem = startModeProblem(name, params, this.isRunning(name));
+      if (modeProblem) throw modeProblem;
       if (this.isRunning(name)) return this.summary(name);
       const config = await this.deps.vms.read(name);
       const vm = this.deps.paths.vm(name);
@@ -243,7 +245,7 @@ export class Supervisor implements Engine {
       await removeRuntimeFiles(vm);
       const machine = this.machineFor(name);
       await machine.launch(async () => {
-        await this.firewalls.startVm(name, { allowAll: Boolean(params.allowAll) });
+        await this.firewalls.startVm(name, { allowAll: Boolean(params.allowAll), learn: Boolean(params.learn) });
         await prepareSocketDir(vm.qmpSocket);
         return this.qemu.launch(name, vm, prepared.request);
       });

@@ -1,9 +1,11 @@
-// Runs in: renderer. A VM's firewall tab: its rules (FirewallRules), and its
-// connections and decisions as they happen, newest first.
+// Runs in: renderer. A VM's firewall tab: its rules (FirewallRules) and their
+// policy file (FirewallPolicy), and its connections and decisions as they
+// happen, newest first.
 import { destinationText, formatBytes } from '../../../src-main/shared/format';
 import { useXray } from '../../store/context';
 import { formatTime } from '../format';
 import { Loaded } from '../Loaded';
+import { FirewallPolicy } from './FirewallPolicy';
 import { FirewallRules } from './FirewallRules';
 
 export function FirewallTab({ vm }: { vm: string }) {
@@ -11,6 +13,7 @@ export function FirewallTab({ vm }: { vm: string }) {
   return (
     <div>
       <h3>Rules</h3>
+      <FirewallPolicy vm={vm} />
       <FirewallRules vm={vm} />
       <h3>Connections</h3>
       <Loaded value={log}>
