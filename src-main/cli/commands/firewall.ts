@@ -9,6 +9,7 @@ import { formatRuleTarget } from '../../shared/scopes';
 import { withConnection, type CliContext } from '../context';
 import { arg, positiveInt } from '../declare';
 import { confirmOrForce, readKeys } from '../interact';
+import { registerConnectionsCommand } from './connections';
 
 const ACTIONS = ruleActionSchema.options;
 
@@ -249,6 +250,7 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
     .option('-n, --limit <n>', 'how many entries', positiveInt('--limit'), 50)
     .option('--json', 'print JSON')
     .action((vm: string, opts: { limit: number; json?: boolean }) => runFirewallLog(ctx, { ...opts, vm }));
+  registerConnectionsCommand(fw, ctx);
   fw.command('prompts')
     .description('pending prompts, with the ids "xray firewall answer" takes')
     .option('--json', 'print JSON')

@@ -1,5 +1,6 @@
 // Runs in: plain Node (core).
 import type { ParsedParams, Results, XrayEvent } from '../../shared/contract';
+import type { OpenConnection } from '../../shared/live';
 import type { GlobalSettings, SecretBinding } from '../../shared/models';
 import { FirewallLog, NameCache, PromptBroker, RuleSet, VmFirewall, guestResolver } from '../firewall';
 import { Interceptor } from '../firewall/intercept';
@@ -12,6 +13,7 @@ import type { HomePaths } from '../paths';
 import type { SecretBindings } from '../secrets/bindings';
 import type { SecretStore } from '../secrets/store';
 import type { SshSession } from '../ssh';
+import { ConnectionFeed } from './connection-feed';
 import { PromptWatch } from './prompt-watch';
 
 interface LiveFirewall {
@@ -39,13 +41,15 @@ export interface FirewallHostDeps {
 /**
  * FirewallHost owns the egress firewalls of running VMs: one VmFirewall (SOCKS5
  * proxy + DNS) per VM and one prompt broker shared by all. The rules in memory
- * follow the files through LiveRules.
+ * follow the files through LiveRules; open connections are announced to
+ * whoever follows them through a ConnectionFeed.
  */
 export class FirewallHost {
   readonly broker: PromptBroker;
   private readonly watch: PromptWatch;
   private readonly rules: LiveRules;
   private readonly live = new Map<string, LiveFirewall>();
+  private readonly feed: ConnectionFeed;
 
   constructor(private readonly deps: FirewallHostDeps) {
     this.rules = new LiveRules({ paths: deps.paths, store: deps.ruleStore, bindings: deps.secretBindings, emit: deps.emit });
@@ -59,6 +63,7 @@ export class FirewallHost {
       persist: (vm, rule) => deps.ruleStore.put(vm, rule),
     });
     this.watch = new PromptWatch({ broker: this.broker, reachable: deps.guestReachable, openSession: deps.login });
+    this.feed = new ConnectionFeed({ connections: (vm) => this.live.get(vm)?.firewall.connections() ?? null, emit: deps.emit });
   }
 
   /** init applies settings and starts following the defaults file. */
@@ -69,6 +74,7 @@ export class FirewallHost {
 
   close(): void {
     this.watch.stop();
+    this.feed.close();
     this.rules.closeAll();
   }
 
@@ -119,6 +125,13 @@ export class FirewallHost {
 
   counts(vm: string): { openConnections: number; pendingPrompts: number } {
     return { openConnections: this.live.get(vm)?.firewall.openConnections ?? 0, pendingPrompts: this.broker.list(vm).length };
+  }
+
+  /** connections are a VM's open connections (none while it is stopped); `follow` keeps them announced for a while (see ConnectionFeed). */
+  connections(vm: string, follow: boolean): OpenConnection[] {
+    const open = this.live.get(vm)?.firewall.connections() ?? [];
+    if (follow) this.feed.follow(vm, open);
+    return open;
   }
 
   /** liveFirewall is a running VM's rules and connection log, for the service's firewall requests. */

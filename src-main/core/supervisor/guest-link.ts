@@ -1,6 +1,8 @@
 // Runs in: plain Node (core).
 import type { XrayEvent } from '../../shared/contract';
+import type { GuestListener } from '../../shared/live';
 import type { SshSession } from '../ssh';
+import { guestListeners } from './guest-listeners';
 import type { VmMachine } from './machine';
 
 /** Login waits for a VM's sshd and logs in, within `timeoutMs`. */
@@ -23,8 +25,8 @@ const POWEROFF_COMMAND = 'sudo -n poweroff';
 /**
  * GuestLink is the supervisor's way into its guests over SSH: it waits for a
  * booting guest to let Xray log in (the VM is then ready and its start hooks
- * run), logs in for whoever needs a ready guest, and sends poweroff to a
- * guest that ignored the power button.
+ * run), logs in for whoever needs a ready guest, asks a guest which ports
+ * it listens on, and sends poweroff to a guest that ignored the power button.
  */
 export class GuestLink {
   /** watches are the waits for guests' SSH, cancelled when the supervisor lets go. */
@@ -72,6 +74,16 @@ export class GuestLink {
       const { code } = await running;
       // A guest going down may end the session before the exit status arrives.
       return code === 0 || code === null;
+    } finally {
+      session.close();
+    }
+  }
+
+  /** listening asks a ready guest which TCP ports it listens on. */
+  async listening(vm: string): Promise<GuestListener[]> {
+    const session = await this.login(vm);
+    try {
+      return await guestListeners(vm, session);
     } finally {
       session.close();
     }
