@@ -1,10 +1,12 @@
-// Runs in: renderer. A VM's firewall tab: its rules (FirewallRules), and its
-// connections and decisions as they happen, newest first.
+// Runs in: renderer. A VM's firewall tab: its rules (FirewallRules), what it
+// has open now (OpenConnections), and its connections and decisions as they
+// happen, newest first.
 import { destinationText, formatBytes } from '../../../src-main/shared/format';
 import { useXray } from '../../store/context';
 import { formatTime } from '../format';
 import { Loaded } from '../Loaded';
 import { FirewallRules } from './FirewallRules';
+import { OpenConnections } from './OpenConnections';
 
 export function FirewallTab({ vm }: { vm: string }) {
   const log = useXray((s) => s.firewallLog[vm]);
@@ -12,6 +14,8 @@ export function FirewallTab({ vm }: { vm: string }) {
     <div>
       <h3>Rules</h3>
       <FirewallRules vm={vm} />
+      <h3>Open now</h3>
+      <OpenConnections vm={vm} />
       <h3>Connections</h3>
       <Loaded value={log}>
         {(entries) =>
