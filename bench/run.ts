@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { benchFoundation } from './foundation';
 import type { Row } from './lib';
 import { fileURLToPath } from 'node:url';
+import { benchConnections } from './connections';
 import { benchDns } from './dns';
 import { benchFirewall } from './firewall';
 import { benchRender } from './render';
@@ -19,6 +20,7 @@ const suites: [string, () => Promise<Row[]>][] = [
   ['Firewall (issue 5)', () => benchFirewall(join(dirname(fileURLToPath(import.meta.url)), 'firewall-proxy.js'))],
   ['Guest DNS (issue 10)', () => benchDns(join(dirname(fileURLToPath(import.meta.url)), 'dns-probe.js'))],
   ['Desktop app (issue 6)', () => benchRender(repo)],
+  ['Open connections (issue 14)', () => benchConnections()],
 ];
 
 const only = process.argv[3];

@@ -232,6 +232,7 @@ export class Supervisor implements Engine {
   private changed(name: string, change: MachineChange): void {
     if (!isActive(change.state)) {
       this.guestFirewall.delete(name);
+      this.guests.forget(name);
       void this.firewalls.stopVm(name);
     }
     const { crash, stoppedBy } = change;

@@ -1,10 +1,13 @@
 // Ports of a running VM, without QEMU or a guest: the monitor lines that
 // change forwards (only checked integers and fixed words get in), how QEMU's
-// answers become sentences, and the guest's `ss` output read into listeners.
+// answers become sentences, the guest's `ss` output read into listeners, and
+// the session kept open for a view that asks again and again.
 import { describe, expect, it } from 'vitest';
 import type { QmpChannel } from '../../../src-main/core/qmp';
 import { hostfwdAddLine, hostfwdRemoveLine, liveForwards } from '../../../src-main/core/supervisor/live-forwards';
 import { parseListeners } from '../../../src-main/core/supervisor/guest-listeners';
+import { GuestLink } from '../../../src-main/core/supervisor/guest-link';
+import type { SshSession } from '../../../src-main/core/ssh';
 import { refusal } from '../../helpers/refusal';
 
 describe('hostfwd lines', () => {
@@ -90,5 +93,67 @@ describe('parseListeners', () => {
     expect(parseListeners('LISTEN 0 5 10.0.2.15:9000 0.0.0.0:*\nESTAB 0 0 10.0.2.15:22 10.0.2.2:5555\nnonsense\n')).toEqual([
       { port: 9000, addresses: ['10.0.2.15'], program: null, reachable: true },
     ]);
+  });
+});
+
+describe('GuestLink.listening', () => {
+  /** fakeSession answers `ss` with `text` (or fails) and records whether it was closed. */
+  function fakeSession(text: string | Error) {
+    const session = {
+      closed: false,
+      get isOpen() {
+        return !session.closed;
+      },
+      close() {
+        session.closed = true;
+      },
+      async exec(_command: string, opts: { onStdout?: (t: string) => void }) {
+        if (text instanceof Error) throw text;
+        opts.onStdout?.(text);
+        return { code: 0, signal: null };
+      },
+    };
+    return session;
+  }
+
+  it('logs in once for questions asked one after another, and closes the session when told to forget', async () => {
+    const sessions: ReturnType<typeof fakeSession>[] = [];
+    const link = new GuestLink({
+      login: async () => {
+        sessions.push(fakeSession('LISTEN 0 5 0.0.0.0:8000 0.0.0.0:*\n'));
+        return sessions.at(-1) as unknown as SshSession;
+      },
+      emit: () => undefined,
+      runStartHooks: async () => undefined,
+    });
+    const [a, b] = await Promise.all([link.listening('web'), link.listening('web')]);
+    expect(await link.listening('web')).toEqual(a);
+    expect(b).toEqual([{ port: 8000, addresses: ['0.0.0.0'], program: null, reachable: true }]);
+    expect(sessions).toHaveLength(1);
+    link.forget('web');
+    await Promise.resolve();
+    expect(sessions[0]!.closed).toBe(true);
+    await link.listening('web');
+    expect(sessions).toHaveLength(2);
+    link.cancel();
+  });
+
+  it('logs in again after a question failed or the guest closed the session', async () => {
+    const answers = [new Error('channel closed'), 'LISTEN 0 5 0.0.0.0:22 0.0.0.0:*\n', 'LISTEN 0 5 0.0.0.0:22 0.0.0.0:*\n'];
+    const sessions: ReturnType<typeof fakeSession>[] = [];
+    const link = new GuestLink({
+      login: async () => {
+        sessions.push(fakeSession(answers[sessions.length]!));
+        return sessions.at(-1) as unknown as SshSession;
+      },
+      emit: () => undefined,
+      runStartHooks: async () => undefined,
+    });
+    await expect(link.listening('web')).rejects.toThrow('channel closed');
+    expect((await link.listening('web')).map((l) => l.port)).toEqual([22]);
+    sessions[1]!.closed = true;
+    expect((await link.listening('web')).map((l) => l.port)).toEqual([22]);
+    expect(sessions).toHaveLength(3);
+    link.cancel();
   });
 });
