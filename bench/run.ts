@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { benchFoundation } from './foundation';
 import type { Row } from './lib';
 import { fileURLToPath } from 'node:url';
+import { benchConnections } from './connections';
 import { benchDns } from './dns';
 import { benchEgress } from './egress';
 import { benchFirewall } from './firewall';
@@ -21,6 +22,7 @@ const suites: [string, () => Promise<Row[]>][] = [
   ['Guest DNS (issue 10)', () => benchDns(join(dirname(fileURLToPath(import.meta.url)), 'dns-probe.js'))],
   ['Egress interception (issue 15)', () => benchEgress(join(dirname(fileURLToPath(import.meta.url)), 'egress-proxy.js'))],
   ['Desktop app (issue 6)', () => benchRender(repo)],
+  ['Open connections (issue 14)', () => benchConnections()],
 ];
 
 const only = process.argv[3];

@@ -1,7 +1,7 @@
 // Runs in: renderer. The firewall slice: the questions waiting for an answer
 // (in arrival order, never twice), those abandoned unanswered, secrets refused
 // on their way out, and each VM's rules (changed here, and followed as they
-// change anywhere) and connection log.
+// change anywhere), connection log and open connections (followed while shown).
 import type { XrayEvent } from '../../src-main/shared/contract';
 import type { EgressReport } from '../../src-main/shared/egress';
 import type { FirewallLogEntry } from '../../src-main/shared/models';
@@ -11,7 +11,7 @@ import type { FirewallSlice, SecretRefusal, SliceContext } from './types';
 
 type FirewallEvent = Extract<
   XrayEvent,
-  { type: 'prompt.opened' | 'prompt.updated' | 'prompt.closed' | 'firewall.decision' | 'firewall.connection' | 'vm.changed' | 'vm.state' | 'egress.report' }
+  { type: 'prompt.opened' | 'prompt.updated' | 'prompt.closed' | 'firewall.decision' | 'firewall.connection' | 'firewall.connections' | 'vm.changed' | 'vm.state' | 'egress.report' }
 >;
 
 /** REFUSALS_SHOWN bounds the refused secrets the window keeps: the newest, each counting its repeats. */
@@ -26,6 +26,7 @@ export function firewallSlice(ctx: SliceContext): FirewallSlice {
     abandonedPrompts: [],
     rules: {},
     firewallLog: {},
+    connections: {},
     async refreshPrompts() {
       try {
         const listed = await client.call('prompt.list', {});
@@ -59,6 +60,7 @@ export function firewallSlice(ctx: SliceContext): FirewallSlice {
     },
     loadRules: (vm) => loadEntry(ctx, 'rules', vm, () => client.call('firewall.rules', { vm })),
     loadFirewallLog: (vm) => loadEntry(ctx, 'firewallLog', vm, () => client.call('firewall.log', { vm, limit: LOG_LIMIT })),
+    followConnections: (vm) => loadEntry(ctx, 'connections', vm, () => client.call('firewall.connections', { vm, follow: true })),
     async addRule(params) {
       await client.call('firewall.add', params);
       await get().loadRules(params.vm);
@@ -145,6 +147,9 @@ export function onFirewallEvent(ctx: SliceContext, event: FirewallEvent): void {
       return;
     case 'egress.report':
       if (event.report.kind === 'secret-refused') set({ secretRefusals: withRefusal(get().secretRefusals, event.report) });
+      return;
+    case 'firewall.connections':
+      putEntry(ctx, 'connections', event.vm, { status: 'ready', value: event.connections });
       return;
   }
 }

@@ -38,6 +38,7 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
     case 'firewall.decision':
     case 'firewall.connection':
     case 'egress.report':
+    case 'firewall.connections':
       return onFirewallEvent(ctx, event);
     case 'base.changed':
       onImportEvent(ctx, event);

@@ -13,6 +13,7 @@ import { confirmOrForce, readKeys } from '../interact';
 import { hostText, httpRuleTarget, requestsText } from './firewall-http';
 import { registerLearnedCommand } from './firewall-learned';
 import { registerPolicyCommands } from './firewall-policy';
+import { registerConnectionsCommand } from './connections';
 
 const ACTIONS = ruleActionSchema.options;
 
@@ -271,6 +272,7 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
     .option('-n, --limit <n>', 'how many entries', positiveInt('--limit'), 50)
     .option('--json', 'print JSON')
     .action((vm: string, opts: { limit: number; json?: boolean }) => runFirewallLog(ctx, { ...opts, vm }));
+  registerConnectionsCommand(fw, ctx);
   fw.command('prompts')
     .description('pending prompts, with the ids "xray firewall answer" takes')
     .option('--json', 'print JSON')

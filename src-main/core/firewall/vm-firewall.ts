@@ -1,4 +1,5 @@
 // Runs in: plain Node (core).
+import type { OpenConnection } from '../../shared/live';
 import type { Destination, FirewallLogEntry, RuleAction, SecretBinding } from '../../shared/models';
 import type { XrayEvent } from '../../shared/contract';
 import { canonicalIp, hostOwnAddresses, isHostLocal } from './address';
@@ -120,6 +121,11 @@ export class VmFirewall {
     return this.socks.connectionCount;
   }
 
+  /** connections are the VM's connections open now, with their bytes so far and what allowed them. */
+  connections(): OpenConnection[] {
+    return this.socks.connections();
+  }
+
   /** ports are the test listeners' ports, when tcpPorts asked for them. */
   get ports(): { proxy: number | null; dns: number | null } {
     return { proxy: this.socks.tcpPort, dns: this.dns.tcpPort };
@@ -231,11 +237,12 @@ export class VmFirewall {
     this.options.log?.append(entry);
     this.options.emit({ type: 'firewall.decision', vm: this.options.vm, destination, action, reason, rule: rule ?? null });
     if (action === 'deny') return { action, reason, destination };
-    if (this.isProbe(destination)) return { action, reason, destination, connectTo: { host: '127.0.0.1', port: this.probe.port ?? 0 } };
+    const decided = { action, reason, destination, rule: rule ?? null };
+    if (this.isProbe(destination)) return { ...decided, connectTo: { host: '127.0.0.1', port: this.probe.port ?? 0 } };
     this.options.learn?.connection(destination);
-    if (this.isToHost(destination)) return { action, reason, destination, connectTo: { host: this.hostAddress, port: destination.port } };
+    if (this.isToHost(destination)) return { ...decided, connectTo: { host: this.hostAddress, port: destination.port } };
     const intercept = this.interception(destination, byHttpRules === true);
-    return { action, reason, destination, connectTo: { host: destination.ip as string, port: destination.port }, ...(intercept ? { intercept } : {}) };
+    return { ...decided, connectTo: { host: destination.ip as string, port: destination.port }, ...(intercept ? { intercept } : {}) };
   }
 
   /** interception says whether an allowed connection to the outside is intercepted, and how its unmatched requests go. */

@@ -1,6 +1,7 @@
 // Runs in: plain Node (core).
 import type { ParsedParams, Results, XrayEvent } from '../../shared/contract';
 import { XrayError } from '../../shared/errors';
+import type { OpenConnection } from '../../shared/live';
 import type { GlobalSettings, SecretBinding } from '../../shared/models';
 import { FirewallLog, NameCache, PromptBroker, RuleSet, VmFirewall, guestResolver } from '../firewall';
 import { Interceptor } from '../firewall/intercept';
@@ -15,6 +16,7 @@ import type { HomePaths } from '../paths';
 import type { SecretBindings } from '../secrets/bindings';
 import type { SecretStore } from '../secrets/store';
 import type { SshSession } from '../ssh';
+import { ConnectionFeed } from './connection-feed';
 import { PromptWatch } from './prompt-watch';
 
 interface LiveFirewall {
@@ -62,13 +64,15 @@ export function startModeProblem(name: string, mode: { readonly allowAll?: boole
 /**
  * FirewallHost owns the egress firewalls of running VMs: one VmFirewall (SOCKS5
  * proxy + DNS) per VM and one prompt broker shared by all. The rules in memory
- * follow the files through LiveRules.
+ * follow the files through LiveRules; open connections are announced to
+ * whoever follows them through a ConnectionFeed.
  */
 export class FirewallHost {
   readonly broker: PromptBroker;
   private readonly watch: PromptWatch;
   private readonly rules: LiveRules;
   private readonly live = new Map<string, LiveFirewall>();
+  private readonly feed: ConnectionFeed;
 
   constructor(private readonly deps: FirewallHostDeps) {
     this.rules = new LiveRules({ paths: deps.paths, store: deps.ruleStore, bindings: deps.secretBindings, emit: deps.emit });
@@ -82,6 +86,7 @@ export class FirewallHost {
       persist: (vm, rule) => deps.ruleStore.put(vm, rule),
     });
     this.watch = new PromptWatch({ broker: this.broker, reachable: deps.guestReachable, openSession: deps.login });
+    this.feed = new ConnectionFeed({ connections: (vm) => this.live.get(vm)?.firewall.connections() ?? null, emit: deps.emit });
   }
 
   /** init applies settings and starts following the defaults file. */
@@ -92,6 +97,7 @@ export class FirewallHost {
 
   close(): void {
     this.watch.stop();
+    this.feed.close();
     this.rules.closeAll();
   }
 
@@ -150,6 +156,13 @@ export class FirewallHost {
 
   counts(vm: string): { openConnections: number; pendingPrompts: number } {
     return { openConnections: this.live.get(vm)?.firewall.openConnections ?? 0, pendingPrompts: this.broker.list(vm).length };
+  }
+
+  /** connections are a VM's open connections (none while it is stopped); `follow` keeps them announced for a while (see ConnectionFeed). */
+  connections(vm: string, follow: boolean): OpenConnection[] {
+    const open = this.live.get(vm)?.firewall.connections() ?? [];
+    if (follow) this.feed.follow(vm, open);
+    return open;
   }
 
   /** liveFirewall is a running VM's rules, connection log and learn run, for the service's firewall requests. */
