@@ -53,7 +53,7 @@ describe('Stop', () => {
   it('keeps showing "stopping" when a VM summary asked for earlier answers after the stop began', async () => {
     const client = new FakeXrayClient({ vms: [vm('dev', { state: 'booting' })] });
     let answerInfo: () => void = () => undefined;
-    client.on('vm.info', ({ name }) => new Promise((resolve) => (answerInfo = () => resolve({ summary: vm(name, { state: 'ready' }), config: {}, diskChain: [], snapshots: [] }))));
+    client.on('vm.info', ({ name }) => new Promise((resolve) => (answerInfo = () => resolve({ summary: vm(name, { state: 'ready' }), config: {}, diskChain: [], snapshots: [], autoSnapshots: { enabled: false, fromDefault: true, keep: 5 } }))));
     client.on('vm.stop', () => new Promise<VmStopResult>(() => undefined));
     const { store } = await list(client);
     // "ready" makes the store ask for the VM's summary; Stop is pressed before the answer comes.

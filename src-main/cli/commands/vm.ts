@@ -5,7 +5,7 @@ import type { Params, XrayApi } from '../../shared/contract';
 import { displaySchema, type Display } from '../../shared/enums';
 import { XrayError } from '../../shared/errors';
 import { formatBytes } from '../../shared/format';
-import type { VmSummary } from '../../shared/models';
+import type { VmInfo, VmSummary } from '../../shared/models';
 import { VM_LIMITS, VM_PREFERRED, formatPortMapping, requirePortMapping, stateLabel, stopSentence } from '../../shared/vm';
 import { withConnection, type CliContext } from '../context';
 import { arg, boundedInt, collect, positiveInt, valueOption } from '../declare';
@@ -102,12 +102,19 @@ export async function runInfo(ctx: CliContext, opts: InfoOptions): Promise<void>
   out.line(`  cpus        ${s.cpus}`);
   out.line(`  ssh         ${s.sshUser}@127.0.0.1 -p ${s.sshPort}`);
   out.line(`  ports       ${s.ports.map(formatPortMapping).join(', ') || 'none'}`);
+  out.line(`  auto snaps  ${autoSnapshotsText(info.autoSnapshots)}`);
   out.line('  disk chain');
   for (const disk of info.diskChain) {
     out.line(`    ${disk.filename} (${disk.format}, ${formatBytes(disk.virtualSize)} virtual, ${formatBytes(disk.actualSize)} used)`);
   }
   out.line(`  snapshots   ${info.snapshots.length === 0 ? 'none' : ''}`.trimEnd());
   if (info.snapshots.length > 0) printSnapshots(out, info.snapshots, '    ');
+}
+
+/** autoSnapshotsText says whether a VM takes automatic snapshots, who decided, and how many it keeps. */
+function autoSnapshotsText(auto: VmInfo['autoSnapshots']): string {
+  const who = auto.fromDefault ? "config.toml's auto_snapshots" : 'set for this VM';
+  return auto.enabled ? `on (${who}), keeping the newest ${auto.keep}` : `off (${who})`;
 }
 
 export interface RemoveOptions {

@@ -37,7 +37,7 @@ beforeEach(async () => {
   await mkdir(paths.pluginsDir, { recursive: true });
   await store.write('web', {
     base: 'debian', memoryMb: VM_CONFIG_DEFAULTS.memoryMb, cpus: 1, ports: [], sshPort: sshd.port, sshUser: sshd.user,
-    firewallConfigured: false, firstBootCompleted: true, firewall: {}, plugins: {}, snapshots: {}, cloudInit: false,
+    firewallConfigured: false, firstBootCompleted: true, firewall: {}, plugins: {}, snapshots: {}, autoSnapshots: null, cloudInit: false,
     extra: { note: 'kept' },
   });
   await settings.set('ssh_key', sshd.clientKeyPath);
@@ -79,7 +79,7 @@ describe('PluginHost', () => {
     expect(infos[4]).toEqual({
       name: 'good',
       file: join(paths.pluginsDir, 'good.mjs'),
-      commands: [{ name: 'hi', description: 'say hi' }, { name: 'bad', description: 'throws' }],
+      commands: [{ name: 'hi', description: 'say hi', risky: false }, { name: 'bad', description: 'throws', risky: false }],
       hooks: ['boot'],
       error: null,
     });
