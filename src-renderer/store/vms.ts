@@ -5,7 +5,7 @@
 import type { XrayEvent } from '../../src-main/shared/contract';
 import type { VmStopResult, VmSummary } from '../../src-main/shared/models';
 import { stopSentence } from '../../src-main/shared/vm';
-import { byName, loadAll, message, putEntry } from './helpers';
+import { byName, loadAll, loadEntry, message, putEntry } from './helpers';
 import type { SliceContext, VmsSlice, XrayState } from './types';
 
 type VmEvent = Extract<XrayEvent, { type: 'vm.state' | 'vm.changed' | 'vm.removed' | 'firewall.status' }>;
@@ -97,6 +97,7 @@ export function vmsSlice(ctx: SliceContext): VmsSlice {
     stopNotices: {},
     stopRequests: {},
     defaults: null,
+    listening: {},
     async refreshVms() {
       try {
         const list = await client.call('vm.list', {});
@@ -157,13 +158,15 @@ export function vmsSlice(ctx: SliceContext): VmsSlice {
       await get().refreshVm(params.name);
     },
     async addPort(vm, mapping) {
-      await client.call('port.add', { vm, mapping });
+      const change = await client.call('port.add', { vm, mapping });
       await get().refreshVm(vm);
+      return change;
     },
     async removePort(vm, mapping) {
       await client.call('port.remove', { vm, mapping });
       await get().refreshVm(vm);
     },
+    loadListening: (vm) => loadEntry(ctx, 'listening', vm, () => client.call('port.listening', { vm })),
   };
 }
 
