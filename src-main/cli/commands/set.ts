@@ -2,6 +2,7 @@
 // flags `xray create` takes, and the VM's own automatic snapshots.
 import { Option, type Command } from 'commander';
 import type { Params } from '../../shared/contract';
+import type { AutoSnapshotsInfo } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
 import { VM_LIMITS } from '../../shared/vm';
 import { withConnection, type CliContext } from '../context';
@@ -44,6 +45,12 @@ export async function runSet(ctx: CliContext, opts: SetOptions): Promise<void> {
   if (opts.json) return ctx.out.json(vm);
   const snapshots = auto.enabled ? `automatic snapshots on, keeping the newest ${auto.keep}` : 'automatic snapshots off';
   ctx.out.line(`VM "${name}": ${vm.memoryMb} MB, ${vm.cpus} CPU${vm.cpus === 1 ? '' : 's'}, SSH user ${vm.sshUser}, ${snapshots}${auto.fromDefault ? " (config.toml's auto_snapshots)" : ''}.`);
+}
+
+/** autoSnapshotsText says whether a VM takes automatic snapshots, who decided, and how many it keeps (for xray info). */
+export function autoSnapshotsText(auto: AutoSnapshotsInfo): string {
+  const who = auto.fromDefault ? "config.toml's auto_snapshots" : 'set for this VM';
+  return auto.enabled ? `on (${who}), keeping the newest ${auto.keep}` : `off (${who})`;
 }
 
 export function registerSetCommands(program: Command, ctx: CliContext): void {

@@ -5,13 +5,14 @@ import type { Params, XrayApi } from '../../shared/contract';
 import { displaySchema, type Display } from '../../shared/enums';
 import { XrayError } from '../../shared/errors';
 import { formatBytes } from '../../shared/format';
-import type { VmInfo, VmSummary } from '../../shared/models';
+import type { VmSummary } from '../../shared/models';
 import { VM_LIMITS, VM_PREFERRED, formatPortMapping, requirePortMapping, stateLabel, stopSentence } from '../../shared/vm';
 import { withConnection, type CliContext } from '../context';
 import { arg, boundedInt, collect, positiveInt, valueOption } from '../declare';
 import { confirmOrForce, isInteractive, pick } from '../interact';
 import type { Output } from '../output';
 import { describeEvent, waitForState } from './events';
+import { autoSnapshotsText } from './set';
 import { printSnapshots } from './snapshot';
 
 /** WINDOWED_DISPLAYS are the --display backends that open a window (`none` is the default). */
@@ -109,12 +110,6 @@ export async function runInfo(ctx: CliContext, opts: InfoOptions): Promise<void>
   }
   out.line(`  snapshots   ${info.snapshots.length === 0 ? 'none' : ''}`.trimEnd());
   if (info.snapshots.length > 0) printSnapshots(out, info.snapshots, '    ');
-}
-
-/** autoSnapshotsText says whether a VM takes automatic snapshots, who decided, and how many it keeps. */
-function autoSnapshotsText(auto: VmInfo['autoSnapshots']): string {
-  const who = auto.fromDefault ? "config.toml's auto_snapshots" : 'set for this VM';
-  return auto.enabled ? `on (${who}), keeping the newest ${auto.keep}` : `off (${who})`;
 }
 
 export interface RemoveOptions {
