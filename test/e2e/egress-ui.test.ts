@@ -4,32 +4,16 @@
 // way out, which lets the user bind the secret to that host or keep
 // refusing. Over a made-up XrayApi, so every call the renderer makes is on
 // record.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { Method } from '../../src-main/shared/contract';
 import type { EgressReport } from '../../src-main/shared/egress';
 import type { FirewallPrompt, SecretBinding } from '../../src-main/shared/models';
 import { startBrowserServer } from '../../src-main/browser/server';
 import { base, prompt, vm } from '../component/fake-client';
-import { buildRenderer, hasChromium, launchChromium, TableApi } from './helpers';
+import { browserSuite, hasChromium, TableApi } from './helpers';
 
-let renderer: { dir: string; cleanup: () => Promise<void> };
-let browser: Browser;
-const closers: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  renderer = await buildRenderer();
-  browser = await launchChromium();
-});
-
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await renderer?.cleanup();
-});
+const suite = browserSuite();
 
 const github: SecretBinding = { secret: 'github', hosts: ['api.github.com'], header: 'Authorization', format: 'Bearer {}', placeholder: `xray:github:${'ab'.repeat(16)}`, env: 'GITHUB_TOKEN' };
 const gists = prompt('r1', {
@@ -49,10 +33,10 @@ async function open(prompts: FirewallPrompt[], more: Partial<Record<Method, unkn
     'firewall.log': [],
     ...more,
   });
-  const server = await startBrowserServer({ api, rendererDir: renderer.dir });
-  closers.push(() => server.close());
-  const page = await browser.newPage({ viewport: { width: 1000, height: 680 } });
-  closers.push(() => page.close());
+  const server = await startBrowserServer({ api, rendererDir: suite.renderer.dir });
+  suite.closeAfterTest(() => server.close());
+  const page = await suite.browser.newPage({ viewport: { width: 1000, height: 680 } });
+  suite.closeAfterTest(() => page.close());
   await page.goto(server.url);
   return { api, page };
 }
