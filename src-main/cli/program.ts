@@ -11,6 +11,7 @@ import { registerHookCommands } from './commands/hooks';
 import { registerPluginCommands } from './commands/plugin';
 import { registerPortCommands } from './commands/port';
 import { registerSecretCommands } from './commands/secret';
+import { registerShareCommands } from './commands/share';
 import { registerSnapshotCommands } from './commands/snapshot';
 import { registerSshCommands } from './commands/ssh';
 import { registerTimelineCommands } from './commands/timeline';
@@ -23,6 +24,7 @@ const GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerVmCommands,
   registerEventCommands,
   registerPortCommands,
+  registerShareCommands,
   registerBaseCommands,
   registerSnapshotCommands,
   registerTimelineCommands,

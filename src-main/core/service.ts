@@ -2,11 +2,13 @@
 import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from '../shared/contract';
 import { parseParams } from '../shared/contract';
 import type { VmSummary } from '../shared/models';
+import { isActive } from '../shared/vm';
 import { BaseCatalog } from './bases/catalog';
 import { baseHandlers, type BaseMethod } from './bases/api';
 import { XrayError } from '../shared/errors';
 import { EventBus } from './events';
 import { firewallHandlers, type FirewallMethod } from './firewall/api';
+import { shareHandlers, type ShareMethod } from './shares/api';
 import type { Engine, EngineMethod, Handler } from './engine';
 import { RuleStore } from './firewall/rule-store';
 import { diskChain, QemuImg } from './images';
@@ -98,6 +100,12 @@ export class XrayService implements XrayApi {
         emit: this.emit,
         live: (vm) => this.engine?.liveFirewall(vm) ?? null,
       }),
+      ...shareHandlers({
+        vms: this.catalog.store,
+        folders: { xrayHome: options.paths.root },
+        emit: this.emit,
+        running: async (vm) => isActive(this.decorate(await this.catalog.summary(vm)).state),
+      }),
       ...this.engineHandlers(),
     };
   }
@@ -151,7 +159,7 @@ export class XrayService implements XrayApi {
     return false;
   }
 
-  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | BaseMethod>]: Handler<M> } {
+  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | BaseMethod | ShareMethod>]: Handler<M> } {
     return {
       'vm.list': async () => (await this.catalog.list()).map((s) => this.decorate(s)),
       'vm.info': async ({ name }) => {

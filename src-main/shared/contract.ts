@@ -39,8 +39,11 @@ import type {
   SecretBackendInfo,
   SecretBinding,
   SecretInfo,
+  Share,
+  ShareChange,
   TimelineEntry,
 } from './models';
+import { SHARE_LIMITS } from './shares';
 
 const name = z.string().min(1).max(200);
 const port = z.number().int().min(VM_LIMITS.port.min).max(VM_LIMITS.port.max);
@@ -102,6 +105,15 @@ export const requestSchemas = {
   'port.list': z.object({ vm: name }),
   'port.add': z.object({ vm: name, mapping: portMappingSchema }),
   'port.remove': z.object({ vm: name, mapping: portMappingSchema }),
+  'share.list': z.object({ vm: name }),
+  'share.add': z.object({
+    vm: name,
+    hostPath: z.string().min(1).max(SHARE_LIMITS.pathLength),
+    guestPath: z.string().min(1).max(SHARE_LIMITS.pathLength).optional(),
+    readOnly: z.boolean().optional(),
+  }),
+  /** share.remove: `path` is the share's guest path or its host folder. */
+  'share.remove': z.object({ vm: name, path: z.string().min(1).max(SHARE_LIMITS.pathLength) }),
   'base.list': z.object({}),
   'base.import': z.object({
     path: z.string().min(1),
@@ -199,6 +211,9 @@ export interface Results {
   'port.list': PortMapping[];
   'port.add': PortMapping[];
   'port.remove': PortMapping[];
+  'share.list': Share[];
+  'share.add': ShareChange;
+  'share.remove': ShareChange;
   'base.list': BaseInfo[];
   'base.import': BaseInfo;
   'base.remove': null;

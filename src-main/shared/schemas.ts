@@ -22,6 +22,8 @@ import type {
   FirewallPrompt,
   FirewallRule,
   HookRun,
+  Share,
+  ShareChange,
   SnapshotInfo,
   TimelineEntry,
   VmInfo,
@@ -258,6 +260,9 @@ const xrayEventSchema = z.discriminatedUnion('type', [
  */
 const _everyEventHasASchema: Exclude<XrayEvent['type'], z.output<typeof xrayEventSchema>['type']> extends never ? true : never = true;
 
+const shareSchema = z.strictObject({ hostPath: z.string(), guestPath: z.string(), readOnly: z.boolean() }) satisfies z.ZodType<Share>;
+const shareChangeSchema = z.strictObject({ share: shareSchema, vmRunning: z.boolean() }) satisfies z.ZodType<ShareChange>;
+
 /** resultSchemas are the results checked on arrival: those the UI builds its views from. */
 const resultSchemas = {
   'vm.list': z.array(vmSummarySchema),
@@ -275,6 +280,9 @@ const resultSchemas = {
   'firewall.add': firewallRuleSchema,
   'firewall.log': z.array(firewallLogEntrySchema),
   'prompt.list': z.array(firewallPromptSchema),
+  'share.list': z.array(shareSchema),
+  'share.add': shareChangeSchema,
+  'share.remove': shareChangeSchema,
 } satisfies { [M in Method]?: z.ZodType<Results[M]> };
 
 /**
