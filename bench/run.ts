@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { benchDns } from './dns';
 import { benchFirewall } from './firewall';
 import { benchRender } from './render';
+import { benchShares } from './shares';
 import { benchSsh } from './ssh';
 import { benchSupervisor } from './supervisor';
 
@@ -19,6 +20,7 @@ const suites: [string, () => Promise<Row[]>][] = [
   ['Firewall (issue 5)', () => benchFirewall(join(dirname(fileURLToPath(import.meta.url)), 'firewall-proxy.js'))],
   ['Guest DNS (issue 10)', () => benchDns(join(dirname(fileURLToPath(import.meta.url)), 'dns-probe.js'))],
   ['Desktop app (issue 6)', () => benchRender(repo)],
+  ['Shared folders (issue 13)', () => benchShares(repo)],
 ];
 
 const only = process.argv[3];
