@@ -19,6 +19,7 @@ export {
   GUEST_GATEWAY_IP,
   GUEST_PROXY_PORT,
   SHARE_SECURITY_MODEL,
+  USER_NETDEV_ID,
   buildQemuArgv,
   qemuOptValue,
   shellQuote,
