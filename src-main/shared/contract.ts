@@ -42,8 +42,11 @@ import type {
   SecretBackendInfo,
   SecretBinding,
   SecretInfo,
+  Share,
+  ShareChange,
   TimelineEntry,
 } from './models';
+import { SHARE_LIMITS } from './shares';
 
 const name = z.string().min(1).max(200);
 const port = z.number().int().min(VM_LIMITS.port.min).max(VM_LIMITS.port.max);
@@ -110,6 +113,15 @@ export const requestSchemas = {
   'port.list': z.object({ vm: name }),
   'port.add': z.object({ vm: name, mapping: portMappingSchema }),
   'port.remove': z.object({ vm: name, mapping: portMappingSchema }),
+  'share.list': z.object({ vm: name }),
+  'share.add': z.object({
+    vm: name,
+    hostPath: z.string().min(1).max(SHARE_LIMITS.pathLength),
+    guestPath: z.string().min(1).max(SHARE_LIMITS.pathLength).optional(),
+    readOnly: z.boolean().optional(),
+  }),
+  /** share.remove: `path` is the share's guest path or its host folder. */
+  'share.remove': z.object({ vm: name, path: z.string().min(1).max(SHARE_LIMITS.pathLength) }),
   'port.listening': z.object({ vm: name }),
   'base.list': z.object({}),
   'base.import': z.object({
@@ -214,6 +226,9 @@ export interface Results {
   'vm.console': string[];
   'vm.timeline': TimelineEntry[];
   'port.list': PortMapping[];
+  'share.list': Share[];
+  'share.add': ShareChange;
+  'share.remove': ShareChange;
   'port.add': PortChange;
   'port.remove': PortChange;
   /** port.listening: the guest's listening TCP ports, or null when it cannot be asked (the VM is not ready). */

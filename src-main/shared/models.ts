@@ -11,6 +11,21 @@ export interface PortMapping {
   readonly guest: number;
 }
 
+/** Share is a host folder a VM sees over virtio-9p, mounted at guestPath by the built-in boot hook. */
+export interface Share {
+  /** hostPath is the folder's real path on the host (symbolic links resolved when it was added). */
+  readonly hostPath: string;
+  readonly guestPath: string;
+  readonly readOnly: boolean;
+}
+
+/** ShareChange is what share.add and share.remove answer: the share, and whether the running VM waits for its next start. */
+export interface ShareChange {
+  readonly share: Share;
+  /** vmRunning: the VM runs now, so the change is seen from its next start. */
+  readonly vmRunning: boolean;
+}
+
 export interface CrashReport {
   readonly at: string;
   readonly exitCode: number | null;

@@ -23,6 +23,8 @@ import type {
   FirewallPrompt,
   FirewallRule,
   HookRun,
+  Share,
+  ShareChange,
   SnapshotInfo,
   TimelineEntry,
   VmInfo,
@@ -288,6 +290,9 @@ const xrayEventSchema = z.discriminatedUnion('type', [
  */
 const _everyEventHasASchema: Exclude<XrayEvent['type'], z.output<typeof xrayEventSchema>['type']> extends never ? true : never = true;
 
+const shareSchema = z.strictObject({ hostPath: z.string(), guestPath: z.string(), readOnly: z.boolean() }) satisfies z.ZodType<Share>;
+const shareChangeSchema = z.strictObject({ share: shareSchema, vmRunning: z.boolean() }) satisfies z.ZodType<ShareChange>;
+
 /** resultSchemas are the results checked on arrival: those the UI builds its views from. */
 const resultSchemas = {
   'vm.list': z.array(vmSummarySchema),
@@ -309,6 +314,9 @@ const resultSchemas = {
   'port.remove': portChangeSchema,
   'port.listening': z.array(guestListenerSchema).nullable(),
   'prompt.list': z.array(firewallPromptSchema),
+  'share.list': z.array(shareSchema),
+  'share.add': shareChangeSchema,
+  'share.remove': shareChangeSchema,
 } satisfies { [M in Method]?: z.ZodType<Results[M]> };
 
 /**

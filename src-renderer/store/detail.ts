@@ -7,7 +7,7 @@ import type { XrayClient } from '../client/types';
 import { LOG_LIMIT, loadAll, loadEntry, message, putEntry } from './helpers';
 import type { DetailSlice, SliceContext, SnapshotJob, SnapshotRequest } from './types';
 
-type DetailEvent = Extract<XrayEvent, { type: 'snapshot.progress' | 'hook.started' | 'hook.finished' | 'hook.output' }>;
+type DetailEvent = Extract<XrayEvent, { type: 'snapshot.progress' | 'hook.started' | 'hook.finished' | 'hook.output' | 'vm.changed' }>;
 
 /** HOOK_RUNS_LIMIT is how many of a VM's runs the Hooks tab keeps: the newest, as `hooks.runs` gives them. */
 const HOOK_RUNS_LIMIT = 50;
@@ -33,6 +33,7 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
     hookScripts: {},
     hookRuns: {},
     consoleTail: {},
+    shares: {},
     plugins: null,
     async loadDetail(name) {
       await Promise.all([
@@ -43,6 +44,7 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
         loadEntry(ctx, 'hookScripts', name, () => client.call('hooks.list', { vm: name })),
         get().loadHookRuns(name),
         get().loadConsole(name),
+        get().loadShares(name),
       ]);
     },
     refreshSnapshots: (vm) => loadEntry(ctx, 'snapshots', vm, () => client.call('snapshot.list', { vm })),
@@ -64,6 +66,17 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
     },
     loadConsole: (vm) => loadEntry(ctx, 'consoleTail', vm, () => client.call('vm.console', { name: vm, lines: LOG_LIMIT })),
     loadHookRuns: (vm) => loadEntry(ctx, 'hookRuns', vm, () => client.call('hooks.runs', { vm, limit: HOOK_RUNS_LIMIT })),
+    loadShares: (vm) => loadEntry(ctx, 'shares', vm, () => client.call('share.list', { vm })),
+    async addShare(vm, share) {
+      const change = await client.call('share.add', { vm, ...share });
+      await get().loadShares(vm);
+      return change;
+    },
+    async removeShare(vm, guestPath) {
+      const change = await client.call('share.remove', { vm, path: guestPath });
+      await get().loadShares(vm);
+      return change;
+    },
     // Asked at every visit: plugins come and go in XRAY_HOME/plugins while the window is open.
     loadPlugins: () => loadAll(ctx, 'plugins', () => client.call('plugin.list', {})),
     async runPlugin(plugin, command, vm) {
@@ -109,7 +122,11 @@ function putHookOutput(ctx: SliceContext, event: Extract<DetailEvent, { type: 'h
   putEntry(ctx, 'hookRuns', event.vm, { status: 'ready', value: next });
 }
 
-/** onDetailEvent applies snapshot progress (the only writer of snapshotJobs) and hook runs as they start, print and finish. */
+/**
+ * onDetailEvent applies snapshot progress (the only writer of snapshotJobs),
+ * hook runs as they start, print and finish, and fetches the shares of a VM
+ * whose vm.toml changed (someone's `xray share add`) when they are shown.
+ */
 export function onDetailEvent(ctx: SliceContext, event: DetailEvent): void {
   const { set, get } = ctx;
   switch (event.type) {
@@ -126,6 +143,9 @@ export function onDetailEvent(ctx: SliceContext, event: DetailEvent): void {
       return;
     case 'hook.output':
       putHookOutput(ctx, event);
+      return;
+    case 'vm.changed':
+      if (get().shares[event.vm]) void get().loadShares(event.vm);
       return;
   }
 }

@@ -20,8 +20,11 @@ export type XrayStore = StoreApi<XrayState>;
 /** applyEvent routes one event to the slice whose state it moves. */
 function applyEvent(ctx: SliceContext, event: StoreEvent): void {
   switch (event.type) {
-    case 'vm.state':
     case 'vm.changed':
+      onDetailEvent(ctx, event);
+      onVmEvent(ctx, event);
+      return onFirewallEvent(ctx, event);
+    case 'vm.state':
       onVmEvent(ctx, event);
       return onFirewallEvent(ctx, event);
     case 'vm.removed':

@@ -12,6 +12,8 @@ import type {
   GuestArch,
   HookRunRecord,
   PortMapping,
+  Share,
+  ShareChange,
   SnapshotInfo,
   TimelineEntry,
   VmInfo,
@@ -157,6 +159,8 @@ export interface DetailSlice {
    */
   readonly hookRuns: PerVm<Loadable<readonly HookRunRecord[]>>;
   readonly consoleTail: PerVm<Loadable<readonly string[]>>;
+  /** shares holds each VM's shared folders as vm.toml has them (fetched again on vm.changed). */
+  readonly shares: PerVm<Loadable<readonly Share[]>>;
   readonly plugins: Loadable<readonly PluginInfo[]> | null;
   /** loadDetail fetches everything a VM's tabs show. */
   loadDetail(name: string): Promise<void>;
@@ -165,6 +169,11 @@ export interface DetailSlice {
   runSnapshot(vm: string, request: SnapshotRequest): Promise<void>;
   loadConsole(vm: string): Promise<void>;
   loadHookRuns(vm: string): Promise<void>;
+  loadShares(vm: string): Promise<void>;
+  /** addShare shares a host folder with a VM (seen from its next start); it fails with the service's sentence. */
+  addShare(vm: string, share: Omit<Params<'share.add'>, 'vm'>): Promise<ShareChange>;
+  /** removeShare stops sharing the folder at a guest path (from the VM's next start). */
+  removeShare(vm: string, guestPath: string): Promise<ShareChange>;
   loadPlugins(): Promise<void>;
   /** runPlugin runs a plugin's command against a VM and resolves with what it printed. */
   runPlugin(plugin: string, command: string, vm: string): Promise<string>;

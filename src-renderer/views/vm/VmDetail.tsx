@@ -8,9 +8,10 @@ import { ConsoleTab } from './ConsoleTab';
 import { FirewallTab } from './FirewallTab';
 import { HooksTab } from './HooksTab';
 import { OverviewTab } from './OverviewTab';
+import { SharesTab } from './SharesTab';
 import { TimelineTab } from './TimelineTab';
 
-const tabs = ['Overview', 'Timeline', 'Firewall', 'Hooks', 'Console'] as const;
+const tabs = ['Overview', 'Timeline', 'Firewall', 'Shares', 'Hooks', 'Console'] as const;
 type Tab = (typeof tabs)[number];
 
 export function VmDetail({ name }: { name: string }) {
@@ -71,6 +72,7 @@ export function VmDetail({ name }: { name: string }) {
         {tab === 'Overview' && <OverviewTab name={name} />}
         {tab === 'Timeline' && <TimelineTab vm={name} />}
         {tab === 'Firewall' && <FirewallTab vm={name} />}
+        {tab === 'Shares' && <SharesTab vm={name} />}
         {tab === 'Hooks' && <HooksTab vm={name} />}
         {tab === 'Console' && <ConsoleTab vm={name} />}
       </div>
