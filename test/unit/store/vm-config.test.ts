@@ -77,6 +77,7 @@ function sampleConfig(overrides: Partial<VmConfig> = {}): VmConfig {
     snapshots: {},
     autoSnapshots: null,
     cloudInit: false,
+    shares: [],
     extra: {},
     ...overrides,
   };
@@ -162,6 +163,7 @@ describe('defaults and round trip', () => {
       snapshots: {},
       autoSnapshots: null,
       cloudInit: false,
+      shares: [],
       extra: {},
     });
   });
@@ -174,6 +176,7 @@ describe('defaults and round trip', () => {
       snapshots: { s1: { description: 'before upgrade' }, 'auto-first-boot': { description: 'Taken automatically.', auto: true } },
       autoSnapshots: false,
       cloudInit: true,
+      shares: [{ hostPath: '/home/me/project', guestPath: '/home/me/project', readOnly: false }, { hostPath: '/home/me/data', guestPath: '/data', readOnly: true }],
       extra: { custom: [1, 2] },
     });
     expect(parseVmConfig(serializeVmConfig(cfg), 'vm.toml')).toEqual(cfg);
