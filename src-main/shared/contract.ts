@@ -72,12 +72,12 @@ export const promptAnswerSchema = z.object({
   durationSeconds: z.number().int().positive().optional(),
 });
 
-/** requestSchemas maps each API method to the schema of its params. */
-export const requestSchemas = {
-  'vm.list': z.object({}),
-  'vm.info': z.object({ name }),
-  'vm.defaults': z.object({}),
-  'vm.create': z.object({
+/** requestSchemaBuilders make the schema of each API method's params (see requestSchemas). */
+const requestSchemaBuilders = {
+  'vm.list': () => z.object({}),
+  'vm.info': () => z.object({ name }),
+  'vm.defaults': () => z.object({}),
+  'vm.create': () => z.object({
     name,
     base: name,
     memoryMb: memoryMb.optional(),
@@ -85,14 +85,14 @@ export const requestSchemas = {
     sshUser: sshUser.optional(),
     ports: z.array(portMappingSchema).optional(),
   }),
-  'vm.remove': z.object({ name, force: z.boolean().optional() }),
-  'vm.update': z.object({
+  'vm.remove': () => z.object({ name, force: z.boolean().optional() }),
+  'vm.update': () => z.object({
     name,
     memoryMb: memoryMb.optional(),
     cpus: cpus.optional(),
     sshUser: sshUser.optional(),
   }),
-  'vm.start': z.object({
+  'vm.start': () => z.object({
     name,
     noHooks: z.boolean().optional(),
     allowAll: z.boolean().optional(),
@@ -101,15 +101,15 @@ export const requestSchemas = {
     display: displaySchema.optional(),
     fromSnapshot: name.optional(),
   }),
-  'vm.stop': z.object({ name, force: z.boolean().optional() }),
-  'vm.console': z.object({ name, lines: z.number().int().positive().max(10_000).optional() }),
-  'vm.timeline': z.object({ vm: name, since: z.iso.datetime().optional(), limit: z.number().int().positive().max(100_000).optional() }),
-  'port.list': z.object({ vm: name }),
-  'port.add': z.object({ vm: name, mapping: portMappingSchema }),
-  'port.remove': z.object({ vm: name, mapping: portMappingSchema }),
-  'port.listening': z.object({ vm: name }),
-  'base.list': z.object({}),
-  'base.import': z.object({
+  'vm.stop': () => z.object({ name, force: z.boolean().optional() }),
+  'vm.console': () => z.object({ name, lines: z.number().int().positive().max(10_000).optional() }),
+  'vm.timeline': () => z.object({ vm: name, since: z.iso.datetime().optional(), limit: z.number().int().positive().max(100_000).optional() }),
+  'port.list': () => z.object({ vm: name }),
+  'port.add': () => z.object({ vm: name, mapping: portMappingSchema }),
+  'port.remove': () => z.object({ vm: name, mapping: portMappingSchema }),
+  'port.listening': () => z.object({ vm: name }),
+  'base.list': () => z.object({}),
+  'base.import': () => z.object({
     path: z.string().min(1),
     name: name.optional(),
     link: z.boolean().optional(),
@@ -118,9 +118,9 @@ export const requestSchemas = {
     flatten: z.boolean().optional(),
     cloudInit: z.boolean().optional(),
   }),
-  'base.remove': z.object({ name }),
-  'base.catalog': z.object({}),
-  'base.pull': z.object({
+  'base.remove': () => z.object({ name }),
+  'base.catalog': () => z.object({}),
+  'base.pull': () => z.object({
     source: z.string().min(1).max(2048),
     arch: guestArchSchema.optional(),
     name: name.optional(),
@@ -128,42 +128,42 @@ export const requestSchemas = {
     checksumsUrl: z.string().min(1).max(2048).optional(),
     insecureNoChecksum: z.boolean().optional(),
   }),
-  'base.cancel': z.object({ name }),
-  'snapshot.list': z.object({ vm: name }),
-  'snapshot.create': z.object({ vm: name, name, description: z.string().max(1000).optional() }),
-  'snapshot.revert': z.object({ vm: name, name }),
-  'snapshot.delete': z.object({ vm: name, name }),
-  'config.get': z.object({}),
-  'config.set': z.object({ key: z.string().min(1), value: z.string() }),
-  'firewall.rules': z.object({ vm: name }),
-  'firewall.add': z.object({
+  'base.cancel': () => z.object({ name }),
+  'snapshot.list': () => z.object({ vm: name }),
+  'snapshot.create': () => z.object({ vm: name, name, description: z.string().max(1000).optional() }),
+  'snapshot.revert': () => z.object({ vm: name, name }),
+  'snapshot.delete': () => z.object({ vm: name, name }),
+  'config.get': () => z.object({}),
+  'config.set': () => z.object({ key: z.string().min(1), value: z.string() }),
+  'firewall.rules': () => z.object({ vm: name }),
+  'firewall.add': () => z.object({
     vm: name,
     target: z.string().min(1),
     action: ruleActionSchema,
     lifetime: promptLifetimeSchema.default('forever'),
     durationSeconds: z.number().int().positive().optional(),
   }),
-  'firewall.remove': z.object({ vm: name, id: z.string().min(1) }),
-  'firewall.clear': z.object({ vm: name }),
-  'firewall.log': z.object({ vm: name, limit: z.number().int().positive().max(10_000).optional() }),
-  'firewall.export': z.object({ vm: name }),
+  'firewall.remove': () => z.object({ vm: name, id: z.string().min(1) }),
+  'firewall.clear': () => z.object({ vm: name }),
+  'firewall.log': () => z.object({ vm: name, limit: z.number().int().positive().max(10_000).optional() }),
+  'firewall.export': () => z.object({ vm: name }),
   /** firewall.learned reviews what the VM reached in its last learn run (`vm.start` with learn). */
-  'firewall.learned': z.object({ vm: name }),
+  'firewall.learned': () => z.object({ vm: name }),
   /** firewall.import applies a policy file's text (`file` names it in errors); dryRun only says what would change. */
-  'firewall.import': z.object({ vm: name, text: z.string().max(POLICY_MAX_BYTES), file: z.string().max(4096).optional(), dryRun: z.boolean().optional() }),
+  'firewall.import': () => z.object({ vm: name, text: z.string().max(POLICY_MAX_BYTES), file: z.string().max(4096).optional(), dryRun: z.boolean().optional() }),
   /** follow also announces the VM's connections as `firewall.connections` events for CONNECTIONS_FOLLOW_MS. */
-  'firewall.connections': z.object({ vm: name, follow: z.boolean().optional() }),
-  'prompt.list': z.object({}),
-  'prompt.answer': promptAnswerSchema,
-  'hooks.list': z.object({ vm: name }),
-  'hooks.run': z.object({ vm: name, type: hookTypeSchema }),
-  'hooks.resetInitialBoot': z.object({ vm: name }),
-  'hooks.runs': z.object({ vm: name, limit: z.number().int().positive().max(1000).optional() }),
-  'secret.list': z.object({}),
-  'secret.set': z.object({ name, value: z.string().min(1).max(SECRET_MAX_BYTES) }),
-  'secret.remove': z.object({ name }),
-  'secret.bindings': z.object({ vm: name }),
-  'secret.bind': z.object({
+  'firewall.connections': () => z.object({ vm: name, follow: z.boolean().optional() }),
+  'prompt.list': () => z.object({}),
+  'prompt.answer': () => promptAnswerSchema,
+  'hooks.list': () => z.object({ vm: name }),
+  'hooks.run': () => z.object({ vm: name, type: hookTypeSchema }),
+  'hooks.resetInitialBoot': () => z.object({ vm: name }),
+  'hooks.runs': () => z.object({ vm: name, limit: z.number().int().positive().max(1000).optional() }),
+  'secret.list': () => z.object({}),
+  'secret.set': () => z.object({ name, value: z.string().min(1).max(SECRET_MAX_BYTES) }),
+  'secret.remove': () => z.object({ name }),
+  'secret.bindings': () => z.object({ vm: name }),
+  'secret.bind': () => z.object({
     vm: name,
     secret: name,
     hosts: z.array(z.string().min(1).max(253)).min(1).max(64),
@@ -171,10 +171,34 @@ export const requestSchemas = {
     format: z.string().max(256).optional(),
     env: z.string().max(128).optional(),
   }),
-  'secret.unbind': z.object({ vm: name, secret: name }),
-  'plugin.list': z.object({}),
-  'plugin.run': z.object({ plugin: name, command: name, args: z.array(z.string()).default([]) }),
+  'secret.unbind': () => z.object({ vm: name, secret: name }),
+  'plugin.list': () => z.object({}),
+  'plugin.run': () => z.object({ plugin: name, command: name, args: z.array(z.string()).default([]) }),
 } as const;
+
+/**
+ * requestSchemas maps each API method to the schema of its params. Each is
+ * built the first time it is read: building all of them took a CLI
+ * command's start-up about 10 ms, and a command calls one or two methods.
+ */
+export const requestSchemas = builtOnFirstRead(requestSchemaBuilders);
+
+/** builtOnFirstRead is a record whose every value is its builder's result, built when first read and kept. */
+function builtOnFirstRead<T extends Record<string, () => unknown>>(builders: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const record = {} as { [K in keyof T]: ReturnType<T[K]> };
+  for (const key of Object.keys(builders) as (keyof T & string)[]) {
+    Object.defineProperty(record, key, {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        const value = builders[key]!();
+        Object.defineProperty(record, key, { value, enumerable: true });
+        return value;
+      },
+    });
+  }
+  return record;
+}
 
 export type Method = keyof typeof requestSchemas;
 export type Params<M extends Method> = z.input<(typeof requestSchemas)[M]>;
