@@ -45,135 +45,137 @@ import type {
   TimelineEntry,
 } from './models';
 
-const name = z.string().min(1).max(200);
-const port = z.number().int().min(VM_LIMITS.port.min).max(VM_LIMITS.port.max);
-const memoryMb = z
-  .number()
-  .int()
-  .min(VM_LIMITS.memoryMb.min, `a VM needs at least ${VM_LIMITS.memoryMb.min} MB of memory`)
-  .max(VM_LIMITS.memoryMb.max, `a VM can have at most ${VM_LIMITS.memoryMb.max} MB of memory`);
-const cpus = z
-  .number()
-  .int()
-  .min(VM_LIMITS.cpus.min, `a VM needs at least ${VM_LIMITS.cpus.min} CPU`)
-  .max(VM_LIMITS.cpus.max, `a VM can have at most ${VM_LIMITS.cpus.max} CPUs`);
-const sshUser = z
-  .string()
-  .min(VM_LIMITS.sshUserLength.min, 'the SSH user is empty')
-  .max(VM_LIMITS.sshUserLength.max, `an SSH user name has at most ${VM_LIMITS.sshUserLength.max} characters`);
-
-export const portMappingSchema = z.object({ host: port, guest: port });
-
-export const promptAnswerSchema = z.object({
-  id: z.string().min(1),
-  action: ruleActionSchema,
-  scope: promptScopeSchema.default('host-port'),
-  lifetime: promptLifetimeSchema.default('once'),
-  durationSeconds: z.number().int().positive().optional(),
-});
+// The pieces the schemas share; each schema builds its own, when it is built (see requestSchemas).
+const name = () => z.string().min(1).max(200);
+const port = () => z.number().int().min(VM_LIMITS.port.min).max(VM_LIMITS.port.max);
+const memoryMb = () =>
+  z
+    .number()
+    .int()
+    .min(VM_LIMITS.memoryMb.min, `a VM needs at least ${VM_LIMITS.memoryMb.min} MB of memory`)
+    .max(VM_LIMITS.memoryMb.max, `a VM can have at most ${VM_LIMITS.memoryMb.max} MB of memory`);
+const cpus = () =>
+  z
+    .number()
+    .int()
+    .min(VM_LIMITS.cpus.min, `a VM needs at least ${VM_LIMITS.cpus.min} CPU`)
+    .max(VM_LIMITS.cpus.max, `a VM can have at most ${VM_LIMITS.cpus.max} CPUs`);
+const sshUser = () =>
+  z
+    .string()
+    .min(VM_LIMITS.sshUserLength.min, 'the SSH user is empty')
+    .max(VM_LIMITS.sshUserLength.max, `an SSH user name has at most ${VM_LIMITS.sshUserLength.max} characters`);
+const portMapping = () => z.object({ host: port(), guest: port() });
 
 /** requestSchemaBuilders make the schema of each API method's params (see requestSchemas). */
 const requestSchemaBuilders = {
   'vm.list': () => z.object({}),
-  'vm.info': () => z.object({ name }),
+  'vm.info': () => z.object({ name: name() }),
   'vm.defaults': () => z.object({}),
   'vm.create': () => z.object({
-    name,
-    base: name,
-    memoryMb: memoryMb.optional(),
-    cpus: cpus.optional(),
-    sshUser: sshUser.optional(),
-    ports: z.array(portMappingSchema).optional(),
+    name: name(),
+    base: name(),
+    memoryMb: memoryMb().optional(),
+    cpus: cpus().optional(),
+    sshUser: sshUser().optional(),
+    ports: z.array(portMapping()).optional(),
   }),
-  'vm.remove': () => z.object({ name, force: z.boolean().optional() }),
+  'vm.remove': () => z.object({ name: name(), force: z.boolean().optional() }),
   'vm.update': () => z.object({
-    name,
-    memoryMb: memoryMb.optional(),
-    cpus: cpus.optional(),
-    sshUser: sshUser.optional(),
+    name: name(),
+    memoryMb: memoryMb().optional(),
+    cpus: cpus().optional(),
+    sshUser: sshUser().optional(),
   }),
   'vm.start': () => z.object({
-    name,
+    name: name(),
     noHooks: z.boolean().optional(),
     allowAll: z.boolean().optional(),
     /** learn allows what allow-all would and records it for review (`firewall.learned`), for this run. */
     learn: z.boolean().optional(),
     display: displaySchema.optional(),
-    fromSnapshot: name.optional(),
+    fromSnapshot: name().optional(),
   }),
-  'vm.stop': () => z.object({ name, force: z.boolean().optional() }),
-  'vm.console': () => z.object({ name, lines: z.number().int().positive().max(10_000).optional() }),
-  'vm.timeline': () => z.object({ vm: name, since: z.iso.datetime().optional(), limit: z.number().int().positive().max(100_000).optional() }),
-  'port.list': () => z.object({ vm: name }),
-  'port.add': () => z.object({ vm: name, mapping: portMappingSchema }),
-  'port.remove': () => z.object({ vm: name, mapping: portMappingSchema }),
-  'port.listening': () => z.object({ vm: name }),
+  'vm.stop': () => z.object({ name: name(), force: z.boolean().optional() }),
+  'vm.console': () => z.object({ name: name(), lines: z.number().int().positive().max(10_000).optional() }),
+  'vm.timeline': () => z.object({ vm: name(), since: z.iso.datetime().optional(), limit: z.number().int().positive().max(100_000).optional() }),
+  'port.list': () => z.object({ vm: name() }),
+  'port.add': () => z.object({ vm: name(), mapping: portMapping() }),
+  'port.remove': () => z.object({ vm: name(), mapping: portMapping() }),
+  'port.listening': () => z.object({ vm: name() }),
   'base.list': () => z.object({}),
   'base.import': () => z.object({
     path: z.string().min(1),
-    name: name.optional(),
+    name: name().optional(),
     link: z.boolean().optional(),
     arch: guestArchSchema.optional(),
     convert: z.boolean().optional(),
     flatten: z.boolean().optional(),
     cloudInit: z.boolean().optional(),
   }),
-  'base.remove': () => z.object({ name }),
+  'base.remove': () => z.object({ name: name() }),
   'base.catalog': () => z.object({}),
   'base.pull': () => z.object({
     source: z.string().min(1).max(2048),
     arch: guestArchSchema.optional(),
-    name: name.optional(),
+    name: name().optional(),
     checksum: z.string().max(200).optional(),
     checksumsUrl: z.string().min(1).max(2048).optional(),
     insecureNoChecksum: z.boolean().optional(),
   }),
-  'base.cancel': () => z.object({ name }),
-  'snapshot.list': () => z.object({ vm: name }),
-  'snapshot.create': () => z.object({ vm: name, name, description: z.string().max(1000).optional() }),
-  'snapshot.revert': () => z.object({ vm: name, name }),
-  'snapshot.delete': () => z.object({ vm: name, name }),
+  'base.cancel': () => z.object({ name: name() }),
+  'snapshot.list': () => z.object({ vm: name() }),
+  'snapshot.create': () => z.object({ vm: name(), name: name(), description: z.string().max(1000).optional() }),
+  'snapshot.revert': () => z.object({ vm: name(), name: name() }),
+  'snapshot.delete': () => z.object({ vm: name(), name: name() }),
   'config.get': () => z.object({}),
   'config.set': () => z.object({ key: z.string().min(1), value: z.string() }),
-  'firewall.rules': () => z.object({ vm: name }),
+  'firewall.rules': () => z.object({ vm: name() }),
   'firewall.add': () => z.object({
-    vm: name,
+    vm: name(),
     target: z.string().min(1),
     action: ruleActionSchema,
     lifetime: promptLifetimeSchema.default('forever'),
     durationSeconds: z.number().int().positive().optional(),
   }),
-  'firewall.remove': () => z.object({ vm: name, id: z.string().min(1) }),
-  'firewall.clear': () => z.object({ vm: name }),
-  'firewall.log': () => z.object({ vm: name, limit: z.number().int().positive().max(10_000).optional() }),
-  'firewall.export': () => z.object({ vm: name }),
+  'firewall.remove': () => z.object({ vm: name(), id: z.string().min(1) }),
+  'firewall.clear': () => z.object({ vm: name() }),
+  'firewall.log': () => z.object({ vm: name(), limit: z.number().int().positive().max(10_000).optional() }),
+  'firewall.export': () => z.object({ vm: name() }),
   /** firewall.learned reviews what the VM reached in its last learn run (`vm.start` with learn). */
-  'firewall.learned': () => z.object({ vm: name }),
+  'firewall.learned': () => z.object({ vm: name() }),
   /** firewall.import applies a policy file's text (`file` names it in errors); dryRun only says what would change. */
-  'firewall.import': () => z.object({ vm: name, text: z.string().max(POLICY_MAX_BYTES), file: z.string().max(4096).optional(), dryRun: z.boolean().optional() }),
+  'firewall.import': () => z.object({ vm: name(), text: z.string().max(POLICY_MAX_BYTES), file: z.string().max(4096).optional(), dryRun: z.boolean().optional() }),
   /** follow also announces the VM's connections as `firewall.connections` events for CONNECTIONS_FOLLOW_MS. */
-  'firewall.connections': () => z.object({ vm: name, follow: z.boolean().optional() }),
+  'firewall.connections': () => z.object({ vm: name(), follow: z.boolean().optional() }),
   'prompt.list': () => z.object({}),
-  'prompt.answer': () => promptAnswerSchema,
-  'hooks.list': () => z.object({ vm: name }),
-  'hooks.run': () => z.object({ vm: name, type: hookTypeSchema }),
-  'hooks.resetInitialBoot': () => z.object({ vm: name }),
-  'hooks.runs': () => z.object({ vm: name, limit: z.number().int().positive().max(1000).optional() }),
+  'prompt.answer': () =>
+    z.object({
+      id: z.string().min(1),
+      action: ruleActionSchema,
+      scope: promptScopeSchema.default('host-port'),
+      lifetime: promptLifetimeSchema.default('once'),
+      durationSeconds: z.number().int().positive().optional(),
+    }),
+  'hooks.list': () => z.object({ vm: name() }),
+  'hooks.run': () => z.object({ vm: name(), type: hookTypeSchema }),
+  'hooks.resetInitialBoot': () => z.object({ vm: name() }),
+  'hooks.runs': () => z.object({ vm: name(), limit: z.number().int().positive().max(1000).optional() }),
   'secret.list': () => z.object({}),
-  'secret.set': () => z.object({ name, value: z.string().min(1).max(SECRET_MAX_BYTES) }),
-  'secret.remove': () => z.object({ name }),
-  'secret.bindings': () => z.object({ vm: name }),
+  'secret.set': () => z.object({ name: name(), value: z.string().min(1).max(SECRET_MAX_BYTES) }),
+  'secret.remove': () => z.object({ name: name() }),
+  'secret.bindings': () => z.object({ vm: name() }),
   'secret.bind': () => z.object({
-    vm: name,
-    secret: name,
+    vm: name(),
+    secret: name(),
     hosts: z.array(z.string().min(1).max(253)).min(1).max(64),
     header: z.string().min(1).max(64),
     format: z.string().max(256).optional(),
     env: z.string().max(128).optional(),
   }),
-  'secret.unbind': () => z.object({ vm: name, secret: name }),
+  'secret.unbind': () => z.object({ vm: name(), secret: name() }),
   'plugin.list': () => z.object({}),
-  'plugin.run': () => z.object({ plugin: name, command: name, args: z.array(z.string()).default([]) }),
+  'plugin.run': () => z.object({ plugin: name(), command: name(), args: z.array(z.string()).default([]) }),
 } as const;
 
 /**
