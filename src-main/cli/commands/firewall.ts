@@ -2,7 +2,8 @@
 // and logs are files, so they need no supervisor; prompts, and rules that last
 // only while a VM runs, need the engine.
 import { Option, type Command } from 'commander';
-import { promptScopeSchema, ruleActionSchema, type PromptLifetime, type PromptScope, type RuleAction } from '../../shared/enums';
+import type { PromptLifetime, PromptScope, RuleAction } from '../../shared/enums';
+import { PROMPT_SCOPES, RULE_ACTIONS } from '../../shared/words';
 import { XrayError } from '../../shared/errors';
 import type { FirewallPrompt, FirewallRule } from '../../shared/models';
 import { withConnection, type CliContext } from '../context';
@@ -13,7 +14,7 @@ import { registerLearnedCommand } from './firewall-learned';
 import { registerPolicyCommands } from './firewall-policy';
 import { registerConnectionsCommand } from './connections';
 
-const ACTIONS = ruleActionSchema.options;
+const ACTIONS = RULE_ACTIONS;
 
 /** parseDuration reads "90s", "15m", "1h", "2d" into seconds. */
 export function parseDuration(text: string): number {
@@ -272,7 +273,7 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
   fw.command('answer')
     .addArgument(arg('<id>', 'prompt'))
     .addArgument(arg('<allow|deny>', ACTIONS))
-    .addOption(new Option('--scope <scope>', 'what the answer covers').choices(promptScopeSchema.options).default('host-port'))
+    .addOption(new Option('--scope <scope>', 'what the answer covers').choices(PROMPT_SCOPES).default('host-port'))
     .option('--once', 'this connection only (the default)')
     .option('--for <duration>', 'for a while: 30m, 1h, 2d')
     .option('--until-stop', 'until the VM stops')
