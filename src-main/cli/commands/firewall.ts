@@ -2,8 +2,9 @@
 // and logs are files, so they need no supervisor; prompts, and rules that last
 // only while a VM runs, need the engine.
 import { Option, type Command } from 'commander';
-import { promptScopeSchema, ruleActionSchema, type PromptLifetime, type PromptScope, type RuleAction } from '../../shared/enums';
+import type { PromptLifetime, PromptScope, RuleAction } from '../../shared/enums';
 import { describeEgressReport } from '../../shared/egress';
+import { PROMPT_SCOPES, RULE_ACTIONS } from '../../shared/words';
 import { XrayError } from '../../shared/errors';
 import { questionText } from '../../shared/format';
 import type { FirewallPrompt, FirewallRule } from '../../shared/models';
@@ -15,7 +16,7 @@ import { registerLearnedCommand } from './firewall-learned';
 import { registerPolicyCommands } from './firewall-policy';
 import { registerConnectionsCommand } from './connections';
 
-const ACTIONS = ruleActionSchema.options;
+const ACTIONS = RULE_ACTIONS;
 
 /** parseDuration reads "90s", "15m", "1h", "2d" into seconds. */
 export function parseDuration(text: string): number {
@@ -280,7 +281,7 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
   fw.command('answer')
     .addArgument(arg('<id>', 'prompt'))
     .addArgument(arg('<allow|deny>', ACTIONS))
-    .addOption(new Option('--scope <scope>', 'what the answer covers; request-* for a prompt about an HTTP request (default: the narrowest)').choices(promptScopeSchema.options))
+    .addOption(new Option('--scope <scope>', 'what the answer covers; request-* for a prompt about an HTTP request (default: the narrowest)').choices(PROMPT_SCOPES))
     .option('--once', 'this connection only (the default)')
     .option('--for <duration>', 'for a while: 30m, 1h, 2d')
     .option('--until-stop', 'until the VM stops')

@@ -2,7 +2,8 @@
 // start, stop and console.
 import { Option, type Command } from 'commander';
 import type { Params, XrayApi } from '../../shared/contract';
-import { displaySchema, type Display } from '../../shared/enums';
+import type { Display } from '../../shared/enums';
+import { DISPLAYS } from '../../shared/words';
 import { XrayError } from '../../shared/errors';
 import { formatBytes } from '../../shared/format';
 import type { VmSummary } from '../../shared/models';
@@ -16,7 +17,7 @@ import { autoSnapshotsText } from './set';
 import { printSnapshots } from './snapshot';
 
 /** WINDOWED_DISPLAYS are the --display backends that open a window (`none` is the default). */
-const WINDOWED_DISPLAYS = displaySchema.options.filter((d) => d !== 'none');
+const WINDOWED_DISPLAYS = DISPLAYS.filter((d) => d !== 'none');
 
 /** stateText is a VM's state as a word, coloured by what it means. */
 export function stateText(out: Output, vm: VmSummary): string {

@@ -10,9 +10,8 @@ import { baseNameFromFile } from '../../shared/names';
 import type { HomePaths } from '../paths';
 import { BaseStore } from '../store/bases';
 import { VmStore } from '../store/vm-config';
-import { fetchText } from './download';
 import { IMAGE_CATALOG, findCatalogImage } from '../../shared/catalog';
-import { type Expected, algorithmOf, checksumFor, fetchImage, fileNameOf, mirrored } from './pull';
+import type { Expected } from './pull';
 
 export interface ImportRequest {
   readonly path: string;
@@ -144,6 +143,8 @@ export class BaseCatalog {
    * written; the download is deleted once imported or refused.
    */
   async pull(request: PullRequest): Promise<BaseInfo> {
+    // Downloading (HTTP, TLS, hashing) is loaded only by a pull, so other commands start without it.
+    const { fetchImage, mirrored } = await import('./pull');
     const plan = await this.planPull(request);
     const name = validateName('base image', request.name ?? plan.name);
     if (await this.bases.exists(name)) {
@@ -174,6 +175,7 @@ export class BaseCatalog {
 
   /** planPull settles what to download, from where, and the checksum it must have. */
   private async planPull(request: PullRequest): Promise<{ url: string; name: string; arch: GuestArch; expected: Expected | null; fromCatalog: boolean }> {
+    const [{ fetchText }, { algorithmOf, checksumFor, fileNameOf, mirrored }] = await Promise.all([import('./download'), import('./pull')]);
     const arch = request.arch ?? hostArch();
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(request.source)) {
       const image = findCatalogImage(request.source, arch);
