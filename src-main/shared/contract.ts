@@ -81,6 +81,7 @@ export const requestSchemas = {
     cpus: cpus.optional(),
     sshUser: sshUser.optional(),
     ports: z.array(portMappingSchema).optional(),
+    cloudInit: z.boolean().optional(),
   }),
   'vm.remove': z.object({ name, force: z.boolean().optional() }),
   'vm.update': z.object({

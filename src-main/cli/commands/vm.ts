@@ -42,6 +42,7 @@ export interface CreateOptions {
   readonly cpus?: number;
   readonly sshUser?: string;
   readonly port: readonly string[];
+  readonly cloudInit?: boolean;
   readonly start?: boolean;
   readonly json?: boolean;
 }
@@ -51,7 +52,7 @@ export async function runCreate(ctx: CliContext, opts: CreateOptions): Promise<v
   const ports = opts.port.map(requirePortMapping);
   let vm = await withConnection(ctx, 'files', async (api) => {
     const base = opts.base ?? (await pickBase(ctx, api));
-    return api.call('vm.create', { name: opts.name, base, memoryMb: opts.memory, cpus: opts.cpus, sshUser: opts.sshUser, ports });
+    return api.call('vm.create', { name: opts.name, base, memoryMb: opts.memory, cpus: opts.cpus, sshUser: opts.sshUser, ports, cloudInit: opts.cloudInit });
   });
   if (opts.start) vm = await withConnection(ctx, 'supervisor', (api) => api.call('vm.start', { name: opts.name }));
   if (opts.json) ctx.out.json(vm);
@@ -232,6 +233,8 @@ export function registerVmCommands(program: Command, ctx: CliContext): void {
     .option('--cpus <n>', `virtual CPUs (default: up to ${VM_PREFERRED.cpus}, no more than this computer has)`, boundedInt('--cpus', VM_LIMITS.cpus))
     .option('--ssh-user <user>', 'user Xray logs in as (default ubuntu)')
     .option('--port <host:guest>', "forward 127.0.0.1:HOST to the guest's GUEST port (repeatable)", collect, [])
+    .option('--cloud-init', "give the VM a cloud-init seed even if its base says it has no cloud-init")
+    .option('--no-cloud-init', 'give the VM no cloud-init seed (default: what its base says)')
     .option('--start', 'start the VM after creating it')
     .option('--no-start', 'do not start the VM (the default)')
     .option('--json', 'print the new VM as JSON')

@@ -54,6 +54,7 @@ export interface VmConfig {
   snapshots: Record<string, { description: string }>;
   /** secretBindings maps a secret's name to where the egress proxy may send it (absent: none); no value is ever here. */
   secretBindings?: Record<string, SecretBindingEntry>;
+  /** cloudInit gives the VM a NoCloud seed at each start; only an explicit `cloud_init = false` turns it off. */
   cloudInit: boolean;
   /** extra holds every top-level key Xray does not know, preserved verbatim. */
   extra: TomlTable;
@@ -173,7 +174,7 @@ export function parseVmConfig(raw: TomlTable, path: string): VmConfig {
     plugins: mapValues((raw.plugins as TomlTable | undefined) ?? {}, (plugin) => ({ ...(plugin as TomlTable) })),
     snapshots: mapValues((raw.snapshots as TomlTable | undefined) ?? {}, (snapshot) => ({ ...(snapshot as { description: string }) })),
     ...(raw.secret_bindings !== undefined ? { secretBindings: mapValues(raw.secret_bindings as TomlTable, (binding) => secretBinding.parse(binding)) } : {}),
-    cloudInit: (raw.cloud_init as boolean | undefined) ?? false,
+    cloudInit: (raw.cloud_init as boolean | undefined) ?? true,
     extra,
   };
 }
@@ -194,9 +195,9 @@ export function serializeVmConfig(cfg: VmConfig): TomlTable {
     ssh_user: cfg.sshUser,
     firewall_configured: cfg.firewallConfigured,
     first_boot_completed: cfg.firstBootCompleted,
-    cloud_init: cfg.cloudInit,
     firewall: mapValues(cfg.firewall, (entry) => (typeof entry === 'string' ? entry : { ...entry })),
   };
+  if (!cfg.cloudInit) out.cloud_init = false;
   if (Object.keys(cfg.plugins).length > 0) out.plugins = mapValues(cfg.plugins, (plugin) => ({ ...plugin }));
   if (Object.keys(cfg.snapshots).length > 0) out.snapshots = mapValues(cfg.snapshots, (snapshot) => ({ ...snapshot }));
   if (cfg.secretBindings && Object.keys(cfg.secretBindings).length > 0) out.secret_bindings = mapValues(cfg.secretBindings, (binding) => ({ ...binding, hosts: [...binding.hosts] }));

@@ -23,6 +23,8 @@ export interface CreateVmRequest {
   readonly cpus?: number;
   readonly sshUser?: string;
   readonly ports?: readonly PortMapping[];
+  /** cloudInit gives the VM a cloud-init seed (default: what its base says). */
+  readonly cloudInit?: boolean;
 }
 
 export interface CatalogDeps {
@@ -106,7 +108,7 @@ export class VmCatalog {
       firewall: {},
       plugins: {},
       snapshots: {},
-      cloudInit: meta.cloudInit,
+      cloudInit: request.cloudInit ?? meta.cloudInit,
       extra: {},
     };
     try {

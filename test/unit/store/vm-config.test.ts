@@ -97,7 +97,7 @@ describe('vm.toml written by the Python tool', () => {
       firewall: { '1.2.3.4:443': 'allow', 'example.com': 'deny', '*.example.org:443': 'allow', '10.0.0.0/8': 'deny' },
       plugins: { foo: { token: 'abc', level: 3, nested: { deep: true } } },
       snapshots: {},
-      cloudInit: false,
+      cloudInit: true,
     });
     expect(cfg.extra).toEqual({ favourite_colour: 'teal', notes: { owner: 'sam' } });
   });
@@ -158,9 +158,15 @@ describe('defaults and round trip', () => {
       firewall: {},
       plugins: {},
       snapshots: {},
-      cloudInit: false,
+      cloudInit: true,
       extra: {},
     });
+  });
+
+  it('writes cloud_init only as an opt-out, and reads its absence as on', () => {
+    expect(serializeVmConfig(sampleConfig({ cloudInit: true }))).not.toHaveProperty('cloud_init');
+    expect(serializeVmConfig(sampleConfig({ cloudInit: false }))).toMatchObject({ cloud_init: false });
+    expect(parseVmConfig({ base: 'b', ssh_port: 22, cloud_init: false }, 'vm.toml').cloudInit).toBe(false);
   });
 
   it('parses what it serializes, expiring firewall entries included', () => {
