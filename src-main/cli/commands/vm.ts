@@ -21,6 +21,7 @@ const WINDOWED_DISPLAYS = displaySchema.options.filter((d) => d !== 'none');
 export function stateText(out: Output, vm: VmSummary): string {
   if (vm.configError) return out.tint('broken', 'red');
   const word = stateLabel(vm.state);
+  if (vm.diagnosis) return out.tint(word, 'red');
   switch (vm.state) {
     case 'ready':
       return out.tint(word, 'green');
@@ -83,7 +84,10 @@ export async function runList(ctx: CliContext, opts: ListOptions): Promise<void>
       return [vm.name, stateText(out, vm), vm.base, known ? `${vm.memoryMb} MB` : '', known ? String(vm.cpus) : '', known ? String(vm.sshPort) : '', vm.ports.map(formatPortMapping).join(', ')];
     }),
   );
-  for (const vm of vms) if (vm.configError) out.warn(vm.configError);
+  for (const vm of vms) {
+    const problem = vm.configError ?? vm.diagnosis?.message;
+    if (problem) out.warn(problem);
+  }
 }
 
 export interface InfoOptions {
@@ -103,6 +107,7 @@ export async function runInfo(ctx: CliContext, opts: InfoOptions): Promise<void>
   out.line(`  cpus        ${s.cpus}`);
   out.line(`  ssh         ${s.sshUser}@127.0.0.1 -p ${s.sshPort}`);
   out.line(`  ports       ${s.ports.map(formatPortMapping).join(', ') || 'none'}`);
+  if (s.diagnosis) out.line(`  problem     ${out.tint(s.diagnosis.message, 'red')}`);
   out.line('  disk chain');
   for (const disk of info.diskChain) {
     out.line(`    ${disk.filename} (${disk.format}, ${formatBytes(disk.virtualSize)} virtual, ${formatBytes(disk.actualSize)} used)`);
@@ -151,6 +156,7 @@ export async function runStart(ctx: CliContext, opts: StartOptions): Promise<voi
     const ready = opts.wait ? waitForState(api, name, ['ready']) : null;
     try {
       let vm = await api.call('vm.start', params);
+      if (ready && vm.diagnosis) throw new XrayError('timeout', vm.diagnosis.message);
       if (ready && vm.state !== 'ready') await ready.done;
       if (opts.wait) vm = (await api.call('vm.info', { name })).summary;
       if (opts.json) out.json(vm);
@@ -270,7 +276,7 @@ export function registerVmCommands(program: Command, ctx: CliContext): void {
     .option('--allow-all', 'allow every outbound connection for this run, without saving rules')
     .addOption(new Option('--display <backend>', 'open a window').choices(WINDOWED_DISPLAYS))
     .addOption(valueOption('--snapshot <name>', 'resume from a memory snapshot', 'snapshot'))
-    .option('--wait', 'wait until the guest answers on SSH')
+    .option('--wait', 'wait until the guest answers on SSH, or say why it has not within boot_timeout')
     .option('--foreground', 'run in this terminal until the VM stops; Ctrl-C stops it')
     .option('--json', 'print the VM as JSON')
     .action((name: string, opts: Omit<StartOptions, 'name'>) => runStart(ctx, { ...opts, name }));

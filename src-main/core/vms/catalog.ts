@@ -302,6 +302,7 @@ function summarize(
     openConnections: 0,
     pendingPrompts: 0,
     crash: null,
+    diagnosis: null,
     configError: error,
   };
 }
