@@ -3,31 +3,15 @@
 // opened it; and the layout at 800×600: the VM table's Start/Stop buttons and
 // the New VM dialog's buttons are whole and on top. Over a made-up XrayApi, so
 // every call the renderer makes is on record.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { Method } from '../../src-main/shared/contract';
 import type { SnapshotInfo, VmSummary } from '../../src-main/shared/models';
 import { startBrowserServer } from '../../src-main/browser/server';
 import { base, vm } from '../component/fake-client';
-import { buildRenderer, hasChromium, launchChromium, TableApi } from './helpers';
+import { browserSuite, hasChromium, TableApi } from './helpers';
 
-let renderer: { dir: string; cleanup: () => Promise<void> };
-let browser: Browser;
-const closers: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  renderer = await buildRenderer();
-  browser = await launchChromium();
-});
-
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await renderer?.cleanup();
-});
+const suite = browserSuite();
 
 const snapshots: SnapshotInfo[] = [{ name: 'clean', date: '2025-01-01T08:00:00Z', vmStateSize: 0, hasMemory: false, description: null }];
 
@@ -49,10 +33,10 @@ async function open(vms: VmSummary[] = [vm('dev')], viewport = { width: 1100, he
     'plugin.list': [],
   };
   const api = new TableApi(answers);
-  const server = await startBrowserServer({ api, rendererDir: renderer.dir });
-  closers.push(() => server.close());
-  const page = await browser.newPage({ viewport });
-  closers.push(() => page.close());
+  const server = await startBrowserServer({ api, rendererDir: suite.renderer.dir });
+  suite.closeAfterTest(() => server.close());
+  const page = await suite.browser.newPage({ viewport });
+  suite.closeAfterTest(() => page.close());
   await page.goto(server.url);
   await page.locator('tr[data-vm]').first().waitFor();
   return { api, page };
