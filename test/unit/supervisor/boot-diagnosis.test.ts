@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BOOT_TIMEOUT_DEFAULTS, bootTimeoutSeconds } from '../../../src-main/core/supervisor/boot-check';
 import { consoleLines, consoleSignal, diagnoseBoot, type BootFacts } from '../../../src-main/core/supervisor/boot-diagnosis';
 import { REPO } from '../../helpers/cli';
 
@@ -80,5 +81,21 @@ describe('consoleLines and consoleSignal', () => {
   it('takes the last signal: a guest shut down after its login prompt still showed one', () => {
     expect(consoleSignal(consoleLines(capture('ready')))).toEqual({ kind: 'login' });
     expect(consoleSignal(consoleLines(capture('kernel-panic')))).toEqual({ kind: 'panic', reason: 'VFS: Unable to mount root fs on unknown-block(0,0)' });
+  });
+});
+
+describe('bootTimeoutSeconds', () => {
+  it('gives HVF and KVM a short budget and TCG a generous one, unless config.toml or XRAY_BOOT_TIMEOUT says otherwise', () => {
+    const warnings: string[] = [];
+    const warn = (m: string): void => void warnings.push(m);
+    expect(bootTimeoutSeconds(null, 'hvf', undefined, warn)).toBe(BOOT_TIMEOUT_DEFAULTS.accelerated);
+    expect(bootTimeoutSeconds(null, 'kvm', undefined, warn)).toBe(BOOT_TIMEOUT_DEFAULTS.accelerated);
+    expect(bootTimeoutSeconds(null, 'tcg', undefined, warn)).toBe(BOOT_TIMEOUT_DEFAULTS.tcg);
+    expect(BOOT_TIMEOUT_DEFAULTS.tcg).toBeGreaterThan(BOOT_TIMEOUT_DEFAULTS.accelerated);
+    expect(bootTimeoutSeconds(45, 'tcg', undefined, warn)).toBe(45);
+    expect(bootTimeoutSeconds(45, 'tcg', ' 20 ', warn)).toBe(20);
+    expect(warnings).toEqual([]);
+    expect(bootTimeoutSeconds(45, 'kvm', 'soon', warn)).toBe(45);
+    expect(warnings).toEqual(['XRAY_BOOT_TIMEOUT="soon" is not a whole number of seconds from 1 to 86400, so it is ignored.']);
   });
 });
