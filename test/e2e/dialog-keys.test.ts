@@ -141,17 +141,18 @@ describe.runIf(hasChromium)('dialog keys and the small window in Chromium', () =
     expect(api.callsOf('snapshot.revert')).toEqual([]);
   });
 
-  it('shows every VM\'s Start or Stop button whole at 800×600', async () => {
+  it('shows every VM\'s Start, Stop or Force stop button whole at 800×600', async () => {
     const viewport = { width: 800, height: 600 };
     const vms = [
       vm('build-runner', { state: 'crashed' }),
       vm('db'),
+      vm('stuck-stopping', { state: 'stopping' }),
       vm('nohyphensinthisnamewhatsoeverbutitisstilllongerthanthecellwidth', { base: 'debian-12-genericcloud-arm64-20250101', memoryMb: 16384, cpus: 16 }),
       vm('web-frontend-01', { state: 'ready', ports: [{ host: 8080, guest: 80 }, { host: 8443, guest: 443 }, { host: 15432, guest: 5432 }], openConnections: 12 }),
     ];
     const { page } = await open(vms, viewport);
     for (const v of vms) {
-      const action = v.state === 'ready' ? 'Stop' : 'Start';
+      const action = v.state === 'ready' ? 'Stop' : v.state === 'stopping' ? 'Force stop' : 'Start';
       expect(await wholeInView(page, `tr[data-vm="${v.name}"] button[aria-label="${action} ${v.name}"]`, viewport), `${action} ${v.name}`).toBe(true);
     }
   });

@@ -18,8 +18,13 @@ export function settingRows(settings: GlobalSettings): [string, string][] {
     [KEY.defaultAction, settings.defaultAction],
     [KEY.denyWhenNoClient, String(settings.denyWhenNoClient)],
     [KEY.stopTimeoutSeconds, String(settings.stopTimeoutSeconds)],
+    [KEY.bootTimeoutSeconds, settings.bootTimeoutSeconds === null ? '' : String(settings.bootTimeoutSeconds)],
     [KEY.sshKey, settings.sshKey ?? ''],
     [KEY.dnsServers, settings.dnsServers.join(',')],
+    [KEY.imageMirror, settings.imageMirror ?? ''],
+    [KEY.upstreamCaFile, settings.upstreamCaFile ?? ''],
+    [KEY.autoSnapshots, String(settings.autoSnapshots)],
+    [KEY.autoSnapshotsKeep, String(settings.autoSnapshotsKeep)],
     ...firmware.map((name): [string, string] => [`${KEY.firmware}.${name}`, settings.firmware[name] ?? '']),
   ];
 }

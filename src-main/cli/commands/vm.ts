@@ -12,6 +12,7 @@ import { arg, boundedInt, collect, positiveInt, valueOption } from '../declare';
 import { confirmOrForce, isInteractive, pick } from '../interact';
 import type { Output } from '../output';
 import { describeEvent, waitForState } from './events';
+import { autoSnapshotsText } from './set';
 import { printSnapshots } from './snapshot';
 
 /** WINDOWED_DISPLAYS are the --display backends that open a window (`none` is the default). */
@@ -21,14 +22,13 @@ const WINDOWED_DISPLAYS = displaySchema.options.filter((d) => d !== 'none');
 export function stateText(out: Output, vm: VmSummary): string {
   if (vm.configError) return out.tint('broken', 'red');
   const word = stateLabel(vm.state);
-  if (vm.diagnosis) return out.tint(word, 'red');
   switch (vm.state) {
     case 'ready':
       return out.tint(word, 'green');
     case 'starting':
     case 'booting':
     case 'stopping':
-      return out.tint(word, 'yellow');
+      return out.tint(word, vm.diagnosis ? 'red' : 'yellow');
     case 'crashed':
       return out.tint(word, 'red');
     case 'stopped':
@@ -104,6 +104,7 @@ export async function runInfo(ctx: CliContext, opts: InfoOptions): Promise<void>
   out.line(`  cpus        ${s.cpus}`);
   out.line(`  ssh         ${s.sshUser}@127.0.0.1 -p ${s.sshPort}`);
   out.line(`  ports       ${s.ports.map(formatPortMapping).join(', ') || 'none'}`);
+  out.line(`  auto snaps  ${autoSnapshotsText(info.autoSnapshots)}`);
   if (s.diagnosis) out.line(`  problem     ${out.tint(s.diagnosis.message, 'red')}`);
   out.line('  disk chain');
   for (const disk of info.diskChain) {
@@ -154,8 +155,7 @@ export async function runStart(ctx: CliContext, opts: StartOptions): Promise<voi
     const ready = opts.wait ? waitForState(api, name, ['ready']) : null;
     try {
       let vm = await api.call('vm.start', params);
-      if (ready && vm.diagnosis) throw new XrayError('timeout', vm.diagnosis.message);
-      if (ready && vm.state !== 'ready') await ready.done;
+      if (ready && vm.state !== 'ready') await (vm.diagnosis ? Promise.reject(new XrayError('timeout', vm.diagnosis.message)) : ready.done);
       if (opts.wait) vm = (await api.call('vm.info', { name })).summary;
       if (opts.json) out.json(vm);
       else out.line(`VM "${name}" is ${stateLabel(vm.state)}; SSH on 127.0.0.1:${vm.sshPort}.`);
