@@ -22,6 +22,7 @@ import { SECRET_MAX_BYTES } from './secrets';
 import { VM_LIMITS, type VmDefaults } from './vm';
 import type {
   BaseInfo,
+  BootDiagnosis,
   FirewallLogEntry,
   FirewallPrompt,
   FirewallRule,
@@ -82,6 +83,7 @@ const requestSchemaBuilders = {
     cpus: cpus().optional(),
     sshUser: sshUser().optional(),
     ports: z.array(portMapping()).optional(),
+    cloudInit: z.boolean().optional(),
   }),
   'vm.remove': () => z.object({ name: name(), force: z.boolean().optional() }),
   'vm.update': () => z.object({
@@ -302,6 +304,8 @@ export type XrayEvent =
   /** vm.state: a VM's state changed; a crash says why, a stop says how it ended (stoppedBy). */
   | { readonly type: 'vm.state'; readonly vm: string; readonly state: VmStateName; readonly previous: VmStateName; readonly crash?: CrashReport; readonly stoppedBy?: StopMethod }
   | { readonly type: 'vm.changed'; readonly vm: string }
+  /** vm.diagnosis: a booting VM has not let Xray log in within its boot_timeout, and this is why (it stays booting). */
+  | { readonly type: 'vm.diagnosis'; readonly vm: string; readonly diagnosis: BootDiagnosis }
   | { readonly type: 'vm.removed'; readonly vm: string }
   /** base.progress: an import copying (total known) or a pull downloading (total 0 until the server says). */
   | {

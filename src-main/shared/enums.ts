@@ -24,6 +24,16 @@ export type VmStateName = z.infer<typeof vmStateSchema>;
 export const stopMethodSchema = z.enum(['power-button', 'ssh', 'kill', 'guest']);
 export type StopMethod = z.infer<typeof stopMethodSchema>;
 
+/**
+ * bootProblemSchema says why a booting VM has not let Xray log in within its
+ * boot_timeout: the firmware found nothing to boot (UEFI shell), the kernel
+ * panicked, the guest stopped in an emergency shell, it shows a login prompt
+ * but runs no SSH server, its sshd refuses Xray's key, logging in failed for
+ * another reason (a changed host key), or nothing Xray can see says why.
+ */
+export const bootProblemSchema = z.enum(['no-boot-device', 'kernel-panic', 'emergency-shell', 'no-sshd', 'key-refused', 'login-failed', 'no-answer']);
+export type BootProblem = z.infer<typeof bootProblemSchema>;
+
 export const displaySchema = z.enum(DISPLAYS);
 export type Display = z.infer<typeof displaySchema>;
 

@@ -2,9 +2,9 @@
 // Types only: nothing here may import Node or DOM APIs. The closed sets of
 // words (states, actions, scopes…) are zod enums in enums.ts.
 import type { EgressReport } from './egress';
-import type { Accelerator, DefaultAction, GuestArch, HookSource, HookType, RuleAction, SecretBackendKind, StopMethod, VmStateName } from './enums';
+import type { Accelerator, BootProblem, DefaultAction, GuestArch, HookSource, HookType, RuleAction, SecretBackendKind, StopMethod, VmStateName } from './enums';
 
-export type { Accelerator, GuestArch, HookSource, HookType, PromptLifetime, PromptScope, RuleAction, StopMethod, VmStateName } from './enums';
+export type { Accelerator, BootProblem, GuestArch, HookSource, HookType, PromptLifetime, PromptScope, RuleAction, StopMethod, VmStateName } from './enums';
 
 export interface PortMapping {
   readonly host: number;
@@ -34,6 +34,20 @@ export interface CrashReport {
   readonly stderrTail: readonly string[];
 }
 
+/**
+ * BootDiagnosis is why a VM still booting has not let Xray log in within its
+ * boot_timeout, from what Xray can see: its serial console, its SSH port and
+ * what its sshd said to Xray's key. The VM keeps running and Xray keeps trying.
+ */
+export interface BootDiagnosis {
+  readonly problem: BootProblem;
+  /** message is the one sentence a person can act on. */
+  readonly message: string;
+  readonly at: string;
+  /** consoleTail is the end of this boot's serial console, escape codes removed. */
+  readonly consoleTail: readonly string[];
+}
+
 export interface VmSummary {
   readonly name: string;
   readonly state: VmStateName;
@@ -50,6 +64,8 @@ export interface VmSummary {
   readonly openConnections: number;
   readonly pendingPrompts: number;
   readonly crash: CrashReport | null;
+  /** diagnosis says why a booting VM has not answered once its boot_timeout passed; null otherwise. */
+  readonly diagnosis: BootDiagnosis | null;
   /** configError is set when vm.toml cannot be read; the VM still lists. */
   readonly configError: string | null;
 }
@@ -217,6 +233,8 @@ export interface GlobalSettings {
   readonly defaultAction: DefaultAction;
   readonly denyWhenNoClient: boolean;
   readonly stopTimeoutSeconds: number;
+  /** bootTimeoutSeconds is how long a guest may take to let Xray log in before it is diagnosed; null: by accelerator. */
+  readonly bootTimeoutSeconds: number | null;
   readonly sshKey: string | null;
   readonly firmware: Readonly<Record<string, string>>;
   /** dnsServers answer the guests' lookups ("IP" or "IP:PORT"); empty follows the host's resolver. */

@@ -6,6 +6,7 @@ import type { Method, Results, XrayEvent } from './contract';
 import type { EgressReport } from './egress';
 import {
   acceleratorSchema,
+  bootProblemSchema,
   connectionStateSchema,
   guestArchSchema,
   hookSourceSchema,
@@ -17,6 +18,7 @@ import {
 } from './enums';
 import type {
   BaseInfo,
+  BootDiagnosis,
   CrashReport,
   Destination,
   FirewallLogEntry,
@@ -44,6 +46,13 @@ const crashReportSchema = z.strictObject({
   stderrTail: z.array(z.string()),
 }) satisfies z.ZodType<CrashReport>;
 
+const bootDiagnosisSchema = z.strictObject({
+  problem: bootProblemSchema,
+  message: z.string(),
+  at: z.string(),
+  consoleTail: z.array(z.string()),
+}) satisfies z.ZodType<BootDiagnosis>;
+
 const vmSummaryShape = {
   name: z.string(),
   state: vmStateSchema,
@@ -60,6 +69,7 @@ const vmSummaryShape = {
   openConnections: count,
   pendingPrompts: count,
   crash: crashReportSchema.nullable(),
+  diagnosis: bootDiagnosisSchema.nullable(),
   configError: z.string().nullable(),
 };
 const vmSummarySchema = z.strictObject(vmSummaryShape) satisfies z.ZodType<VmSummary>;
@@ -242,6 +252,7 @@ const xrayEventSchema = z.discriminatedUnion('type', [
     crash: crashReportSchema.optional(),
     stoppedBy: stopMethodSchema.optional(),
   }),
+  z.strictObject({ type: z.literal('vm.diagnosis'), vm: z.string(), diagnosis: bootDiagnosisSchema }),
   z.strictObject({ type: z.literal('vm.changed'), vm: z.string() }),
   z.strictObject({ type: z.literal('vm.removed'), vm: z.string() }),
   z.strictObject({

@@ -28,6 +28,7 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
       onVmEvent(ctx, event);
       return onFirewallEvent(ctx, event);
     case 'vm.removed':
+    case 'vm.diagnosis':
     case 'firewall.status':
       return onVmEvent(ctx, event);
     case 'snapshot.progress':

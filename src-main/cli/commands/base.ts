@@ -148,7 +148,8 @@ export function registerBaseCommands(program: Command, ctx: CliContext): void {
     .addOption(new Option('--arch <arch>', "guest architecture (default: the host's)").choices(GUEST_ARCHES))
     .option('--convert', 'convert a raw, vmdk, vdi, vhdx or qcow image to qcow2')
     .option('--flatten', 'import a standalone copy of an image that has a backing file')
-    .option('--cloud-init', 'the image runs cloud-init: give its VMs a NoCloud seed')
+    .option('--cloud-init', 'give its VMs a cloud-init NoCloud seed: user, key, host name (the default)')
+    .option('--no-cloud-init', 'the image has no cloud-init: its VMs get no seed')
     .option('--json', 'print the base as JSON')
     .action((path: string, opts: Omit<BaseImportOptions, 'path'>) => runBaseImport(ctx, { ...opts, path }));
   base

@@ -29,7 +29,7 @@ export function stateText(out: Output, vm: VmSummary): string {
     case 'starting':
     case 'booting':
     case 'stopping':
-      return out.tint(word, 'yellow');
+      return out.tint(word, vm.diagnosis ? 'red' : 'yellow');
     case 'crashed':
       return out.tint(word, 'red');
     case 'stopped':
@@ -44,6 +44,7 @@ export interface CreateOptions {
   readonly cpus?: number;
   readonly sshUser?: string;
   readonly port: readonly string[];
+  readonly cloudInit?: boolean;
   readonly start?: boolean;
   readonly json?: boolean;
 }
@@ -53,7 +54,7 @@ export async function runCreate(ctx: CliContext, opts: CreateOptions): Promise<v
   const ports = opts.port.map(requirePortMapping);
   let vm = await withConnection(ctx, 'files', async (api) => {
     const base = opts.base ?? (await pickBase(ctx, api));
-    return api.call('vm.create', { name: opts.name, base, memoryMb: opts.memory, cpus: opts.cpus, sshUser: opts.sshUser, ports });
+    return api.call('vm.create', { name: opts.name, base, memoryMb: opts.memory, cpus: opts.cpus, sshUser: opts.sshUser, ports, cloudInit: opts.cloudInit });
   });
   if (opts.start) vm = await withConnection(ctx, 'supervisor', (api) => api.call('vm.start', { name: opts.name }));
   if (opts.json) ctx.out.json(vm);
@@ -84,7 +85,7 @@ export async function runList(ctx: CliContext, opts: ListOptions): Promise<void>
       return [vm.name, stateText(out, vm), vm.base, known ? `${vm.memoryMb} MB` : '', known ? String(vm.cpus) : '', known ? String(vm.sshPort) : '', vm.ports.map(formatPortMapping).join(', ')];
     }),
   );
-  for (const vm of vms) if (vm.configError) out.warn(vm.configError);
+  for (const problem of vms.map((vm) => vm.configError ?? vm.diagnosis?.message)) if (problem) out.warn(problem);
 }
 
 export interface InfoOptions {
@@ -105,6 +106,7 @@ export async function runInfo(ctx: CliContext, opts: InfoOptions): Promise<void>
   out.line(`  ssh         ${s.sshUser}@127.0.0.1 -p ${s.sshPort}`);
   out.line(`  ports       ${s.ports.map(formatPortMapping).join(', ') || 'none'}`);
   out.line(`  auto snaps  ${autoSnapshotsText(info.autoSnapshots)}`);
+  if (s.diagnosis) out.line(`  problem     ${out.tint(s.diagnosis.message, 'red')}`);
   out.line('  disk chain');
   for (const disk of info.diskChain) {
     out.line(`    ${disk.filename} (${disk.format}, ${formatBytes(disk.virtualSize)} virtual, ${formatBytes(disk.actualSize)} used)`);
@@ -154,7 +156,7 @@ export async function runStart(ctx: CliContext, opts: StartOptions): Promise<voi
     const ready = opts.wait ? waitForState(api, name, ['ready']) : null;
     try {
       let vm = await api.call('vm.start', params);
-      if (ready && vm.state !== 'ready') await ready.done;
+      if (ready && vm.state !== 'ready') await (vm.diagnosis ? Promise.reject(new XrayError('timeout', vm.diagnosis.message)) : ready.done);
       if (opts.wait) vm = (await api.call('vm.info', { name })).summary;
       if (opts.json) out.json(vm);
       else out.line(`VM "${name}" is ${stateLabel(vm.state)}; SSH on 127.0.0.1:${vm.sshPort}.`);
@@ -237,6 +239,8 @@ export function registerVmCommands(program: Command, ctx: CliContext): void {
     .option('--cpus <n>', `virtual CPUs (default: up to ${VM_PREFERRED.cpus}, no more than this computer has)`, boundedInt('--cpus', VM_LIMITS.cpus))
     .option('--ssh-user <user>', 'user Xray logs in as (default ubuntu)')
     .option('--port <host:guest>', "forward 127.0.0.1:HOST to the guest's GUEST port (repeatable)", collect, [])
+    .option('--cloud-init', "give the VM a cloud-init seed even if its base says it has no cloud-init")
+    .option('--no-cloud-init', 'give the VM no cloud-init seed (default: what its base says)')
     .option('--start', 'start the VM after creating it')
     .option('--no-start', 'do not start the VM (the default)')
     .option('--json', 'print the new VM as JSON')
@@ -273,7 +277,7 @@ export function registerVmCommands(program: Command, ctx: CliContext): void {
     .option('--learn', 'allow like --allow-all and record what is reached, to review with "xray firewall learned"')
     .addOption(new Option('--display <backend>', 'open a window').choices(WINDOWED_DISPLAYS))
     .addOption(valueOption('--snapshot <name>', 'resume from a memory snapshot', 'snapshot'))
-    .option('--wait', 'wait until the guest answers on SSH')
+    .option('--wait', 'wait until the guest answers on SSH, or say why it has not within boot_timeout')
     .option('--foreground', 'run in this terminal until the VM stops; Ctrl-C stops it')
     .option('--json', 'print the VM as JSON')
     .action((name: string, opts: Omit<StartOptions, 'name'>) => runStart(ctx, { ...opts, name }));

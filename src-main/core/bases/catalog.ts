@@ -20,6 +20,7 @@ export interface ImportRequest {
   readonly arch?: GuestArch;
   readonly convert?: boolean;
   readonly flatten?: boolean;
+  /** cloudInit false says the image has no cloud-init, so its VMs get no seed (default true). */
   readonly cloudInit?: boolean;
   /** origin is recorded as where the base came from (a URL for a pulled image); default: the path. */
   readonly origin?: string;
@@ -126,7 +127,7 @@ export class BaseCatalog {
         source: request.origin ?? source,
         importedAt: new Date().toISOString(),
         linked: result.linked,
-        cloudInit: request.cloudInit ?? false,
+        cloudInit: request.cloudInit ?? true,
         extra: {},
       });
     } catch (err) {

@@ -64,6 +64,7 @@ export interface VmConfig {
   autoSnapshots: boolean | null;
   /** secretBindings maps a secret's name to where the egress proxy may send it (absent: none); no value is ever here. */
   secretBindings?: Record<string, SecretBindingEntry>;
+  /** cloudInit gives the VM a NoCloud seed at each start; only an explicit `cloud_init = false` turns it off. */
   cloudInit: boolean;
   /** shares are host folders the VM sees over virtio-9p ([[shares]]: host, guest, read_only); absent: none. */
   shares?: Share[];
@@ -200,7 +201,7 @@ export function parseVmConfig(raw: TomlTable, path: string): VmConfig {
     snapshots: mapValues((raw.snapshots as TomlTable | undefined) ?? {}, (snapshot) => ({ ...(snapshot as unknown as SnapshotEntry) })),
     autoSnapshots: (raw.auto_snapshots as boolean | undefined) ?? null,
     ...(raw.secret_bindings !== undefined ? { secretBindings: mapValues(raw.secret_bindings as TomlTable, (binding) => secretBinding.parse(binding)) } : {}),
-    cloudInit: (raw.cloud_init as boolean | undefined) ?? false,
+    cloudInit: (raw.cloud_init as boolean | undefined) ?? true,
     shares: ((raw.shares as TomlTable[] | undefined) ?? []).map((share) => {
       const entry = shareEntry.parse(share);
       return { hostPath: entry.host, guestPath: entry.guest, readOnly: entry.read_only ?? false };
@@ -225,10 +226,10 @@ export function serializeVmConfig(cfg: VmConfig): TomlTable {
     ssh_user: cfg.sshUser,
     firewall_configured: cfg.firewallConfigured,
     first_boot_completed: cfg.firstBootCompleted,
-    cloud_init: cfg.cloudInit,
     ...(cfg.autoSnapshots === null ? {} : { auto_snapshots: cfg.autoSnapshots }),
     firewall: mapValues(cfg.firewall, (entry) => (typeof entry === 'string' ? entry : { ...entry })),
   };
+  if (!cfg.cloudInit) out.cloud_init = false;
   if (Object.keys(cfg.plugins).length > 0) out.plugins = mapValues(cfg.plugins, (plugin) => ({ ...plugin }));
   if (Object.keys(cfg.snapshots).length > 0) out.snapshots = mapValues(cfg.snapshots, (snapshot) => ({ ...snapshot }));
   if (cfg.shares && cfg.shares.length > 0) out.shares = cfg.shares.map((share) => ({ host: share.hostPath, guest: share.guestPath, read_only: share.readOnly }));

@@ -13,6 +13,7 @@ import { prepareSocketDir } from '../socket-dir';
 import { connectVm, type SshSession, type SshTarget } from '../ssh';
 import type { VmStore } from '../store/vm-config';
 import { readLivePid, removeRuntimeFiles } from '../vms/runtime';
+import { bootChecks, consoleSize } from './boot-check';
 import { FirewallHost, type FirewallHostDeps, startModeProblem } from './firewalls';
 import { GuestLink, type Login } from './guest-link';
 import { isQemuFor } from './identity';
@@ -79,6 +80,7 @@ export class Supervisor implements Engine {
     options: SupervisorOptions = {},
   ) {
     this.guests = new GuestLink({
+      ...bootChecks({ paths: deps.paths, vms: deps.vms, settings: deps.settings, emit: deps.emit }),
       login: options.login ?? (async (vm, opts) => connectVm(deps.paths, vm, await deps.sshTarget(vm), opts)),
       emit: deps.emit,
       runStartHooks: deps.runStartHooks,
@@ -166,6 +168,7 @@ export class Supervisor implements Engine {
       pid: machine.pid,
       accelerator: machine.accel,
       crash: null,
+      diagnosis: machine.diagnosis,
       firewallActive: this.guestFirewall.has(summary.name),
     };
   }
@@ -192,7 +195,7 @@ export class Supervisor implements Engine {
         });
         const machine = this.machineFor(entry.name);
         machine.adopt(process);
-        this.guests.watch(machine, { runHooks: false });
+        this.guests.watch(machine, { runHooks: false, consoleFrom: null });
         adopted.push(entry.name);
       } catch (err) {
         this.deps.emit({ type: 'log', level: 'warn', source: 'supervisor', message: `VM "${entry.name}" (pid ${pid}) is running but its QMP socket does not answer: ${(err as Error).message}` });
@@ -258,6 +261,7 @@ export class Supervisor implements Engine {
       const prepared = await this.launcher.prepare(name, config, base.arch, { display: params.display ?? 'none', startPaused: Boolean(params.fromSnapshot) });
       if (prepared.warning) this.deps.emit({ type: 'log', level: 'warn', source: 'qemu', message: prepared.warning });
       await removeRuntimeFiles(vm);
+      const consoleFrom = await consoleSize(vm.consoleLog);
       const machine = this.machineFor(name);
       await machine.launch(async () => {
         await this.firewalls.startVm(name, { allowAll: Boolean(params.allowAll), learn: Boolean(params.learn) });
@@ -276,7 +280,7 @@ export class Supervisor implements Engine {
         throw new XrayError('qemu', `VM "${name}" ${machine.state} while starting; see "xray console ${name}".`);
       }
       machine.booted();
-      this.guests.watch(machine, { runHooks: !params.noHooks });
+      this.guests.watch(machine, { runHooks: !params.noHooks, consoleFrom });
       return this.summary(name);
     });
   }

@@ -1,5 +1,5 @@
 // Runs in: renderer. One VM: its header (state, start and stop, why the last
-// try failed or the VM crashed) and its tabs, one file each.
+// try failed, the VM crashed or its guest does not answer) and its tabs, one file each.
 import { useState, type KeyboardEvent } from 'react';
 import { isActive, stateLabel } from '../../../src-main/shared/vm';
 import { useActions, useXray } from '../../store/context';
@@ -44,7 +44,7 @@ export function VmDetail({ name }: { name: string }) {
           ‹ VMs
         </button>
         <h1>{name}</h1>
-        <span className={`state state-${vm.state}`} data-testid="detail-state">{stateLabel(vm.state)}</span>
+        <span className={`state state-${vm.state}${vm.diagnosis ? ' state-stuck' : ''}`} data-testid="detail-state">{stateLabel(vm.state)}</span>
         <span className="spacer" />
         {running ? (
           <StopControls name={name} place="header" />
@@ -59,6 +59,16 @@ export function VmDetail({ name }: { name: string }) {
       {vm.crash && vm.state === 'crashed' && (
         <div className="error" role="alert">
           The VM crashed{vm.crash.exitCode !== null ? ` (exit ${vm.crash.exitCode})` : vm.crash.signal ? ` (${vm.crash.signal})` : ''}. {vm.crash.stderrTail.at(-1) ?? ''}
+        </div>
+      )}
+      {vm.diagnosis && (
+        <div className="error diagnosis" role="alert">
+          <p>{vm.diagnosis.message}</p>
+          {vm.diagnosis.consoleTail.length > 0 && (
+            <pre className="console" aria-label="End of the console">
+              {vm.diagnosis.consoleTail.join('\n')}
+            </pre>
+          )}
         </div>
       )}
       <div className="tabs" role="tablist" onKeyDown={onTabKey}>
