@@ -6,36 +6,17 @@ import type { Display } from '../../shared/enums';
 import { DISPLAYS } from '../../shared/words';
 import { XrayError } from '../../shared/errors';
 import { formatBytes } from '../../shared/format';
-import type { VmSummary } from '../../shared/models';
 import { VM_LIMITS, VM_PREFERRED, formatPortMapping, requirePortMapping, stateLabel, stopSentence } from '../../shared/vm';
 import { withConnection, type CliContext } from '../context';
 import { arg, boundedInt, collect, positiveInt, valueOption } from '../declare';
 import { confirmOrForce, isInteractive, pick } from '../interact';
-import type { Output } from '../output';
 import { describeEvent, waitForState } from './events';
 import { autoSnapshotsText } from './set';
 import { printSnapshots } from './snapshot';
+import { stateText } from './vm-text';
 
 /** WINDOWED_DISPLAYS are the --display backends that open a window (`none` is the default). */
 const WINDOWED_DISPLAYS = DISPLAYS.filter((d) => d !== 'none');
-
-/** stateText is a VM's state as a word, coloured by what it means. */
-export function stateText(out: Output, vm: VmSummary): string {
-  if (vm.configError) return out.tint('broken', 'red');
-  const word = stateLabel(vm.state);
-  switch (vm.state) {
-    case 'ready':
-      return out.tint(word, 'green');
-    case 'starting':
-    case 'booting':
-    case 'stopping':
-      return out.tint(word, vm.diagnosis ? 'red' : 'yellow');
-    case 'crashed':
-      return out.tint(word, 'red');
-    case 'stopped':
-      return word;
-  }
-}
 
 export interface CreateOptions {
   readonly name: string;
