@@ -4,9 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BOOT_TIMEOUT_DEFAULTS, bootTimeoutSeconds } from '../../../src-main/core/supervisor/boot-check';
+import { generateEd25519 } from '../../../src-main/core/ssh/keys';
+import { waitForSsh } from '../../../src-main/core/ssh';
+import { BOOT_TIMEOUT_DEFAULTS, bootTimeoutSeconds, readSshBanner } from '../../../src-main/core/supervisor/boot-check';
 import { consoleLines, consoleSignal, diagnoseBoot, type BootFacts } from '../../../src-main/core/supervisor/boot-diagnosis';
 import { REPO } from '../../helpers/cli';
+import { makeSshd } from '../ssh/sshd';
 
 const BANNER = 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10';
 
@@ -97,5 +100,36 @@ describe('bootTimeoutSeconds', () => {
     expect(warnings).toEqual([]);
     expect(bootTimeoutSeconds(45, 'kvm', 'soon', warn)).toBe(45);
     expect(warnings).toEqual(['XRAY_BOOT_TIMEOUT="soon" is not a whole number of seconds from 1 to 86400, so it is ignored.']);
+  });
+});
+
+describe('an sshd that refuses Xray\'s key', () => {
+  it('is seen as a refusal while the wait goes on, and the diagnosis says the image has no cloud-init', async () => {
+    const sshd = await makeSshd();
+    try {
+      await sshd.start();
+      let refusals = 0;
+      const waited = await waitForSsh({
+        host: '127.0.0.1',
+        port: sshd.port,
+        username: sshd.user,
+        privateKey: generateEd25519().private,
+        knownHosts: join(sshd.dir, 'known_hosts'),
+        vm: 'dev',
+        timeoutMs: 2_000,
+        onRefused: () => (refusals += 1),
+      }).catch((err: unknown) => err);
+      expect(waited).toBeInstanceOf(Error);
+      expect(refusals).toBeGreaterThan(0);
+      const sshBanner = await readSshBanner(sshd.port);
+      expect(sshBanner).toMatch(/^SSH-2\.0-OpenSSH/);
+      const diagnosis = diagnoseBoot(facts(capture('ready'), { sshBanner, keyRefused: refusals > 0, user: sshd.user }));
+      expect(diagnosis).toMatchObject({
+        problem: 'key-refused',
+        message: `The image of VM "dev" does not accept Xray's key for user "${sshd.user}": it has no cloud-init; set ssh_key to a key it accepts ("xray config set ssh_key PATH") or use a cloud image.`,
+      });
+    } finally {
+      await sshd.cleanup();
+    }
   });
 });
