@@ -20,7 +20,7 @@ import { RuleStore } from '../../src-main/core/firewall/rule-store';
 import { RuleSet, parseRuleTarget } from '../../src-main/core/firewall/rules';
 import { REPLY } from '../../src-main/core/firewall/socks5';
 import { VmFirewall } from '../../src-main/core/firewall/vm-firewall';
-import { VmStore } from '../../src-main/core/store/vm-config';
+import { VmStore } from '../../src-main/core/store/vm-store';
 import type { XrayApi, XrayEvent } from '../../src-main/shared/contract';
 import { addFirmwareOnlyVm, makeTestHome } from '../helpers/home';
 import { Reader, requestBytes, socksConnect } from '../unit/firewall/helpers';

@@ -14,7 +14,7 @@ function hookType(value: string): HookType {
 
 /** runHooksInit writes the hook directories (global, or one VM's) with a commented example. */
 export async function runHooksInit(ctx: CliContext, opts: { readonly vm?: string }): Promise<void> {
-  const [{ initHookScripts }, { VmStore }] = await Promise.all([import('../../core/hooks/example'), import('../../core/store/vm-config')]);
+  const [{ initHookScripts }, { VmStore }] = await Promise.all([import('../../core/hooks/example'), import('../../core/store/vm-store')]);
   const { path, created } = await initHookScripts(ctx.paths, new VmStore(ctx.paths), opts.vm);
   ctx.out.line(created ? `Wrote the example hook ${path}; edit it, or delete it if you do not want it to run.` : `${path} already exists; left it as it was.`);
 }

@@ -44,7 +44,7 @@ function quote(path: string): string {
 async function sshTarget(ctx: CliContext, vm: string): Promise<SshTarget> {
   const [{ vmSshTarget }, { VmStore }, { SettingsStore }] = await Promise.all([
     import('../../core/ssh/connect'),
-    import('../../core/store/vm-config'),
+    import('../../core/store/vm-store'),
     import('../../core/store/settings'),
   ]);
   return vmSshTarget(ctx.paths, vm, { store: new VmStore(ctx.paths), settings: new SettingsStore(ctx.paths) });
@@ -78,7 +78,7 @@ export async function runSshConfig(ctx: CliContext, opts: { readonly vm: string 
 /** runSshForget forgets the host key pinned for a VM, so a rebuilt guest's new key is accepted. */
 export async function runSshForget(ctx: CliContext, opts: { readonly vm: string }): Promise<void> {
   const { vm } = opts;
-  const [{ VmStore }, { forgetHostKey }] = await Promise.all([import('../../core/store/vm-config'), import('../../core/ssh/known-hosts')]);
+  const [{ VmStore }, { forgetHostKey }] = await Promise.all([import('../../core/store/vm-store'), import('../../core/ssh/known-hosts')]);
   const config = await new VmStore(ctx.paths).read(vm);
   const removed = await forgetHostKey(ctx.paths.vm(vm).knownHosts, '127.0.0.1', config.sshPort);
   if (removed === 0) ctx.out.line(`No SSH host key was pinned for VM "${vm}".`);

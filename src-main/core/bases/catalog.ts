@@ -9,7 +9,7 @@ import { validateName } from '../names';
 import { baseNameFromFile } from '../../shared/names';
 import type { HomePaths } from '../paths';
 import { BaseStore } from '../store/bases';
-import { VmStore } from '../store/vm-config';
+import { VmStore } from '../store/vm-store';
 import { IMAGE_CATALOG, findCatalogImage } from '../../shared/catalog';
 import type { Expected } from './pull';
 

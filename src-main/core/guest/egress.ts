@@ -4,7 +4,7 @@ import { VmCertificateAuthority } from '../firewall/tls-ca';
 import type { BuiltInHook, BuiltInHookContext } from '../hooks';
 import type { HomePaths } from '../paths';
 import { SecretBindings } from '../secrets/bindings';
-import { VmStore } from '../store/vm-config';
+import { VmStore } from '../store/vm-store';
 
 /** EGRESS_HOOK_NAME is the boot hook that gives the guest the VM's CA and its secret placeholders. */
 export const EGRESS_HOOK_NAME = 'xray-egress';

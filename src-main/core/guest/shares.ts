@@ -4,7 +4,7 @@ import type { Share } from '../../shared/models';
 import type { BuiltInHook } from '../hooks';
 import type { HomePaths } from '../paths';
 import { shareTag } from '../shares/host-folder';
-import { VmStore } from '../store/vm-config';
+import { VmStore } from '../store/vm-store';
 import { GUEST_PATH, asRoot, why } from './root-script';
 
 /** SHARES_HOOK_NAME is the boot hook that mounts a VM's shared folders. */

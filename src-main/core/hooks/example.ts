@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { XrayError } from '../../shared/errors';
 import type { HomePaths } from '../paths';
 import { HOOK_TYPES, type HookType } from '../../shared/enums';
-import type { VmStore } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
 
 /** EXAMPLE_HOOK_NAME is the file `xray hooks init` writes into a boot hook directory. */
 export const EXAMPLE_HOOK_NAME = '50-example.sh';

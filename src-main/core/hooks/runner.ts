@@ -8,7 +8,7 @@ import { HOOK_TYPES, type HookType } from '../../shared/enums';
 import type { PluginHost } from '../plugins/host';
 import { connectVm } from '../ssh/connect';
 import type { SshSession } from '../ssh/session';
-import { VmStore } from '../store/vm-config';
+import { VmStore } from '../store/vm-store';
 import type { BuiltInHook, HookListing, HookSnapshots, HookTarget } from './hook-types';
 import { LineSplitter } from './host-script';
 import { beforeHook } from './risky';

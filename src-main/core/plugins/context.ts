@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { XrayError } from '../../shared/errors';
 import type { SshSession } from '../ssh/session';
-import type { VmStore } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
 
 /**
  * context builds the objects plugins receive. They are plain objects of

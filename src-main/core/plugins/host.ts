@@ -9,7 +9,7 @@ import { nameProblem } from '../../shared/names';
 import type { HomePaths } from '../paths';
 import { HOOK_TYPES, type HookType } from '../../shared/enums';
 import type { SshSession } from '../ssh/session';
-import type { VmStore } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
 import { makeVmContext, type PluginCommandContext, type PluginVmContext, type VmContextIo } from './context';
 
 /**

@@ -5,7 +5,8 @@ import type { SecretBinding } from '../../shared/models';
 import { defaultEnvName, envNameProblem, formatProblem, headerProblem } from '../../shared/secrets';
 import { normalizeHostname } from '../firewall/address';
 import { validateName } from '../names';
-import type { SecretBindingEntry, VmStore } from '../store/vm-config';
+import type { SecretBindingEntry } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
 
 export interface BindInput {
   readonly secret: string;

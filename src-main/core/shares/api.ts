@@ -6,7 +6,7 @@ import { XrayError } from '../../shared/errors';
 import { SHARE_LIMITS, guestPathProblem } from '../../shared/shares';
 import type { Handler } from '../engine';
 import { validateName } from '../names';
-import type { VmStore } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
 import { checkHostFolder, type HostFolderRules } from './host-folder';
 
 export type ShareMethod = 'share.list' | 'share.add' | 'share.remove';

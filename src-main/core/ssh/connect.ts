@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import type { HomePaths } from '../paths';
 import type { SettingsStore } from '../store/settings';
-import type { VmStore } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
 import { readPrivateKey, resolveKey } from './keys';
 import { waitForSsh, type SshSession } from './session';
 

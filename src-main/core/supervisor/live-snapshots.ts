@@ -5,7 +5,7 @@ import { XrayError } from '../../shared/errors';
 import { validateName } from '../names';
 import { DISK_DRIVE_ID } from '../qemu';
 import { cont, deleteSnapshot, listBlockNodes, loadSnapshot, querySnapshots, saveSnapshot, snapshotNodes, type InternalSnapshot, type QmpChannel } from '../qmp';
-import type { VmStore } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
 import { withSnapshotProgress } from '../vms/snapshot-progress';
 
 export interface LiveSnapshotDeps {

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import type { AutoSnapshotsInfo, GlobalSettings, SnapshotInfo } from '../../shared/models';
 import { NAME_MAX_LENGTH } from '../../shared/names';
-import type { VmStore } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
 import { KeyedQueue } from '../supervisor/queue';
 
 /**

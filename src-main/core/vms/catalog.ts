@@ -11,7 +11,8 @@ import { createEfiVars, createOverlay, type QemuImg } from '../images';
 import { validateName } from '../names';
 import type { HomePaths } from '../paths';
 import { BaseStore } from '../store/bases';
-import { VmStore, type VmConfig } from '../store/vm-config';
+import type { VmConfig } from '../store/vm-config';
+import { VmStore } from '../store/vm-store';
 import { VM_LIMITS, type VmDefaults, fitVmDefaults, formatPortMapping, isPort, portMappingProblem } from '../../shared/vm';
 import { readLivePid } from './runtime';
 

@@ -4,7 +4,7 @@ import { XrayError } from '../../shared/errors';
 import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot, type QemuImg } from '../images';
 import { validateName } from '../names';
 import type { HomePaths } from '../paths';
-import { VmStore } from '../store/vm-config';
+import { VmStore } from '../store/vm-store';
 import { readLivePid } from './runtime';
 
 /**

@@ -5,7 +5,7 @@ import type { FirewallRule } from '../../../src-main/shared/models';
 import { RuleStore } from '../../../src-main/core/firewall/rule-store';
 import { RuleSet, parseRuleTarget } from '../../../src-main/core/firewall/rules';
 import { updateToml } from '../../../src-main/core/store/toml-file';
-import { VmStore } from '../../../src-main/core/store/vm-config';
+import { VmStore } from '../../../src-main/core/store/vm-store';
 import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../../helpers/home';
 
 let home: TestHome;

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HookRunner } from '../../../src-main/core/hooks/runner';
 import { HomePaths } from '../../../src-main/core/paths';
 import { PluginHost } from '../../../src-main/core/plugins/host';
-import { VM_CONFIG_DEFAULTS, VmStore } from '../../../src-main/core/store/vm-config';
+import { VM_CONFIG_DEFAULTS } from '../../../src-main/core/store/vm-config';
+import { VmStore } from '../../../src-main/core/store/vm-store';
 import type { AutoMoment } from '../../../src-main/core/vms/auto-snapshots';
 
 // The snapshots are recorded, not taken (AutoSnapshots itself is tested in test/unit/vms/auto-snapshots.test.ts and

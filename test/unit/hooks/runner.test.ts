@@ -11,7 +11,8 @@ import { HomePaths } from '../../../src-main/core/paths';
 import { PluginHost } from '../../../src-main/core/plugins/host';
 import { readPrivateKey } from '../../../src-main/core/ssh/keys';
 import { waitForSsh } from '../../../src-main/core/ssh/session';
-import { VM_CONFIG_DEFAULTS, VmStore } from '../../../src-main/core/store/vm-config';
+import { VM_CONFIG_DEFAULTS } from '../../../src-main/core/store/vm-config';
+import { VmStore } from '../../../src-main/core/store/vm-store';
 import { makeSshd, type TestSshd } from '../ssh/sshd';
 import { waitFor } from '../../helpers/wait';
 

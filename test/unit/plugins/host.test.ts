@@ -10,7 +10,8 @@ import { HomePaths } from '../../../src-main/core/paths';
 import { PluginHost } from '../../../src-main/core/plugins/host';
 import { connectVm, vmSshTarget } from '../../../src-main/core/ssh/connect';
 import { SettingsStore } from '../../../src-main/core/store/settings';
-import { VM_CONFIG_DEFAULTS, VmStore } from '../../../src-main/core/store/vm-config';
+import { VM_CONFIG_DEFAULTS } from '../../../src-main/core/store/vm-config';
+import { VmStore } from '../../../src-main/core/store/vm-store';
 import { REPO } from '../../helpers/cli';
 import { makeSshd, type TestSshd } from '../ssh/sshd';
 

@@ -7,7 +7,7 @@ import { PLACEHOLDER_PATTERN, defaultEnvName, placeholderToken } from '../../../
 import { HomePaths } from '../../../src-main/core/paths';
 import { SecretBindings, bindingCoversHost, makePlaceholder } from '../../../src-main/core/secrets/bindings';
 import { updateToml } from '../../../src-main/core/store/toml-file';
-import { VmStore } from '../../../src-main/core/store/vm-config';
+import { VmStore } from '../../../src-main/core/store/vm-store';
 
 let dir: string;
 let paths: HomePaths;

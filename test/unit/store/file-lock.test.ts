@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { XrayError } from '../../../src-main/shared/errors';
 import { HomePaths } from '../../../src-main/core/paths';
 import { lockPathFor, withFileLock } from '../../../src-main/core/store/file-lock';
-import { VmStore, type VmConfig } from '../../../src-main/core/store/vm-config';
+import type { VmConfig } from '../../../src-main/core/store/vm-config';
+import { VmStore } from '../../../src-main/core/store/vm-store';
 
 let root: string;
 let paths: HomePaths;

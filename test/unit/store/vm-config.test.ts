@@ -7,9 +7,9 @@ import { HomePaths } from '../../../src-main/core/paths';
 import {
   parseVmConfig,
   serializeVmConfig,
-  VmStore,
   type VmConfig,
 } from '../../../src-main/core/store/vm-config';
+import { VmStore } from '../../../src-main/core/store/vm-store';
 import { parseToml } from '../../../src-main/core/store/toml-file';
 import { refusal } from '../../helpers/refusal';
 

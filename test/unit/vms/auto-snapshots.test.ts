@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { beforeCommand, beforeHook } from '../../../src-main/core/hooks/risky';
 import { HomePaths } from '../../../src-main/core/paths';
 import { SETTINGS_DEFAULTS } from '../../../src-main/core/store/settings';
-import { VM_CONFIG_DEFAULTS, VmStore } from '../../../src-main/core/store/vm-config';
+import { VM_CONFIG_DEFAULTS } from '../../../src-main/core/store/vm-config';
+import { VmStore } from '../../../src-main/core/store/vm-store';
 import { AutoSnapshots } from '../../../src-main/core/vms/auto-snapshots';
 import type { GlobalSettings, SnapshotInfo } from '../../../src-main/shared/models';
 
