@@ -3,7 +3,8 @@ import type { HomePaths } from '../paths';
 import type { SettingsStore } from '../store/settings';
 import type { VmStore } from '../store/vm-store';
 import { readPrivateKey, resolveKey } from './keys';
-import { waitForSsh, type SshSession } from './session';
+import type { SshSession } from './session';
+import { waitForSsh } from './wait';
 
 /**
  * SshTarget is where and as whom Xray logs into a VM: QEMU forwards the

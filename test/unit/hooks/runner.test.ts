@@ -10,7 +10,7 @@ import { HookRunner } from '../../../src-main/core/hooks/runner';
 import { HomePaths } from '../../../src-main/core/paths';
 import { PluginHost } from '../../../src-main/core/plugins/host';
 import { readPrivateKey } from '../../../src-main/core/ssh/keys';
-import { waitForSsh } from '../../../src-main/core/ssh/session';
+import { waitForSsh } from '../../../src-main/core/ssh/wait';
 import { VM_CONFIG_DEFAULTS } from '../../../src-main/core/store/vm-config';
 import { VmStore } from '../../../src-main/core/store/vm-store';
 import { makeSshd, type TestSshd } from '../ssh/sshd';

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XrayError } from '../../../src-main/shared/errors';
 import { forgetHostKey } from '../../../src-main/core/ssh/known-hosts';
 import { readPrivateKey } from '../../../src-main/core/ssh/keys';
-import { waitForSsh, type SshSession, type WaitForSshOptions } from '../../../src-main/core/ssh/session';
+import type { SshSession } from '../../../src-main/core/ssh/session';
+import { waitForSsh, type WaitForSshOptions } from '../../../src-main/core/ssh/wait';
 import { makeSshd, type TestSshd } from './sshd';
 
 let sshd: TestSshd;
