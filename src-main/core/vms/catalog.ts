@@ -1,23 +1,22 @@
 // Runs in: plain Node (core).
-import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, copyFile, mkdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
 import type { BaseInfo, PortMapping, VmSummary } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
 import type { LiveForwards } from '../engine';
 import { hostResources, isPortFree, portHolder, type HostResources } from '../host';
-import { createEfiVars, createOverlay, type QemuImg } from '../images';
+import { createOverlay, type QemuImg } from '../images';
 import { validateName } from '../names';
 import type { HomePaths } from '../paths';
 import { BaseStore } from '../store/bases';
 import type { VmConfig } from '../store/vm-config';
 import { VmStore } from '../store/vm-store';
-import { VM_LIMITS, type VmDefaults, fitVmDefaults, formatPortMapping, isPort, portMappingProblem } from '../../shared/vm';
+import { type VmDefaults, fitVmDefaults, formatPortMapping } from '../../shared/vm';
+import { checkPorts, checkResources, isConfig, pickSshPort } from './checks';
+import { materializeEfiVars } from './efi-vars';
 import { readLivePid } from './runtime';
+import { summarize } from './summary';
 
-export const FIRST_SSH_PORT = 2222;
-
+/** CreateVmRequest is what a new VM is made from; what it leaves out comes from the host-fitted defaults and its base. */
 export interface CreateVmRequest {
   readonly name: string;
   readonly base: string;
@@ -29,6 +28,7 @@ export interface CreateVmRequest {
   readonly cloudInit?: boolean;
 }
 
+/** CatalogDeps are the tools and host facts VmCatalog uses. */
 export interface CatalogDeps {
   readonly qemuImg: QemuImg;
   /** efiVarsTemplate finds the firmware's UEFI variable template for an arch. */
@@ -86,10 +86,10 @@ export class VmCatalog {
     const defaults = this.defaults();
     const memoryMb = request.memoryMb ?? defaults.memoryMb;
     const cpus = request.cpus ?? defaults.cpus;
-    this.checkResources(memoryMb, cpus);
+    checkResources(this.resources(), memoryMb, cpus);
     const others = await this.vms.list();
-    const ports = await this.checkPorts(name, request.ports ?? [], others.filter(isConfig));
-    const sshPort = await this.pickSshPort(others.filter(isConfig), ports);
+    const ports = checkPorts(name, request.ports ?? [], others.filter(isConfig));
+    const sshPort = await pickSshPort(others.filter(isConfig), ports, this.portFree);
     const meta = await this.bases.readMeta(request.base);
 
     const vm = this.paths.vm(name);
@@ -120,7 +120,7 @@ export class VmCatalog {
     };
     try {
       await createOverlay(this.paths.baseImage(request.base), vm.disk, this.deps.qemuImg);
-      await this.materializeEfiVars(await this.deps.efiVarsTemplate(meta.arch), vm.efiVars);
+      await materializeEfiVars(this.paths.cacheDir, await this.deps.efiVarsTemplate(meta.arch), vm.efiVars, this.deps.qemuImg);
       await this.vms.write(name, config);
     } catch (err) {
       await rm(vm.dir, { recursive: true, force: true });
@@ -129,71 +129,9 @@ export class VmCatalog {
     return config;
   }
 
-  /**
-   * materializeEfiVars gives a new VM its own UEFI variable store. The qcow2
-   * conversion of the firmware's template is done once and cached; each VM
-   * gets a copy (a copy-on-write clone where the filesystem has them), which
-   * keeps create about as fast as the overlay's `qemu-img create` alone.
-   */
-  private async materializeEfiVars(template: string, dest: string): Promise<void> {
-    const info = await stat(template);
-    const key = createHash('sha256').update(`${template}\0${info.size}\0${info.mtimeMs}`).digest('hex').slice(0, 16);
-    const cached = join(this.paths.cacheDir, 'efivars', `${key}.qcow2`);
-    if (!(await stat(cached).then(() => true, () => false))) {
-      try {
-        await createEfiVars(template, cached, this.deps.qemuImg);
-      } catch (err) {
-        if (!(err instanceof XrayError && err.code === 'already-exists')) throw err;
-      }
-    }
-    await copyFile(cached, dest, constants.COPYFILE_FICLONE);
-    await chmod(dest, 0o600);
-  }
-
   /** defaults is what a new VM gets when nobody says, fitted to this host (VM_PREFERRED, fitVmDefaults). */
   defaults(): VmDefaults {
     return fitVmDefaults(this.resources());
-  }
-
-  /** checkResources refuses what the host cannot give, in words for any surface (the CLI's flags or the app's fields). */
-  private checkResources(memoryMb: number, cpus: number): void {
-    const host = this.resources();
-    if (memoryMb < VM_LIMITS.memoryMb.min) {
-      throw new XrayError('invalid-argument', `${memoryMb} MB of memory is too little for a Linux guest; give it at least ${VM_LIMITS.memoryMb.min} MB.`);
-    }
-    if (memoryMb > host.totalMemoryMb) {
-      throw new XrayError('resource', `This computer has ${host.totalMemoryMb} MB of memory, less than the ${memoryMb} MB asked for; give the VM less memory.`);
-    }
-    if (cpus > host.cpuCount) {
-      throw new XrayError('resource', `This computer has ${host.cpuCount} CPUs, fewer than the ${cpus} asked for; give the VM at most ${host.cpuCount}.`);
-    }
-  }
-
-  /** checkPorts refuses mappings duplicated within the VM or used by another VM. */
-  private async checkPorts(name: string, ports: readonly PortMapping[], others: readonly VmConfigWithName[]): Promise<PortMapping[]> {
-    const seenHost = new Set<number>();
-    for (const mapping of ports) {
-      if (!isPort(mapping.host) || !isPort(mapping.guest)) throw new XrayError('invalid-argument', portMappingProblem(formatPortMapping(mapping)));
-      if (seenHost.has(mapping.host)) {
-        throw new XrayError('invalid-argument', `Host port ${mapping.host} is mapped twice; give each mapping its own host port.`);
-      }
-      seenHost.add(mapping.host);
-      const owner = others.find((o) => o.name !== name && hostPortsOf(o.config).includes(mapping.host));
-      if (owner) {
-        throw new XrayError('in-use', `Host port ${mapping.host} is already used by VM "${owner.name}"; pick another host port.`);
-      }
-    }
-    return [...ports];
-  }
-
-  private async pickSshPort(others: readonly VmConfigWithName[], own: readonly PortMapping[]): Promise<number> {
-    const taken = new Set<number>(others.flatMap((o) => hostPortsOf(o.config)));
-    for (const mapping of own) taken.add(mapping.host);
-    for (let port = FIRST_SSH_PORT; port <= 65535; port++) {
-      if (taken.has(port)) continue;
-      if (await this.portFree(port)) return port;
-    }
-    throw new XrayError('resource', 'No free TCP port is left for SSH on 127.0.0.1; stop whatever holds ports from 2222 upward.');
   }
 
   /** list returns every VM, with a config error instead of a config for broken ones. */
@@ -237,7 +175,7 @@ export class VmCatalog {
   /** update changes a VM's settings, resources after the same checks create makes; autoSnapshots null follows config.toml. */
   async update(name: string, change: { memoryMb?: number; cpus?: number; sshUser?: string; autoSnapshots?: boolean | null }): Promise<VmConfig> {
     const current = await this.vms.read(validateName('VM', name));
-    this.checkResources(change.memoryMb ?? current.memoryMb, change.cpus ?? current.cpus);
+    checkResources(this.resources(), change.memoryMb ?? current.memoryMb, change.cpus ?? current.cpus);
     return this.vms.update(name, (cfg) => {
       if (change.memoryMb !== undefined) cfg.memoryMb = change.memoryMb;
       if (change.cpus !== undefined) cfg.cpus = change.cpus;
@@ -257,7 +195,7 @@ export class VmCatalog {
     if (current.ports.some((p) => p.host === mapping.host) || current.sshPort === mapping.host) {
       throw new XrayError('already-exists', `VM "${name}" already uses host port ${mapping.host}; pick another host port.`);
     }
-    await this.checkPorts(name, [mapping], others);
+    checkPorts(name, [mapping], others);
     if (!(await this.portFree(mapping.host))) {
       const holder = await this.portHolder(mapping.host);
       throw new XrayError('in-use', `Host port ${mapping.host} is in use on this machine${holder ? ` (held by ${holder})` : ''}; pick another host port.`);
@@ -286,45 +224,4 @@ export class VmCatalog {
     await live?.remove(mapping);
     return [...updated.ports];
   }
-}
-
-interface VmConfigWithName {
-  readonly name: string;
-  readonly config: VmConfig;
-}
-
-function isConfig<T extends { name: string; config: VmConfig | null }>(entry: T): entry is T & VmConfigWithName {
-  return entry.config !== null;
-}
-
-function hostPortsOf(config: VmConfig): number[] {
-  return [config.sshPort, ...config.ports.map((p) => p.host)];
-}
-
-function summarize(
-  name: string,
-  config: VmConfig | null,
-  error: string | null,
-  pid: number | null,
-  arch: BaseInfo['arch'],
-): VmSummary {
-  return {
-    name,
-    state: pid ? 'ready' : 'stopped',
-    base: config?.base ?? '',
-    arch,
-    memoryMb: config?.memoryMb ?? 0,
-    cpus: config?.cpus ?? 0,
-    sshPort: config?.sshPort ?? 0,
-    sshUser: config?.sshUser ?? '',
-    ports: config?.ports ?? [],
-    pid,
-    accelerator: null,
-    firewallActive: false,
-    openConnections: 0,
-    pendingPrompts: 0,
-    crash: null,
-    diagnosis: null,
-    configError: error,
-  };
 }
