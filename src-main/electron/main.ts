@@ -1,6 +1,5 @@
 // Runs in: Electron main process. Wires the pure modules beside it to Electron;
 // decisions (menus, window options, IPC checks, notifications, quitting) live there.
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -17,22 +16,24 @@ import {
   session,
   Tray,
   type IpcMainInvokeEvent,
-  type MenuItemConstructorOptions,
   type WebContents,
 } from 'electron';
 import type { XrayEvent } from '../shared/contract';
 import { type Reply, callReply } from '../shared/transport';
-import type { VmSummary } from '../shared/models';
 import { errorMessage } from '../shared/errors';
 import { defaultHome, HomePaths } from '../core/paths';
 import { openBackend, type Backend } from './backend';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './ipc-channels';
 import { guardCall } from './ipc-guard';
 import { notificationFor, RepeatGate } from './notifications';
-import { quitChoice, quitDialog } from './quit';
-import { CONTENT_SECURITY_POLICY, isRendererPage, RENDERER_SCHEME, rendererFilePath, rendererHeaders, rendererUrl } from './renderer-protocol';
-import { buildTrayMenu, sshCommand, type MenuItemSpec, type TrayAction, type TrayVm } from './tray-menu';
-import { isVmActive, trayIconFile, trayIconState, trayTooltip } from './tray-state';
+import { QuitGate } from './quit-gate';
+import { menuTemplate } from './menu-template';
+import { RENDERER_SCHEME, rendererUrl } from './renderer-protocol';
+import { performTrayAction, type Confirmation } from './tray-actions';
+import { activeVmNames, loadTrayVms, PendingPrompts, REFRESH_DELAY_MS, REFRESH_EVENTS } from './tray-data';
+import { buildTrayMenu, type TrayAction, type TrayVm } from './tray-menu';
+import { trayIconFile, trayIconState, trayTooltip } from './tray-state';
+import { blocksRequest, grantsPermission, grantsPermissionCheck, rendererResponse, withPolicy } from './web-security';
 import { promptWindowPosition, windowOptions, type WindowKind } from './window-options';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,26 +41,31 @@ const PRELOAD = join(here, 'preload.cjs');
 const RENDERER_ROOT = join(here, '..', 'renderer');
 const ASSETS = join(here, '..', 'assets');
 
-/** REFRESH_DELAY_MS coalesces bursts of events (a start emits several) into one tray rebuild. */
-const REFRESH_DELAY_MS = 150;
-
-/** REFRESH_EVENTS are the events that change what the tray shows. */
-const REFRESH_EVENTS: ReadonlySet<XrayEvent['type']> = new Set(['vm.state', 'vm.changed', 'vm.removed', 'snapshot.progress', 'prompt.opened', 'prompt.closed']);
-
 /** XrayApp is the running app: its backend, tray, windows and quit state. */
 class XrayApp {
   private tray: Tray | null = null;
   private readonly windows = new Map<WindowKind, BrowserWindow>();
   private vms: TrayVm[] = [];
-  private readonly pendingPrompts = new Set<string>();
+  private readonly pendingPrompts = new PendingPrompts();
   private readonly repeats = new RepeatGate();
   private refreshTimer: NodeJS.Timeout | null = null;
-  private quitState: 'running' | 'asking' | 'closing' | 'done' = 'running';
+  private readonly quitGate: QuitGate;
 
   constructor(
     private readonly paths: HomePaths,
     private readonly backend: Backend,
-  ) {}
+  ) {
+    this.quitGate = new QuitGate({
+      runningVms: async () => (backend.attachedToDaemon ? [] : activeVmNames(backend.api, this.vms)),
+      ask: async (question) => {
+        if (process.platform === 'darwin') app.focus({ steal: true });
+        return (await dialog.showMessageBox(question)).response;
+      },
+      close: (stopVms) => backend.close(stopVms),
+      showError: (message) => dialog.showErrorBox('Xray', message),
+      quit: () => app.quit(),
+    });
+  }
 
   async start(): Promise<void> {
     ipcMain.handle(CALL_CHANNEL, (event, payload: unknown) => this.handleCall(event, payload));
@@ -97,47 +103,13 @@ class XrayApp {
 
   /** beforeQuit holds every quit until the user has answered about running VMs and the backend closed. */
   beforeQuit(event: { preventDefault(): void }): void {
-    if (this.quitState === 'done') return;
-    event.preventDefault();
-    if (this.quitState === 'running') void this.confirmQuit();
-  }
-
-  private async confirmQuit(): Promise<void> {
-    this.quitState = 'asking';
-    let stopVms = false;
-    const question = quitDialog(this.backend.attachedToDaemon ? [] : await this.runningVms());
-    if (question) {
-      if (process.platform === 'darwin') app.focus({ steal: true });
-      const choice = quitChoice((await dialog.showMessageBox(question)).response);
-      if (choice === 'cancel') {
-        this.quitState = 'running';
-        return;
-      }
-      stopVms = choice === 'stop-and-quit';
-    }
-    this.quitState = 'closing';
-    try {
-      await this.backend.close(stopVms);
-    } catch (err) {
-      dialog.showErrorBox('Xray', `Xray could not shut down cleanly: ${errorMessage(err)}`);
-    }
-    this.quitState = 'done';
-    app.quit();
-  }
-
-  private async runningVms(): Promise<string[]> {
-    try {
-      return (await this.backend.api.call('vm.list', {})).filter(isVmActive).map((vm) => vm.name);
-    } catch {
-      return this.vms.map((vm) => vm.summary).filter(isVmActive).map((vm) => vm.name);
-    }
+    this.quitGate.beforeQuit(event);
   }
 
   private async handleCall(event: IpcMainInvokeEvent, payload: unknown): Promise<Reply<unknown>> {
     const guarded = guardCall(event.senderFrame?.url, payload);
     return guarded.ok ? callReply(this.backend.api, guarded.value) : guarded;
   }
-
 
   private onEvent(event: XrayEvent): void {
     for (const win of this.windows.values()) {
@@ -149,15 +121,10 @@ class XrayApp {
       notification.on('click', () => this.showWindow(spec.kind === 'prompt' ? 'prompt' : 'main'));
       notification.show();
     }
-    if (event.type === 'prompt.opened') {
-      this.pendingPrompts.add(event.prompt.id);
-      const main = this.windows.get('main');
-      if (!main || main.isDestroyed() || !main.isFocused()) this.showWindow('prompt');
-    }
-    if (event.type === 'prompt.closed') {
-      this.pendingPrompts.delete(event.id);
-      if (this.pendingPrompts.size === 0) this.windows.get('prompt')?.close();
-    }
+    const main = this.windows.get('main');
+    const move = this.pendingPrompts.apply(event, main !== undefined && !main.isDestroyed() && main.isFocused());
+    if (move === 'show') this.showWindow('prompt');
+    if (move === 'close') this.windows.get('prompt')?.close();
     if (REFRESH_EVENTS.has(event.type)) this.scheduleRefresh();
   }
 
@@ -171,27 +138,8 @@ class XrayApp {
 
   /** refresh re-reads VMs, their snapshots and the waiting prompts, then rebuilds the tray. */
   private async refresh(): Promise<void> {
-    const api = this.backend.api;
-    let summaries: VmSummary[];
-    try {
-      summaries = await api.call('vm.list', {});
-    } catch {
-      summaries = this.vms.map((vm) => vm.summary);
-    }
-    this.vms = await Promise.all(
-      summaries.map(async (summary): Promise<TrayVm> => {
-        if (summary.configError) return { summary, snapshots: [] };
-        const snapshots = await api.call('snapshot.list', { vm: summary.name }).catch(() => []);
-        return { summary, snapshots: snapshots.map((s) => s.name) };
-      }),
-    );
-    try {
-      const prompts = await api.call('prompt.list', {});
-      this.pendingPrompts.clear();
-      for (const prompt of prompts) this.pendingPrompts.add(prompt.id);
-    } catch {
-      // Without a firewall engine the prompts seen in events are all there is.
-    }
+    this.vms = await loadTrayVms(this.backend.api, this.vms);
+    await this.pendingPrompts.reload(this.backend.api);
     this.renderTray();
   }
 
@@ -202,7 +150,7 @@ class XrayApp {
     this.tray.setImage(this.trayIcon(trayIconState(summaries, pending)));
     this.tray.setToolTip(trayTooltip(summaries, pending));
     const spec = buildTrayMenu({ vms: this.vms, pendingPrompts: pending, attachedToDaemon: this.backend.attachedToDaemon });
-    this.tray.setContextMenu(Menu.buildFromTemplate(spec.map((item) => this.toMenuItem(item))));
+    this.tray.setContextMenu(Menu.buildFromTemplate(menuTemplate(spec, (action) => void this.perform(action))));
   }
 
   private trayIcon(state: Parameters<typeof trayIconFile>[0]): Electron.NativeImage {
@@ -211,67 +159,25 @@ class XrayApp {
     return image;
   }
 
-  private toMenuItem(spec: MenuItemSpec): MenuItemConstructorOptions {
-    switch (spec.type) {
-      case 'separator':
-        return { type: 'separator' };
-      case 'submenu':
-        return { label: spec.label, enabled: spec.enabled, submenu: spec.submenu.map((item) => this.toMenuItem(item)) };
-      case 'item': {
-        const action = spec.action;
-        return action ? { label: spec.label, enabled: spec.enabled, click: () => void this.perform(action) } : { label: spec.label, enabled: spec.enabled };
-      }
-    }
-  }
-
   private async perform(action: TrayAction): Promise<void> {
-    const api = this.backend.api;
     try {
-      switch (action.kind) {
-        case 'vm.start':
-          await api.call('vm.start', { name: action.vm });
-          break;
-        case 'vm.stop':
-          await api.call('vm.stop', { name: action.vm });
-          break;
-        case 'copy-ssh': {
-          const vm = this.vms.find((v) => v.summary.name === action.vm);
-          if (vm) clipboard.writeText(sshCommand(this.paths.vm(action.vm).sshKey, vm.summary));
-          break;
-        }
-        case 'snapshot.create':
-          await api.call('snapshot.create', { vm: action.vm, name: snapshotName(new Date()) });
-          break;
-        case 'snapshot.revert':
-          if (await this.confirm(`Revert "${action.vm}" to snapshot "${action.snapshot}"?`, 'Changes made since the snapshot are lost.', 'Revert')) {
-            await api.call('snapshot.revert', { vm: action.vm, name: action.snapshot });
-          }
-          break;
-        case 'snapshot.delete':
-          if (await this.confirm(`Delete snapshot "${action.snapshot}" of "${action.vm}"?`, 'This cannot be undone.', 'Delete')) {
-            await api.call('snapshot.delete', { vm: action.vm, name: action.snapshot });
-          }
-          break;
-        case 'open-main':
-          this.showWindow('main');
-          break;
-        case 'open-prompts':
-          this.showWindow('prompt');
-          break;
-        case 'open-settings':
-          this.showWindow('settings');
-          break;
-        case 'quit':
-          app.quit();
-          break;
-      }
+      await performTrayAction(action, {
+        api: this.backend.api,
+        vms: this.vms,
+        sshKeyOf: (vm) => this.paths.vm(vm).sshKey,
+        confirm: (question) => this.confirm(question),
+        copy: (text) => clipboard.writeText(text),
+        showWindow: (kind) => void this.showWindow(kind),
+        quit: () => app.quit(),
+        now: () => new Date(),
+      });
     } catch (err) {
       dialog.showErrorBox('Xray', errorMessage(err));
     }
     this.scheduleRefresh();
   }
 
-  private async confirm(message: string, detail: string, verb: string): Promise<boolean> {
+  private async confirm({ message, detail, verb }: Confirmation): Promise<boolean> {
     const { response } = await dialog.showMessageBox({ type: 'warning', message, detail, buttons: [verb, 'Cancel'], defaultId: 1, cancelId: 1, noLink: true });
     return response === 0;
   }
@@ -289,12 +195,6 @@ class XrayApp {
   }
 }
 
-/** snapshotName names a snapshot taken from the tray by its time, e.g. snap-20250101-093000. */
-function snapshotName(at: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `snap-${at.getFullYear()}${pad(at.getMonth() + 1)}${pad(at.getDate())}-${pad(at.getHours())}${pad(at.getMinutes())}${pad(at.getSeconds())}`;
-}
-
 /** lockDown applies to every web contents the app ever creates: no navigation, no new windows, no webviews. */
 function lockDown(contents: WebContents): void {
   contents.on('will-navigate', (event) => event.preventDefault());
@@ -306,25 +206,11 @@ function lockDown(contents: WebContents): void {
 /** secureSession serves the renderer, refuses any other content, permission or header-less response. */
 function secureSession(): void {
   const ses = session.defaultSession;
-  protocol.handle(RENDERER_SCHEME, async (request) => {
-    const file = rendererFilePath(RENDERER_ROOT, request.url);
-    if (!file || request.method !== 'GET') return new globalThis.Response('Not found', { status: 404 });
-    try {
-      return new globalThis.Response(await readFile(file), { headers: rendererHeaders(file) });
-    } catch {
-      return new globalThis.Response('Not found', { status: 404 });
-    }
-  });
-  ses.webRequest.onBeforeRequest((details, callback) => {
-    callback({ cancel: !details.url.startsWith(`${RENDERER_SCHEME}://`) && !details.url.startsWith('devtools:') });
-  });
-  ses.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
-  });
-  ses.setPermissionRequestHandler((contents, permission, callback) => {
-    callback(permission === 'clipboard-sanitized-write' && isRendererPage(contents.getURL()));
-  });
-  ses.setPermissionCheckHandler((_contents, permission, origin) => permission === 'clipboard-sanitized-write' && origin.startsWith(`${RENDERER_SCHEME}://`));
+  protocol.handle(RENDERER_SCHEME, (request) => rendererResponse(RENDERER_ROOT, request));
+  ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: blocksRequest(details.url) }));
+  ses.webRequest.onHeadersReceived((details, callback) => callback({ responseHeaders: withPolicy(details.responseHeaders) }));
+  ses.setPermissionRequestHandler((contents, permission, callback) => callback(grantsPermission(permission, contents.getURL())));
+  ses.setPermissionCheckHandler((_contents, permission, origin) => grantsPermissionCheck(permission, origin));
 }
 
 async function startApp(): Promise<void> {
