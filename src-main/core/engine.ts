@@ -1,13 +1,19 @@
 // Runs in: plain Node (core).
 import type { Method, ParsedParams, Results } from '../shared/contract';
-import type { VmSummary } from '../shared/models';
+import type { ConsoleScrollback, VmSummary } from '../shared/models';
 import type { FirewallLog, RuleSet } from './firewall';
 
 export type Handler<M extends Method> = (params: ParsedParams<M>) => Promise<Results[M]>;
 
-/** EngineMethod is what only a running supervisor can do: start and stop QEMU, list and answer prompts. */
-export type EngineMethod = 'vm.start' | 'vm.stop' | 'prompt.list' | 'prompt.answer';
+/** EngineMethod is what only a running supervisor can do: start and stop QEMU, type into a console, list and answer prompts. */
+export type EngineMethod = 'vm.start' | 'vm.stop' | 'vm.consoleInput' | 'prompt.list' | 'prompt.answer';
 export type SnapshotMethod = 'snapshot.list' | 'snapshot.create' | 'snapshot.revert' | 'snapshot.delete';
+
+/** LiveConsole is a running VM's serial console: its scrollback, and a way to type into it. */
+export interface LiveConsole {
+  scrollback(): Promise<ConsoleScrollback>;
+  write(data: string): Promise<void>;
+}
 
 /**
  * Engine is what a running supervisor adds to the service: everything that
@@ -27,4 +33,6 @@ export interface Engine {
   readonly live: { [M in SnapshotMethod]: Handler<M> };
   /** liveFirewall is a running VM's rules and connection log in memory, or null. */
   liveFirewall(vm: string): { readonly rules: RuleSet; readonly log: FirewallLog } | null;
+  /** liveConsole is a running VM's serial console, or null. */
+  liveConsole(vm: string): LiveConsole | null;
 }

@@ -91,10 +91,12 @@ export class VmPaths {
   get qmpSocket(): string { return socketPath(this.dir, 'qmp.sock'); }
   get proxySocket(): string { return socketPath(this.dir, 'proxy.sock'); }
   get dnsSocket(): string { return socketPath(this.dir, 'dns.sock'); }
+  /** consoleSocket is the serial console's live end (QEMU listens; the supervisor relays it); console.log keeps its record. */
+  get consoleSocket(): string { return socketPath(this.dir, 'console.sock'); }
 
   /** runtimeFiles are removed whenever the VM stops, however it stopped. */
   get runtimeFiles(): string[] {
-    return [this.pid, this.qmpSocket, this.proxySocket, this.dnsSocket];
+    return [this.pid, this.qmpSocket, this.proxySocket, this.dnsSocket, this.consoleSocket];
   }
 }
 

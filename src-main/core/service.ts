@@ -5,6 +5,7 @@ import type { VmSummary } from '../shared/models';
 import { BaseCatalog } from './bases/catalog';
 import { baseHandlers, type BaseMethod } from './bases/api';
 import { XrayError } from '../shared/errors';
+import { consoleNotRunning } from '../shared/console';
 import { EventBus } from './events';
 import { firewallHandlers, type FirewallMethod } from './firewall/api';
 import type { Engine, EngineMethod, Handler } from './engine';
@@ -18,7 +19,7 @@ import { SecretStore } from './secrets/store';
 import { Journal } from './vms/journal';
 import { OfflineSnapshots } from './vms/snapshots';
 import { withSnapshotProgress } from './vms/snapshot-progress';
-import { tailOf } from './vms/logs';
+import { consoleTail } from './vms/logs';
 import { readLivePid } from './vms/runtime';
 import { validateName } from './names';
 import type { HomePaths } from './paths';
@@ -188,9 +189,9 @@ export class XrayService implements XrayApi {
         await this.catalog.store.read(validateName('VM', vm));
         return this.journal.read(vm, { since, limit: limit ?? 1000 });
       },
-      'vm.console': async ({ name, lines }) => {
+      'vm.console': async ({ name }) => {
         await this.catalog.store.read(validateName('VM', name));
-        return tailOf(this.paths.vm(name).consoleLog, lines ?? 200);
+        return (await this.engine?.liveConsole(name)?.scrollback()) ?? consoleTail(this.paths.vm(name).consoleLog);
       },
       'port.list': async ({ vm }) => [...(await this.catalog.store.read(vm)).ports],
       'port.add': async ({ vm, mapping }) => {
@@ -275,9 +276,10 @@ export class XrayService implements XrayApi {
    */
   private async withoutEngine(method: EngineMethod, params: ParsedParams<EngineMethod>): Promise<Results[EngineMethod]> {
     if (method === 'prompt.list') return [];
-    if (method === 'vm.stop') {
-      const { name } = params as ParsedParams<'vm.stop'>;
+    if (method === 'vm.stop' || method === 'vm.consoleInput') {
+      const { name } = params as ParsedParams<'vm.stop' | 'vm.consoleInput'>;
       const summary = await this.catalog.summary(validateName('VM', name));
+      if (summary.pid === null && method === 'vm.consoleInput') throw consoleNotRunning(name);
       if (summary.pid === null) return { ...summary, stoppedBy: null };
     }
     throw new XrayError('unsupported', `"${method}" needs the Xray supervisor; start the Xray app or run "xray daemon".`);
@@ -288,6 +290,11 @@ export class XrayService implements XrayApi {
       <M extends EngineMethod>(method: M): Handler<M> =>
       async (params) =>
         this.engine ? this.engine.handlers[method](params) : (this.withoutEngine(method, params) as Promise<Results[M]>);
-    return { 'vm.start': viaEngine('vm.start'), 'vm.stop': viaEngine('vm.stop'), 'prompt.list': viaEngine('prompt.list'), 'prompt.answer': viaEngine('prompt.answer') };
+    return {
+      'vm.start': viaEngine('vm.start'),
+      'vm.stop': viaEngine('vm.stop'),
+      'vm.consoleInput': viaEngine('vm.consoleInput'),
+      'prompt.list': viaEngine('prompt.list'), 'prompt.answer': viaEngine('prompt.answer'),
+    };
   }
 }

@@ -15,10 +15,12 @@ import {
   type PromptCloseReason,
 } from './enums';
 import type { EgressReport } from './egress';
+import { CONSOLE_INPUT_MAX_CHARS } from './console';
 import { SECRET_MAX_BYTES } from './secrets';
 import { VM_LIMITS, type VmDefaults } from './vm';
 import type {
   BaseInfo,
+  ConsoleScrollback,
   FirewallLogEntry,
   FirewallPrompt,
   FirewallRule,
@@ -97,7 +99,11 @@ export const requestSchemas = {
     fromSnapshot: name.optional(),
   }),
   'vm.stop': z.object({ name, force: z.boolean().optional() }),
-  'vm.console': z.object({ name, lines: z.number().int().positive().max(10_000).optional() }),
+  'vm.console': z.object({ name }),
+  'vm.consoleInput': z.object({
+    name,
+    data: z.string().min(1).max(CONSOLE_INPUT_MAX_CHARS, `type at most ${CONSOLE_INPUT_MAX_CHARS} characters at a time`),
+  }),
   'vm.timeline': z.object({ vm: name, since: z.iso.datetime().optional(), limit: z.number().int().positive().max(100_000).optional() }),
   'port.list': z.object({ vm: name }),
   'port.add': z.object({ vm: name, mapping: portMappingSchema }),
@@ -194,7 +200,8 @@ export interface Results {
   'vm.update': VmSummary;
   'vm.start': VmSummary;
   'vm.stop': VmStopResult;
-  'vm.console': string[];
+  'vm.console': ConsoleScrollback;
+  'vm.consoleInput': null;
   'vm.timeline': TimelineEntry[];
   'port.list': PortMapping[];
   'port.add': PortMapping[];
@@ -238,6 +245,8 @@ export type XrayEvent =
   | { readonly type: 'vm.state'; readonly vm: string; readonly state: VmStateName; readonly previous: VmStateName; readonly crash?: CrashReport; readonly stoppedBy?: StopMethod }
   | { readonly type: 'vm.changed'; readonly vm: string }
   | { readonly type: 'vm.removed'; readonly vm: string }
+  /** console.output: what a VM printed on its serial console, from position `start` of its live console `stream` (see ConsoleScrollback). */
+  | { readonly type: 'console.output'; readonly vm: string; readonly stream: string; readonly start: number; readonly text: string }
   /** base.progress: an import copying (total known) or a pull downloading (total 0 until the server says). */
   | {
       readonly type: 'base.progress';

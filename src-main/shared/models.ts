@@ -19,6 +19,18 @@ export interface CrashReport {
   readonly stderrTail: readonly string[];
 }
 
+/**
+ * ConsoleScrollback is the end of a VM's serial console and where it stands:
+ * `stream` names the live console of the QEMU that runs now (null when none
+ * runs: `text` is then the end of console.log) and `end` is the position
+ * just after `text` in that stream, where console.output events go on.
+ */
+export interface ConsoleScrollback {
+  readonly stream: string | null;
+  readonly end: number;
+  readonly text: string;
+}
+
 export interface VmSummary {
   readonly name: string;
   readonly state: VmStateName;

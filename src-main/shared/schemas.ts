@@ -16,6 +16,7 @@ import {
 } from './enums';
 import type {
   BaseInfo,
+  ConsoleScrollback,
   CrashReport,
   Destination,
   FirewallLogEntry,
@@ -214,6 +215,7 @@ const xrayEventSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('vm.changed'), vm: z.string() }),
   z.strictObject({ type: z.literal('vm.removed'), vm: z.string() }),
+  z.strictObject({ type: z.literal('console.output'), vm: z.string(), stream: z.string(), start: count, text: z.string() }),
   z.strictObject({
     type: z.literal('base.progress'),
     name: z.string(),
@@ -263,6 +265,7 @@ const resultSchemas = {
   'vm.list': z.array(vmSummarySchema),
   'vm.info': vmInfoSchema,
   'vm.timeline': z.array(timelineEntrySchema),
+  'vm.console': z.strictObject({ stream: z.string().nullable(), end: count, text: z.string() }) satisfies z.ZodType<ConsoleScrollback>,
   'vm.create': vmSummarySchema,
   'vm.update': vmSummarySchema,
   'vm.start': vmSummarySchema,

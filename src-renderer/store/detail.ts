@@ -1,6 +1,5 @@
 // Runs in: renderer. The detail slice: what a VM's tabs show beyond its
-// summary (snapshots and their jobs, hooks and their runs, the console,
-// plugin commands).
+// summary (snapshots and their jobs, hooks and their runs, plugin commands).
 import type { XrayEvent } from '../../src-main/shared/contract';
 import type { HookRun, HookRunRecord } from '../../src-main/shared/models';
 import type { XrayClient } from '../client/types';
@@ -32,7 +31,6 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
     snapshotJobs: {},
     hookScripts: {},
     hookRuns: {},
-    consoleTail: {},
     plugins: null,
     async loadDetail(name) {
       await Promise.all([
@@ -42,7 +40,6 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
         get().loadFirewallLog(name),
         loadEntry(ctx, 'hookScripts', name, () => client.call('hooks.list', { vm: name })),
         get().loadHookRuns(name),
-        get().loadConsole(name),
       ]);
     },
     refreshSnapshots: (vm) => loadEntry(ctx, 'snapshots', vm, () => client.call('snapshot.list', { vm })),
@@ -62,7 +59,6 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
         progress('failed', message(err));
       }
     },
-    loadConsole: (vm) => loadEntry(ctx, 'consoleTail', vm, () => client.call('vm.console', { name: vm, lines: LOG_LIMIT })),
     loadHookRuns: (vm) => loadEntry(ctx, 'hookRuns', vm, () => client.call('hooks.runs', { vm, limit: HOOK_RUNS_LIMIT })),
     // Asked at every visit: plugins come and go in XRAY_HOME/plugins while the window is open.
     loadPlugins: () => loadAll(ctx, 'plugins', () => client.call('plugin.list', {})),

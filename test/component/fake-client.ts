@@ -25,7 +25,7 @@ export class FakeXrayClient implements XrayClient {
     this.on('vm.defaults', () => ({ memoryMb: 2048, cpus: 2, sshUser: 'ubuntu' }));
     this.on('firewall.log', () => []);
     this.on('firewall.rules', () => []);
-    this.on('vm.console', () => []);
+    this.on('vm.console', () => ({ stream: null, end: 0, text: '' }));
     this.on('hooks.runs', () => []);
     this.on('vm.timeline', () => []);
     this.on('base.catalog', () => []);

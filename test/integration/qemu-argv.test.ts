@@ -137,6 +137,7 @@ describe.each<GuestArch>(['x86_64', 'aarch64'])('QEMU started from buildQemuArgv
       efiVars: join(dir, 'efivars.qcow2'),
       firmwareCode: host.code,
       qmpSocket: join(dir, `qmp-${tag}.sock`),
+      consoleSocket: join(dir, `console-${tag}.sock`),
       consoleLog: join(dir, `console-${tag}.log`),
       pidFile: join(dir, `pid-${tag}`),
       sshPort: await freePort(),

@@ -16,6 +16,8 @@ export interface LaunchSpec {
   readonly efiVars: string;
   readonly firmwareCode: string;
   readonly qmpSocket: string;
+  /** consoleSocket is where QEMU listens for the serial console's one client (the supervisor). */
+  readonly consoleSocket: string;
   readonly consoleLog: string;
   readonly pidFile: string;
   readonly sshPort: number;
@@ -186,14 +188,16 @@ function networkArgs(spec: LaunchSpec): string[] {
 /**
  * controlArgs: QMP on a Unix socket that does not wait for a client (the
  * supervisor connects after spawn and may reconnect after an app restart);
- * the serial console appended to a log a crash report can quote; a pid file
- * so a restarted supervisor can adopt the running VM.
+ * the serial console on a Unix socket too, for the supervisor's live terminal
+ * (output with no client connected is not held back, only logged), and every
+ * byte it sends appended to a log that crash reports quote and the terminal
+ * is read from; a pid file so a restarted supervisor can adopt the running VM.
  */
 function controlArgs(spec: LaunchSpec): string[] {
   return [
     '-chardev', `socket,id=qmp,server=on,wait=off,path=${qemuOptValue(spec.qmpSocket)}`,
     '-mon', 'chardev=qmp,mode=control',
-    '-chardev', `file,id=serial0,append=on,path=${qemuOptValue(spec.consoleLog)}`,
+    '-chardev', `socket,id=serial0,server=on,wait=off,path=${qemuOptValue(spec.consoleSocket)},logfile=${qemuOptValue(spec.consoleLog)},logappend=on`,
     '-serial', 'chardev:serial0',
     '-pidfile', spec.pidFile,
   ];

@@ -101,6 +101,7 @@ export class Launcher {
         efiVars: vm.efiVars,
         firmwareCode: qemu.firmwareCode,
         qmpSocket: vm.qmpSocket,
+        consoleSocket: vm.consoleSocket,
         consoleLog: vm.consoleLog,
         pidFile: vm.pid,
         sshPort: config.sshPort,

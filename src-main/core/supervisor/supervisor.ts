@@ -13,6 +13,7 @@ import { prepareSocketDir } from '../socket-dir';
 import { connectVm, type SshSession, type SshTarget } from '../ssh';
 import type { VmStore } from '../store/vm-config';
 import { readLivePid, removeRuntimeFiles } from '../vms/runtime';
+import { Consoles } from './consoles';
 import { FirewallHost, type FirewallHostDeps } from './firewalls';
 import { GuestLink, type Login } from './guest-link';
 import { isQemuFor } from './identity';
@@ -68,6 +69,7 @@ export class Supervisor implements Engine {
   private readonly isQemuFor: (pid: number, qmpSocket: string) => Promise<boolean>;
   private readonly stopTimings: Omit<StopTimings, 'powerButtonMs'>;
   private readonly snapshots: LiveSnapshots;
+  private readonly consoles: Consoles;
   private clientCount: () => number = () => 0;
   readonly firewalls: FirewallHost;
   readonly handlers: Engine['handlers'];
@@ -98,9 +100,11 @@ export class Supervisor implements Engine {
       login: (vm) => this.guests.login(vm),
     });
     this.snapshots = new LiveSnapshots({ vms: deps.vms, emit: deps.emit, monitor: (vm) => this.monitor(vm) });
+    this.consoles = new Consoles({ paths: deps.paths, emit: deps.emit });
     this.handlers = {
       'vm.start': (p) => this.start(p),
       'vm.stop': (p) => this.stop(p),
+      'vm.consoleInput': (p) => this.consoles.input(p),
       ...this.firewalls.handlers,
     };
     this.live = {
@@ -123,6 +127,10 @@ export class Supervisor implements Engine {
 
   liveFirewall(vm: string): ReturnType<FirewallHost['liveFirewall']> {
     return this.firewalls.liveFirewall(vm);
+  }
+
+  liveConsole(vm: string): ReturnType<Consoles['live']> {
+    return this.consoles.live(vm);
   }
 
   /** setClientCount tells the prompt broker how many UIs are attached (the host knows). */
@@ -176,6 +184,7 @@ export class Supervisor implements Engine {
           await process.release();
           throw err;
         });
+        await this.consoles.attach(entry.name, null);
         const machine = this.machineFor(entry.name);
         machine.adopt(process);
         this.guests.watch(machine, { runHooks: false });
@@ -195,6 +204,7 @@ export class Supervisor implements Engine {
   /** detach closes QMP connections and leaves VMs running (the app or daemon exits). */
   async detach(): Promise<void> {
     this.guests.cancel();
+    await this.consoles.detachAll();
     await Promise.all(
       [...this.machines.values()].filter((m) => isActive(m.state)).map(async (m) => {
         await m.detach();
@@ -208,7 +218,7 @@ export class Supervisor implements Engine {
   private machineFor(name: string): VmMachine {
     let machine = this.machines.get(name);
     if (!machine) {
-      machine = new VmMachine(name, this.deps.paths.vm(name), (change) => this.changed(name, change));
+      machine = new VmMachine(name, this.deps.paths.vm(name), (change) => this.changed(name, change), () => this.consoles.detach(name));
       this.machines.set(name, machine);
     }
     return machine;
@@ -245,7 +255,11 @@ export class Supervisor implements Engine {
       await machine.launch(async () => {
         await this.firewalls.startVm(name, { allowAll: Boolean(params.allowAll) });
         await prepareSocketDir(vm.qmpSocket);
-        return this.qemu.launch(name, vm, prepared.request);
+        const consoleFrom = await this.consoles.logSize(name);
+        const process = await this.qemu.launch(name, vm, prepared.request);
+        // Before the machine watches QEMU's exit, so the relay closes after it opened.
+        await this.consoles.attach(name, consoleFrom);
+        return process;
       });
       if (params.fromSnapshot) {
         try {

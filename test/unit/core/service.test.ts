@@ -36,11 +36,12 @@ function runningEngine(): Engine & { calls: string[] } {
   };
   return {
     calls,
-    handlers: { 'vm.start': live('vm.start'), 'vm.stop': live('vm.stop'), 'prompt.list': async () => [], 'prompt.answer': async () => null },
+    handlers: { 'vm.start': live('vm.start'), 'vm.stop': live('vm.stop'), 'vm.consoleInput': live('vm.consoleInput'), 'prompt.list': async () => [], 'prompt.answer': async () => null },
     decorate: (summary: VmSummary) => (summary.name === 'web' ? { ...summary, state: 'ready', pid: 4242 } : summary),
     isRunning: (vm) => vm === 'web',
     live: { 'snapshot.list': live('snapshot.list'), 'snapshot.create': live('snapshot.create'), 'snapshot.revert': live('snapshot.revert'), 'snapshot.delete': live('snapshot.delete') },
     liveFirewall: () => null,
+    liveConsole: () => null,
   };
 }
 

@@ -30,6 +30,7 @@ function spec(overrides: Partial<LaunchSpec> = {}): LaunchSpec {
     efiVars: '/home/u/.xray/vms/web/efivars.qcow2',
     firmwareCode: '/usr/share/OVMF/OVMF_CODE_4M.fd',
     qmpSocket: '/home/u/.xray/vms/web/qmp.sock',
+    consoleSocket: '/home/u/.xray/vms/web/console.sock',
     consoleLog: '/home/u/.xray/vms/web/console.log',
     pidFile: '/home/u/.xray/vms/web/pid',
     sshPort: 2222,
@@ -131,7 +132,7 @@ describe('buildQemuArgv: devices', () => {
     const argv = buildQemuArgv(spec(), linuxTcg);
     expect(valuesOf(argv, '-chardev')).toEqual([
       'socket,id=qmp,server=on,wait=off,path=/home/u/.xray/vms/web/qmp.sock',
-      'file,id=serial0,append=on,path=/home/u/.xray/vms/web/console.log',
+      'socket,id=serial0,server=on,wait=off,path=/home/u/.xray/vms/web/console.sock,logfile=/home/u/.xray/vms/web/console.log,logappend=on',
     ]);
     expect(valueOf(argv, '-mon')).toBe('chardev=qmp,mode=control');
     expect(valueOf(argv, '-serial')).toBe('chardev:serial0');
@@ -179,6 +180,7 @@ describe('buildQemuArgv: awkward paths', () => {
       efiVars: `${dir}/efivars.qcow2`,
       firmwareCode: '/opt/fw,1/code.fd',
       qmpSocket: `${dir}/qmp.sock`,
+      consoleSocket: `${dir}/console.sock`,
       consoleLog: `${dir}/console.log`,
       pidFile: `${dir}/pid`,
       proxySocket: `${dir}/proxy.sock`,

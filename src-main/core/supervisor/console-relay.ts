@@ -1,0 +1,187 @@
+// Runs in: plain Node (core).
+import { randomUUID } from 'node:crypto';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { CONSOLE_SCROLLBACK_CHARS, fromLineStart, type ConsoleOutput } from '../../shared/console';
+import { XrayError } from '../../shared/errors';
+import type { ConsoleScrollback } from '../../shared/models';
+import { ConsoleReader, type ConsoleConnection } from './console-reader';
+
+/** COALESCE_MS gathers what the guest prints in a burst into one event. */
+const COALESCE_MS = 15;
+/** LAGGING_MS is how soon the log is read again when QEMU has sent bytes it has not logged yet. */
+const LAGGING_MS = 25;
+/** POLL_MS is how often the log is read when there is no connection to say it grew. */
+const POLL_MS = 500;
+/** READ_BYTES is read per flush at most, so a flood of output goes out as a stream of bounded events. */
+const READ_BYTES = 256 * 1024;
+/** INPUT_BACKLOG_BYTES is how much typed input may wait for a guest that does not read its console. */
+const INPUT_BACKLOG_BYTES = 64 * 1024;
+
+export interface ConsoleRelayOptions {
+  readonly vm: string;
+  /** socket is QEMU's console.sock; log is the console.log QEMU appends every byte it sends to. */
+  readonly socket: string;
+  readonly log: string;
+  /**
+   * from is where this QEMU's output starts in the log: its size before a
+   * launch. null for an adopted QEMU: the relay starts a scrollback's worth
+   * back, at a line's start.
+   */
+  readonly from: number | null;
+  readonly emit: (output: ConsoleOutput) => void;
+}
+
+/**
+ * ConsoleRelay is a running VM's serial console for the supervisor: output
+ * for subscribers (console.output events) and a bounded scrollback, and
+ * input to the guest.
+ *
+ * The output is read from console.log, never from the socket: QEMU writes
+ * each byte to the socket and then to the log, so the log holds everything
+ * in order, including what the guest printed while no supervisor was
+ * connected (between a supervisor's exit and the next one adopting the VM),
+ * and a relay that starts late or reads a scrollback cannot miss or repeat a
+ * line. The socket brings input, and its data says when the log grew: the
+ * log's size before connecting plus the bytes the socket delivered is a size
+ * the log must reach, so a read that comes up short is tried again. The
+ * socket is read on a thread of its own (ConsoleReader says why).
+ */
+export class ConsoleRelay {
+  readonly stream = randomUUID();
+  private log: FileHandle | null = null;
+  private offset = 0;
+  private due = 0;
+  private position = 0;
+  private text = '';
+  private skipToLine = false;
+  private readonly decoder = new StringDecoder('utf8');
+  private readonly buffer = Buffer.allocUnsafe(READ_BYTES);
+  private connection: ConsoleConnection | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private poller: NodeJS.Timeout | null = null;
+  private reading: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(private readonly options: ConsoleRelayOptions) {}
+
+  /** open reads what the log holds from `from`, connects to the console socket and follows the log from then on. */
+  static async open(options: ConsoleRelayOptions): Promise<ConsoleRelay> {
+    const relay = new ConsoleRelay(options);
+    await relay.start();
+    return relay;
+  }
+
+  /** scrollback is the end of the console up to now; console.output events go on from its `end`. */
+  async scrollback(): Promise<ConsoleScrollback> {
+    await this.flush();
+    return { stream: this.stream, end: this.position, text: this.text };
+  }
+
+  /** write sends typed input to the guest's serial port. */
+  write(data: string): void {
+    const input = this.connection;
+    if (!input) {
+      throw new XrayError('unsupported', `VM "${this.options.vm}" was started by an earlier version of Xray, so its console shows output but takes no input; restart the VM to type into it.`);
+    }
+    if (input.pending > INPUT_BACKLOG_BYTES) {
+      throw new XrayError('busy', `VM "${this.options.vm}" is not reading its console; wait for the guest, then type again.`);
+    }
+    input.write(data);
+  }
+
+  /** close reads the last output the log holds, then lets go of the socket and the log. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.poller) clearInterval(this.poller);
+    await this.flush();
+    this.connection?.close();
+    await this.log?.close().catch(() => undefined);
+    this.log = null;
+  }
+
+  private async start(): Promise<void> {
+    const size = await stat(this.options.log).then((s) => s.size, () => 0);
+    const { from } = this.options;
+    this.offset = from === null ? Math.max(0, size - CONSOLE_SCROLLBACK_CHARS) : Math.min(from, size);
+    this.skipToLine = from === null && this.offset > 0;
+    this.due = size;
+    await this.connect();
+    await this.flush();
+  }
+
+  /** connect opens the console socket; without one (a QEMU from before there was one) the log is polled instead. */
+  private async connect(): Promise<void> {
+    const isSocket = await stat(this.options.socket).then((s) => s.isSocket(), () => false);
+    if (!isSocket) return this.poll();
+    const connection = ConsoleReader.connect(this.options.socket, {
+      data: (bytes) => {
+        this.due += bytes;
+        this.schedule(COALESCE_MS);
+      },
+      closed: () => {
+        if (this.connection === connection) this.connection = null;
+        if (!this.closed) this.poll();
+      },
+    });
+    this.connection = connection;
+  }
+
+  private poll(): void {
+    if (this.poller) return;
+    this.poller = setInterval(() => void this.flush(), POLL_MS);
+    this.poller.unref();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, delayMs);
+  }
+
+  /** flush reads what the log gained, one read at a time, and announces it. */
+  private flush(): Promise<void> {
+    this.reading = this.reading.then(() => this.read()).catch(() => undefined);
+    return this.reading;
+  }
+
+  private async read(): Promise<void> {
+    this.log ??= await open(this.options.log, 'r').catch(() => null);
+    if (!this.log) return;
+    const { buffer } = this;
+    let filled = 0;
+    while (filled < READ_BYTES) {
+      const { bytesRead } = await this.log.read(buffer, filled, READ_BYTES - filled, this.offset + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    if (filled === 0 && this.offset < this.due) {
+      // Someone emptied the log while QEMU runs: go on from where it is now.
+      const { size } = await this.log.stat();
+      if (size < this.offset) this.offset = this.due = size;
+    }
+    this.offset += filled;
+    if (filled === READ_BYTES) this.schedule(0);
+    else if (this.offset < this.due) this.schedule(LAGGING_MS);
+    let text = this.decoder.write(buffer.subarray(0, filled));
+    if (this.skipToLine && text !== '') {
+      const newline = text.indexOf('\n');
+      if (newline < 0) return;
+      this.skipToLine = false;
+      text = text.slice(newline + 1);
+    }
+    if (text !== '') this.announce(text);
+  }
+
+  private announce(text: string): void {
+    const start = this.position;
+    this.position += text.length;
+    this.text += text;
+    if (this.text.length > CONSOLE_SCROLLBACK_CHARS) this.text = fromLineStart(this.text, this.text.length - CONSOLE_SCROLLBACK_CHARS);
+    this.options.emit({ type: 'console.output', vm: this.options.vm, stream: this.stream, start, text });
+  }
+}
