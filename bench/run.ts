@@ -5,7 +5,9 @@ import { dirname, join, resolve } from 'node:path';
 import { benchFoundation } from './foundation';
 import type { Row } from './lib';
 import { fileURLToPath } from 'node:url';
+import { benchConnections } from './connections';
 import { benchDns } from './dns';
+import { benchEgress } from './egress';
 import { benchFirewall } from './firewall';
 import { benchRender } from './render';
 import { benchSsh } from './ssh';
@@ -18,7 +20,9 @@ const suites: [string, () => Promise<Row[]>][] = [
   ['Guests (issue 4)', () => benchSsh()],
   ['Firewall (issue 5)', () => benchFirewall(join(dirname(fileURLToPath(import.meta.url)), 'firewall-proxy.js'))],
   ['Guest DNS (issue 10)', () => benchDns(join(dirname(fileURLToPath(import.meta.url)), 'dns-probe.js'))],
+  ['Egress interception (issue 15)', () => benchEgress(join(dirname(fileURLToPath(import.meta.url)), 'egress-proxy.js'))],
   ['Desktop app (issue 6)', () => benchRender(repo)],
+  ['Open connections (issue 14)', () => benchConnections()],
 ];
 
 const only = process.argv[3];

@@ -36,7 +36,7 @@ await build({
 await build({
   ...node,
   format: 'esm',
-  entryPoints: { 'bench/run': 'bench/run.ts', 'bench/firewall-proxy': 'bench/firewall-proxy.ts', 'bench/dns-probe': 'bench/dns-probe.ts' },
+  entryPoints: { 'bench/run': 'bench/run.ts', 'bench/firewall-proxy': 'bench/firewall-proxy.ts', 'bench/dns-probe': 'bench/dns-probe.ts', 'bench/egress-proxy': 'bench/egress-proxy.ts' },
   outdir: 'dist',
 });
 // The firewall benchmark's test internet runs its servers from a plain script

@@ -59,8 +59,14 @@ async function openConnection(ctx: CliContext, reach: Reach): Promise<Connection
   if (reach === 'files' || reach === 'supervisor') return ctx.connect(reach);
   const api = await ctx.connect('files');
   if (!api.local) return api;
-  const vm = (await api.call('vm.list', {})).find((v) => v.name === reach.vm);
-  if (!vm || !isActive(vm.state)) return api;
+  let running: boolean;
+  try {
+    running = (await api.call('vm.list', {})).some((v) => v.name === reach.vm && isActive(v.state));
+  } catch (err) {
+    api.close();
+    throw err;
+  }
+  if (!running) return api;
   api.close();
   return ctx.connect('supervisor');
 }

@@ -1,4 +1,5 @@
 // Runs in: plain Node (core).
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import type { GuestArch } from '../shared/models';
@@ -25,6 +26,24 @@ export function isPortFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
       server.close(() => resolve(true));
+    });
+  });
+}
+
+/** portHolder names the program listening on a TCP port, when the host can tell. */
+export function portHolder(port: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc'], { timeout: 3000 }, (err, stdout) => {
+      if (!err && stdout) {
+        const pid = /^p(\d+)/m.exec(stdout)?.[1];
+        const command = /^c(.+)$/m.exec(stdout)?.[1];
+        if (command) return resolve(pid ? `${command} (pid ${pid})` : command);
+      }
+      execFile('ss', ['-Hltnp', `sport = :${port}`], { timeout: 3000 }, (err2, out2) => {
+        if (err2 || !out2) return resolve(null);
+        const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(out2);
+        resolve(m ? `${m[1]} (pid ${m[2]})` : null);
+      });
     });
   });
 }

@@ -78,6 +78,8 @@ export class VmPaths {
   /** hookRuns is a record of each finished hook run with the end of its output (JSON lines). */
   get hookRuns(): string { return join(this.dir, 'hook-runs.jsonl'); }
   get firewallLog(): string { return join(this.dir, 'firewall.log'); }
+  /** learned is what the VM reached during its last learn run (`xray start --learn`), for review (JSON). */
+  get learned(): string { return join(this.dir, 'learned.json'); }
   /** journal is the VM's timeline: starts, stops, snapshots, connections, prompts, hooks (JSON lines). */
   get journal(): string { return join(this.dir, 'journal.jsonl'); }
   get knownHosts(): string { return join(this.dir, 'known_hosts'); }

@@ -1,14 +1,17 @@
 // Runs in: plain Node (core).
 import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from '../shared/contract';
 import { parseParams } from '../shared/contract';
-import type { VmSummary } from '../shared/models';
+import type { PortChange } from '../shared/live';
+import type { PortMapping, VmSummary } from '../shared/models';
 import { BaseCatalog } from './bases/catalog';
 import { baseHandlers, type BaseMethod } from './bases/api';
 import { XrayError } from '../shared/errors';
 import { consoleNotRunning } from '../shared/console';
 import { EventBus } from './events';
 import { firewallHandlers, type FirewallMethod } from './firewall/api';
-import type { Engine, EngineMethod, Handler } from './engine';
+import { learnHandlers } from './firewall/learn-api';
+import { policyHandlers, type PolicyMethod } from './firewall/policy-api';
+import type { Engine, EngineMethod, Handler, LiveForwards } from './engine';
 import { RuleStore } from './firewall/rule-store';
 import { diskChain, QemuImg } from './images';
 import { HookRunner, type BuiltInHook } from './hooks';
@@ -99,6 +102,8 @@ export class XrayService implements XrayApi {
         emit: this.emit,
         live: (vm) => this.engine?.liveFirewall(vm) ?? null,
       }),
+      ...learnHandlers({ paths: options.paths, vms: this.catalog.store, ruleStore: this.firewallRules, live: (vm) => this.engine?.liveFirewall(vm) ?? null }),
+      ...policyHandlers({ vms: this.catalog.store, ruleStore: this.firewallRules, bindings: this.secretBindings, secrets: this.secrets, emit: this.emit }),
       ...this.engineHandlers(),
     };
   }
@@ -152,7 +157,18 @@ export class XrayService implements XrayApi {
     return false;
   }
 
-  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | BaseMethod>]: Handler<M> } {
+  /** changePorts changes a VM's forwards in vm.toml, and in QEMU at once while the VM runs here. */
+  private async changePorts(vm: string, change: (live: LiveForwards | null) => Promise<PortMapping[]>): Promise<PortChange> {
+    validateName('VM', vm);
+    const apply = async (live: LiveForwards | null): Promise<PortChange> => {
+      const ports = await change(live);
+      this.emit({ type: 'vm.changed', vm });
+      return { ports, live: live !== null };
+    };
+    return this.engine ? this.engine.forwards(vm, apply) : apply(null);
+  }
+
+  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | PolicyMethod | 'firewall.learned' | BaseMethod>]: Handler<M> } {
     return {
       'vm.list': async () => (await this.catalog.list()).map((s) => this.decorate(s)),
       'vm.info': async ({ name }) => {
@@ -194,16 +210,8 @@ export class XrayService implements XrayApi {
         return (await this.engine?.liveConsole(name)?.scrollback()) ?? consoleTail(this.paths.vm(name).consoleLog);
       },
       'port.list': async ({ vm }) => [...(await this.catalog.store.read(vm)).ports],
-      'port.add': async ({ vm, mapping }) => {
-        const ports = await this.catalog.addPort(vm, mapping);
-        this.emit({ type: 'vm.changed', vm });
-        return ports;
-      },
-      'port.remove': async ({ vm, mapping }) => {
-        const ports = await this.catalog.removePort(vm, mapping);
-        this.emit({ type: 'vm.changed', vm });
-        return ports;
-      },
+      'port.add': ({ vm, mapping }) => this.changePorts(vm, (live) => this.catalog.addPort(vm, mapping, live)),
+      'port.remove': ({ vm, mapping }) => this.changePorts(vm, (live) => this.catalog.removePort(vm, mapping, live)),
       'snapshot.list': async (params) => {
         // Reading works from the files even while another process runs the VM (qemu-img reads with force-share).
         if (this.engine?.isRunning(validateName('VM', params.vm))) return this.engine.live['snapshot.list'](params);
@@ -271,11 +279,17 @@ export class XrayService implements XrayApi {
 
   /**
    * withoutEngine answers what it can with no supervisor in this process:
-   * there are no prompts, and a VM that is not running is already stopped.
-   * The rest needs the supervisor.
+   * there are no prompts, and a VM that is not running is already stopped,
+   * has no open connections and no guest to ask about its ports. The rest
+   * needs the supervisor.
    */
   private async withoutEngine(method: EngineMethod, params: ParsedParams<EngineMethod>): Promise<Results[EngineMethod]> {
     if (method === 'prompt.list') return [];
+    if (method === 'firewall.connections' || method === 'port.listening') {
+      const { vm } = params as ParsedParams<'firewall.connections' | 'port.listening'>;
+      await this.catalog.store.read(validateName('VM', vm));
+      if ((await readLivePid(this.paths.vm(vm))) === null) return method === 'firewall.connections' ? [] : null;
+    }
     if (method === 'vm.stop' || method === 'vm.consoleInput') {
       const { name } = params as ParsedParams<'vm.stop' | 'vm.consoleInput'>;
       const summary = await this.catalog.summary(validateName('VM', name));
@@ -294,7 +308,10 @@ export class XrayService implements XrayApi {
       'vm.start': viaEngine('vm.start'),
       'vm.stop': viaEngine('vm.stop'),
       'vm.consoleInput': viaEngine('vm.consoleInput'),
-      'prompt.list': viaEngine('prompt.list'), 'prompt.answer': viaEngine('prompt.answer'),
+      'prompt.list': viaEngine('prompt.list'),
+      'prompt.answer': viaEngine('prompt.answer'),
+      'firewall.connections': viaEngine('firewall.connections'),
+      'port.listening': viaEngine('port.listening'),
     };
   }
 }

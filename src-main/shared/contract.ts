@@ -16,6 +16,9 @@ import {
 } from './enums';
 import type { EgressReport } from './egress';
 import { CONSOLE_INPUT_MAX_CHARS } from './console';
+import type { LearnedReview } from './learned';
+import { POLICY_MAX_BYTES, type PolicyExport, type PolicyImport } from './policy';
+import type { GuestListener, OpenConnection, PortChange } from './live';
 import { SECRET_MAX_BYTES } from './secrets';
 import { VM_LIMITS, type VmDefaults } from './vm';
 import type {
@@ -95,6 +98,8 @@ export const requestSchemas = {
     name,
     noHooks: z.boolean().optional(),
     allowAll: z.boolean().optional(),
+    /** learn allows what allow-all would and records it for review (`firewall.learned`), for this run. */
+    learn: z.boolean().optional(),
     display: displaySchema.optional(),
     fromSnapshot: name.optional(),
   }),
@@ -108,6 +113,7 @@ export const requestSchemas = {
   'port.list': z.object({ vm: name }),
   'port.add': z.object({ vm: name, mapping: portMappingSchema }),
   'port.remove': z.object({ vm: name, mapping: portMappingSchema }),
+  'port.listening': z.object({ vm: name }),
   'base.list': z.object({}),
   'base.import': z.object({
     path: z.string().min(1),
@@ -146,6 +152,13 @@ export const requestSchemas = {
   'firewall.remove': z.object({ vm: name, id: z.string().min(1) }),
   'firewall.clear': z.object({ vm: name }),
   'firewall.log': z.object({ vm: name, limit: z.number().int().positive().max(10_000).optional() }),
+  'firewall.export': z.object({ vm: name }),
+  /** firewall.learned reviews what the VM reached in its last learn run (`vm.start` with learn). */
+  'firewall.learned': z.object({ vm: name }),
+  /** firewall.import applies a policy file's text (`file` names it in errors); dryRun only says what would change. */
+  'firewall.import': z.object({ vm: name, text: z.string().max(POLICY_MAX_BYTES), file: z.string().max(4096).optional(), dryRun: z.boolean().optional() }),
+  /** follow also announces the VM's connections as `firewall.connections` events for CONNECTIONS_FOLLOW_MS. */
+  'firewall.connections': z.object({ vm: name, follow: z.boolean().optional() }),
   'prompt.list': z.object({}),
   'prompt.answer': promptAnswerSchema,
   'hooks.list': z.object({ vm: name }),
@@ -204,8 +217,10 @@ export interface Results {
   'vm.consoleInput': null;
   'vm.timeline': TimelineEntry[];
   'port.list': PortMapping[];
-  'port.add': PortMapping[];
-  'port.remove': PortMapping[];
+  'port.add': PortChange;
+  'port.remove': PortChange;
+  /** port.listening: the guest's listening TCP ports, or null when it cannot be asked (the VM is not ready). */
+  'port.listening': GuestListener[] | null;
   'base.list': BaseInfo[];
   'base.import': BaseInfo;
   'base.remove': null;
@@ -223,6 +238,10 @@ export interface Results {
   'firewall.remove': null;
   'firewall.clear': null;
   'firewall.log': FirewallLogEntry[];
+  'firewall.export': PolicyExport;
+  'firewall.learned': LearnedReview;
+  'firewall.import': PolicyImport;
+  'firewall.connections': OpenConnection[];
   'prompt.list': FirewallPrompt[];
   'prompt.answer': null;
   'hooks.list': { type: HookType; script: string; source: HookSource }[];
@@ -264,6 +283,8 @@ export type XrayEvent =
   /** firewall.decision: one connection decided; `rule` is the id of the rule that decided it (to revoke it), if one did. */
   | { readonly type: 'firewall.decision'; readonly vm: string; readonly destination: Destination; readonly action: RuleAction; readonly reason: string; readonly rule: string | null }
   | { readonly type: 'firewall.connection'; readonly entry: FirewallLogEntry }
+  /** firewall.connections: a followed VM's open connections now, at most once a second and only when they changed. */
+  | { readonly type: 'firewall.connections'; readonly vm: string; readonly connections: OpenConnection[] }
   /** firewall.status: whether the guest was verified to send all TCP through its firewall. */
   | { readonly type: 'firewall.status'; readonly vm: string; readonly active: boolean }
   | { readonly type: 'hook.started'; readonly run: HookRun }

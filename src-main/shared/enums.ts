@@ -59,3 +59,11 @@ export type HookSource = z.infer<typeof hookSourceSchema>;
 /** secretBackendSchema names where secrets are kept on the host: the macOS Keychain, the Secret Service, or a private file. */
 export const secretBackendSchema = z.enum(['keychain', 'secret-service', 'file']);
 export type SecretBackendKind = z.infer<typeof secretBackendSchema>;
+
+/**
+ * connectionStateSchema is where an open connection of a VM is: held while
+ * the firewall decides (a prompt may be open), read for a name, being
+ * connected, carrying bytes, or carried by the egress interceptor.
+ */
+export const connectionStateSchema = z.enum(['deciding', 'sniffing', 'connecting', 'relaying', 'intercepted']);
+export type ConnectionState = z.infer<typeof connectionStateSchema>;

@@ -6,6 +6,7 @@ import type { Method, Results, XrayEvent } from './contract';
 import type { EgressReport } from './egress';
 import {
   acceleratorSchema,
+  connectionStateSchema,
   guestArchSchema,
   hookSourceSchema,
   hookTypeSchema,
@@ -29,6 +30,7 @@ import type {
   VmStopResult,
   VmSummary,
 } from './models';
+import type { GuestListener, OpenConnection, PortChange } from './live';
 
 const count = z.number().int().nonnegative();
 const portMapping = z.strictObject({ host: z.number().int(), guest: z.number().int() });
@@ -144,6 +146,26 @@ const firewallLogEntrySchema = z.strictObject({
   addresses: z.array(z.string()).optional(),
 }) satisfies z.ZodType<FirewallLogEntry>;
 
+const openConnectionSchema = z.strictObject({
+  id: count,
+  destination: destinationSchema,
+  state: connectionStateSchema,
+  bytesUp: count,
+  bytesDown: count,
+  openedAt: z.string(),
+  reason: z.string().nullable(),
+  rule: z.string().nullable(),
+}) satisfies z.ZodType<OpenConnection>;
+
+const guestListenerSchema = z.strictObject({
+  port: z.number().int(),
+  addresses: z.array(z.string()),
+  program: z.string().nullable(),
+  reachable: z.boolean(),
+}) satisfies z.ZodType<GuestListener>;
+
+const portChangeSchema = z.strictObject({ ports: z.array(portMapping), live: z.boolean() }) satisfies z.ZodType<PortChange>;
+
 const hookRunSchema = z.strictObject({
   vm: z.string(),
   type: hookTypeSchema,
@@ -245,6 +267,7 @@ const xrayEventSchema = z.discriminatedUnion('type', [
     rule: z.string().nullable(),
   }),
   z.strictObject({ type: z.literal('firewall.connection'), entry: firewallLogEntrySchema }),
+  z.strictObject({ type: z.literal('firewall.connections'), vm: z.string(), connections: z.array(openConnectionSchema) }),
   z.strictObject({ type: z.literal('firewall.status'), vm: z.string(), active: z.boolean() }),
   z.strictObject({ type: z.literal('hook.started'), run: hookRunSchema }),
   z.strictObject({ type: z.literal('hook.output'), vm: z.string(), script: z.string(), stream: z.enum(['stdout', 'stderr']), text: z.string() }),
@@ -277,6 +300,10 @@ const resultSchemas = {
   'firewall.rules': z.array(firewallRuleSchema),
   'firewall.add': firewallRuleSchema,
   'firewall.log': z.array(firewallLogEntrySchema),
+  'firewall.connections': z.array(openConnectionSchema),
+  'port.add': portChangeSchema,
+  'port.remove': portChangeSchema,
+  'port.listening': z.array(guestListenerSchema).nullable(),
   'prompt.list': z.array(firewallPromptSchema),
 } satisfies { [M in Method]?: z.ZodType<Results[M]> };
 

@@ -1,6 +1,7 @@
 // Runs in: renderer. The firewall slice: the questions waiting for an answer
 // (in arrival order, never twice), those abandoned unanswered, and each VM's
-// rules (changed here, and followed as they change anywhere) and connection log.
+// rules (changed here, and followed as they change anywhere), connection log
+// and open connections (followed while shown).
 import type { XrayEvent } from '../../src-main/shared/contract';
 import type { FirewallLogEntry } from '../../src-main/shared/models';
 import { CallError } from '../../src-main/shared/transport';
@@ -9,7 +10,7 @@ import type { FirewallSlice, SliceContext } from './types';
 
 type FirewallEvent = Extract<
   XrayEvent,
-  { type: 'prompt.opened' | 'prompt.updated' | 'prompt.closed' | 'firewall.decision' | 'firewall.connection' | 'vm.changed' | 'vm.state' }
+  { type: 'prompt.opened' | 'prompt.updated' | 'prompt.closed' | 'firewall.decision' | 'firewall.connection' | 'firewall.connections' | 'vm.changed' | 'vm.state' }
 >;
 
 /** firewallSlice builds the firewall slice; prompts come and go with the events (onFirewallEvent) and an answer. */
@@ -21,6 +22,7 @@ export function firewallSlice(ctx: SliceContext): FirewallSlice {
     abandonedPrompts: [],
     rules: {},
     firewallLog: {},
+    connections: {},
     async refreshPrompts() {
       try {
         const listed = await client.call('prompt.list', {});
@@ -39,6 +41,7 @@ export function firewallSlice(ctx: SliceContext): FirewallSlice {
     },
     loadRules: (vm) => loadEntry(ctx, 'rules', vm, () => client.call('firewall.rules', { vm })),
     loadFirewallLog: (vm) => loadEntry(ctx, 'firewallLog', vm, () => client.call('firewall.log', { vm, limit: LOG_LIMIT })),
+    followConnections: (vm) => loadEntry(ctx, 'connections', vm, () => client.call('firewall.connections', { vm, follow: true })),
     async addRule(params) {
       await client.call('firewall.add', params);
       await get().loadRules(params.vm);
@@ -53,6 +56,12 @@ export function firewallSlice(ctx: SliceContext): FirewallSlice {
       } finally {
         await get().loadRules(vm);
       }
+    },
+    exportPolicy: (vm) => client.call('firewall.export', { vm }),
+    async importPolicy(params) {
+      const result = await client.call('firewall.import', params);
+      if (result.applied) await get().loadRules(params.vm);
+      return result;
     },
   };
 }
@@ -116,6 +125,9 @@ export function onFirewallEvent(ctx: SliceContext, event: FirewallEvent): void {
       return;
     case 'firewall.connection':
       appendLog(ctx, event.entry.vm, event.entry);
+      return;
+    case 'firewall.connections':
+      putEntry(ctx, 'connections', event.vm, { status: 'ready', value: event.connections });
       return;
   }
 }

@@ -38,6 +38,7 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
     case 'prompt.closed':
     case 'firewall.decision':
     case 'firewall.connection':
+    case 'firewall.connections':
       return onFirewallEvent(ctx, event);
     case 'base.changed':
       onImportEvent(ctx, event);

@@ -17,8 +17,10 @@ import type {
   VmInfo,
   VmSummary,
 } from '../../src-main/shared/models';
+import type { GuestListener, OpenConnection, PortChange } from '../../src-main/shared/live';
 import type { VmDefaults } from '../../src-main/shared/vm';
 import type { XrayClient } from '../client/types';
+import type { PolicyExport, PolicyImport } from '../../src-main/shared/policy';
 
 /** Loadable is data fetched on demand: not yet there, there, or the error that came instead. */
 export type Loadable<T> =
@@ -122,6 +124,8 @@ export interface VmsSlice {
   readonly actionErrors: PerVm<string>;
   /** defaults is what a new VM gets on this host (`vm.defaults`); null until asked for. */
   readonly defaults: Loadable<VmDefaults> | null;
+  /** listening holds the TCP ports each shown VM's guest listens on (null: it is not ready to be asked). */
+  readonly listening: PerVm<Loadable<readonly GuestListener[] | null>>;
   refreshVms(): Promise<void>;
   refreshVm(name: string): Promise<void>;
   loadDefaults(): Promise<void>;
@@ -129,8 +133,11 @@ export interface VmsSlice {
   stopVm(name: string): Promise<void>;
   createVm(params: Params<'vm.create'>): Promise<VmSummary>;
   updateVm(params: Params<'vm.update'>): Promise<void>;
-  addPort(vm: string, mapping: PortMapping): Promise<void>;
+  /** addPort forwards a port: at once on a running VM (`live`), else from its next start. */
+  addPort(vm: string, mapping: PortMapping): Promise<PortChange>;
   removePort(vm: string, mapping: PortMapping): Promise<void>;
+  /** loadListening asks the VM's guest which TCP ports it listens on. */
+  loadListening(vm: string): Promise<void>;
 }
 
 export interface DetailSlice {
@@ -187,16 +194,24 @@ export interface FirewallSlice {
   readonly abandonedPrompts: readonly FirewallPrompt[];
   readonly rules: PerVm<Loadable<readonly FirewallRule[]>>;
   readonly firewallLog: PerVm<Loadable<readonly FirewallLogEntry[]>>;
+  /** connections holds each followed VM's open connections, as `firewall.connections` answered and its events since. */
+  readonly connections: PerVm<Loadable<readonly OpenConnection[]>>;
   refreshPrompts(): Promise<void>;
   answerPrompt(params: Params<'prompt.answer'>): Promise<void>;
   /** clearAbandoned forgets the abandoned prompts once their notice has been shown. */
   clearAbandoned(): void;
   loadRules(vm: string): Promise<void>;
   loadFirewallLog(vm: string): Promise<void>;
+  /** followConnections fetches a VM's open connections and keeps them announced for a while; call it again before CONNECTIONS_FOLLOW_MS passes. */
+  followConnections(vm: string): Promise<void>;
   /** addRule adds a rule, or changes the rule for that target (a rule's id is its target, so adding replaces it); rejects with the service's sentence. */
   addRule(params: Params<'firewall.add'>): Promise<void>;
   /** removeRule removes a VM's rule by id; rejects with a sentence when it cannot (a default rule, or one already gone). */
   removeRule(vm: string, id: string): Promise<void>;
+  /** exportPolicy is a VM's lasting rules and secret bindings as a policy file's text. */
+  exportPolicy(vm: string): Promise<PolicyExport>;
+  /** importPolicy applies a policy file's text to a VM, or with dryRun says what it would change; rejects with the service's sentence. */
+  importPolicy(params: Params<'firewall.import'>): Promise<PolicyImport>;
 }
 
 export interface ImportsSlice {

@@ -4,7 +4,7 @@
 // by name); an unchanged summary keeps its object.
 import type { XrayEvent } from '../../src-main/shared/contract';
 import type { VmSummary } from '../../src-main/shared/models';
-import { byName, loadAll, message, putEntry } from './helpers';
+import { byName, loadAll, loadEntry, message, putEntry } from './helpers';
 import type { SliceContext, VmsSlice } from './types';
 
 type VmEvent = Extract<XrayEvent, { type: 'vm.state' | 'vm.changed' | 'vm.removed' | 'firewall.status' }>;
@@ -54,6 +54,7 @@ export function vmsSlice(ctx: SliceContext): VmsSlice {
     info: {},
     actionErrors: {},
     defaults: null,
+    listening: {},
     async refreshVms() {
       try {
         const list = await client.call('vm.list', {});
@@ -101,13 +102,15 @@ export function vmsSlice(ctx: SliceContext): VmsSlice {
       await get().refreshVm(params.name);
     },
     async addPort(vm, mapping) {
-      await client.call('port.add', { vm, mapping });
+      const change = await client.call('port.add', { vm, mapping });
       await get().refreshVm(vm);
+      return change;
     },
     async removePort(vm, mapping) {
       await client.call('port.remove', { vm, mapping });
       await get().refreshVm(vm);
     },
+    loadListening: (vm) => loadEntry(ctx, 'listening', vm, () => client.call('port.listening', { vm })),
   };
 }
 

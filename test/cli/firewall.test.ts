@@ -67,6 +67,47 @@ describe('xray firewall', () => {
     expect(existsSync(home.paths.controlSocket)).toBe(false);
   });
 
+  it('adds an HTTP rule from --method and --path, lists it by host and requests, and removes it by the id it shows', async () => {
+    const add = await xray(home.root, ['firewall', 'add', 'box', 'allow', 'api.github.com', '--method', 'post,GET', '--path', '/repos/acme/*']);
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stdout).toBe('Allowed api.github.com (GET,POST /repos/acme/*) for VM "box" (forever).\n');
+    expect((await xray(home.root, ['firewall', 'add', 'box', 'deny', '*.github.com', '--method', 'DELETE', '--method', 'put'])).code).toBe(0);
+    expect((await xray(home.root, ['firewall', 'add', 'box', 'allow', 'uploads.example.com:443', '--path', '/v1/*'])).code).toBe(0);
+    const toml = await readFile(home.paths.vm('box').config, 'utf8');
+    expect(toml).toContain('"api.github.com GET,POST /repos/acme/*" = "allow"');
+    expect(toml).toContain('"*.github.com DELETE,PUT" = "deny"');
+    expect(toml).toContain('"uploads.example.com:443 /v1/*" = "allow"');
+
+    const list = await xray(home.root, ['firewall', 'list', 'box']);
+    const lines = list.stdout.split('\n');
+    expect(lines[0]).toMatch(/^ID\s+ACTION\s+HOST\s+REQUESTS\s+LIFETIME\s+SOURCE$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^"api\.github\.com GET,POST \/repos\/acme\/\*"\s+allow\s+api\.github\.com\s+GET,POST \/repos\/acme\/\*\s+forever\s+vm$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^"\*\.github\.com DELETE,PUT"\s+deny\s+\*\.github\.com\s+DELETE,PUT any path\s+forever/));
+    expect(lines).toContainEqual(expect.stringMatching(/^"uploads\.example\.com:443 \/v1\/\*"\s+allow\s+uploads\.example\.com:443\s+any method \/v1\/\*/));
+    expect(lines).toContainEqual(expect.stringMatching(/^default:\S+\s+allow\s+\S+\s+all\s+forever\s+default$/));
+
+    for (const [args, message] of [
+      [['10.0.0.0/8', '--method', 'GET'], '--method and --path need a host name such as api.github.com, and "10.0.0.0/8" is an address, whose connections Xray does not open to read their requests.'],
+      [['1.2.3.4:443', '--path', '/x'], '"1.2.3.4:443" is an address'],
+      [['[2001:db8::1]:443', '--path', '/x'], '"[2001:db8::1]:443" is an address'],
+      [['api.github.com', '--method', 'GTE'], '"GTE" is not an HTTP method; use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS.'],
+      [['api.github.com', '--method', 'GET,'], '--method takes method names separated by commas, like GET,POST.'],
+      [['api.github.com', '--path', 'repos/*'], '--path "repos/*" must begin with "/", like "/repos/acme/*".'],
+      [['api.github.com', '--path', '/search?q=1'], 'has a query or fragment'],
+      [['api.github.com', '--path', '/a b'], 'percent-encode them (a space is %20)'],
+      [['api.github.com GET', '--method', 'POST'], '"api.github.com GET" already has methods or a path; give them either in the target or with --method and --path.'],
+    ] as const) {
+      const r = await xray(home.root, ['firewall', 'add', 'box', 'allow', ...args]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(message);
+    }
+    expect(await readFile(home.paths.vm('box').config, 'utf8')).toBe(toml);
+
+    expect((await xray(home.root, ['firewall', 'remove', 'box', 'api.github.com GET,POST /repos/acme/*'])).code).toBe(0);
+    expect(await readFile(home.paths.vm('box').config, 'utf8')).not.toContain('/repos/acme/');
+  });
+
   it('keeps all of 20 rules added at once by 20 processes', async () => {
     const added = await Promise.all(Array.from({ length: 20 }, (_, i) => xray(home.root, ['firewall', 'add', 'box', i % 2 ? 'deny' : 'allow', `host${i}.example.com`])));
     for (const r of added) expect(r.code, r.stderr).toBe(0);

@@ -25,6 +25,8 @@ export class FakeXrayClient implements XrayClient {
     this.on('vm.defaults', () => ({ memoryMb: 2048, cpus: 2, sshUser: 'ubuntu' }));
     this.on('firewall.log', () => []);
     this.on('firewall.rules', () => []);
+    this.on('firewall.connections', () => []);
+    this.on('port.listening', () => null);
     this.on('vm.console', () => ({ stream: null, end: 0, text: '' }));
     this.on('hooks.runs', () => []);
     this.on('vm.timeline', () => []);

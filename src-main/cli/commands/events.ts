@@ -34,6 +34,8 @@ export function describeEvent(event: XrayEvent): string {
       return `${event.vm}: ${event.action} ${event.destination.name ?? event.destination.ip}:${event.destination.port} (${event.reason})`;
     case 'firewall.connection':
       return `${event.entry.vm}: connection to ${event.entry.destination.name ?? event.entry.destination.ip}:${event.entry.destination.port} closed`;
+    case 'firewall.connections':
+      return `${event.vm}: ${event.connections.length} open connection${event.connections.length === 1 ? '' : 's'}`;
     case 'firewall.status':
       return `${event.vm}: firewall ${event.active ? 'active' : 'inactive'}`;
     case 'hook.started':

@@ -5,10 +5,13 @@ import { Option, type Command } from 'commander';
 import { promptScopeSchema, ruleActionSchema, type PromptLifetime, type PromptScope, type RuleAction } from '../../shared/enums';
 import { XrayError } from '../../shared/errors';
 import type { FirewallPrompt, FirewallRule } from '../../shared/models';
-import { formatRuleTarget } from '../../shared/scopes';
 import { withConnection, type CliContext } from '../context';
-import { arg, positiveInt } from '../declare';
+import { arg, collect, positiveInt } from '../declare';
 import { confirmOrForce, readKeys } from '../interact';
+import { hostText, httpRuleTarget, requestsText } from './firewall-http';
+import { registerLearnedCommand } from './firewall-learned';
+import { registerPolicyCommands } from './firewall-policy';
+import { registerConnectionsCommand } from './connections';
 
 const ACTIONS = ruleActionSchema.options;
 
@@ -91,26 +94,34 @@ export async function runFirewallList(ctx: CliContext, opts: VmOptions): Promise
   if (opts.json) return out.json(rules);
   if (rules.length === 0) return out.line(`VM "${opts.vm}" has no rules; unknown destinations are asked about.`);
   const action = (r: FirewallRule) => (r.action === 'allow' ? out.tint('allow', 'green') : out.tint('deny', 'red'));
-  out.table(['ID', 'ACTION', 'TARGET', 'LIFETIME', 'SOURCE'], rules.map((r) => [r.id, action(r), formatRuleTarget(r.target), lifetimeText(r), r.source]));
+  // An id with spaces (an HTTP rule's) is shown quoted, as "firewall remove" takes it.
+  const id = (r: FirewallRule) => (r.id.includes(' ') ? `"${r.id}"` : r.id);
+  out.table(['ID', 'ACTION', 'HOST', 'REQUESTS', 'LIFETIME', 'SOURCE'], rules.map((r) => [id(r), action(r), hostText(r.target), requestsText(r.target), lifetimeText(r), r.source]));
 }
 
 export interface FirewallAddOptions extends LifetimeOptions {
   readonly vm: string;
   readonly action: string;
   readonly target: string;
+  /** method narrows the rule to some HTTP methods (each value one or several, comma-separated). */
+  readonly method?: readonly string[];
+  /** path narrows the rule to request paths matching a pattern, `*` for any run of characters. */
+  readonly path?: string;
   readonly json?: boolean;
 }
 
 /** runFirewallAdd adds a rule; one that lasts until the VM stops lives in its supervisor. */
 export async function runFirewallAdd(ctx: CliContext, opts: FirewallAddOptions): Promise<void> {
-  const { vm, target } = opts;
+  const { vm } = opts;
   const action = ruleAction(opts.action);
+  const target = httpRuleTarget(opts.target, opts.method ?? [], opts.path);
   const life = lifetimeFrom(opts, 'forever');
   if (life.lifetime === 'once') throw new XrayError('invalid-argument', 'A rule added by hand cannot be for one connection; use --for, --until-stop or --forever.');
   const reach = life.lifetime === 'until-stop' ? { vm } : 'files';
   const rule = await withConnection(ctx, reach, (api) => api.call('firewall.add', { vm, target, action, lifetime: life.lifetime, durationSeconds: life.durationSeconds }));
   if (opts.json) return ctx.out.json(rule);
-  ctx.out.line(`${action === 'allow' ? 'Allowed' : 'Denied'} ${formatRuleTarget(rule.target)} for VM "${vm}" (${lifetimeText(rule)}).`);
+  const requests = requestsText(rule.target);
+  ctx.out.line(`${action === 'allow' ? 'Allowed' : 'Denied'} ${hostText(rule.target)}${requests === 'all' ? '' : ` (${requests})`} for VM "${vm}" (${lifetimeText(rule)}).`);
 }
 
 /** runFirewallRemove removes one rule by its id. */
@@ -230,11 +241,15 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
     .addArgument(arg('<vm>', 'vm'))
     .addArgument(arg('<allow|deny>', ACTIONS))
     .addArgument(arg('<target>', 'nothing', 'host:port, IP, CIDR, domain or *.domain, optionally with :port'))
+    .option('--method <methods>', 'only these HTTP methods, like GET,POST (a host name only; repeatable)', collect, [])
+    .option('--path <pattern>', 'only request paths matching this, * for any run of characters, like "/repos/acme/*"')
     .option('--for <duration>', 'for a while: 30m, 1h, 2d')
     .option('--until-stop', 'until the VM stops')
     .option('--forever', 'saved in vm.toml (the default)')
     .option('--json', 'print the rule as JSON')
-    .action((vm: string, action: string, target: string, opts: LifetimeOptions & { json?: boolean }) => runFirewallAdd(ctx, { ...opts, vm, action, target }));
+    .action((vm: string, action: string, target: string, opts: LifetimeOptions & { method: string[]; path?: string; json?: boolean }) =>
+      runFirewallAdd(ctx, { ...opts, vm, action, target }),
+    );
   fw.command('remove')
     .addArgument(arg('<vm>', 'vm'))
     .addArgument(arg('<rule-id>', 'nothing'))
@@ -249,6 +264,7 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
     .option('-n, --limit <n>', 'how many entries', positiveInt('--limit'), 50)
     .option('--json', 'print JSON')
     .action((vm: string, opts: { limit: number; json?: boolean }) => runFirewallLog(ctx, { ...opts, vm }));
+  registerConnectionsCommand(fw, ctx);
   fw.command('prompts')
     .description('pending prompts, with the ids "xray firewall answer" takes')
     .option('--json', 'print JSON')
@@ -265,4 +281,6 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
   fw.command('watch')
     .description('show decisions live and answer prompts with one key: a = allow once, A = allow forever, d = deny once, D = deny forever')
     .action(() => runFirewallWatch(ctx));
+  registerPolicyCommands(fw, ctx);
+  registerLearnedCommand(fw, ctx);
 }

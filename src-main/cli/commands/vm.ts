@@ -126,6 +126,7 @@ export interface StartOptions {
   readonly name: string;
   readonly hooks: boolean;
   readonly allowAll?: boolean;
+  readonly learn?: boolean;
   readonly display?: Display;
   readonly snapshot?: string;
   readonly wait?: boolean;
@@ -141,7 +142,7 @@ export interface StartOptions {
 export async function runStart(ctx: CliContext, opts: StartOptions): Promise<void> {
   const { out } = ctx;
   const { name } = opts;
-  const params: Params<'vm.start'> = { name, noHooks: !opts.hooks, allowAll: opts.allowAll, display: opts.display, fromSnapshot: opts.snapshot };
+  const params: Params<'vm.start'> = { name, noHooks: !opts.hooks, allowAll: opts.allowAll, learn: opts.learn, display: opts.display, fromSnapshot: opts.snapshot };
   if (opts.foreground) return runForeground(ctx, name, params);
   await withConnection(ctx, 'supervisor', async (api) => {
     const warnings = api.subscribe((event) => {
@@ -154,6 +155,7 @@ export async function runStart(ctx: CliContext, opts: StartOptions): Promise<voi
       if (opts.wait) vm = (await api.call('vm.info', { name })).summary;
       if (opts.json) out.json(vm);
       else out.line(`VM "${name}" is ${stateLabel(vm.state)}; SSH on 127.0.0.1:${vm.sshPort}.`);
+      if (opts.learn && !opts.json) out.line(`Learning: what it reaches is allowed and recorded until it stops; review it with "xray firewall learned ${name}".`);
     } finally {
       ready?.cancel();
       warnings();
@@ -254,6 +256,7 @@ export function registerVmCommands(program: Command, ctx: CliContext): void {
     .addArgument(arg('<name>', 'vm'))
     .option('--no-hooks', 'skip hook scripts for this start')
     .option('--allow-all', 'allow every outbound connection for this run, without saving rules')
+    .option('--learn', 'allow like --allow-all and record what is reached, to review with "xray firewall learned"')
     .addOption(new Option('--display <backend>', 'open a window').choices(WINDOWED_DISPLAYS))
     .addOption(valueOption('--snapshot <name>', 'resume from a memory snapshot', 'snapshot'))
     .option('--wait', 'wait until the guest answers on SSH')

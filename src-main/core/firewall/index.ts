@@ -1,7 +1,11 @@
 // Runs in: plain Node (core). The firewall's public surface.
 export { canonicalIp, isHostLocal, normalizeHostname } from './address';
-export { DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, NameCache, addressesOf, guestResolver, hostResolver, parseDnsServer, serverResolver } from './dns';
-export type { DnsResolver, DnsServerOptions, NameCacheOptions, ResolvedAddress } from './dns';
+export { HOST_INTERNAL_IP, HOST_INTERNAL_NAME, addressesOf, guestResolver, hostResolver, parseDnsServer, serverResolver } from './dns';
+export type { DnsResolver, ResolvedAddress } from './dns';
+export { DnsServer } from './dns-server';
+export type { DnsServerOptions } from './dns-server';
+export { NameCache } from './name-cache';
+export type { NameCacheOptions } from './name-cache';
 export { FirewallLog } from './log';
 export { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, probeBody } from './probe';
 export type { FirewallLogOptions } from './log';

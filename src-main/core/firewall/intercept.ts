@@ -77,6 +77,8 @@ export interface InterceptorOptions {
   readonly reveal: (secret: string) => Promise<string>;
   /** report receives every EgressReport: for the log, the notifications and the prompt. */
   readonly report: (report: EgressReport) => void;
+  /** forwarded is told each request forwarded to the real server (learn mode records them); its path has placeholders masked and no query. */
+  readonly forwarded?: (request: { host: string; port: number; method: string; path: string }) => void;
   /** ask decides a request no HTTP rule covers on a connection no host rule allowed; without it such requests are refused. */
   readonly ask?: (request: AskedRequest) => Promise<RuleAction>;
   readonly helloTimeoutMs?: number;
@@ -290,6 +292,7 @@ export class Interceptor {
     }
     // An answer carrying a secret must be readable to be masked, so it is asked for uncompressed.
     if (injected.length > 0) headers['accept-encoding'] = 'identity';
+    this.options.forwarded?.({ host, port: conn.destination.port, method, path: state.scanner.mask(normalized.path) });
     await this.forward(state, req, res, method, normalized.path + normalized.query, authority, headers, injected);
   }
 

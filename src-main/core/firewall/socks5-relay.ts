@@ -1,5 +1,6 @@
 // Runs in: plain Node (core).
 import type { Socket, TcpNetConnectOpts } from 'node:net';
+import type { OpenConnection } from '../../shared/live';
 import type { Destination, FirewallLogEntry } from '../../shared/models';
 import type { InterceptSummary } from './intercept';
 import { ReadSlab } from './read-slab';
@@ -34,11 +35,17 @@ export interface Interception {
   readonly unmatched: 'allow' | 'ask';
 }
 
-/** Route is where an allowed connection goes, the destination its log entry shows, and whether it is intercepted. */
+/**
+ * Route is where an allowed connection goes, the destination its log entry
+ * shows, whether it is intercepted, and what allowed it (the decision's
+ * reason and rule, which the open-connections view shows).
+ */
 export interface Route {
   readonly to: { readonly host: string; readonly port: number };
   readonly destination: Destination;
   readonly intercept?: Interception;
+  readonly reason?: string;
+  readonly rule?: string | null;
 }
 
 /** InterceptHandler serves an intercepted connection (the client after its success reply, and its first bytes) until it ends. */
@@ -95,10 +102,18 @@ export class Relay {
   private connectTimer: NodeJS.Timeout | undefined;
   private stopSniffing: (() => void) | null = null;
   private summary: InterceptSummary | null = null;
+  private readonly openedAt = Date.now();
 
+  /**
+   * `id` tells the connection apart in the open-connections view, and
+   * `requested` is where the client asked to go, shown until a decision
+   * names the destination.
+   */
   constructor(
     private readonly client: Socket,
     private readonly options: RelayOptions,
+    readonly id: number,
+    private readonly requested: Destination,
   ) {
     client.on('error', (err: NodeJS.ErrnoException) => this.finish(`client: ${err.code ?? err.message}`));
     client.once('close', () => {
@@ -112,6 +127,29 @@ export class Relay {
   /** state is where the connection is; the server checks it when a decision comes back. */
   get state(): RelayState {
     return this.current;
+  }
+
+  /**
+   * snapshot is the connection as the open-connections view shows it, or
+   * null once it is ending. Bytes are read from the sockets' own counters
+   * when asked, so relaying counts nothing: the upstream's, or the client's
+   * while the interceptor holds the upstream connection itself.
+   */
+  snapshot(): OpenConnection | null {
+    const state = this.current;
+    if (state === 'closing' || state === 'closed') return null;
+    const { upstream, client, route } = this;
+    const intercepted = state === 'intercepted';
+    return {
+      id: this.id,
+      destination: route?.destination ?? this.requested,
+      state,
+      bytesUp: (upstream ? upstream.bytesWritten : intercepted ? client.bytesRead : 0) ?? 0,
+      bytesDown: (upstream ? upstream.bytesRead : intercepted ? client.bytesWritten : 0) ?? 0,
+      openedAt: new Date(this.openedAt).toISOString(),
+      reason: route?.reason ?? null,
+      rule: route?.rule ?? null,
+    };
   }
 
   /**

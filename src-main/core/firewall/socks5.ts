@@ -1,6 +1,7 @@
 // Runs in: plain Node (core).
 import { unlink } from 'node:fs/promises';
 import { type Server, type Socket, type TcpNetConnectOpts, connect, createServer } from 'node:net';
+import type { OpenConnection } from '../../shared/live';
 import type { Destination, FirewallLogEntry, RuleAction } from '../../shared/models';
 import { canonicalIp } from './address';
 import { openListeners } from './listen';
@@ -28,6 +29,8 @@ export interface ConnectDecision {
   readonly destination?: Destination;
   /** intercept, on an allowed TLS connection, hands it to the server's `intercept` handler (see Relay.intercept). */
   readonly intercept?: Interception;
+  /** rule is the id of the rule that decided, when one did. */
+  readonly rule?: string | null;
 }
 
 export interface Socks5ServerOptions {
@@ -90,7 +93,9 @@ export interface Socks5ServerOptions {
  */
 export class Socks5Server {
   private readonly servers: Server[] = [];
-  private readonly sockets = new Set<Socket>();
+  /** sockets are the open client connections, each with its relay once its handshake is done. */
+  private readonly sockets = new Map<Socket, Relay | null>();
+  private nextId = 1;
   private tcpAddress: number | null = null;
   private readonly handshakeTimeoutMs: number;
   private readonly relayOptions: RelayOptions;
@@ -127,7 +132,7 @@ export class Socks5Server {
   /** close stops listening and closes every open connection; returns how many were open. */
   async close(): Promise<number> {
     const open = this.sockets.size;
-    for (const socket of this.sockets) socket.destroy();
+    for (const socket of this.sockets.keys()) socket.destroy();
     await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     this.servers.length = 0;
     if (this.options.socketPath) await unlink(this.options.socketPath).catch(() => undefined);
@@ -138,27 +143,35 @@ export class Socks5Server {
     return createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(socket));
   }
 
+  /**
+   * connections are the connections open now, as the open-connections view
+   * shows them: one walk over the open sockets, reading each relay's
+   * counters; nothing is counted while bytes flow.
+   */
+  connections(): OpenConnection[] {
+    const open: OpenConnection[] = [];
+    for (const relay of this.sockets.values()) {
+      const connection = relay?.snapshot();
+      if (connection) open.push(connection);
+    }
+    return open;
+  }
+
   private accept(client: Socket): void {
-    this.sockets.add(client);
+    this.sockets.set(client, null);
     client.on('close', () => this.sockets.delete(client));
     client.on('error', () => client.destroy());
     readHandshake(client, this.handshakeTimeoutMs, (target, early) => {
-      const relay = new Relay(client, this.relayOptions);
-      if (target.isDomain) void this.connectDomain(relay, target, early);
-      else void this.connectAddress(relay, target, early);
+      const destination = requestedDestination(target);
+      const relay = new Relay(client, this.relayOptions, this.nextId++, destination);
+      if (this.sockets.has(client)) this.sockets.set(client, relay);
+      if (target.isDomain) void this.connectDomain(relay, target, destination, early);
+      else void this.connectAddress(relay, target, destination, early);
     });
   }
 
   /** connectDomain decides before replying, so refusals get real reply codes. */
-  private async connectDomain(relay: Relay, target: HandshakeTarget, early: Buffer): Promise<void> {
-    const isIp = canonicalIp(target.host) !== null;
-    const destination: Destination = {
-      ip: isIp ? target.host : null,
-      port: target.port,
-      name: isIp ? null : target.host,
-      nameSource: isIp ? null : 'socks',
-      service: serviceName(target.port),
-    };
+  private async connectDomain(relay: Relay, target: HandshakeTarget, destination: Destination, early: Buffer): Promise<void> {
     const decision = await this.decideSafely(this.options.decide, { vm: this.options.vm, destination });
     if (relay.state !== 'deciding') return;
     if (decision.action !== 'allow') relay.finish(`denied: ${decision.reason}`, REPLY.notAllowed);
@@ -174,8 +187,7 @@ export class Socks5Server {
    * sees a reset (behind the guest's transparent redirect, every failure
    * looks like that anyway).
    */
-  private async connectAddress(relay: Relay, target: HandshakeTarget, early: Buffer): Promise<void> {
-    const destination: Destination = { ip: target.host, port: target.port, name: null, nameSource: null, service: serviceName(target.port) };
+  private async connectAddress(relay: Relay, target: HandshakeTarget, destination: Destination, early: Buffer): Promise<void> {
     const byAddress = this.options.decideByAddress;
     const decision = byAddress ? await this.decideSafely(byAddress, { vm: this.options.vm, destination }) : null;
     if (relay.state !== 'deciding') return;
@@ -209,11 +221,25 @@ export class Socks5Server {
   }
 }
 
-/** routeFor is where an allowed decision sends a connection: the decider's address and destination, else the request's. */
+/** requestedDestination is where a client asked to go: an address, or a name given as a SOCKS domain. */
+function requestedDestination(target: HandshakeTarget): Destination {
+  const isIp = !target.isDomain || canonicalIp(target.host) !== null;
+  return {
+    ip: isIp ? target.host : null,
+    port: target.port,
+    name: isIp ? null : target.host,
+    nameSource: isIp ? null : 'socks',
+    service: serviceName(target.port),
+  };
+}
+
+/** routeFor is where an allowed decision sends a connection (the decider's address and destination, else the request's) and what allowed it. */
 function routeFor(decision: ConnectDecision, target: HandshakeTarget, destination: Destination): Route {
   return {
     to: decision.connectTo ?? { host: target.host, port: target.port },
     destination: decision.destination ?? destination,
     ...(decision.intercept ? { intercept: decision.intercept } : {}),
+    reason: decision.reason,
+    rule: decision.rule ?? null,
   };
 }

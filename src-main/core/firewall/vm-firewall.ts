@@ -1,8 +1,11 @@
 // Runs in: plain Node (core).
+import type { OpenConnection } from '../../shared/live';
 import type { Destination, FirewallLogEntry, RuleAction, SecretBinding } from '../../shared/models';
 import type { XrayEvent } from '../../shared/contract';
 import { canonicalIp, hostOwnAddresses, isHostLocal } from './address';
-import { type DnsResolver, DnsServer, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, type NameCache, addressesOf, hostResolver } from './dns';
+import { type DnsResolver, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, addressesOf, hostResolver } from './dns';
+import { DnsServer } from './dns-server';
+import type { NameCache } from './name-cache';
 import type { FirewallLog } from './log';
 import { type Interceptor, interceptionFor } from './intercept';
 import { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, ProbeResponder } from './probe';
@@ -41,6 +44,8 @@ export interface VmFirewallOptions {
   readonly emit: (event: XrayEvent) => void;
   /** allowAll lets everything through without asking or remembering (`xray start --allow-all`). */
   readonly allowAll?: boolean;
+  /** learn lets through what allow-all would and is told each connection allowed (`xray start --learn`). */
+  readonly learn?: { connection(destination: Destination): void };
   /** dnsResolver answers the guest's DNS questions and names the proxy resolves; default: the host's resolver. */
   readonly dnsResolver?: DnsResolver;
   /** resolveHost resolves a name the guest asked the proxy for; default: dnsResolver's addresses. For testing. */
@@ -69,7 +74,7 @@ export interface VmFirewallOptions {
  *     header cannot borrow an allowed name for another address.
  *  2. The firewall probe (probe.ts) is answered by Xray, whatever the rules say.
  *  3. The host itself (loopback) is reachable only as host.xray.internal.
- *  4. A matching rule decides; else `allowAll` allows; else HTTP rules for
+ *  4. A matching rule decides; else `allowAll` or `learn` allows; else HTTP rules for
  *     the host let it in, to decide its requests one by one; else the user
  *     is asked.
  *  5. An allowed TLS connection to a host with a secret bound to it or HTTP
@@ -114,6 +119,11 @@ export class VmFirewall {
 
   get openConnections(): number {
     return this.socks.connectionCount;
+  }
+
+  /** connections are the VM's connections open now, with their bytes so far and what allowed them. */
+  connections(): OpenConnection[] {
+    return this.socks.connections();
   }
 
   /** ports are the test listeners' ports, when tcpPorts asked for them. */
@@ -204,16 +214,17 @@ export class VmFirewall {
 
   /**
    * settle decides without asking: the guard, then the rules, then
-   * allow-all, which covers the outside world but never the host: reaching
-   * host.xray.internal always takes a rule. Null means ask.
+   * allow-all or learn mode, which cover the outside world but never the
+   * host: reaching host.xray.internal always takes a rule. Null means ask.
    */
   private settle(destination: Destination): Settled | null {
     const guarded = this.guard(destination);
     if (guarded) return guarded;
     const match = this.options.rules.match(destination, this.now());
     if (match) return { action: match.action, reason: `rule ${formatRuleTarget(match.rule.target)}${match.rule.source === 'default' ? ' (default)' : ''}`, rule: match.rule.id };
-    if (this.options.allowAll && this.isToHost(destination)) return { action: 'deny', reason: 'allow-all does not cover the host; add a rule for host.xray.internal' };
-    if (this.options.allowAll) return { action: 'allow', reason: 'allow-all' };
+    const open = this.options.learn ? 'learn mode' : this.options.allowAll ? 'allow-all' : null;
+    if (open && this.isToHost(destination)) return { action: 'deny', reason: `${open} does not cover the host; add a rule for host.xray.internal` };
+    if (open) return { action: 'allow', reason: open };
     if (this.options.egress && this.options.rules.httpRules(destination, this.now()).length > 0) {
       return { action: 'allow', reason: 'HTTP rules decide its requests', byHttpRules: true };
     }
@@ -226,10 +237,12 @@ export class VmFirewall {
     this.options.log?.append(entry);
     this.options.emit({ type: 'firewall.decision', vm: this.options.vm, destination, action, reason, rule: rule ?? null });
     if (action === 'deny') return { action, reason, destination };
-    if (this.isProbe(destination)) return { action, reason, destination, connectTo: { host: '127.0.0.1', port: this.probe.port ?? 0 } };
-    if (this.isToHost(destination)) return { action, reason, destination, connectTo: { host: this.hostAddress, port: destination.port } };
+    const decided = { action, reason, destination, rule: rule ?? null };
+    if (this.isProbe(destination)) return { ...decided, connectTo: { host: '127.0.0.1', port: this.probe.port ?? 0 } };
+    this.options.learn?.connection(destination);
+    if (this.isToHost(destination)) return { ...decided, connectTo: { host: this.hostAddress, port: destination.port } };
     const intercept = this.interception(destination, byHttpRules === true);
-    return { action, reason, destination, connectTo: { host: destination.ip as string, port: destination.port }, ...(intercept ? { intercept } : {}) };
+    return { ...decided, connectTo: { host: destination.ip as string, port: destination.port }, ...(intercept ? { intercept } : {}) };
   }
 
   /** interception says whether an allowed connection to the outside is intercepted, and how its unmatched requests go. */

@@ -36,7 +36,9 @@ const SAFE_VALUE = /^[A-Za-z0-9_:./-]+$/;
  * and SSH session: the CA for tools with their own trust (Node's
  * NODE_EXTRA_CA_CERTS, Python requests' REQUESTS_CA_BUNDLE, OpenSSL's
  * SSL_CERT_FILE) and one placeholder per secret binding. Run at every boot,
- * so unbound secrets' variables go away.
+ * so unbound secrets' variables go away. The trust store is rebuilt only
+ * when the CA changed or is missing from it: that takes a minute or more on
+ * a slow guest, and the CA stays the same for years.
  */
 export function egressScript(facts: EgressFacts): string {
   for (const [name, value] of Object.entries(facts.variables)) {
@@ -46,16 +48,22 @@ export function egressScript(facts: EgressFacts): string {
   return `set -eu
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mkdir -p /usr/local/share/ca-certificates
-cat >${CA_FILE} <<'XRAY_EOF'
+cat >${CA_FILE}.xray <<'XRAY_EOF'
 ${facts.caPem.trim()}
 XRAY_EOF
-chmod 0644 ${CA_FILE}
+changed=1
+if cmp -s ${CA_FILE}.xray ${CA_FILE}; then changed=0; fi
+chmod 0644 ${CA_FILE}.xray
+mv ${CA_FILE}.xray ${CA_FILE}
 if command -v update-ca-certificates >/dev/null 2>&1; then
-  update-ca-certificates >/dev/null
+  if [ "$changed" = 1 ] || [ ! -e /etc/ssl/certs/xray-egress.pem ]; then update-ca-certificates >/dev/null; fi
   bundle=/etc/ssl/certs/ca-certificates.crt
 elif command -v update-ca-trust >/dev/null 2>&1; then
-  cp ${CA_FILE} /etc/pki/ca-trust/source/anchors/xray-egress.crt
-  update-ca-trust extract
+  anchor=/etc/pki/ca-trust/source/anchors/xray-egress.crt
+  if ! cmp -s ${CA_FILE} "$anchor"; then
+    cp ${CA_FILE} "$anchor"
+    update-ca-trust extract
+  fi
   bundle=/etc/pki/tls/certs/ca-bundle.crt
 else
   echo "this guest has neither update-ca-certificates nor update-ca-trust" >&2

@@ -51,6 +51,9 @@ export const DISK_DRIVE_ID = 'disk0';
 export const DISK_NODE_NAME = 'disk';
 export const EFIVARS_NODE_NAME = 'efivars';
 
+/** USER_NETDEV_ID names the VM's one user-networking netdev, where hostfwd_add and hostfwd_remove change forwards live. */
+export const USER_NETDEV_ID = 'net0';
+
 /**
  * qemuOptValue escapes a value for QEMU's `key=value,…` option syntax, where a
  * literal comma is written twice. Paths from users (home dirs, VM dirs) may hold commas.
@@ -174,7 +177,7 @@ function networkArgs(spec: LaunchSpec): string[] {
     `guestfwd=tcp:${GUEST_GATEWAY_IP}:${port}-cmd:${shellQuote(spec.netcat)} -U ${shellQuote(socket)}`;
   const options = [
     'user',
-    'id=net0',
+    `id=${USER_NETDEV_ID}`,
     'restrict=on',
     'ipv6=off',
     forward(spec.sshPort, 22),
@@ -182,7 +185,7 @@ function networkArgs(spec: LaunchSpec): string[] {
     toSocket(GUEST_PROXY_PORT, spec.proxySocket),
     toSocket(GUEST_DNS_PORT, spec.dnsSocket),
   ];
-  return ['-netdev', options.map(qemuOptValue).join(','), '-device', 'virtio-net-pci,netdev=net0'];
+  return ['-netdev', options.map(qemuOptValue).join(','), '-device', `virtio-net-pci,netdev=${USER_NETDEV_ID}`];
 }
 
 /**

@@ -18,6 +18,7 @@ export {
   GUEST_DNS_PORT,
   GUEST_GATEWAY_IP,
   GUEST_PROXY_PORT,
+  USER_NETDEV_ID,
   buildQemuArgv,
   qemuOptValue,
   shellQuote,

@@ -1,85 +1,24 @@
 // Runs in: plain Node (core).
 import { createConnection, type Socket } from 'node:net';
 import { XrayError } from '../../shared/errors';
-import {
-  QmpCommandError,
-  QmpConnectError,
-  QmpDisconnectedError,
-  QmpTimeoutError,
-  quote,
-  type QmpCommandMessage,
-  type QmpConnectStage,
-} from './errors';
+import { QmpConnectError, QmpDisconnectedError, QmpTimeoutError, quote, type QmpCommandMessage, type QmpConnectStage } from './errors';
 import { LineDecoder } from './framing';
-
-/** QmpVersion is the version QEMU announces in its greeting. */
-export interface QmpVersion {
-  readonly qemu: { readonly major: number; readonly minor: number; readonly micro: number };
-  readonly package: string;
-}
-
-/** QmpEvent is an asynchronous QMP event such as STOP or JOB_STATUS_CHANGE. */
-export interface QmpEvent {
-  readonly event: string;
-  /** data differs per event; readers narrow the fields they use. */
-  readonly data: Readonly<Record<string, unknown>>;
-  readonly timestamp: { readonly seconds: number; readonly microseconds: number };
-}
-
-export type QmpEventListener = (event: QmpEvent) => void;
-
-export interface QmpConnectOptions {
-  /** timeoutMs bounds the whole handshake: connect, greeting and negotiation. */
-  readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
-  /** commandTimeoutMs is the default for execute() and waitForEvent(). */
-  readonly commandTimeoutMs?: number;
-  /** onListenerError receives what an event listener threw (default: console.error). */
-  readonly onListenerError?: (err: unknown) => void;
-}
-
-export interface QmpExecuteOptions {
-  readonly timeoutMs?: number;
-}
-
-const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
-
-interface PendingCommand {
-  readonly sent: QmpCommandMessage;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (err: Error) => void;
-  readonly timer: NodeJS.Timeout;
-}
-
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  readonly resolve: (value: T) => void;
-  readonly reject: (err: Error) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** parseGreeting returns QEMU's version from a greeting line, or null if it is not one. */
-function parseGreeting(message: unknown): QmpVersion | null {
-  if (!isObject(message) || !isObject(message.QMP)) return null;
-  const version = message.QMP.version;
-  if (!isObject(version) || !isObject(version.qemu)) return null;
-  const { major, minor, micro } = version.qemu;
-  if (typeof major !== 'number' || typeof minor !== 'number' || typeof micro !== 'number') return null;
-  return { qemu: { major, minor, micro }, package: typeof version.package === 'string' ? version.package : '' };
-}
+import {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  commandError,
+  connectFailureDetail,
+  deferred,
+  handshakeInterruption,
+  isObject,
+  parseGreeting,
+  socketConnected,
+  type PendingCommand,
+  type QmpConnectOptions,
+  type QmpEvent,
+  type QmpEventListener,
+  type QmpExecuteOptions,
+  type QmpVersion,
+} from './protocol';
 
 /**
  * QmpChannel is what the rest of the core uses of a QMP connection, so a test
@@ -152,21 +91,7 @@ export class QmpClient {
     let stage: QmpConnectStage = 'connect';
     const deadline = Date.now() + options.timeoutMs;
 
-    let stopWaiting = (): void => undefined;
-    const interrupted = new Promise<never>((_, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no answer came within ${options.timeoutMs} ms; check that QEMU runs with -qmp on this socket`)),
-        options.timeoutMs,
-      );
-      const onAbort = (): void => reject(new Error('the caller cancelled'));
-      if (options.signal?.aborted) onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      stopWaiting = () => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-      };
-    });
-    interrupted.catch(() => undefined);
+    const { interrupted, stopWaiting } = handshakeInterruption(options.timeoutMs, options.signal);
 
     try {
       await Promise.race([client.#waitForSocket(), interrupted]);
@@ -307,18 +232,7 @@ export class QmpClient {
   }
 
   #waitForSocket(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (this.#ended) {
-        reject(new Error(this.#ended.reason));
-        return;
-      }
-      const onError = (err: Error): void => reject(err);
-      this.#socket.once('error', onError);
-      this.#socket.once('connect', () => {
-        this.#socket.off('error', onError);
-        resolve();
-      });
-    });
+    return this.#ended ? Promise.reject(new Error(this.#ended.reason)) : socketConnected(this.#socket);
   }
 
   #handleLine(line: string): void {
@@ -348,14 +262,8 @@ export class QmpClient {
     if (!pending) return;
     this.#pending.delete(pending.sent.id);
     clearTimeout(pending.timer);
-    if ('error' in message) {
-      const error = isObject(message.error) ? message.error : {};
-      const errorClass = typeof error.class === 'string' ? error.class : 'GenericError';
-      const desc = typeof error.desc === 'string' ? error.desc : JSON.stringify(message.error);
-      pending.reject(new QmpCommandError(pending.sent.execute, pending.sent, errorClass, desc, message));
-    } else {
-      pending.resolve(message.return);
-    }
+    if ('error' in message) pending.reject(commandError(pending.sent, message));
+    else pending.resolve(message.return);
   }
 
   #emit(event: QmpEvent): void {
@@ -384,18 +292,4 @@ export class QmpClient {
     this.#socket.destroy();
     this.#resolveClosed(error === null ? null : new QmpDisconnectedError(null, reason, null, { cause: error }));
   }
-}
-
-function connectFailureDetail(stage: QmpConnectStage, err: unknown): string {
-  const code = isObject(err) && typeof err.code === 'string' ? err.code : '';
-  if (stage === 'connect') {
-    if (code === 'ENOENT') return 'the socket does not exist; check that the VM is running';
-    if (code === 'ECONNREFUSED') return 'nothing listens on it, or it is not a socket; check that the VM is running';
-    if (code === 'ENOTSOCK') return 'the path is not a socket; check that the VM is running';
-  }
-  if (err instanceof QmpCommandError) return `QEMU refused qmp_capabilities: ${err.desc}`;
-  if (err instanceof QmpDisconnectedError) return `the connection ended during negotiation (${err.reason})`;
-  if (err instanceof QmpTimeoutError) return `QEMU did not answer qmp_capabilities within ${err.timeoutMs} ms`;
-  const message = err instanceof Error ? err.message : String(err);
-  return message.replace(/\.$/, '');
 }

@@ -1,6 +1,7 @@
 // Runs in: plain Node (core).
 export { QmpClient } from './client';
-export type { QmpChannel, QmpConnectOptions, QmpEvent, QmpEventListener, QmpExecuteOptions, QmpVersion } from './client';
+export type { QmpChannel } from './client';
+export type { QmpConnectOptions, QmpEvent, QmpEventListener, QmpExecuteOptions, QmpVersion } from './protocol';
 export {
   QmpCommandError,
   QmpConnectError,

@@ -1,6 +1,7 @@
 // Runs in: plain Node (core).
 import { XrayError } from '../../shared/errors';
-import type { QmpChannel, QmpEvent } from './client';
+import type { QmpChannel } from './client';
+import type { QmpEvent } from './protocol';
 import { QmpDisconnectedError, QmpJobError } from './errors';
 
 /** DEFAULT_JOB_TIMEOUT_MS bounds a snapshot job: saving RAM of a big VM takes a while. */

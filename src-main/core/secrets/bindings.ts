@@ -95,9 +95,17 @@ function toBinding(secret: string, entry: SecretBindingEntry): SecretBinding {
 /** checkInput validates a binding as a person gave it, one sentence per problem; hosts come back normalized. */
 function checkInput(input: BindInput): Omit<SecretBindingEntry, 'placeholder'> {
   validateName('secret', input.secret);
-  const refuse = (problem: string): never => {
+  return bindingEntry(input, (problem) => {
     throw new XrayError('invalid-argument', `Secret "${input.secret}" was not bound: ${problem}.`);
-  };
+  });
+}
+
+/**
+ * bindingEntry checks a binding's hosts, header, format and variable,
+ * handing `refuse` the first problem as a phrase; hosts come back
+ * normalized and without repeats, format and variable with their defaults.
+ */
+export function bindingEntry(input: BindInput, refuse: (problem: string) => never): Omit<SecretBindingEntry, 'placeholder'> {
   if (input.hosts.length === 0) refuse('name at least one host, such as api.github.com');
   const hosts: string[] = [];
   for (const text of input.hosts) {

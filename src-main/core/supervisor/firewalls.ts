@@ -1,8 +1,11 @@
 // Runs in: plain Node (core).
 import type { ParsedParams, Results, XrayEvent } from '../../shared/contract';
+import { XrayError } from '../../shared/errors';
+import type { OpenConnection } from '../../shared/live';
 import type { GlobalSettings, SecretBinding } from '../../shared/models';
 import { FirewallLog, NameCache, PromptBroker, RuleSet, VmFirewall, guestResolver } from '../firewall';
 import { Interceptor } from '../firewall/intercept';
+import { type ForwardedRequest, LearnRecorder } from '../firewall/learn';
 import { LiveRules } from '../firewall/live-rules';
 import type { RuleStore } from '../firewall/rule-store';
 import { VmCertificateAuthority } from '../firewall/tls-ca';
@@ -12,12 +15,15 @@ import type { HomePaths } from '../paths';
 import type { SecretBindings } from '../secrets/bindings';
 import type { SecretStore } from '../secrets/store';
 import type { SshSession } from '../ssh';
+import { ConnectionFeed } from './connection-feed';
 import { PromptWatch } from './prompt-watch';
 
 interface LiveFirewall {
   readonly firewall: VmFirewall;
   readonly rules: RuleSet;
   readonly log: FirewallLog;
+  /** learned is the VM's learn run while it runs with learn on, else null. */
+  readonly learned: LearnRecorder | null;
 }
 
 export interface FirewallHostDeps {
@@ -37,15 +43,35 @@ export interface FirewallHostDeps {
 }
 
 /**
+ * startModeProblem says why a start cannot take learn mode or allow-all:
+ * both at once, or a VM already running (they apply from a start); null
+ * when it can.
+ */
+export function startModeProblem(name: string, mode: { readonly allowAll?: boolean; readonly learn?: boolean }, running: boolean): XrayError | null {
+  if (running && (mode.learn || mode.allowAll)) {
+    const flag = mode.learn ? 'learn' : 'allow-all';
+    return new XrayError('in-use', `VM "${name}" is already running, and ${flag} applies from a start; stop it first, then start it with ${flag}.`, {
+      cli: `VM "${name}" is already running, and --${flag} applies from a start; run "xray stop ${name}", then "xray start ${name} --${flag}".`,
+    });
+  }
+  if (mode.learn && mode.allowAll) {
+    return new XrayError('invalid-argument', 'Learn mode already allows what allow-all would; ask for one of them.', { cli: 'Give --learn or --allow-all, not both: learning already allows what --allow-all would.' });
+  }
+  return null;
+}
+
+/**
  * FirewallHost owns the egress firewalls of running VMs: one VmFirewall (SOCKS5
  * proxy + DNS) per VM and one prompt broker shared by all. The rules in memory
- * follow the files through LiveRules.
+ * follow the files through LiveRules; open connections are announced to
+ * whoever follows them through a ConnectionFeed.
  */
 export class FirewallHost {
   readonly broker: PromptBroker;
   private readonly watch: PromptWatch;
   private readonly rules: LiveRules;
   private readonly live = new Map<string, LiveFirewall>();
+  private readonly feed: ConnectionFeed;
 
   constructor(private readonly deps: FirewallHostDeps) {
     this.rules = new LiveRules({ paths: deps.paths, store: deps.ruleStore, bindings: deps.secretBindings, emit: deps.emit });
@@ -59,6 +85,7 @@ export class FirewallHost {
       persist: (vm, rule) => deps.ruleStore.put(vm, rule),
     });
     this.watch = new PromptWatch({ broker: this.broker, reachable: deps.guestReachable, openSession: deps.login });
+    this.feed = new ConnectionFeed({ connections: (vm) => this.live.get(vm)?.firewall.connections() ?? null, emit: deps.emit });
   }
 
   /** init applies settings and starts following the defaults file. */
@@ -69,15 +96,21 @@ export class FirewallHost {
 
   close(): void {
     this.watch.stop();
+    this.feed.close();
     this.rules.closeAll();
   }
 
-  /** startVm opens the VM's proxy and DNS sockets; QEMU's guestfwd connects to them. */
-  async startVm(vm: string, opts: { allowAll: boolean }): Promise<void> {
+  /**
+   * startVm opens the VM's proxy and DNS sockets; QEMU's guestfwd connects
+   * to them. With `learn`, a new learn run records what the VM reaches.
+   */
+  async startVm(vm: string, opts: { allowAll: boolean; learn?: boolean }): Promise<void> {
     await this.stopVm(vm);
     const settings = await this.applySettings();
-    const { rules, bindings } = await this.rules.open(vm);
     const paths = this.deps.paths.vm(vm);
+    const warn = (message: string) => this.deps.emit({ type: 'log', level: 'warn', source: 'firewall', message });
+    const learned = opts.learn ? await LearnRecorder.begin(vm, paths.learned, { warn }) : null;
+    const { rules, bindings } = await this.rules.open(vm);
     const log = new FirewallLog({ file: paths.firewallLog });
     const firewall = new VmFirewall({
       vm,
@@ -89,16 +122,18 @@ export class FirewallHost {
       dnsResolver: guestResolver(settings.dnsServers),
       emit: this.deps.emit,
       allowAll: opts.allowAll,
+      ...(learned ? { learn: learned } : {}),
       log,
-      egress: await this.egress(vm, settings, bindings),
+      egress: await this.egress(vm, settings, bindings, learned),
     });
     try {
       await firewall.start();
     } catch (err) {
       this.rules.close(vm);
+      await learned?.close();
       throw err;
     }
-    this.live.set(vm, { firewall, rules, log });
+    this.live.set(vm, { firewall, rules, log, learned });
   }
 
   async stopVm(vm: string): Promise<void> {
@@ -110,6 +145,7 @@ export class FirewallHost {
     entry.rules.vmStopped();
     await entry.firewall.stop();
     await entry.log.close();
+    await entry.learned?.close();
   }
 
   /** probeSeen tells whether the running VM's firewall answered its guest's probe with `nonce`. */
@@ -121,8 +157,15 @@ export class FirewallHost {
     return { openConnections: this.live.get(vm)?.firewall.openConnections ?? 0, pendingPrompts: this.broker.list(vm).length };
   }
 
-  /** liveFirewall is a running VM's rules and connection log, for the service's firewall requests. */
-  liveFirewall(vm: string): { readonly rules: RuleSet; readonly log: FirewallLog } | null {
+  /** connections are a VM's open connections (none while it is stopped); `follow` keeps them announced for a while (see ConnectionFeed). */
+  connections(vm: string, follow: boolean): OpenConnection[] {
+    const open = this.live.get(vm)?.firewall.connections() ?? [];
+    if (follow) this.feed.follow(vm, open);
+    return open;
+  }
+
+  /** liveFirewall is a running VM's rules, connection log and learn run, for the service's firewall requests. */
+  liveFirewall(vm: string): { readonly rules: RuleSet; readonly log: FirewallLog; readonly learned: LearnRecorder | null } | null {
     return this.live.get(vm) ?? null;
   }
 
@@ -137,15 +180,17 @@ export class FirewallHost {
   /**
    * egress sets up a VM's interception: its certificate authority, the
    * trust real servers are verified against, its secrets read from the
-   * host's store on use, and reports announced as `egress.report` events.
+   * host's store on use, reports announced as `egress.report` events, and
+   * forwarded requests told to the learn run, if there is one.
    */
-  private async egress(vm: string, settings: GlobalSettings, bindings: () => readonly SecretBinding[]): Promise<EgressOptions> {
+  private async egress(vm: string, settings: GlobalSettings, bindings: () => readonly SecretBinding[], learned: LearnRecorder | null): Promise<EgressOptions> {
     const interceptor = new Interceptor({
       vm,
       ca: await VmCertificateAuthority.open(vm, this.deps.paths.vm(vm).egressCa),
       trust: await this.upstreamTrust(settings),
       reveal: (secret) => this.deps.secrets.reveal(secret),
       report: (report) => this.deps.emit({ type: 'egress.report', report }),
+      ...(learned ? { forwarded: (request: ForwardedRequest) => learned.request(request) } : {}),
     });
     return { interceptor, bindings };
   }

@@ -1,5 +1,4 @@
 // Runs in: plain Node (core).
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { freemem } from 'node:os';
 
@@ -17,22 +16,4 @@ export async function availableMemoryMb(): Promise<number> {
     // Not Linux: fall through.
   }
   return Math.floor(freemem() / (1024 * 1024));
-}
-
-/** portHolder names the program listening on a TCP port, when the host can tell. */
-export function portHolder(port: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc'], { timeout: 3000 }, (err, stdout) => {
-      if (!err && stdout) {
-        const pid = /^p(\d+)/m.exec(stdout)?.[1];
-        const command = /^c(.+)$/m.exec(stdout)?.[1];
-        if (command) return resolve(pid ? `${command} (pid ${pid})` : command);
-      }
-      execFile('ss', ['-Hltnp', `sport = :${port}`], { timeout: 3000 }, (err2, out2) => {
-        if (err2 || !out2) return resolve(null);
-        const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(out2);
-        resolve(m ? `${m[1]} (pid ${m[2]})` : null);
-      });
-    });
-  });
 }

@@ -4,7 +4,7 @@ import { platform as osPlatform } from 'node:os';
 import type { GlobalSettings, GuestArch } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
 import { hostnameForVm, writeNoCloudSeed } from '../guest/cloud-init';
-import { hostArch, isPortFree } from '../host';
+import { hostArch, isPortFree, portHolder } from '../host';
 import { migrateLegacyEfiVars, type QemuImg } from '../images';
 import type { HomePaths } from '../paths';
 import {
@@ -21,7 +21,7 @@ import {
 } from '../qemu';
 import type { SshTarget } from '../ssh';
 import type { VmConfig } from '../store/vm-config';
-import { availableMemoryMb, portHolder } from './host-checks';
+import { availableMemoryMb } from './host-checks';
 import type { LaunchRequest } from './qemu-process';
 
 export interface LaunchOptions {

@@ -3,7 +3,7 @@ import type { ParsedParams, Results, XrayEvent } from '../../shared/contract';
 import type { BaseInfo, GlobalSettings, VmSummary } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
 import { isActive } from '../../shared/vm';
-import type { Engine } from '../engine';
+import type { Engine, LiveForwards } from '../engine';
 import type { RuleStore } from '../firewall/rule-store';
 import type { QemuImg } from '../images';
 import { validateName } from '../names';
@@ -14,10 +14,11 @@ import { connectVm, type SshSession, type SshTarget } from '../ssh';
 import type { VmStore } from '../store/vm-config';
 import { readLivePid, removeRuntimeFiles } from '../vms/runtime';
 import { Consoles } from './consoles';
-import { FirewallHost, type FirewallHostDeps } from './firewalls';
+import { FirewallHost, type FirewallHostDeps, startModeProblem } from './firewalls';
 import { GuestLink, type Login } from './guest-link';
 import { isQemuFor } from './identity';
 import { Launcher } from './launcher';
+import { liveForwards } from './live-forwards';
 import { LiveSnapshots } from './live-snapshots';
 import { VmMachine, type MachineChange, type StopRequest } from './machine';
 import { realQemu, type QemuProcesses } from './qemu-process';
@@ -106,6 +107,14 @@ export class Supervisor implements Engine {
       'vm.stop': (p) => this.stop(p),
       'vm.consoleInput': (p) => this.consoles.input(p),
       ...this.firewalls.handlers,
+      'firewall.connections': async ({ vm, follow }) => {
+        await this.deps.vms.read(validateName('VM', vm));
+        return this.firewalls.connections(vm, Boolean(follow));
+      },
+      'port.listening': async ({ vm }) => {
+        await this.deps.vms.read(validateName('VM', vm));
+        return this.machines.get(vm)?.state === 'ready' ? this.guests.listening(vm) : null;
+      },
     };
     this.live = {
       'snapshot.list': ({ vm }) => this.snapshots.list(vm),
@@ -131,6 +140,11 @@ export class Supervisor implements Engine {
 
   liveConsole(vm: string): ReturnType<Consoles['live']> {
     return this.consoles.live(vm);
+  }
+
+  forwards<T>(vm: string, change: (live: LiveForwards | null) => Promise<T>): Promise<T> {
+    const name = validateName('VM', vm);
+    return this.queue.run(name, () => change(this.isRunning(name) ? liveForwards(name, this.machines.get(name)!.qmp) : null));
   }
 
   /** setClientCount tells the prompt broker how many UIs are attached (the host knows). */
@@ -228,6 +242,7 @@ export class Supervisor implements Engine {
   private changed(name: string, change: MachineChange): void {
     if (!isActive(change.state)) {
       this.guestFirewall.delete(name);
+      this.guests.forget(name);
       void this.firewalls.stopVm(name);
     }
     const { crash, stoppedBy } = change;
@@ -237,6 +252,8 @@ export class Supervisor implements Engine {
   private start(params: ParsedParams<'vm.start'>): Promise<Results['vm.start']> {
     const name = validateName('VM', params.name);
     return this.queue.run(name, async () => {
+      const modeProblem = startModeProblem(name, params, this.isRunning(name));
+      if (modeProblem) throw modeProblem;
       if (this.isRunning(name)) return this.summary(name);
       const config = await this.deps.vms.read(name);
       const vm = this.deps.paths.vm(name);
@@ -253,7 +270,7 @@ export class Supervisor implements Engine {
       await removeRuntimeFiles(vm);
       const machine = this.machineFor(name);
       await machine.launch(async () => {
-        await this.firewalls.startVm(name, { allowAll: Boolean(params.allowAll) });
+        await this.firewalls.startVm(name, { allowAll: Boolean(params.allowAll), learn: Boolean(params.learn) });
         await prepareSocketDir(vm.qmpSocket);
         const consoleFrom = await this.consoles.logSize(name);
         const process = await this.qemu.launch(name, vm, prepared.request);

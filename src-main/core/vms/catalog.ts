@@ -5,7 +5,8 @@ import { chmod, copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BaseInfo, PortMapping, VmSummary } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
-import { hostResources, isPortFree, type HostResources } from '../host';
+import type { LiveForwards } from '../engine';
+import { hostResources, isPortFree, portHolder, type HostResources } from '../host';
 import { createEfiVars, createOverlay, type QemuImg } from '../images';
 import { validateName } from '../names';
 import type { HomePaths } from '../paths';
@@ -32,6 +33,8 @@ export interface CatalogDeps {
   // For testing: host facts.
   readonly resources?: () => HostResources;
   readonly portFree?: (port: number) => Promise<boolean>;
+  /** portHolder names what holds a busy port, when the host can tell. */
+  readonly portHolder?: (port: number) => Promise<string | null>;
 }
 
 /**
@@ -43,6 +46,7 @@ export class VmCatalog {
   private readonly bases: BaseStore;
   private readonly resources: () => HostResources;
   private readonly portFree: (port: number) => Promise<boolean>;
+  private readonly portHolder: (port: number) => Promise<string | null>;
   /** createQueue serializes creates in this process so two never pick one SSH port. */
   private createQueue: Promise<unknown> = Promise.resolve();
 
@@ -54,6 +58,7 @@ export class VmCatalog {
     this.bases = new BaseStore(paths);
     this.resources = deps.resources ?? hostResources;
     this.portFree = deps.portFree ?? isPortFree;
+    this.portHolder = deps.portHolder ?? portHolder;
   }
 
   get store(): VmStore {
@@ -236,7 +241,12 @@ export class VmCatalog {
     });
   }
 
-  async addPort(name: string, mapping: PortMapping): Promise<PortMapping[]> {
+  /**
+   * addPort adds a forward after the checks (not twice, not another VM's
+   * port, free on this machine); `live` applies it to the running QEMU
+   * first, and takes it back should vm.toml not take it.
+   */
+  async addPort(name: string, mapping: PortMapping, live: LiveForwards | null = null): Promise<PortMapping[]> {
     const others = (await this.vms.list()).filter(isConfig);
     const current = await this.vms.read(name);
     if (current.ports.some((p) => p.host === mapping.host) || current.sshPort === mapping.host) {
@@ -244,15 +254,23 @@ export class VmCatalog {
     }
     await this.checkPorts(name, [mapping], others);
     if (!(await this.portFree(mapping.host))) {
-      throw new XrayError('in-use', `Host port ${mapping.host} is busy on this machine; pick another host port.`);
+      const holder = await this.portHolder(mapping.host);
+      throw new XrayError('in-use', `Host port ${mapping.host} is in use on this machine${holder ? ` (held by ${holder})` : ''}; pick another host port.`);
     }
-    const updated = await this.vms.update(name, (cfg) => {
-      cfg.ports = [...cfg.ports, mapping];
-    });
-    return [...updated.ports];
+    await live?.add(mapping);
+    try {
+      const updated = await this.vms.update(name, (cfg) => {
+        cfg.ports = [...cfg.ports, mapping];
+      });
+      return [...updated.ports];
+    } catch (err) {
+      await live?.remove(mapping).catch(() => undefined);
+      throw err;
+    }
   }
 
-  async removePort(name: string, mapping: PortMapping): Promise<PortMapping[]> {
+  /** removePort removes a forward from vm.toml, and through `live` from the running QEMU at once. */
+  async removePort(name: string, mapping: PortMapping, live: LiveForwards | null = null): Promise<PortMapping[]> {
     const current = await this.vms.read(name);
     if (!current.ports.some((p) => p.host === mapping.host && p.guest === mapping.guest)) {
       throw new XrayError('not-found', `VM "${name}" has no port mapping ${formatPortMapping(mapping)}; see "xray port list ${name}".`);
@@ -260,6 +278,7 @@ export class VmCatalog {
     const updated = await this.vms.update(name, (cfg) => {
       cfg.ports = cfg.ports.filter((p) => !(p.host === mapping.host && p.guest === mapping.guest));
     });
+    await live?.remove(mapping);
     return [...updated.ports];
   }
 }

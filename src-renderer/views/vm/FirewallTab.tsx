@@ -1,18 +1,25 @@
-// Runs in: renderer. A VM's firewall tab: its rules (FirewallRules), and its
-// connections and decisions as they happen, newest first.
+// Runs in: renderer. A VM's firewall tab: what it has open now
+// (OpenConnections), its rules (FirewallRules) and their policy file
+// (FirewallPolicy), and its connections and decisions as they happen, newest
+// first.
 import { destinationText, formatBytes } from '../../../src-main/shared/format';
 import { useXray } from '../../store/context';
 import { formatTime } from '../format';
 import { Loaded } from '../Loaded';
+import { FirewallPolicy } from './FirewallPolicy';
 import { FirewallRules } from './FirewallRules';
+import { OpenConnections } from './OpenConnections';
 
 export function FirewallTab({ vm }: { vm: string }) {
   const log = useXray((s) => s.firewallLog[vm]);
   return (
     <div>
+      <h3>Open now</h3>
+      <OpenConnections vm={vm} />
       <h3>Rules</h3>
+      <FirewallPolicy vm={vm} />
       <FirewallRules vm={vm} />
-      <h3>Connections</h3>
+      <h3>Log</h3>
       <Loaded value={log}>
         {(entries) =>
           entries.length === 0 ? (

@@ -1,13 +1,15 @@
 // Runs in: renderer. A VM's overview tab: its settings (editable while it is
 // stopped, checked as typed by the rules the service applies), how to reach
-// it, its forwarded ports and its disk chain.
-import { useState, type FormEvent } from 'react';
+// it, its forwarded ports (changed live while it runs) beside the ports its
+// guest listens on, and its disk chain.
+import { useRef, useState, type FormEvent } from 'react';
 import { formatBytes } from '../../../src-main/shared/format';
 import { isActive, parsePortMapping } from '../../../src-main/shared/vm';
 import { useActions, useXray } from '../../store/context';
 import { settingProblem, type VmSetting } from '../fields';
 import { formatPorts } from '../format';
 import { Loaded } from '../Loaded';
+import { ForwardStatus, GuestPorts } from './GuestPorts';
 
 const settings: readonly { readonly setting: VmSetting; readonly label: string }[] = [
   { setting: 'memoryMb', label: 'Memory (MB)' },
@@ -22,16 +24,17 @@ export function OverviewTab({ name }: { name: string }) {
   const editable = !isActive(vm.state);
   const [values, setValues] = useState<Record<VmSetting, string>>({ memoryMb: String(vm.memoryMb), cpus: String(vm.cpus), sshUser: vm.sshUser });
   const [newPort, setNewPort] = useState('');
+  const newPortField = useRef<HTMLInputElement>(null);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const problems = settings.map(({ setting }) => settingProblem('vm.update', setting, values[setting])).filter((p) => p !== null);
   const changed = Number(values.memoryMb) !== vm.memoryMb || Number(values.cpus) !== vm.cpus || values.sshUser !== vm.sshUser;
   const mapping = parsePortMapping(newPort);
 
-  const run = async (task: () => Promise<unknown>, done: string) => {
+  /** run does what a button asked and says how it went: the task's own sentence, else `done`. */
+  const run = async (task: () => Promise<string | void>, done = '') => {
     setMessage(null);
     try {
-      await task();
-      setMessage({ error: false, text: done });
+      setMessage({ error: false, text: (await task()) || done });
     } catch (err) {
       setMessage({ error: true, text: err instanceof Error ? err.message : String(err) });
     }
@@ -45,9 +48,14 @@ export function OverviewTab({ name }: { name: string }) {
     e.preventDefault();
     if (!mapping) return;
     void run(async () => {
-      await addPort(name, mapping);
+      const { live } = await addPort(name, mapping);
       setNewPort('');
-    }, `Forwarding 127.0.0.1:${mapping.host} to guest port ${mapping.guest} from the next start.`);
+      return `Forwarding 127.0.0.1:${mapping.host} to guest port ${mapping.guest}${live ? '' : ' from the next start'}.`;
+    });
+  };
+  const offerForward = (guest: number) => {
+    setNewPort(`${guest}:${guest}`);
+    newPortField.current?.focus();
   };
 
   return (
@@ -88,7 +96,7 @@ export function OverviewTab({ name }: { name: string }) {
         <dd>
           {vm.ports.length === 0 ? 'none' : vm.ports.map((p) => (
             <span key={`${p.host}:${p.guest}`} className="port">
-              127.0.0.1:{p.host} → {p.guest}{' '}
+              127.0.0.1:{p.host} → {p.guest} <ForwardStatus vm={name} guest={p.guest} />{' '}
               <button type="button" className="link" aria-label={`Remove port ${p.host}`} onClick={() => void run(() => removePort(name, p), `Removed ${formatPorts([p])}.`)}>
                 remove
               </button>
@@ -97,9 +105,10 @@ export function OverviewTab({ name }: { name: string }) {
         </dd>
       </dl>
       <form className="inline-form" onSubmit={submitPort} aria-label="Add a port">
-        <input value={newPort} onChange={(e) => setNewPort(e.target.value)} placeholder="host:guest, e.g. 8080:80" aria-label="New port" />
+        <input ref={newPortField} value={newPort} onChange={(e) => setNewPort(e.target.value)} placeholder="host:guest, e.g. 8080:80" aria-label="New port" />
         <button type="submit" disabled={!mapping}>Add port</button>
       </form>
+      <GuestPorts vm={name} sshPort={vm.sshPort} forwards={vm.ports} onForward={offerForward} />
       <Loaded value={info}>
         {(i) => (
           <>

@@ -9,6 +9,7 @@ import type { Engine } from '../../../src-main/core/engine';
 import type { XrayService } from '../../../src-main/core/service';
 import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../../helpers/home';
 import { refusal } from '../../helpers/refusal';
+import { XrayError } from '../../../src-main/shared/errors';
 
 let home: TestHome;
 let service: XrayService;
@@ -27,7 +28,11 @@ afterEach(async () => {
   expect(events.map((event) => contractProblem({ event })).filter(Boolean)).toEqual([]);
 });
 
-/** runningEngine is an engine that runs "web" and records the live snapshot calls it gets. */
+/**
+ * runningEngine is an engine that runs "web" and records the live calls it
+ * gets; its live forwards record what they are asked and refuse host port
+ * 9999 as QEMU would a port in use.
+ */
 function runningEngine(): Engine & { calls: string[] } {
   const calls: string[] = [];
   const live = (method: string) => async () => {
@@ -36,12 +41,32 @@ function runningEngine(): Engine & { calls: string[] } {
   };
   return {
     calls,
-    handlers: { 'vm.start': live('vm.start'), 'vm.stop': live('vm.stop'), 'vm.consoleInput': live('vm.consoleInput'), 'prompt.list': async () => [], 'prompt.answer': async () => null },
+    handlers: {
+      'vm.start': live('vm.start'),
+      'vm.stop': live('vm.stop'),
+      'vm.consoleInput': live('vm.consoleInput'),
+      'prompt.list': async () => [],
+      'prompt.answer': async () => null,
+      'firewall.connections': live('firewall.connections'),
+      'port.listening': live('port.listening'),
+    },
     decorate: (summary: VmSummary) => (summary.name === 'web' ? { ...summary, state: 'ready', pid: 4242 } : summary),
     isRunning: (vm) => vm === 'web',
     live: { 'snapshot.list': live('snapshot.list'), 'snapshot.create': live('snapshot.create'), 'snapshot.revert': live('snapshot.revert'), 'snapshot.delete': live('snapshot.delete') },
     liveFirewall: () => null,
     liveConsole: () => null,
+    forwards: (vm, change) =>
+      change(
+        vm !== 'web'
+          ? null
+          : {
+              add: async ({ host, guest }) => {
+                if (host === 9999) throw new XrayError('in-use', 'Host port 9999 is in use on this machine; pick another host port.');
+                calls.push(`add ${host}:${guest}`);
+              },
+              remove: async ({ host, guest }) => void calls.push(`remove ${host}:${guest}`),
+            },
+      ),
   };
 }
 
@@ -83,6 +108,19 @@ describe('without a supervisor', () => {
     expect(err.message).toBe('VM "web" is not running, so a rule "until-stop" would never apply; make it last a while or forever.');
   });
 
+  it('keeps a new forward of a stopped VM for its next start', async () => {
+    expect(await service.call('port.add', { vm: 'web', mapping: { host: 18080, guest: 80 } })).toEqual({ ports: [{ host: 18080, guest: 80 }], live: false });
+    expect(await service.call('port.list', { vm: 'web' })).toEqual([{ host: 18080, guest: 80 }]);
+    expect(events).toContainEqual({ type: 'vm.changed', vm: 'web' });
+  });
+
+  it('answers that a stopped VM has no open connections and no guest to ask about its ports', async () => {
+    expect(await service.call('firewall.connections', { vm: 'web', follow: true })).toEqual([]);
+    expect(await service.call('port.listening', { vm: 'web' })).toBeNull();
+    expect((await refusal(service.call('firewall.connections', { vm: 'nope' }))).code).toBe('not-found');
+    expect((await refusal(service.call('port.listening', { vm: 'nope' }))).code).toBe('not-found');
+  });
+
   it('announces a created VM as changed', async () => {
     await service.call('vm.create', { name: 'db', base: 'empty-x86_64', memoryMb: 256, cpus: 1 });
     expect(events).toContainEqual({ type: 'vm.changed', vm: 'db' });
@@ -105,6 +143,22 @@ describe('with a supervisor', () => {
   it('refuses to remove a running VM, saying how to stop it', async () => {
     service.attachEngine(runningEngine());
     expect((await refusal(service.call('vm.remove', { name: 'web' }))).message).toBe('VM "web" is running; stop it first with "xray stop web" before you remove it.');
+  });
+
+  it('forwards a port of a running VM live and keeps it in vm.toml', async () => {
+    const engine = runningEngine();
+    service.attachEngine(engine);
+    expect(await service.call('port.add', { vm: 'web', mapping: { host: 18080, guest: 80 } })).toEqual({ ports: [{ host: 18080, guest: 80 }], live: true });
+    expect(await service.call('port.remove', { vm: 'web', mapping: { host: 18080, guest: 80 } })).toEqual({ ports: [], live: true });
+    expect(engine.calls).toEqual(['add 18080:80', 'remove 18080:80']);
+  });
+
+  it('writes nothing when QEMU cannot forward the host port', async () => {
+    service.attachEngine(runningEngine());
+    const err = await refusal(service.call('port.add', { vm: 'web', mapping: { host: 9999, guest: 80 } }));
+    expect([err.code, err.message]).toEqual(['in-use', 'Host port 9999 is in use on this machine; pick another host port.']);
+    expect(await service.call('port.list', { vm: 'web' })).toEqual([]);
+    expect(events).not.toContainEqual({ type: 'vm.changed', vm: 'web' });
   });
 
   it('sends start and stop to the engine', async () => {

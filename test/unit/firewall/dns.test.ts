@@ -1,7 +1,9 @@
 // What answers a guest's DNS questions: the host's own resolver by default
 // (hosts file included), or the servers a setting names.
 import { describe, expect, it } from 'vitest';
-import { type DnsResolver, DnsServer, type DnsServerOptions, NameCache, guestResolver, hostResolver, parseDnsServer } from '../../../src-main/core/firewall/dns';
+import { type DnsResolver, guestResolver, hostResolver, parseDnsServer } from '../../../src-main/core/firewall/dns';
+import { DnsServer, type DnsServerOptions } from '../../../src-main/core/firewall/dns-server';
+import { NameCache } from '../../../src-main/core/firewall/name-cache';
 import { Reader, connectTo } from './helpers';
 import { waitFor } from '../../helpers/wait';
 

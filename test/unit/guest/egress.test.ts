@@ -19,12 +19,22 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** inFakeRoot runs the script with its absolute paths moved under `root`, and a fake update-ca-certificates on PATH. */
+/**
+ * inFakeRoot runs the script with its absolute paths moved under `root`, and
+ * on PATH a stand-in for update-ca-certificates (a fake, named so: the real
+ * one needs the guest's root) that links the CA into the store as the real
+ * one does and counts its runs.
+ */
 async function inFakeRoot(script: string): Promise<void> {
   const moved = script.replaceAll('/usr/local/share/', `${root}/share/`).replaceAll('/etc/', `${root}/etc/`).replace(/^PATH=.*$/m, `PATH=${root}/bin:$PATH`);
   await run('mkdir', ['-p', `${root}/bin`, `${root}/etc/ssl/certs`]);
-  await writeFile(`${root}/bin/update-ca-certificates`, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  const fake = `#!/bin/sh\nln -sf ${root}/share/ca-certificates/xray-egress.crt ${root}/etc/ssl/certs/xray-egress.pem\necho run >>${root}/updates\n`;
+  await writeFile(`${root}/bin/update-ca-certificates`, fake, { mode: 0o755 });
   await run('sh', ['-c', moved]);
+}
+
+async function trustStoreUpdates(): Promise<number> {
+  return (await readFile(`${root}/updates`, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
 }
 
 describe('egressScript', () => {
@@ -46,6 +56,17 @@ describe('egressScript', () => {
     const environment = await readFile(`${root}/etc/environment`, 'utf8');
     expect(environment).not.toContain('GITHUB_TOKEN');
     expect(environment.match(/xray egress: begin/g)).toHaveLength(1);
+  });
+
+  it('rebuilds the trust store only when the CA changed or is missing from it', async () => {
+    await inFakeRoot(egressScript({ caPem: CA, variables: {} }));
+    await inFakeRoot(egressScript({ caPem: CA, variables: {} }));
+    expect(await trustStoreUpdates()).toBe(1);
+    await inFakeRoot(egressScript({ caPem: CA.replace('MIIBtest', 'MIIBnew'), variables: {} }));
+    expect(await trustStoreUpdates()).toBe(2);
+    await rm(`${root}/etc/ssl/certs/xray-egress.pem`);
+    await inFakeRoot(egressScript({ caPem: CA.replace('MIIBtest', 'MIIBnew'), variables: {} }));
+    expect(await trustStoreUpdates()).toBe(3);
   });
 
   it('refuses a variable it cannot write safely', () => {
