@@ -5,12 +5,15 @@
 // runs in its own process; the traffic generator and the target server share
 // this one. The clients ask for a bare IPv4 address, as the guest's redsocks
 // does. One row (as root) measures the latency against a server in a network
-// namespace, so the proxy dials a real interface rather than loopback.
+// namespace, so the proxy dials a real interface rather than loopback. The
+// proxy records its decisions in a journal as the supervisor's does; what that
+// costs a connection is set beside the added latency (bench/journal.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { startTestInternet, testInternetSupport, type TestInternet } from '../test/helpers/netlab';
+import { journalRow, measureJournal } from './journal';
 import { median, percentile, type Row } from './lib';
 
 const REQUEST = Buffer.from('GET /bulk HTTP/1.1\r\nHost: bench.test\r\n\r\n');
@@ -288,6 +291,7 @@ export async function benchFirewall(proxyEntry: string): Promise<Row[]> {
     const added99 = percentile(latXray, 99) - percentile(latDirect, 99);
     const micro50 = median(latMicro) - median(latDirect);
     rows.push({ benchmark: 'added connect latency to first byte, p50 / p99', xray: `+${added50.toFixed(2)} / +${added99.toFixed(2)} ms`, peer: `microsocks +${micro50.toFixed(2)} ms p50; direct ${median(latDirect).toFixed(2)} ms`, ratio: `${(median(latXray) / median(latDirect)).toFixed(2)}× direct`, target: `${LATENCY_TARGET}, ≤ microsocks`, met: added50 < 1 && added50 <= micro50 });
+    rows.push(journalRow(await measureJournal(), added50));
     rows.push(await namespaceLatencyRow(net, xray.port));
 
     const memory = async (pid: number, proxyPort: number): Promise<number> => {

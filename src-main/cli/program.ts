@@ -12,6 +12,7 @@ import { registerHookCommands } from './commands/hooks';
 import { registerPluginCommands } from './commands/plugin';
 import { registerPortCommands } from './commands/port';
 import { registerSecretCommands } from './commands/secret';
+import { registerSetCommands } from './commands/set';
 import { registerSnapshotCommands } from './commands/snapshot';
 import { registerSshCommands } from './commands/ssh';
 import { registerTimelineCommands } from './commands/timeline';
@@ -22,6 +23,7 @@ import { ExitCode, type CliContext } from './context';
 /** GROUPS add their commands in the order `xray --help` lists them. */
 const GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerVmCommands,
+  registerSetCommands,
   registerConsoleCommands,
   registerEventCommands,
   registerPortCommands,

@@ -11,7 +11,7 @@ import { EventBus } from './events';
 import { firewallHandlers, type FirewallMethod } from './firewall/api';
 import { learnHandlers } from './firewall/learn-api';
 import { policyHandlers, type PolicyMethod } from './firewall/policy-api';
-import type { Engine, EngineMethod, Handler, LiveForwards } from './engine';
+import type { Engine, EngineMethod, Handler, LiveForwards, SnapshotMethod } from './engine';
 import { RuleStore } from './firewall/rule-store';
 import { diskChain, QemuImg } from './images';
 import { HookRunner, type BuiltInHook } from './hooks';
@@ -19,9 +19,11 @@ import { PluginHost } from './plugins';
 import { connectVm, vmSshTarget, type SshTarget } from './ssh';
 import { SecretBindings } from './secrets/bindings';
 import { SecretStore } from './secrets/store';
+import { beforeCommand } from './hooks/risky';
+import { AutoSnapshots } from './vms/auto-snapshots';
 import { Journal } from './vms/journal';
 import { OfflineSnapshots } from './vms/snapshots';
-import { withSnapshotProgress } from './vms/snapshot-progress';
+import { snapshotHandlers } from './vms/snapshot-api';
 import { consoleTail } from './vms/logs';
 import { readLivePid } from './vms/runtime';
 import { validateName } from './names';
@@ -62,6 +64,8 @@ export class XrayService implements XrayApi {
   /** secrets are kept on the host (Keychain, Secret Service or a 0600 file); bindings live in vm.toml without values. */
   readonly secrets: SecretStore;
   readonly secretBindings: SecretBindings;
+  /** autoSnapshots are the snapshots VMs take by themselves: after the first boot, before risky hooks and commands. */
+  readonly autoSnapshots: AutoSnapshots;
   private engine: Engine | null = null;
   private readonly handlers: Handlers;
 
@@ -79,6 +83,14 @@ export class XrayService implements XrayApi {
       paths: options.paths,
       store: this.catalog.store,
       connect: async (vm) => connectVm(options.paths, vm, await this.sshTarget(vm), { timeoutMs: 30_000 }),
+      beforeRisky: (vm, plugin, command) => this.autoSnapshots.take(vm, beforeCommand(plugin, command)),
+    });
+    this.autoSnapshots = new AutoSnapshots({
+      vms: this.catalog.store,
+      settings: this.settings,
+      list: (vm) => this.call('snapshot.list', { vm }),
+      create: (vm, name, description) => this.call('snapshot.create', { vm, name, description }),
+      remove: async (vm, name) => void (await this.call('snapshot.delete', { vm, name })),
     });
     this.hooks = new HookRunner({
       paths: options.paths,
@@ -86,6 +98,7 @@ export class XrayService implements XrayApi {
       plugins: this.plugins,
       builtIns: options.builtInHooks ?? [],
       store: this.catalog.store,
+      snapshots: this.autoSnapshots,
     });
     this.firewallRules = new RuleStore(options.paths, this.catalog.store);
     this.journal = new Journal(options.paths, (event) => this.emit(event));
@@ -102,6 +115,7 @@ export class XrayService implements XrayApi {
         emit: this.emit,
         live: (vm) => this.engine?.liveFirewall(vm) ?? null,
       }),
+      ...snapshotHandlers({ offline: this.snapshots, emit: this.emit, engine: () => this.engine, isLive: (vm) => this.isLive(vm) }),
       ...learnHandlers({ paths: options.paths, vms: this.catalog.store, ruleStore: this.firewallRules, live: (vm) => this.engine?.liveFirewall(vm) ?? null }),
       ...policyHandlers({ vms: this.catalog.store, ruleStore: this.firewallRules, bindings: this.secretBindings, secrets: this.secrets, emit: this.emit }),
       ...this.engineHandlers(),
@@ -168,7 +182,7 @@ export class XrayService implements XrayApi {
     return this.engine ? this.engine.forwards(vm, apply) : apply(null);
   }
 
-  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | PolicyMethod | 'firewall.learned' | BaseMethod>]: Handler<M> } {
+  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | PolicyMethod | 'firewall.learned' | BaseMethod | SnapshotMethod>]: Handler<M> } {
     return {
       'vm.list': async () => (await this.catalog.list()).map((s) => this.decorate(s)),
       'vm.info': async ({ name }) => {
@@ -176,11 +190,12 @@ export class XrayService implements XrayApi {
         const summary = this.decorate(await this.catalog.summary(name));
         const config = await this.catalog.store.read(name);
         const vm = this.paths.vm(name);
-        const [chain, snapshots] = await Promise.all([
+        const [chain, snapshots, autoSnapshots] = await Promise.all([
           diskChain(vm.disk, this.qemuImg),
           this.handlers['snapshot.list']({ vm: name }),
+          this.autoSnapshots.settingsOf(name),
         ]);
-        return { summary, config: serializeVmConfig(config), diskChain: chain, snapshots };
+        return { summary, config: serializeVmConfig(config), diskChain: chain, snapshots, autoSnapshots };
       },
       'vm.defaults': async () => this.catalog.defaults(),
       'vm.create': async (params) => {
@@ -195,9 +210,9 @@ export class XrayService implements XrayApi {
         this.emit({ type: 'vm.removed', vm: name });
         return null;
       },
-      'vm.update': async ({ name, memoryMb, cpus, sshUser }) => {
-        await this.requireStopped(name, 'change its settings');
-        await this.catalog.update(name, { memoryMb, cpus, sshUser });
+      'vm.update': async ({ name, memoryMb, cpus, sshUser, autoSnapshots }) => {
+        if (memoryMb !== undefined || cpus !== undefined || sshUser !== undefined) await this.requireStopped(name, 'change its memory, CPUs or SSH user');
+        await this.catalog.update(name, { memoryMb, cpus, sshUser, autoSnapshots });
         this.emit({ type: 'vm.changed', vm: name });
         return this.decorate(await this.catalog.summary(name));
       },
@@ -212,25 +227,6 @@ export class XrayService implements XrayApi {
       'port.list': async ({ vm }) => [...(await this.catalog.store.read(vm)).ports],
       'port.add': ({ vm, mapping }) => this.changePorts(vm, (live) => this.catalog.addPort(vm, mapping, live)),
       'port.remove': ({ vm, mapping }) => this.changePorts(vm, (live) => this.catalog.removePort(vm, mapping, live)),
-      'snapshot.list': async (params) => {
-        // Reading works from the files even while another process runs the VM (qemu-img reads with force-share).
-        if (this.engine?.isRunning(validateName('VM', params.vm))) return this.engine.live['snapshot.list'](params);
-        return this.snapshots.list(params.vm);
-      },
-      'snapshot.create': async (params) => {
-        if (await this.isLive(params.vm)) return this.engine!.live['snapshot.create'](params);
-        return withSnapshotProgress(this.emit, { vm: params.vm, name: params.name, operation: 'create' }, () => this.snapshots.create(params.vm, params.name, params.description));
-      },
-      'snapshot.revert': async (params) => {
-        if (await this.isLive(params.vm)) return this.engine!.live['snapshot.revert'](params);
-        await withSnapshotProgress(this.emit, { vm: params.vm, name: params.name, operation: 'revert' }, () => this.snapshots.revert(params.vm, params.name));
-        return null;
-      },
-      'snapshot.delete': async (params) => {
-        if (await this.isLive(params.vm)) return this.engine!.live['snapshot.delete'](params);
-        await withSnapshotProgress(this.emit, { vm: params.vm, name: params.name, operation: 'delete' }, () => this.snapshots.remove(params.vm, params.name));
-        return null;
-      },
       'hooks.list': async ({ vm }) => {
         await this.catalog.store.read(validateName('VM', vm));
         return this.hooks.list(vm);

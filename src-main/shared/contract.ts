@@ -93,6 +93,8 @@ export const requestSchemas = {
     memoryMb: memoryMb.optional(),
     cpus: cpus.optional(),
     sshUser: sshUser.optional(),
+    /** autoSnapshots turns the VM's automatic snapshots on or off; null follows config.toml. It may change while the VM runs. */
+    autoSnapshots: z.boolean().nullable().optional(),
   }),
   'vm.start': z.object({
     name,
@@ -189,7 +191,8 @@ export type ParsedParams<M extends Method> = z.output<(typeof requestSchemas)[M]
 export interface PluginInfo {
   readonly name: string;
   readonly file: string;
-  readonly commands: readonly { readonly name: string; readonly description: string }[];
+  /** commands are what `plugin.run` runs; a risky one gets an automatic snapshot of each VM before it first reaches it. */
+  readonly commands: readonly { readonly name: string; readonly description: string; readonly risky: boolean }[];
   readonly hooks: readonly HookType[];
   readonly error: string | null;
 }
@@ -244,7 +247,7 @@ export interface Results {
   'firewall.connections': OpenConnection[];
   'prompt.list': FirewallPrompt[];
   'prompt.answer': null;
-  'hooks.list': { type: HookType; script: string; source: HookSource }[];
+  'hooks.list': { type: HookType; script: string; source: HookSource; risky: boolean }[];
   'hooks.run': HookRun[];
   'hooks.resetInitialBoot': null;
   'hooks.runs': HookRunRecord[];
@@ -276,7 +279,16 @@ export type XrayEvent =
       readonly bytesPerSecond?: number;
     }
   | { readonly type: 'base.changed' }
-  | { readonly type: 'snapshot.progress'; readonly vm: string; readonly name: string; readonly operation: 'create' | 'revert' | 'delete'; readonly status: 'running' | 'done' | 'failed'; readonly error?: string }
+  /** snapshot.progress: a snapshot operation running, done or failed; a new snapshot's description comes with it. */
+  | {
+      readonly type: 'snapshot.progress';
+      readonly vm: string;
+      readonly name: string;
+      readonly operation: 'create' | 'revert' | 'delete';
+      readonly status: 'running' | 'done' | 'failed';
+      readonly error?: string;
+      readonly description?: string;
+    }
   | { readonly type: 'prompt.opened'; readonly prompt: FirewallPrompt }
   | { readonly type: 'prompt.updated'; readonly prompt: FirewallPrompt; readonly guestProcess?: GuestProcess }
   | { readonly type: 'prompt.closed'; readonly id: string; readonly vm: string; readonly action: RuleAction; readonly reason: PromptCloseReason }

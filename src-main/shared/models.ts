@@ -69,6 +69,7 @@ export interface VmInfo {
   readonly config: Record<string, unknown>;
   readonly diskChain: readonly DiskChainEntry[];
   readonly snapshots: readonly SnapshotInfo[];
+  readonly autoSnapshots: AutoSnapshotsInfo;
 }
 
 export interface BaseInfo {
@@ -89,6 +90,16 @@ export interface SnapshotInfo {
   readonly vmStateSize: number;
   readonly hasMemory: boolean;
   readonly description: string | null;
+  /** auto is true for a snapshot Xray took by itself (after the first boot, before a risky hook); only those are pruned. */
+  readonly auto?: boolean;
+}
+
+/** AutoSnapshotsInfo is whether a VM takes automatic snapshots, whether that follows config.toml, and how many it keeps. */
+export interface AutoSnapshotsInfo {
+  readonly enabled: boolean;
+  /** fromDefault is true when vm.toml says nothing and config.toml's auto_snapshots decides. */
+  readonly fromDefault: boolean;
+  readonly keep: number;
 }
 
 /** RuleLifetime says how long a firewall rule lasts. */
@@ -203,6 +214,10 @@ export interface GlobalSettings {
   readonly imageMirror: string | null;
   /** upstreamCaFile names extra CA certificates the egress proxy trusts when it verifies intercepted hosts' servers. */
   readonly upstreamCaFile: string | null;
+  /** autoSnapshots: VMs take snapshots by themselves (after the first boot, before risky hooks), unless their vm.toml says otherwise. */
+  readonly autoSnapshots: boolean;
+  /** autoSnapshotsKeep is how many automatic snapshots each VM keeps; older automatic ones are deleted, never a person's. */
+  readonly autoSnapshotsKeep: number;
 }
 
 /** SecretInfo is what may be shown of a secret kept on the host: never its value. */

@@ -70,6 +70,7 @@ const snapshotInfoSchema = z.strictObject({
   vmStateSize: count,
   hasMemory: z.boolean(),
   description: z.string().nullable(),
+  auto: z.boolean().optional(),
 }) satisfies z.ZodType<SnapshotInfo>;
 
 const vmInfoSchema = z.strictObject({
@@ -79,6 +80,7 @@ const vmInfoSchema = z.strictObject({
     z.strictObject({ filename: z.string(), format: z.string(), virtualSize: count, actualSize: count, backingFilename: z.string().nullable() }),
   ),
   snapshots: z.array(snapshotInfoSchema),
+  autoSnapshots: z.strictObject({ enabled: z.boolean(), fromDefault: z.boolean(), keep: count }),
 }) satisfies z.ZodType<VmInfo>;
 
 const baseInfoSchema = z.strictObject({
@@ -254,6 +256,7 @@ const xrayEventSchema = z.discriminatedUnion('type', [
     operation: z.enum(['create', 'revert', 'delete']),
     status: z.enum(['running', 'done', 'failed']),
     error: z.string().optional(),
+    description: z.string().optional(),
   }),
   z.strictObject({ type: z.literal('prompt.opened'), prompt: firewallPromptSchema }),
   z.strictObject({ type: z.literal('prompt.updated'), prompt: firewallPromptSchema, guestProcess: guestProcessSchema.optional() }),

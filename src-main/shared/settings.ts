@@ -17,6 +17,8 @@ export const SETTING_KEYS = {
   dnsServers: 'dns_servers',
   imageMirror: 'image_mirror',
   upstreamCaFile: 'upstream_ca_file',
+  autoSnapshots: 'auto_snapshots',
+  autoSnapshotsKeep: 'auto_snapshots_keep',
   firmware: 'firmware',
 } as const satisfies { readonly [K in keyof GlobalSettings]: string };
 

@@ -122,6 +122,10 @@ export interface VmsSlice {
   readonly info: PerVm<Loadable<VmInfo>>;
   /** actionErrors holds why the last start or stop of a VM failed. */
   readonly actionErrors: PerVm<string>;
+  /** stopNotices says how each VM's last stop ended (stopSentence), until it starts again. */
+  readonly stopNotices: PerVm<string>;
+  /** stopRequests holds the stop this window last asked for, per VM, until it starts again: a gentle one, or a force stop. */
+  readonly stopRequests: PerVm<'stop' | 'force'>;
   /** defaults is what a new VM gets on this host (`vm.defaults`); null until asked for. */
   readonly defaults: Loadable<VmDefaults> | null;
   /** listening holds the TCP ports each shown VM's guest listens on (null: it is not ready to be asked). */
@@ -130,7 +134,8 @@ export interface VmsSlice {
   refreshVm(name: string): Promise<void>;
   loadDefaults(): Promise<void>;
   startVm(name: string): Promise<void>;
-  stopVm(name: string): Promise<void>;
+  /** stopVm stops a VM gently (power button, then SSH, then kill), or with `force` at once (cutting short a gentle stop under way). */
+  stopVm(name: string, force?: boolean): Promise<void>;
   createVm(params: Params<'vm.create'>): Promise<VmSummary>;
   updateVm(params: Params<'vm.update'>): Promise<void>;
   /** addPort forwards a port: at once on a running VM (`live`), else from its next start. */

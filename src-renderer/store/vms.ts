@@ -3,9 +3,10 @@
 // VM's update changes only that key and only that row re-renders (rows select
 // by name); an unchanged summary keeps its object.
 import type { XrayEvent } from '../../src-main/shared/contract';
-import type { VmSummary } from '../../src-main/shared/models';
+import type { VmStopResult, VmSummary } from '../../src-main/shared/models';
+import { stopSentence } from '../../src-main/shared/vm';
 import { byName, loadAll, loadEntry, message, putEntry } from './helpers';
-import type { SliceContext, VmsSlice } from './types';
+import type { SliceContext, VmsSlice, XrayState } from './types';
 
 type VmEvent = Extract<XrayEvent, { type: 'vm.state' | 'vm.changed' | 'vm.removed' | 'firewall.status' }>;
 
@@ -25,24 +26,64 @@ function putVm({ set, get }: SliceContext, summary: VmSummary): void {
   });
 }
 
-function setActionError({ set, get }: SliceContext, name: string, error: string | null): void {
-  const next = { ...get().actionErrors };
-  if (error === null) delete next[name];
-  else next[name] = error;
-  set({ actionErrors: next });
+/** stateEvents counts, per store and VM, the vm.state events applied (see putAnswer). */
+const stateEvents = new WeakMap<SliceContext, Map<string, number>>();
+
+function stateEventsOf(ctx: SliceContext): Map<string, number> {
+  let counts = stateEvents.get(ctx);
+  if (!counts) {
+    counts = new Map();
+    stateEvents.set(ctx, counts);
+  }
+  return counts;
 }
 
-/** vmsSlice builds the vms slice; a start or stop's failure stays beside the VM it concerns (actionErrors). */
+/**
+ * putAnswer stores a summary a call answered, asked for when `seen` state
+ * events of the VM had been applied. A state event applied since is newer
+ * than the answer's state (a vm.info sent at "ready" answering after the
+ * "stopping" event), so the VM keeps the event's state and the rest is taken.
+ */
+function putAnswer(ctx: SliceContext, summary: VmSummary, seen: number): void {
+  const old = ctx.get().vms[summary.name];
+  const newer = old && (stateEventsOf(ctx).get(summary.name) ?? 0) !== seen;
+  putVm(ctx, newer ? { ...summary, state: old.state, crash: old.crash } : summary);
+}
+
+/** setFor sets (or, with null, clears) one VM's entry in a per-VM record of words. */
+function setFor<K extends 'actionErrors' | 'stopNotices' | 'stopRequests'>({ set, get }: SliceContext, key: K, name: string, value: XrayState[K][string] | null): void {
+  const next = { ...get()[key] } as Record<string, XrayState[K][string]>;
+  if (value === null) delete next[name];
+  else next[name] = value;
+  set({ [key]: next } as Partial<XrayState>);
+}
+
+/** forgetStop clears how a VM's last stop went, and what this window asked of it: the VM starts again. */
+function forgetStop(ctx: SliceContext, name: string): void {
+  setFor(ctx, 'stopNotices', name, null);
+  setFor(ctx, 'stopRequests', name, null);
+}
+
+/** noteStop words how a VM's stop ended; a stop is forced when this window's latest stop request for it was a force stop. */
+function noteStop(ctx: SliceContext, name: string, stoppedBy: VmStopResult['stoppedBy']): void {
+  setFor(ctx, 'stopNotices', name, stopSentence(name, stoppedBy, ctx.get().stopRequests[name] === 'force'));
+}
+
+/**
+ * vmsSlice builds the vms slice; a start or stop's failure stays beside the
+ * VM it concerns (actionErrors), and so does how its last stop ended (stopNotices).
+ */
 export function vmsSlice(ctx: SliceContext): VmsSlice {
   const { client, set, get } = ctx;
 
   /** act runs a start or stop: its error shows in the VM's row and header until the next try. */
   const act = async (name: string, call: () => Promise<VmSummary>) => {
-    setActionError(ctx, name, null);
+    setFor(ctx, 'actionErrors', name, null);
+    const seen = stateEventsOf(ctx).get(name) ?? 0;
     try {
-      putVm(ctx, await call());
+      putAnswer(ctx, await call(), seen);
     } catch (err) {
-      setActionError(ctx, name, message(err));
+      setFor(ctx, 'actionErrors', name, message(err));
     }
   };
 
@@ -53,6 +94,8 @@ export function vmsSlice(ctx: SliceContext): VmsSlice {
     vmsLoaded: false,
     info: {},
     actionErrors: {},
+    stopNotices: {},
+    stopRequests: {},
     defaults: null,
     listening: {},
     async refreshVms() {
@@ -75,9 +118,10 @@ export function vmsSlice(ctx: SliceContext): VmsSlice {
       }
     },
     async refreshVm(name) {
+      const seen = stateEventsOf(ctx).get(name) ?? 0;
       try {
         const info = await client.call('vm.info', { name });
-        putVm(ctx, info.summary);
+        putAnswer(ctx, info.summary, seen);
         putEntry(ctx, 'info', name, { status: 'ready', value: info });
         putEntry(ctx, 'snapshots', name, { status: 'ready', value: info.snapshots });
       } catch (err) {
@@ -90,8 +134,20 @@ export function vmsSlice(ctx: SliceContext): VmsSlice {
       set({ defaults: { status: 'loading' } });
       await loadAll(ctx, 'defaults', () => client.call('vm.defaults', {}));
     },
-    startVm: (name) => act(name, () => client.call('vm.start', { name })),
-    stopVm: (name) => act(name, () => client.call('vm.stop', { name })),
+    startVm: (name) => {
+      forgetStop(ctx, name);
+      return act(name, () => client.call('vm.start', { name }));
+    },
+    async stopVm(name, force = false) {
+      // A force stop stays on record until the next start: the gentle stop it cut short answers later, and is worded as forced too.
+      if (get().stopRequests[name] !== 'force') setFor(ctx, 'stopRequests', name, force ? 'force' : 'stop');
+      setFor(ctx, 'stopNotices', name, null);
+      await act(name, async () => {
+        const result = await client.call('vm.stop', force ? { name, force } : { name });
+        noteStop(ctx, name, result.stoppedBy);
+        return result;
+      });
+    },
     async createVm(params) {
       const summary = await client.call('vm.create', params);
       putVm(ctx, summary);
@@ -119,10 +175,14 @@ export function onVmEvent(ctx: SliceContext, event: VmEvent): void {
   const { set, get } = ctx;
   switch (event.type) {
     case 'vm.state': {
+      stateEventsOf(ctx).set(event.vm, (stateEventsOf(ctx).get(event.vm) ?? 0) + 1);
       const old = get().vms[event.vm];
       if (old) putVm(ctx, { ...old, state: event.state, crash: event.crash ?? (event.state === 'crashed' ? old.crash : null) });
       else void get().refreshVm(event.vm);
       if (event.state === 'ready' || event.state === 'stopped' || event.state === 'crashed') void get().refreshVm(event.vm);
+      // A stop from anywhere (this window, the CLI, the guest itself) says how it ended; a new start clears that.
+      if (event.state === 'stopped' && event.stoppedBy) noteStop(ctx, event.vm, event.stoppedBy);
+      if (event.state === 'starting') forgetStop(ctx, event.vm);
       return;
     }
     case 'vm.changed':

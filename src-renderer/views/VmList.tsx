@@ -6,6 +6,7 @@ import { memo, useLayoutEffect, useRef, type KeyboardEvent } from 'react';
 import { useActions, useXray } from '../store/context';
 import { Catalog } from './Catalog';
 import { formatPorts } from './format';
+import { StopControls, StopNotice } from './StopControls';
 
 export function VmList({ onCreate }: { onCreate: () => void }) {
   const names = useXray((s) => s.vmNames);
@@ -91,7 +92,7 @@ export function VmList({ onCreate }: { onCreate: () => void }) {
 export const VmRow = memo(function VmRow({ name }: { name: string }) {
   const vm = useXray((s) => s.vms[name]);
   const error = useXray((s) => s.actionErrors[name]);
-  const { startVm, stopVm, show } = useActions();
+  const { startVm, show } = useActions();
   if (!vm) return null;
   const running = isActive(vm.state);
   const open = () => show({ kind: 'vm', name });
@@ -110,6 +111,7 @@ export const VmRow = memo(function VmRow({ name }: { name: string }) {
         </button>
         {error && <div className="error small" role="alert">{error}</div>}
         {vm.configError && <div className="error small">{vm.configError}</div>}
+        <StopNotice name={name} className="hint small" />
       </td>
       <td>
         <span className={`state state-${vm.state}`} data-testid="state">{stateLabel(vm.state)}</span>
@@ -133,9 +135,7 @@ export const VmRow = memo(function VmRow({ name }: { name: string }) {
       <td>{running ? vm.openConnections : '—'}</td>
       <td className="actions">
         {running ? (
-          <button type="button" onClick={() => void stopVm(name)} disabled={vm.state === 'stopping'} aria-label={`Stop ${name}`}>
-            Stop
-          </button>
+          <StopControls name={name} place="row" />
         ) : (
           <button type="button" onClick={() => void startVm(name)} aria-label={`Start ${name}`}>
             Start

@@ -20,7 +20,7 @@ export class FakeXrayClient implements XrayClient {
     this.on('vm.info', ({ name }) => {
       const summary = (data.vms ?? []).find((v) => v.name === name);
       if (!summary) throw new CallError('not-found', `There is no VM named "${name}".`);
-      return { summary, config: {}, diskChain: [], snapshots: data.snapshots ?? [] };
+      return { summary, config: {}, diskChain: [], snapshots: data.snapshots ?? [], autoSnapshots: { enabled: false, fromDefault: true, keep: 5 } };
     });
     this.on('vm.defaults', () => ({ memoryMb: 2048, cpus: 2, sshUser: 'ubuntu' }));
     this.on('firewall.log', () => []);

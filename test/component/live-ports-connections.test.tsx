@@ -91,7 +91,7 @@ describe('guest ports in the Overview', () => {
     let ports = [{ host: 18000, guest: 8000 }, { host: 18001, guest: 7000 }];
     const client = new FakeXrayClient({ vms: [vm('dev', { state: 'ready', ports })] });
     client.on('port.listening', () => listeners);
-    client.on('vm.info', () => ({ summary: vm('dev', { state: 'ready', ports }), config: {}, diskChain: [], snapshots: [] }));
+    client.on('vm.info', () => ({ summary: vm('dev', { state: 'ready', ports }), config: {}, diskChain: [], snapshots: [], autoSnapshots: { enabled: false, fromDefault: true, keep: 5 } }));
     client.on('port.add', ({ mapping }) => {
       ports = [...ports, mapping];
       return { ports, live: true };

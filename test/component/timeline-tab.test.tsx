@@ -51,6 +51,18 @@ describe('TimelineTab', () => {
     ]);
   });
 
+  it('tags the snapshots Xray took by itself as automatic, and only those', async () => {
+    const { client, store } = await timelineTab();
+    const auto = { name: 'auto-first-boot', date: at('10:30:00'), vmStateSize: 0, hasMemory: false, description: 'Taken automatically when the first boot completed.', auto: true };
+    client.on('snapshot.list', () => [...snapshots, auto]);
+    await act(async () => {
+      await store.getState().refreshSnapshots('dev');
+    });
+    expect(document.querySelector('li[data-snapshot="auto-first-boot"] .tag-auto')!.textContent).toBe('automatic');
+    expect(document.querySelector('li[data-snapshot="auto-first-boot"]')!.textContent).toContain('Taken automatically when the first boot completed.');
+    expect(document.querySelectorAll('.tag-auto')).toHaveLength(1);
+  });
+
   it('marks the snapshot the VM was last reverted to, and only that one', async () => {
     await timelineTab();
     expect(document.querySelector('li[data-snapshot="clean"]')!.textContent).toContain('last reverted to');

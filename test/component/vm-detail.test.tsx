@@ -59,7 +59,7 @@ describe('VmDetail', () => {
   it('forwards a new port through the API and shows it', async () => {
     const client = new FakeXrayClient({ vms: [vm('dev')] });
     client.on('port.add', ({ mapping }) => {
-      client.on('vm.info', () => ({ summary: vm('dev', { ports: [mapping] }), config: {}, diskChain: [], snapshots: [] }));
+      client.on('vm.info', () => ({ summary: vm('dev', { ports: [mapping] }), config: {}, diskChain: [], snapshots: [], autoSnapshots: { enabled: false, fromDefault: true, keep: 5 } }));
       return { ports: [mapping], live: false };
     });
     await detail(client);
@@ -105,8 +105,8 @@ describe('VmDetail', () => {
   it('offers plugin commands as actions on the VM and shows what they print', async () => {
     const client = new FakeXrayClient({ vms: [vm('dev')] });
     client.on('plugin.list', () => [
-      { name: 'hello', file: '/x/plugins/hello.mjs', commands: [{ name: 'uptime', description: 'Show how long a VM has been up' }], hooks: ['boot'], error: null },
-      { name: 'broken', file: '/x/plugins/broken.mjs', commands: [{ name: 'never', description: 'not loaded' }], hooks: [], error: 'SyntaxError' },
+      { name: 'hello', file: '/x/plugins/hello.mjs', commands: [{ name: 'uptime', description: 'Show how long a VM has been up', risky: false }], hooks: ['boot'], error: null },
+      { name: 'broken', file: '/x/plugins/broken.mjs', commands: [{ name: 'never', description: 'not loaded', risky: false }], hooks: [], error: 'SyntaxError' },
     ]);
     client.on('plugin.run', (p) => ({ output: `${(p.args ?? []).join(' ')}: up 3 minutes\n` }));
     await detail(client);

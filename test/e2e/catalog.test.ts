@@ -1,25 +1,13 @@
 // Getting an image in Chromium, with real clicks, over a made-up XrayApi that
 // records the calls and sends progress as the service would: the first-run
 // catalog, a download's bytes, rate and time left, and cancel.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startBrowserServer } from '../../src-main/browser/server';
 import type { CatalogEntry } from '../../src-main/shared/contract';
 import { CallError } from '../../src-main/shared/transport';
-import { buildRenderer, hasChromium, launchChromium, TableApi } from './helpers';
+import { browserSuite, hasChromium, TableApi } from './helpers';
 
-let renderer: { dir: string; cleanup: () => Promise<void> };
-let browser: Browser;
-
-beforeAll(async () => {
-  renderer = await buildRenderer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await renderer?.cleanup();
-});
+const suite = browserSuite();
 
 const catalog: CatalogEntry[] = (['aarch64', 'x86_64'] as const).map((arch) => ({
   name: 'debian-12',
@@ -48,8 +36,8 @@ describe.runIf(hasChromium)('getting an image in Chromium', () => {
         return null;
       },
     });
-    const server = await startBrowserServer({ api, rendererDir: renderer.dir });
-    const page = await browser.newPage({ viewport: { width: 1100, height: 680 } });
+    const server = await startBrowserServer({ api, rendererDir: suite.renderer.dir });
+    const page = await suite.browser.newPage({ viewport: { width: 1100, height: 680 } });
     try {
       await page.goto(server.url);
       await page.getByRole('button', { name: 'Get Debian 12 (bookworm) for Intel or AMD (x86_64)' }).click();

@@ -3,31 +3,15 @@
 // opened it; and the layout at 800×600: the VM table's Start/Stop buttons and
 // the New VM dialog's buttons are whole and on top. Over a made-up XrayApi, so
 // every call the renderer makes is on record.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { Method } from '../../src-main/shared/contract';
 import type { SnapshotInfo, VmSummary } from '../../src-main/shared/models';
 import { startBrowserServer } from '../../src-main/browser/server';
 import { base, vm } from '../component/fake-client';
-import { buildRenderer, hasChromium, launchChromium, TableApi } from './helpers';
+import { browserSuite, hasChromium, TableApi } from './helpers';
 
-let renderer: { dir: string; cleanup: () => Promise<void> };
-let browser: Browser;
-const closers: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  renderer = await buildRenderer();
-  browser = await launchChromium();
-});
-
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await renderer?.cleanup();
-});
+const suite = browserSuite();
 
 const snapshots: SnapshotInfo[] = [{ name: 'clean', date: '2025-01-01T08:00:00Z', vmStateSize: 0, hasMemory: false, description: null }];
 
@@ -49,10 +33,10 @@ async function open(vms: VmSummary[] = [vm('dev')], viewport = { width: 1100, he
     'plugin.list': [],
   };
   const api = new TableApi(answers);
-  const server = await startBrowserServer({ api, rendererDir: renderer.dir });
-  closers.push(() => server.close());
-  const page = await browser.newPage({ viewport });
-  closers.push(() => page.close());
+  const server = await startBrowserServer({ api, rendererDir: suite.renderer.dir });
+  suite.closeAfterTest(() => server.close());
+  const page = await suite.browser.newPage({ viewport });
+  suite.closeAfterTest(() => page.close());
   await page.goto(server.url);
   await page.locator('tr[data-vm]').first().waitFor();
   return { api, page };
@@ -157,17 +141,18 @@ describe.runIf(hasChromium)('dialog keys and the small window in Chromium', () =
     expect(api.callsOf('snapshot.revert')).toEqual([]);
   });
 
-  it('shows every VM\'s Start or Stop button whole at 800×600', async () => {
+  it('shows every VM\'s Start, Stop or Force stop button whole at 800×600', async () => {
     const viewport = { width: 800, height: 600 };
     const vms = [
       vm('build-runner', { state: 'crashed' }),
       vm('db'),
+      vm('stuck-stopping', { state: 'stopping' }),
       vm('nohyphensinthisnamewhatsoeverbutitisstilllongerthanthecellwidth', { base: 'debian-12-genericcloud-arm64-20250101', memoryMb: 16384, cpus: 16 }),
       vm('web-frontend-01', { state: 'ready', ports: [{ host: 8080, guest: 80 }, { host: 8443, guest: 443 }, { host: 15432, guest: 5432 }], openConnections: 12 }),
     ];
     const { page } = await open(vms, viewport);
     for (const v of vms) {
-      const action = v.state === 'ready' ? 'Stop' : 'Start';
+      const action = v.state === 'ready' ? 'Stop' : v.state === 'stopping' ? 'Force stop' : 'Start';
       expect(await wholeInView(page, `tr[data-vm="${v.name}"] button[aria-label="${action} ${v.name}"]`, viewport), `${action} ${v.name}`).toBe(true);
     }
   });

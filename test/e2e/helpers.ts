@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Method, Params, Results, XrayApi, XrayEvent } from '../../src-main/shared/contract';
 import { waitFor } from '../helpers/wait';
 
@@ -36,11 +37,51 @@ export async function buildRenderer(): Promise<{ dir: string; cleanup: () => Pro
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** launchChromium starts Debian's Chromium headless, with the flags that keep it off the network. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/** BrowserSuite is what the tests of one file share: the built renderer, one browser, and what a test opened. */
+export interface BrowserSuite {
+  readonly renderer: { dir: string; cleanup: () => Promise<void> };
+  readonly browser: Browser;
+  /** closeAfterTest registers something a test opened, closed once the test ends (the last opened first). */
+  closeAfterTest(close: () => Promise<void>): void;
+}
+
+/** browserSuite builds the renderer and launches Chromium once for the calling test file, and cleans up after each test and at the end. */
+export function browserSuite(): BrowserSuite {
+  let renderer: BrowserSuite['renderer'] | undefined;
+  let browser: Browser | undefined;
+  const closers: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    renderer = await buildRenderer();
+    browser = await launchChromium();
+  });
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await renderer?.cleanup();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the browser suite is not set up yet');
+    return value;
+  };
+  return {
+    get renderer() {
+      return ready(renderer);
+    },
+    get browser() {
+      return ready(browser);
+    },
+    closeAfterTest: (close) => void closers.push(close),
+  };
 }
 
 /**

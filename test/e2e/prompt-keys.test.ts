@@ -4,32 +4,16 @@
 // after, the answer buttons fit a small window, and an abandoned prompt gives
 // way to the next with a notice. Over a made-up XrayApi, so every answer the
 // renderer sends is on record.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { Method } from '../../src-main/shared/contract';
 import type { FirewallPrompt } from '../../src-main/shared/models';
 import { startBrowserServer } from '../../src-main/browser/server';
 import { ARMING_DELAY_MS } from '../../src-renderer/views/FirewallPrompt';
 import { base, prompt, vm } from '../component/fake-client';
-import { buildRenderer, hasChromium, launchChromium, TableApi } from './helpers';
+import { browserSuite, hasChromium, TableApi } from './helpers';
 
-let renderer: { dir: string; cleanup: () => Promise<void> };
-let browser: Browser;
-const closers: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  renderer = await buildRenderer();
-  browser = await launchChromium();
-});
-
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await renderer?.cleanup();
-});
+const suite = browserSuite();
 
 const curl = { pid: 812, command: 'curl https://www.example.com/', user: 'ubuntu' };
 const github = prompt('p2', { destination: { ip: '140.82.112.3', port: 22, name: 'github.com', nameSource: 'sni', service: 'ssh' } });
@@ -52,10 +36,10 @@ async function open(prompts: FirewallPrompt[], viewport = { width: 1100, height:
     'firewall.log': recent,
     ...more,
   });
-  const server = await startBrowserServer({ api, rendererDir: renderer.dir });
-  closers.push(() => server.close());
-  const page = await browser.newPage({ viewport });
-  closers.push(() => page.close());
+  const server = await startBrowserServer({ api, rendererDir: suite.renderer.dir });
+  suite.closeAfterTest(() => server.close());
+  const page = await suite.browser.newPage({ viewport });
+  suite.closeAfterTest(() => page.close());
   await page.goto(server.url);
   return { api, page };
 }

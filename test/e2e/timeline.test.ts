@@ -1,30 +1,14 @@
 // The timeline's two actions in Chromium, with real clicks and keys, over a
 // made-up XrayApi that records the calls: going back to the last snapshot
 // before an event, and revoking the rule that allowed a connection.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { startBrowserServer } from '../../src-main/browser/server';
 import { base, vm } from '../component/fake-client';
 import { sampleSnapshots, sampleTimeline } from '../component/timeline-samples';
-import { buildRenderer, hasChromium, launchChromium, TableApi } from './helpers';
+import { browserSuite, hasChromium, TableApi } from './helpers';
 
-let renderer: { dir: string; cleanup: () => Promise<void> };
-let browser: Browser;
-const closers: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  renderer = await buildRenderer();
-  browser = await launchChromium();
-});
-
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await renderer?.cleanup();
-});
+const suite = browserSuite();
 
 /** openTimeline serves VM "dev" with the sample timeline and opens its Timeline tab. */
 async function openTimeline(): Promise<{ api: TableApi; page: Page }> {
@@ -45,10 +29,10 @@ async function openTimeline(): Promise<{ api: TableApi; page: Page }> {
     'hooks.runs': [],
     'plugin.list': [],
   });
-  const server = await startBrowserServer({ api, rendererDir: renderer.dir });
-  closers.push(() => server.close());
-  const page = await browser.newPage({ viewport: { width: 1100, height: 680 } });
-  closers.push(() => page.close());
+  const server = await startBrowserServer({ api, rendererDir: suite.renderer.dir });
+  suite.closeAfterTest(() => server.close());
+  const page = await suite.browser.newPage({ viewport: { width: 1100, height: 680 } });
+  suite.closeAfterTest(() => page.close());
   await page.goto(server.url);
   await page.locator('tr[data-vm="dev"]').getByRole('button', { name: 'dev', exact: true }).click();
   await page.getByRole('tab', { name: 'Timeline' }).click();

@@ -4,26 +4,14 @@
 // timeline, rules and hook runs and of an image being got, with a history no
 // test guest makes.
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startBrowserServer } from '../../src-main/browser/server';
 import type { FirewallRule } from '../../src-main/shared/models';
 import { base, prompt, vm } from '../component/fake-client';
 import { sampleSnapshots, sampleTimeline } from '../component/timeline-samples';
-import { buildRenderer, hasChromium, launchChromium, SCREENSHOTS, TableApi } from './helpers';
+import { browserSuite, hasChromium, SCREENSHOTS, TableApi } from './helpers';
 
-let renderer: { dir: string; cleanup: () => Promise<void> };
-let browser: Browser;
-
-beforeAll(async () => {
-  renderer = await buildRenderer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await renderer?.cleanup();
-});
+const suite = browserSuite();
 
 describe.runIf(hasChromium)('renderer in Chromium with made-up data', () => {
   it('shows queued firewall questions (screenshot for the docs)', async () => {
@@ -39,8 +27,8 @@ describe.runIf(hasChromium)('renderer in Chromium with made-up data', () => {
         { at: new Date().toISOString(), vm: 'dev', kind: 'decision', destination: { ip: '151.101.2.132', port: 443, name: 'deb.debian.org', nameSource: 'dns', service: 'https' }, action: 'allow', reason: 'default rule' },
       ],
     });
-    const server = await startBrowserServer({ api, rendererDir: renderer.dir });
-    const page = await browser.newPage({ viewport: { width: 1100, height: 680 }, colorScheme: 'light' });
+    const server = await startBrowserServer({ api, rendererDir: suite.renderer.dir });
+    const page = await suite.browser.newPage({ viewport: { width: 1100, height: 680 }, colorScheme: 'light' });
     try {
       await page.goto(server.url);
       const dialog = page.getByRole('alertdialog');
@@ -94,8 +82,8 @@ describe.runIf(hasChromium)('renderer in Chromium with made-up data', () => {
       ],
       'plugin.list': [],
     });
-    const server = await startBrowserServer({ api, rendererDir: renderer.dir });
-    const page = await browser.newPage({ viewport: { width: 1100, height: 680 }, colorScheme: 'light' });
+    const server = await startBrowserServer({ api, rendererDir: suite.renderer.dir });
+    const page = await suite.browser.newPage({ viewport: { width: 1100, height: 680 }, colorScheme: 'light' });
     try {
       await page.goto(server.url);
       await page.locator('tr[data-vm="dev"]').getByRole('button', { name: 'dev', exact: true }).click();
@@ -120,8 +108,8 @@ describe.runIf(hasChromium)('renderer in Chromium with made-up data', () => {
       [['debian-12', 'Debian 12 (bookworm)'], ['debian-13', 'Debian 13 (trixie)'], ['ubuntu-24.04', 'Ubuntu 24.04 LTS']].map(([name, title]) => ({ name: name!, arch, title: title!, url: `https://example.org/${name}`, imported: false })),
     );
     const api = new TableApi({ 'vm.list': [], 'base.list': [], 'prompt.list': [], 'base.catalog': catalog, 'base.pull': () => new Promise(() => undefined) });
-    const server = await startBrowserServer({ api, rendererDir: renderer.dir });
-    const page = await browser.newPage({ viewport: { width: 1100, height: 680 }, colorScheme: 'light' });
+    const server = await startBrowserServer({ api, rendererDir: suite.renderer.dir });
+    const page = await suite.browser.newPage({ viewport: { width: 1100, height: 680 }, colorScheme: 'light' });
     try {
       await page.goto(server.url);
       await page.getByRole('button', { name: 'Get Debian 12 (bookworm) for Intel or AMD (x86_64)' }).click();
@@ -137,8 +125,8 @@ describe.runIf(hasChromium)('renderer in Chromium with made-up data', () => {
 
   it('signs in through the private file the CLI opens: the token leaves the address bar and a reload still works', async () => {
     const api = new TableApi({ 'vm.list': [vm('dev')], 'base.list': [], 'prompt.list': [] });
-    const server = await startBrowserServer({ api, rendererDir: renderer.dir });
-    const page = await browser.newPage();
+    const server = await startBrowserServer({ api, rendererDir: suite.renderer.dir });
+    const page = await suite.browser.newPage();
     try {
       await page.goto(`file://${await server.openFile()}`);
       await page.locator('tr[data-vm="dev"]').waitFor();
@@ -155,8 +143,8 @@ describe.runIf(hasChromium)('renderer in Chromium with made-up data', () => {
   it('renders 500 VMs and changes only one row when one VM changes state', async () => {
     const names = Array.from({ length: 500 }, (_, i) => `vm-${String(i).padStart(3, '0')}`);
     const api = new TableApi({ 'vm.list': names.map((n, i) => vm(n, { sshPort: 2200 + i })), 'base.list': [], 'prompt.list': [] });
-    const server = await startBrowserServer({ api, rendererDir: renderer.dir });
-    const page = await browser.newPage({ viewport: { width: 1100, height: 680 } });
+    const server = await startBrowserServer({ api, rendererDir: suite.renderer.dir });
+    const page = await suite.browser.newPage({ viewport: { width: 1100, height: 680 } });
     try {
       // Render time is measured in bench/render.ts; this checks what a user sees.
       await page.goto(server.url);

@@ -20,6 +20,10 @@ export function settingRows(settings: GlobalSettings): [string, string][] {
     [KEY.stopTimeoutSeconds, String(settings.stopTimeoutSeconds)],
     [KEY.sshKey, settings.sshKey ?? ''],
     [KEY.dnsServers, settings.dnsServers.join(',')],
+    [KEY.imageMirror, settings.imageMirror ?? ''],
+    [KEY.upstreamCaFile, settings.upstreamCaFile ?? ''],
+    [KEY.autoSnapshots, String(settings.autoSnapshots)],
+    [KEY.autoSnapshotsKeep, String(settings.autoSnapshotsKeep)],
     ...firmware.map((name): [string, string] => [`${KEY.firmware}.${name}`, settings.firmware[name] ?? '']),
   ];
 }

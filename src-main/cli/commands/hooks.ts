@@ -18,13 +18,13 @@ export async function runHooksInit(ctx: CliContext, opts: { readonly vm?: string
   ctx.out.line(created ? `Wrote the example hook ${path}; edit it, or delete it if you do not want it to run.` : `${path} already exists; left it as it was.`);
 }
 
-/** runHooksList prints the hooks that run for a VM, in order. */
+/** runHooksList prints the hooks that run for a VM, in order; RISKY ones get an automatic snapshot first when those are on. */
 export async function runHooksList(ctx: CliContext, opts: { readonly vm: string; readonly json?: boolean }): Promise<void> {
   const { vm } = opts;
   const list = await withConnection(ctx, 'files', (api) => api.call('hooks.list', { vm }));
   if (opts.json) return ctx.out.json(list);
   if (list.length === 0) return ctx.out.line(`VM "${vm}" has no hooks. Run "xray hooks init ${vm}" for an example.`);
-  ctx.out.table(['TYPE', 'SOURCE', 'HOOK'], list.map((h) => [h.type, h.source, h.script]));
+  ctx.out.table(['TYPE', 'SOURCE', 'RISKY', 'HOOK'], list.map((h) => [h.type, h.source, h.risky ? 'yes' : 'no', h.script]));
 }
 
 export interface HooksRunOptions {

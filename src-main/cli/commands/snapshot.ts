@@ -8,13 +8,14 @@ import { arg } from '../declare';
 import { confirmOrForce } from '../interact';
 import type { Output } from '../output';
 
-/** printSnapshots prints snapshots as a table under a header, each line after indent. */
+/** printSnapshots prints snapshots as a table under a header, each line after indent; ORIGIN tells Xray's automatic ones from a person's. */
 export function printSnapshots(out: Output, list: readonly SnapshotInfo[], indent = ''): void {
   out.table(
-    ['NAME', 'TAKEN', 'KIND', 'MEMORY', 'DESCRIPTION'],
+    ['NAME', 'TAKEN', 'ORIGIN', 'KIND', 'MEMORY', 'DESCRIPTION'],
     list.map((snap) => [
       out.bold(snap.name),
       snap.date,
+      snap.auto ? 'auto' : 'user',
       snap.hasMemory ? out.tint('memory', 'cyan') : 'disk',
       snap.hasMemory ? formatBytes(snap.vmStateSize) : '-',
       snap.description ? out.dim(snap.description) : '',

@@ -12,6 +12,7 @@ import { arg, boundedInt, collect, valueOption } from '../declare';
 import { confirmOrForce, isInteractive, pick } from '../interact';
 import type { Output } from '../output';
 import { describeEvent, waitForState } from './events';
+import { autoSnapshotsText } from './set';
 import { printSnapshots } from './snapshot';
 
 /** WINDOWED_DISPLAYS are the --display backends that open a window (`none` is the default). */
@@ -102,6 +103,7 @@ export async function runInfo(ctx: CliContext, opts: InfoOptions): Promise<void>
   out.line(`  cpus        ${s.cpus}`);
   out.line(`  ssh         ${s.sshUser}@127.0.0.1 -p ${s.sshPort}`);
   out.line(`  ports       ${s.ports.map(formatPortMapping).join(', ') || 'none'}`);
+  out.line(`  auto snaps  ${autoSnapshotsText(info.autoSnapshots)}`);
   out.line('  disk chain');
   for (const disk of info.diskChain) {
     out.line(`    ${disk.filename} (${disk.format}, ${formatBytes(disk.virtualSize)} virtual, ${formatBytes(disk.actualSize)} used)`);

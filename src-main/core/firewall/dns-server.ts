@@ -1,10 +1,9 @@
 // Runs in: plain Node (core).
-import { unlink } from 'node:fs/promises';
 import { type Server, type Socket, createServer } from 'node:net';
 import type { FirewallLogEntry } from '../../shared/models';
 import { normalizeHostname, parseIp } from './address';
 import { type DnsResolver, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, hostResolver } from './dns';
-import { openListeners } from './listen';
+import { closeListeners, openListeners } from './listen';
 import type { NameCache } from './name-cache';
 
 const TYPE_A = 1;
@@ -124,10 +123,7 @@ export class DnsServer {
   }
 
   async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-    this.servers.length = 0;
-    if (this.options.socketPath) await unlink(this.options.socketPath).catch(() => undefined);
+    await closeListeners(this.servers, this.sockets, this.options.socketPath);
   }
 
   /** answer resolves one DNS message to its response; exposed for tests of the protocol. */

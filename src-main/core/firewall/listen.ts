@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import { chmod, lstat, unlink } from 'node:fs/promises';
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { XrayError } from '../../shared/errors';
 import { prepareSocketDir } from '../socket-dir';
 
@@ -60,4 +60,15 @@ export async function openListeners(
     servers.push(server);
   }
   return { servers, tcpPort };
+}
+
+/**
+ * closeListeners destroys the open connections, stops the servers (emptying
+ * `servers`) and removes the Unix socket, for a server's close().
+ */
+export async function closeListeners(servers: Server[], sockets: Iterable<Socket>, socketPath: string | undefined): Promise<void> {
+  for (const socket of sockets) socket.destroy();
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  servers.length = 0;
+  if (socketPath) await unlink(socketPath).catch(() => undefined);
 }

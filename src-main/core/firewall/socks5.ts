@@ -1,10 +1,9 @@
 // Runs in: plain Node (core).
-import { unlink } from 'node:fs/promises';
 import { type Server, type Socket, type TcpNetConnectOpts, connect, createServer } from 'node:net';
 import type { OpenConnection } from '../../shared/live';
 import type { Destination, FirewallLogEntry, RuleAction } from '../../shared/models';
 import { canonicalIp } from './address';
-import { openListeners } from './listen';
+import { closeListeners, openListeners } from './listen';
 import { serviceName } from './services';
 import { looksLikeHttp, looksLikeTls, parseHttpHost, parseTlsSni } from './sniff';
 import { readHandshake } from './socks5-handshake';
@@ -132,10 +131,7 @@ export class Socks5Server {
   /** close stops listening and closes every open connection; returns how many were open. */
   async close(): Promise<number> {
     const open = this.sockets.size;
-    for (const socket of this.sockets.keys()) socket.destroy();
-    await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-    this.servers.length = 0;
-    if (this.options.socketPath) await unlink(this.options.socketPath).catch(() => undefined);
+    await closeListeners(this.servers, this.sockets.keys(), this.options.socketPath);
     return open;
   }
 

@@ -24,6 +24,8 @@ const EGRESS_TIMEOUT_MS = 2 * 60_000;
 const CA_FILE = '/usr/local/share/ca-certificates/xray-egress.crt';
 const BEGIN = '# xray egress: begin (written by Xray at every boot)';
 const END = '# xray egress: end';
+const BUNDLE_BEGIN = '# xray egress CA: begin';
+const BUNDLE_END = '# xray egress CA: end';
 
 /** VARIABLE is what may appear on either side of `=` in /etc/environment without quoting trouble. */
 const SAFE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -36,9 +38,13 @@ const SAFE_VALUE = /^[A-Za-z0-9_:./-]+$/;
  * and SSH session: the CA for tools with their own trust (Node's
  * NODE_EXTRA_CA_CERTS, Python requests' REQUESTS_CA_BUNDLE, OpenSSL's
  * SSL_CERT_FILE) and one placeholder per secret binding. Run at every boot,
- * so unbound secrets' variables go away. The trust store is rebuilt only
- * when the CA changed or is missing from it: that takes a minute or more on
- * a slow guest, and the CA stays the same for years.
+ * so unbound secrets' variables go away. The trust store changes only when
+ * the CA changed or is missing from it. On Debian's layout the script does
+ * for the one certificate what update-ca-certificates would (a link, a hash
+ * link, its block in the bundle) instead of running it: that re-reads every
+ * certificate, a process or three each, which takes a minute or more under
+ * emulation. The CA sits in /usr/local/share/ca-certificates, so the guest's
+ * own later runs keep it.
  */
 export function egressScript(facts: EgressFacts): string {
   for (const [name, value] of Object.entries(facts.variables)) {
@@ -56,8 +62,23 @@ if cmp -s ${CA_FILE}.xray ${CA_FILE}; then changed=0; fi
 chmod 0644 ${CA_FILE}.xray
 mv ${CA_FILE}.xray ${CA_FILE}
 if command -v update-ca-certificates >/dev/null 2>&1; then
-  if [ "$changed" = 1 ] || [ ! -e /etc/ssl/certs/xray-egress.pem ]; then update-ca-certificates >/dev/null; fi
   bundle=/etc/ssl/certs/ca-certificates.crt
+  if [ "$changed" = 1 ] || [ ! -e /etc/ssl/certs/xray-egress.pem ]; then
+    if command -v openssl >/dev/null 2>&1 && [ -f "$bundle" ]; then
+      ln -sf ${CA_FILE} /etc/ssl/certs/xray-egress.pem
+      for old in $(ls -l /etc/ssl/certs | awk '$(NF - 1) == "->" && $NF == "xray-egress.pem" { print $(NF - 2) }'); do rm -f "/etc/ssl/certs/$old"; done
+      hash=$(openssl x509 -hash -noout -in ${CA_FILE})
+      n=0
+      while [ -e "/etc/ssl/certs/$hash.$n" ]; do n=$((n + 1)); done
+      ln -s xray-egress.pem "/etc/ssl/certs/$hash.$n"
+      sed '/^${BUNDLE_BEGIN}$/,/^${BUNDLE_END}$/d' "$bundle" >"$bundle.xray"
+      { echo '${BUNDLE_BEGIN}'; cat ${CA_FILE}; echo '${BUNDLE_END}'; } >>"$bundle.xray"
+      chmod 0644 "$bundle.xray"
+      mv "$bundle.xray" "$bundle"
+    else
+      update-ca-certificates >/dev/null
+    fi
+  fi
 elif command -v update-ca-trust >/dev/null 2>&1; then
   anchor=/etc/pki/ca-trust/source/anchors/xray-egress.crt
   if ! cmp -s ${CA_FILE} "$anchor"; then

@@ -30,6 +30,9 @@ export const EXAMPLE_HOOK_SCRIPT = `#!/bin/sh
 # Output goes to the VM's hooks.log and to "xray events". A non-zero exit is
 # reported with this script's name; it does not stop the VM. Delete this file
 # or remove its execute bit (chmod -x) to stop it running.
+# A line "# xray: risky = true" near the top marks a script risky: with
+# automatic snapshots on ("xray set NAME --auto-snapshots on"), Xray
+# snapshots the VM just before it runs.
 set -eu
 
 echo "VM $XRAY_VM_NAME is up ($XRAY_HOOK_TYPE hook); SSH on $XRAY_SSH_HOST:$XRAY_SSH_PORT"

@@ -13,7 +13,9 @@ import type { SshSession } from '../ssh/session';
 import { JsonLinesLog } from '../store/jsonl-log';
 import { VmStore } from '../store/vm-config';
 import { tailOf } from '../vms/logs';
+import type { AutoMoment } from '../vms/auto-snapshots';
 import { LineSplitter, runHostScript } from './host-script';
+import { beforeHook, scriptIsRisky } from './risky';
 
 /**
  * HookRunner runs a VM's hooks: built-in ones first, then executables from
@@ -55,6 +57,13 @@ export interface HookListing {
   readonly type: HookType;
   readonly script: string;
   readonly source: HookSource;
+  /** risky hooks get an automatic snapshot before they run (hooks/risky.ts says how they are marked). */
+  readonly risky: boolean;
+}
+
+/** HookSnapshots takes automatic snapshots (AutoSnapshots): after a first boot, before a risky hook; null when they are off. */
+export interface HookSnapshots {
+  take(vm: string, moment: AutoMoment): Promise<unknown>;
 }
 
 export interface HookRunnerOptions {
@@ -65,6 +74,7 @@ export interface HookRunnerOptions {
   /** timeoutMs bounds each hook; default 10 minutes. */
   readonly timeoutMs?: number;
   readonly store?: VmStore;
+  readonly snapshots?: HookSnapshots;
   /** connect opens SSH when a built-in or plugin hook needs it and no session was given (for testing). */
   readonly connect?: (vm: string, target: HookTarget, signal: AbortSignal) => Promise<SshSession>;
 }
@@ -150,7 +160,8 @@ export class HookRunner {
    * runLifecycle runs the hooks a moment in a VM's life calls for. `create`:
    * the create hooks. `start`: the initial-boot hooks while the VM has never
    * had them all succeed (first_boot_completed in vm.toml records that they
-   * have), then the boot hooks.
+   * have), then the boot hooks; a first boot that completed so is followed
+   * by an automatic snapshot (when they are on).
    */
   async runLifecycle(vm: string, kind: 'create' | 'start', target: HookTarget, session?: SshSession): Promise<HookRun[]> {
     validateName('VM', vm);
@@ -158,6 +169,7 @@ export class HookRunner {
     try {
       if (kind === 'create') return await this.runWith(vm, 'create', target, sessions);
       const runs: HookRun[] = [];
+      let firstBoot = false;
       if (!(await this.store.read(vm)).firstBootCompleted) {
         const initial = await this.runWith(vm, 'initial-boot', target, sessions);
         runs.push(...initial);
@@ -165,9 +177,15 @@ export class HookRunner {
           await this.store.update(vm, (cfg) => {
             cfg.firstBootCompleted = true;
           });
+          firstBoot = true;
         }
       }
       runs.push(...(await this.runWith(vm, 'boot', target, sessions)));
+      if (firstBoot) {
+        await this.options.snapshots?.take(vm, { kind: 'first-boot' }).catch((err: unknown) =>
+          this.warn(`VM "${vm}" completed its first boot, but the automatic snapshot after it failed: ${errorMessage(err)}`),
+        );
+      }
       return runs;
     } finally {
       sessions.close();
@@ -193,6 +211,7 @@ export class HookRunner {
 
   private async runStep(vm: string, type: HookType, target: HookTarget, sessions: SessionSource, step: Step): Promise<HookRun> {
     const { script, source } = step.listing;
+    const blocked = step.listing.risky ? await this.snapshotBefore(vm, step.listing) : null;
     const hookLog = this.options.paths.vm(vm).hookLog;
     const started: HookRun = { vm, type, script, source, startedAt: new Date().toISOString(), finishedAt: null, exitCode: null, error: null };
     this.options.emit({ type: 'hook.started', run: started });
@@ -213,10 +232,12 @@ export class HookRunner {
       }),
     };
     let exitCode: number | null = null;
-    let error: string | null = null;
+    let error: string | null = blocked;
     try {
-      exitCode = await step.execute({ vm, target, sessions, output: (stream, text) => splitters[stream].push(text) });
-      if (exitCode !== 0) error = exitCode === null ? 'was killed' : `exited with code ${exitCode}`;
+      if (blocked === null) {
+        exitCode = await step.execute({ vm, target, sessions, output: (stream, text) => splitters[stream].push(text) });
+        if (exitCode !== 0) error = exitCode === null ? 'was killed' : `exited with code ${exitCode}`;
+      }
     } catch (err) {
       error = errorMessage(err);
     }
@@ -236,6 +257,16 @@ export class HookRunner {
     }
     await this.logQueue;
     return finished;
+  }
+
+  /** snapshotBefore takes the automatic snapshot before a risky hook; it returns why the hook must not run, or null. */
+  private async snapshotBefore(vm: string, listing: HookListing): Promise<string | null> {
+    try {
+      await this.options.snapshots?.take(vm, beforeHook(listing));
+      return null;
+    } catch (err) {
+      return `it did not run, because the automatic snapshot before it failed: ${errorMessage(err)}`;
+    }
   }
 
   private line(vm: string, type: HookType, listing: HookListing, stream: 'stdout' | 'stderr', text: string): void {
@@ -282,7 +313,7 @@ export class HookRunner {
     const steps: Step[] = [];
     for (const hook of this.builtIns.filter((h) => h.type === type)) {
       steps.push({
-        listing: { type, script: hook.name, source: 'built-in' },
+        listing: { type, script: hook.name, source: 'built-in', risky: false },
         execute: (io) =>
           this.inProcess(hook.name, (signal) =>
             hook.run({ vm, type, target: io.target, session: () => io.sessions.get(), output: io.output, signal }),
@@ -296,14 +327,14 @@ export class HookRunner {
     for (const [dir, source] of dirs) {
       for (const file of await executables(dir, onSkipped)) {
         steps.push({
-          listing: { type, script: file, source },
+          listing: { type, script: file, source, risky: await scriptIsRisky(join(dir, file)) },
           execute: (io) => this.hostScript(join(dir, file), type, io),
         });
       }
     }
     for (const hook of this.options.plugins.hooksFor(type)) {
       steps.push({
-        listing: { type, script: hook.plugin, source: 'plugin' },
+        listing: { type, script: hook.plugin, source: 'plugin', risky: hook.risky },
         execute: (io) => this.inProcess(hook.plugin, () => hook.run(vm, { session: () => io.sessions.get(), output: io.output })),
       });
     }

@@ -1,7 +1,8 @@
 // Runs in: plain Node (core).
-import { chmod, constants, copyFile, mkdir, open, rm, stat, symlink } from 'node:fs/promises';
+import { chmod, mkdir, open, rm, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { XrayError, isXrayError } from '../../shared/errors';
+import { copyImage, throwIfAborted, type CopyOptions } from './copy';
 import { partialPath, pathExists, publishNoClobber, syncFile } from './files';
 import { QemuImg, type ImageInfo } from './qemu-img';
 
@@ -27,13 +28,11 @@ export interface ValidateImportOptions {
   flatten?: boolean;
 }
 
-export interface ImportBaseOptions extends ValidateImportOptions {
+export interface ImportBaseOptions extends ValidateImportOptions, CopyOptions {
   source: string;
   /** dest is the base image to create, bases/NAME.qcow2. */
   dest: string;
   link?: boolean;
-  onProgress?: (done: number, total: number) => void;
-  signal?: AbortSignal;
 }
 
 export interface ImportResult {
@@ -279,59 +278,4 @@ async function verifyStandaloneQcow2(qemuImg: QemuImg, path: string, source: str
     throw new XrayError('corrupt', `The copy of ${source} is not a standalone qcow2 image (the source may have changed while it was copied); try again.`);
   }
   return info;
-}
-
-const CHUNK_SIZE = 4 * 1024 * 1024;
-const ZERO_CHUNK = Buffer.alloc(CHUNK_SIZE);
-/** PROGRESS_STEPS bounds how many progress reports one copy makes. */
-const PROGRESS_STEPS = 200;
-
-/**
- * copyImage copies `src` to the new file `dst`: as a copy-on-write clone where
- * the file system can (APFS, btrfs, XFS), else chunk by chunk, each write
- * awaited before the next read, leaving holes where the source is all zeros.
- */
-async function copyImage(src: string, dst: string, opts: ImportBaseOptions): Promise<void> {
-  try {
-    await copyFile(src, dst, constants.COPYFILE_FICLONE_FORCE | constants.COPYFILE_EXCL);
-    const size = (await stat(dst)).size;
-    opts.onProgress?.(size, size);
-    return;
-  } catch {
-    // No clone on this file system: fall through to a streamed copy.
-    await rm(dst, { force: true });
-  }
-  const input = await open(src, 'r');
-  try {
-    const output = await open(dst, 'wx', 0o600);
-    try {
-      const total = (await input.stat()).size;
-      const step = Math.max(CHUNK_SIZE, Math.ceil(total / PROGRESS_STEPS));
-      let position = 0;
-      let reported = 0;
-      const buffer = Buffer.alloc(CHUNK_SIZE);
-      for (;;) {
-        throwIfAborted(opts.signal);
-        const { bytesRead } = await input.read(buffer, 0, CHUNK_SIZE, position);
-        if (bytesRead === 0) break;
-        const chunk = buffer.subarray(0, bytesRead);
-        if (!chunk.equals(ZERO_CHUNK.subarray(0, bytesRead))) await output.write(chunk, 0, bytesRead, position);
-        position += bytesRead;
-        if (opts.onProgress && (position - reported >= step || position === total)) {
-          reported = position;
-          opts.onProgress(position, Math.max(total, position));
-        }
-      }
-      await output.truncate(position);
-      if (opts.onProgress && reported !== position) opts.onProgress(position, position);
-    } finally {
-      await output.close();
-    }
-  } finally {
-    await input.close();
-  }
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new XrayError('cancelled', 'The import was cancelled; nothing was written.');
 }

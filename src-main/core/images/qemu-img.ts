@@ -4,75 +4,9 @@ import { resolve } from 'node:path';
 import * as z from 'zod';
 import { XrayError } from '../../shared/errors';
 import { validateName } from '../names';
+import { checkSchema, imageInfoSchema, parseJson, parseWith, type CheckResult, type ImageInfo } from './qemu-img-output';
 
-/**
- * QemuImg wraps the `qemu-img` binary: every disk-image operation Xray does
- * goes through it, so the arguments that keep it safe live in one place:
- * - paths are made absolute, so none can start with "-" (an option) or look
- *   like "proto:…" (a protocol such as json: or nbd:);
- * - `-f FORMAT` is passed whenever the format is known, so qemu-img never
- *   probes a file we know (a raw file whose guest wrote a qcow2 header would
- *   otherwise open as qcow2);
- * - `-U` (force-share) is passed when only reading metadata, because the image
- *   may be open in a running QEMU that holds its write lock.
- */
-
-const snapshotSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  'vm-state-size': z.number(),
-  'date-sec': z.number(),
-  'date-nsec': z.number(),
-  'vm-clock-sec': z.number(),
-  'vm-clock-nsec': z.number(),
-  icount: z.number().optional(),
-});
-
-const extentSchema = z.object({
-  filename: z.string(),
-  format: z.string().optional(),
-  'virtual-size': z.number().optional(),
-});
-
-const imageInfoSchema = z.object({
-  filename: z.string(),
-  format: z.string(),
-  'virtual-size': z.number(),
-  'actual-size': z.number().optional(),
-  'cluster-size': z.number().optional(),
-  'dirty-flag': z.boolean().optional(),
-  encrypted: z.boolean().optional(),
-  'backing-filename': z.string().optional(),
-  'full-backing-filename': z.string().optional(),
-  'backing-filename-format': z.string().optional(),
-  snapshots: z.array(snapshotSchema).optional(),
-  'format-specific': z
-    .object({
-      type: z.string(),
-      data: z
-        .object({
-          corrupt: z.boolean().optional(),
-          'data-file': z.string().optional(),
-          encrypt: z.unknown().optional(),
-          extents: z.array(extentSchema).optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-});
-
-const checkSchema = z.object({
-  filename: z.string(),
-  format: z.string(),
-  'check-errors': z.number(),
-  corruptions: z.number().optional(),
-  leaks: z.number().optional(),
-  'image-end-offset': z.number().optional(),
-});
-
-export type ImageSnapshot = z.infer<typeof snapshotSchema>;
-export type ImageInfo = z.infer<typeof imageInfoSchema>;
-export type CheckResult = z.infer<typeof checkSchema>;
+export type { CheckResult, ImageInfo, ImageSnapshot } from './qemu-img-output';
 
 export type SnapshotOperation = 'create' | 'apply' | 'delete';
 
@@ -97,6 +31,17 @@ interface RunOptions {
 
 const PROGRESS_PATTERN = /\((\d+(?:\.\d+)?)\/100%\)/g;
 
+/**
+ * QemuImg wraps the `qemu-img` binary: every disk-image operation Xray does
+ * goes through it, so the arguments that keep it safe live in one place:
+ * - paths are made absolute, so none can start with "-" (an option) or look
+ *   like "proto:…" (a protocol such as json: or nbd:);
+ * - `-f FORMAT` is passed whenever the format is known, so qemu-img never
+ *   probes a file we know (a raw file whose guest wrote a qcow2 header would
+ *   otherwise open as qcow2);
+ * - `-U` (force-share) is passed when only reading metadata, because the image
+ *   may be open in a running QEMU that holds its write lock.
+ */
 export class QemuImg {
   readonly binary: string;
   private readonly spawnProcess: SpawnFunction;
@@ -290,22 +235,4 @@ function cancelled(): XrayError {
 
 function absolute(path: string): string {
   return resolve(path);
-}
-
-function parseJson(text: string, path: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new XrayError('qemu', `qemu-img printed output for ${path} that is not JSON; check that it is QEMU's qemu-img.`, {
-      cause: err,
-    });
-  }
-}
-
-function parseWith<T>(schema: z.ZodType<T>, json: unknown, path: string): T {
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    throw new XrayError('qemu', `qemu-img described ${path} in a form Xray does not understand: ${parsed.error.issues[0]?.message ?? 'unknown shape'}.`);
-  }
-  return parsed.data;
 }

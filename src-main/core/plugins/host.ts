@@ -24,26 +24,32 @@ import { makeVmContext, type PluginCommandContext, type PluginVmContext, type Vm
 
 const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { message: 'must be a function' });
 const commandName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, { message: 'command names use letters, digits, "_" and "-"' });
+const risky = z.boolean().optional();
+/** hook is a hook function, or `{ run, risky }` to mark it risky. */
+const hook = z.union([fn, z.strictObject({ run: fn, risky })]).optional();
 const pluginModule = z
   .object({
-    commands: z.record(commandName, z.object({ description: z.string(), run: fn })).optional(),
-    hooks: z.strictObject({ create: fn.optional(), 'initial-boot': fn.optional(), boot: fn.optional() }).optional(),
+    commands: z.record(commandName, z.object({ description: z.string(), run: fn, risky })).optional(),
+    hooks: z.strictObject({ create: hook, 'initial-boot': hook, boot: hook }).optional(),
   })
   .refine((m) => m.commands !== undefined || m.hooks !== undefined, { message: 'exports neither "commands" nor "hooks"' });
 
-type PluginCommand = { description: string; run: (ctx: PluginCommandContext, args: string[]) => unknown };
+type PluginCommand = { description: string; run: (ctx: PluginCommandContext, args: string[]) => unknown; risky?: boolean };
 type PluginHookFn = (ctx: PluginVmContext) => unknown;
+type LoadedHook = { readonly run: PluginHookFn; readonly risky: boolean };
 
 interface LoadedPlugin {
   readonly info: PluginInfo;
   readonly commands: Record<string, PluginCommand>;
-  readonly hooks: Partial<Record<HookType, PluginHookFn>>;
+  readonly hooks: Partial<Record<HookType, LoadedHook>>;
 }
 
 /** PluginHook is one plugin's hook for one type, ready for the hook runner. */
 export interface PluginHook {
   readonly plugin: string;
   readonly type: HookType;
+  /** risky hooks get an automatic snapshot before they run. */
+  readonly risky: boolean;
   run(vm: string, io: VmContextIo): Promise<void>;
 }
 
@@ -52,6 +58,8 @@ export interface PluginHostOptions {
   readonly store: VmStore;
   /** connect opens SSH to a VM for a plugin command; hooks use the hook runner's session. */
   readonly connect: (vm: string) => Promise<SshSession>;
+  /** beforeRisky takes the automatic snapshot before a risky command first reaches a VM; it throws when that failed. */
+  readonly beforeRisky?: (vm: string, plugin: string, command: string) => Promise<unknown>;
   /** importModule loads a module by URL (for testing). */
   readonly importModule?: (url: string) => Promise<Record<string, unknown>>;
 }
@@ -101,8 +109,9 @@ export class PluginHost {
       out.push({
         plugin: name,
         type,
+        risky: hook.risky,
         run: async (vm, io) => {
-          await hook(makeVmContext(name, vm, this.options.store, io));
+          await hook.run(makeVmContext(name, vm, this.options.store, io));
         },
       });
     }
@@ -112,6 +121,8 @@ export class PluginHost {
   /**
    * runCommand runs a plugin's command and returns what it printed (plus what
    * it returned, when that is a string). SSH sessions it opened are closed.
+   * A risky command gets an automatic snapshot of each VM it reaches, before
+   * it first does (its first command there).
    */
   async runCommand(plugin: string, command: string, args: readonly string[], vm?: string): Promise<{ output: string }> {
     await this.load();
@@ -137,7 +148,7 @@ export class PluginHost {
         const session = (): Promise<SshSession> => {
           let pending = sessions.get(name);
           if (!pending) {
-            pending = this.options.connect(name);
+            pending = (cmd.risky ? this.snapshotBefore(name, plugin, command) : Promise.resolve()).then(() => this.options.connect(name));
             sessions.set(name, pending);
           }
           return pending;
@@ -154,6 +165,15 @@ export class PluginHost {
       throw new XrayError('internal', `Plugin "${plugin}" failed in command "${command}": ${errorMessage(err)}; fix the plugin or remove ${loaded.info.file}.`, { cause: err });
     } finally {
       for (const pending of sessions.values()) void pending.then((s) => s.close(), () => undefined);
+    }
+  }
+
+  private async snapshotBefore(vm: string, plugin: string, command: string): Promise<void> {
+    try {
+      await this.options.beforeRisky?.(vm, plugin, command);
+    } catch (err) {
+      const code = err instanceof XrayError ? err.code : 'internal';
+      throw new XrayError(code, `Plugin "${plugin}" command "${command}" did not reach VM "${vm}", because the automatic snapshot before it failed: ${errorMessage(err)}`, { cause: err });
     }
   }
 
@@ -175,12 +195,16 @@ export class PluginHost {
       return failed(`its exports are not a plugin: ${issues.join('; ')}`);
     }
     const commands = (parsed.data.commands ?? {}) as Record<string, PluginCommand>;
-    const hooks = (parsed.data.hooks ?? {}) as Partial<Record<HookType, PluginHookFn>>;
+    const hooks: Partial<Record<HookType, LoadedHook>> = {};
+    for (const type of HOOK_TYPES) {
+      const given = parsed.data.hooks?.[type] as PluginHookFn | { run: PluginHookFn; risky?: boolean } | undefined;
+      if (given) hooks[type] = typeof given === 'function' ? { run: given, risky: false } : { run: given.run, risky: given.risky === true };
+    }
     return {
       info: {
         name,
         file,
-        commands: Object.entries(commands).map(([command, c]) => ({ name: command, description: c.description })),
+        commands: Object.entries(commands).map(([command, c]) => ({ name: command, description: c.description, risky: c.risky === true })),
         hooks: HOOK_TYPES.filter((t) => hooks[t] !== undefined),
         error: null,
       },

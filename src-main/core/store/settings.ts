@@ -1,6 +1,4 @@
 // Runs in: plain Node (core).
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
 import type { GlobalSettings } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
 import { parseDnsServer } from '../firewall/dns';
@@ -8,6 +6,7 @@ import { nameProblem } from '../../shared/names';
 import { FIRMWARE_KEYS, SETTING_KEYS as KEY } from '../../shared/settings';
 import type { HomePaths } from '../paths';
 import type { FileLockOptions } from './file-lock';
+import { badValue, boolean, isHttpUrl, parseBoolean, path, seconds, whole, type Setting, type SettingKey } from './setting-kinds';
 import { describeValue, readToml, updateToml, type TomlTable } from './toml-file';
 
 /**
@@ -26,25 +25,9 @@ export const SETTINGS_DEFAULTS: GlobalSettings = {
   dnsServers: [],
   imageMirror: null,
   upstreamCaFile: null,
+  autoSnapshots: false,
+  autoSnapshotsKeep: 5,
 };
-
-export interface SettingKey {
-  readonly key: string;
-  readonly description: string;
-  readonly type: string;
-}
-
-const MAX_TIMEOUT_SECONDS = 86_400;
-
-/**
- * Setting describes one settable key: how to check a value found in the file
- * (`check` returns what was expected, or null when fine) and how to turn a
- * string typed by the user into the value to store (undefined deletes the key).
- */
-interface Setting extends SettingKey {
-  readonly check: (value: unknown) => string | null;
-  readonly fromText: (text: string) => unknown;
-}
 
 const SETTINGS: readonly Setting[] = [
   {
@@ -103,77 +86,15 @@ const SETTINGS: readonly Setting[] = [
     },
   },
   path(KEY.upstreamCaFile, 'PEM file of extra CA certificates the egress proxy trusts, with the system\'s, when it verifies the real servers of intercepted hosts; XRAY_UPSTREAM_CA_FILE overrides it.'),
+  boolean(KEY.autoSnapshots, 'VMs take snapshots by themselves: after their first boot, and before hooks and plugin commands marked risky; a VM\'s own auto_snapshots ("xray set VM --auto-snapshots") wins.'),
+  whole(KEY.autoSnapshotsKeep, 'count', 'How many automatic snapshots each VM keeps; the oldest automatic ones are deleted, never those you took.', 1, 100),
   ...FIRMWARE_KEYS.map((name) =>
     path(`${KEY.firmware}.${name}`, `UEFI firmware ${name.endsWith('_code') ? 'code' : 'variables template'} for ${name.split('_').slice(0, -1).join('_')} guests; empty uses the one found on this host.`),
   ),
 ];
 
-function seconds(key: string, description: string): Setting {
-  const expected = `a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`;
-  return {
-    key,
-    type: 'seconds',
-    description,
-    check: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_TIMEOUT_SECONDS ? null : expected),
-    fromText: (text) => {
-      const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
-      if (!Number.isInteger(n) || n < 1 || n > MAX_TIMEOUT_SECONDS) throw badValue(key, text, `it must be ${expected}`);
-      return n;
-    },
-  };
-}
-
-function boolean(key: string, description: string): Setting {
-  return {
-    key,
-    type: 'true | false',
-    description,
-    check: (v) => (typeof v === 'boolean' ? null : 'true or false'),
-    fromText: (text) => {
-      const flag = parseBoolean(text);
-      if (flag === null) throw badValue(key, text, 'it must be true or false');
-      return flag;
-    },
-  };
-}
-
-function path(key: string, description: string): Setting {
-  return {
-    key,
-    type: 'path',
-    description,
-    check: (v) => (typeof v === 'string' && v !== '' ? null : 'a file path'),
-    fromText: (text) => {
-      const trimmed = text.trim();
-      if (trimmed === '') return undefined;
-      const expanded = trimmed === '~' || trimmed.startsWith('~/') ? join(homedir(), trimmed.slice(1)) : trimmed;
-      if (!isAbsolute(expanded)) throw badValue(key, text, 'it must be an absolute path such as /home/me/.ssh/id_ed25519');
-      return expanded;
-    },
-  };
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    return ['http:', 'https:'].includes(new URL(text).protocol);
-  } catch {
-    return false;
-  }
-}
-
-function parseBoolean(text: string): boolean | null {
-  const lower = text.trim().toLowerCase();
-  if (lower === 'true') return true;
-  if (lower === 'false') return false;
-  return null;
-}
-
 function isVmName(value: unknown): boolean {
   return typeof value === 'string' && nameProblem(value) === null;
-}
-
-function badValue(key: string, text: string, why: string): XrayError {
-  return new XrayError('invalid-argument', `"${text}" is not a valid value for ${key}: ${why}.`);
 }
 
 /** lookup reads a dotted key ("firmware.x86_64_code") from a parsed file. */
@@ -224,6 +145,8 @@ export function settingsFromToml(raw: TomlTable, file: string): GlobalSettings {
     dnsServers: (raw[KEY.dnsServers] as string[] | undefined) ?? SETTINGS_DEFAULTS.dnsServers,
     imageMirror: (raw[KEY.imageMirror] as string | undefined) ?? SETTINGS_DEFAULTS.imageMirror,
     upstreamCaFile: (raw[KEY.upstreamCaFile] as string | undefined) ?? SETTINGS_DEFAULTS.upstreamCaFile,
+    autoSnapshots: (raw[KEY.autoSnapshots] as boolean | undefined) ?? SETTINGS_DEFAULTS.autoSnapshots,
+    autoSnapshotsKeep: (raw[KEY.autoSnapshotsKeep] as number | undefined) ?? SETTINGS_DEFAULTS.autoSnapshotsKeep,
   };
 }
 

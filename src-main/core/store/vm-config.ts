@@ -39,6 +39,12 @@ export interface SecretBindingEntry {
   env: string;
 }
 
+/** SnapshotEntry is one table under [snapshots]: what Xray knows of a snapshot besides the disk's own record. */
+export interface SnapshotEntry {
+  description: string;
+  auto?: boolean;
+}
+
 export interface VmConfig {
   base: string;
   memoryMb: number;
@@ -51,7 +57,10 @@ export interface VmConfig {
   /** firewall maps a target string ("1.2.3.4:443", "*.example.com") to its entry. */
   firewall: Record<string, FirewallEntry>;
   plugins: Record<string, Record<string, unknown>>;
-  snapshots: Record<string, { description: string }>;
+  /** snapshots holds each snapshot's description, and `auto` for one Xray took by itself (only those are pruned). */
+  snapshots: Record<string, SnapshotEntry>;
+  /** autoSnapshots turns this VM's automatic snapshots on or off; null follows config.toml's auto_snapshots. */
+  autoSnapshots: boolean | null;
   /** secretBindings maps a secret's name to where the egress proxy may send it (absent: none); no value is ever here. */
   secretBindings?: Record<string, SecretBindingEntry>;
   cloudInit: boolean;
@@ -105,6 +114,7 @@ const FIELDS = {
   ssh_user: { schema: z.string().regex(/^[A-Za-z0-9._-]+$/), expected: 'a user name (letters, digits, ".", "_", "-")' },
   firewall_configured: { schema: flag, expected: 'true or false' },
   first_boot_completed: { schema: flag, expected: 'true or false' },
+  auto_snapshots: { schema: flag, expected: 'true or false' },
   cloud_init: { schema: flag, expected: 'true or false' },
   firewall: { schema: table, expected: 'a table of target = "allow" or "deny"' },
   plugins: { schema: table, expected: 'a table of plugin tables' },
@@ -140,8 +150,8 @@ export function vmConfigProblem(raw: TomlTable): string | null {
     if (!table.safeParse(plugin).success) return `key "plugins" has "${name}" = ${describeValue(plugin)}, but each plugin's settings must be a table`;
   }
   for (const [name, snapshot] of Object.entries((raw.snapshots as TomlTable | undefined) ?? {})) {
-    if (!z.looseObject({ description: z.string() }).safeParse(snapshot).success) {
-      return `key "snapshots" has "${name}" = ${describeValue(snapshot)}, but each snapshot must be a table with a description string`;
+    if (!z.looseObject({ description: z.string(), auto: flag.optional() }).safeParse(snapshot).success) {
+      return `key "snapshots" has "${name}" = ${describeValue(snapshot)}, but each snapshot must be a table with a description string (and auto = true or false)`;
     }
   }
   for (const [name, binding] of Object.entries((raw.secret_bindings as TomlTable | undefined) ?? {})) {
@@ -171,7 +181,8 @@ export function parseVmConfig(raw: TomlTable, path: string): VmConfig {
     firstBootCompleted: (raw.first_boot_completed as boolean | undefined) ?? false,
     firewall: mapValues((raw.firewall as TomlTable | undefined) ?? {}, (entry) => firewallEntry.parse(entry)),
     plugins: mapValues((raw.plugins as TomlTable | undefined) ?? {}, (plugin) => ({ ...(plugin as TomlTable) })),
-    snapshots: mapValues((raw.snapshots as TomlTable | undefined) ?? {}, (snapshot) => ({ ...(snapshot as { description: string }) })),
+    snapshots: mapValues((raw.snapshots as TomlTable | undefined) ?? {}, (snapshot) => ({ ...(snapshot as unknown as SnapshotEntry) })),
+    autoSnapshots: (raw.auto_snapshots as boolean | undefined) ?? null,
     ...(raw.secret_bindings !== undefined ? { secretBindings: mapValues(raw.secret_bindings as TomlTable, (binding) => secretBinding.parse(binding)) } : {}),
     cloudInit: (raw.cloud_init as boolean | undefined) ?? false,
     extra,
@@ -195,6 +206,7 @@ export function serializeVmConfig(cfg: VmConfig): TomlTable {
     firewall_configured: cfg.firewallConfigured,
     first_boot_completed: cfg.firstBootCompleted,
     cloud_init: cfg.cloudInit,
+    ...(cfg.autoSnapshots === null ? {} : { auto_snapshots: cfg.autoSnapshots }),
     firewall: mapValues(cfg.firewall, (entry) => (typeof entry === 'string' ? entry : { ...entry })),
   };
   if (Object.keys(cfg.plugins).length > 0) out.plugins = mapValues(cfg.plugins, (plugin) => ({ ...plugin }));

@@ -31,7 +31,7 @@ export class LiveSnapshots {
     return found
       .slice()
       .sort((a, b) => a.date.getTime() - b.date.getTime())
-      .map((s) => toSnapshotInfo(s, config.snapshots[s.name]?.description ?? null));
+      .map((s) => toSnapshotInfo(s, config.snapshots[s.name]?.description ?? null, config.snapshots[s.name]?.auto === true));
   }
 
   async create(vm: string, name: string, description?: string): Promise<SnapshotInfo> {
@@ -42,7 +42,7 @@ export class LiveSnapshots {
     if (blockNodes.find((n) => n.device === DISK_DRIVE_ID)?.snapshots.some((s) => s.name === name)) {
       throw new XrayError('already-exists', `VM "${vm}" already has a snapshot "${name}"; choose another name or delete it first.`);
     }
-    await withSnapshotProgress(this.deps.emit, { vm, name, operation: 'create' }, () =>
+    await withSnapshotProgress(this.deps.emit, { vm, name, operation: 'create', ...(description ? { description } : {}) }, () =>
       saveSnapshot(qmp, { jobId: `save-${Date.now()}`, tag: name, ...snapshotNodes(blockNodes, DISK_DRIVE_ID) }),
     );
     if (description) {
@@ -52,7 +52,7 @@ export class LiveSnapshots {
     }
     const created = (await querySnapshots(qmp, DISK_DRIVE_ID)).find((s) => s.name === name);
     if (!created) throw new XrayError('internal', `Snapshot "${name}" of VM "${vm}" was not found after it was taken.`);
-    return toSnapshotInfo(created, description ?? null);
+    return toSnapshotInfo(created, description ?? null, false);
   }
 
   async revert(vm: string, name: string): Promise<null> {
@@ -101,6 +101,6 @@ export class LiveSnapshots {
   }
 }
 
-function toSnapshotInfo(s: InternalSnapshot, description: string | null): SnapshotInfo {
-  return { name: s.name, date: s.date.toISOString(), vmStateSize: s.vmStateSize, hasMemory: s.vmStateSize > 0, description };
+function toSnapshotInfo(s: InternalSnapshot, description: string | null, auto: boolean): SnapshotInfo {
+  return { name: s.name, date: s.date.toISOString(), vmStateSize: s.vmStateSize, hasMemory: s.vmStateSize > 0, description, auto };
 }

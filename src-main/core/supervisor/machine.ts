@@ -38,6 +38,8 @@ export class VmMachine {
   private process: QemuProcess | null = null;
   private crashReport: CrashReport | null = null;
   private stopRequested = false;
+  /** forced is set when a force stop cut short a gentle one: the stop then ended by a kill, whatever its stages say. */
+  private forced = false;
   private guestShutdown = false;
   /** stages is how the stages of a stop ended, settled as soon as QEMU is gone. */
   private stages: Promise<StopMethod> | null = null;
@@ -149,13 +151,26 @@ export class VmMachine {
     this.stopping = this.stages.then(
       async (method) => {
         await this.exitedNow;
-        return method;
+        return this.forced ? 'kill' : method;
       },
       (): never => {
         this.stopping = null;
         throw new XrayError('qemu', `QEMU (pid ${process.pid}) for VM "${this.name}" did not exit after SIGKILL.`);
       },
     );
+    return this.stopping;
+  }
+
+  /**
+   * forceStop kills QEMU at once: a running VM is stopped with `force`, and a
+   * VM already stopping gently (its guest still has the power button or SSH
+   * to answer) is cut short, so a stop nobody wants to wait for ends now.
+   * Both the gentle stop and this one resolve with `kill`.
+   */
+  forceStop(request: StopRequest): Promise<StopMethod> {
+    if (!this.stopping || !this.process) return this.stop({ ...request, force: true });
+    this.forced = true;
+    this.process.kill();
     return this.stopping;
   }
 
@@ -168,6 +183,7 @@ export class VmMachine {
   private attach(process: QemuProcess): void {
     this.process = process;
     this.stopRequested = false;
+    this.forced = false;
     this.guestShutdown = false;
     this.stages = null;
     this.stopping = null;
@@ -194,7 +210,10 @@ export class VmMachine {
     await removeRuntimeFiles(this.paths);
     this.process = null;
     if (!expected) this.transition('crashed', { crash: this.crashReport ?? undefined });
-    else this.transition('stopped', { stoppedBy: this.stages ? await this.stages.catch(() => 'kill' as const) : 'guest' });
+    else {
+      const staged = this.stages ? await this.stages.catch(() => 'kill' as const) : 'guest';
+      this.transition('stopped', { stoppedBy: this.forced ? 'kill' : staged });
+    }
   }
 
   /** allow refuses an operation the VM's state does not allow, as an error in Xray. */

@@ -297,15 +297,18 @@ export class Supervisor implements Engine {
 
   private stop(params: ParsedParams<'vm.stop'>): Promise<Results['vm.stop']> {
     const name = validateName('VM', params.name);
-    return this.queue.run(name, async () => {
+    const task = async (): Promise<Results['vm.stop']> => {
       const machine = this.machines.get(name);
       if (!machine || !isActive(machine.state)) {
         await this.deps.vms.read(name);
         return { ...(await this.summary(name)), stoppedBy: null };
       }
-      const stoppedBy = await machine.stop(await this.stopRequest(machine, Boolean(params.force)));
+      const request = await this.stopRequest(machine, Boolean(params.force));
+      const stoppedBy = await (params.force ? machine.forceStop(request) : machine.stop(request));
       return { ...(await this.summary(name)), stoppedBy };
-    });
+    };
+    // A force stop does not queue behind a gentle stop that waits on the guest: it cuts that stop short.
+    return params.force && this.machines.get(name)?.state === 'stopping' ? task() : this.queue.run(name, task);
   }
 
   /** stopRequest is how a VM is stopped now: SSH is offered only to a guest Xray has logged in to. */

@@ -111,6 +111,7 @@ export class VmCatalog {
       firewall: {},
       plugins: {},
       snapshots: {},
+      autoSnapshots: null,
       cloudInit: meta.cloudInit,
       extra: {},
     };
@@ -230,14 +231,15 @@ export class VmCatalog {
     await this.vms.remove(name);
   }
 
-  /** update changes a stopped VM's resources after the same checks create makes. */
-  async update(name: string, change: { memoryMb?: number; cpus?: number; sshUser?: string }): Promise<VmConfig> {
+  /** update changes a VM's settings, resources after the same checks create makes; autoSnapshots null follows config.toml. */
+  async update(name: string, change: { memoryMb?: number; cpus?: number; sshUser?: string; autoSnapshots?: boolean | null }): Promise<VmConfig> {
     const current = await this.vms.read(validateName('VM', name));
     this.checkResources(change.memoryMb ?? current.memoryMb, change.cpus ?? current.cpus);
     return this.vms.update(name, (cfg) => {
       if (change.memoryMb !== undefined) cfg.memoryMb = change.memoryMb;
       if (change.cpus !== undefined) cfg.cpus = change.cpus;
       if (change.sshUser !== undefined) cfg.sshUser = change.sshUser;
+      if (change.autoSnapshots !== undefined) cfg.autoSnapshots = change.autoSnapshots;
     });
   }
 

@@ -85,7 +85,7 @@ export class Journal {
         if (event.status === 'running') return null;
         const done = { create: 'created', revert: 'reverted', delete: 'deleted' } as const;
         const kind = event.status === 'failed' ? 'failed' : done[event.operation];
-        return { at, vm: event.vm, kind: 'snapshot', event: kind, name: event.name, detail: event.error ?? null };
+        return { at, vm: event.vm, kind: 'snapshot', event: kind, name: event.name, detail: event.error ?? event.description ?? null };
       }
       case 'firewall.decision':
         return { at, vm: event.vm, kind: 'network', action: event.action, destination: event.destination, reason: event.reason, rule: event.rule };

@@ -6,11 +6,12 @@ type SnapshotOperation = 'create' | 'revert' | 'delete';
 /**
  * withSnapshotProgress announces one snapshot operation as it runs, done or
  * failed, the same for live snapshots (QMP jobs) and offline ones (qemu-img),
- * so a UI follows either the same way.
+ * so a UI follows either the same way. A new snapshot's description goes
+ * with it, so the timeline can say what the snapshot was for.
  */
 export async function withSnapshotProgress<T>(
   emit: (event: XrayEvent) => void,
-  target: { readonly vm: string; readonly name: string; readonly operation: SnapshotOperation },
+  target: { readonly vm: string; readonly name: string; readonly operation: SnapshotOperation; readonly description?: string },
   task: () => Promise<T>,
 ): Promise<T> {
   emit({ type: 'snapshot.progress', ...target, status: 'running' });

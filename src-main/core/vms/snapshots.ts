@@ -35,7 +35,7 @@ export class OfflineSnapshots {
   async list(vm: string): Promise<SnapshotInfo[]> {
     const config = await this.vms.read(validateName('VM', vm));
     const found = await listSnapshots([this.paths.vm(vm).disk], { qemuImg: this.qemuImg, vm });
-    return found.map((s) => ({ ...s, description: config.snapshots[s.name]?.description ?? null }));
+    return found.map((s) => ({ ...s, description: config.snapshots[s.name]?.description ?? null, auto: config.snapshots[s.name]?.auto === true }));
   }
 
   async create(vm: string, name: string, description?: string): Promise<SnapshotInfo> {

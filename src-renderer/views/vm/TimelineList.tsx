@@ -137,6 +137,7 @@ const Row = memo(function Row({ row, top, selected, reverted, busy, onSelect, on
       <span className="dot" aria-hidden="true" />
       <span className="tl-text">
         <strong>{snap.name}</strong> <span className={`tag ${snap.hasMemory ? 'tag-memory' : 'tag-disk'}`}>{snap.hasMemory ? `memory · ${formatBytes(snap.vmStateSize)}` : 'disk only'}</span>
+        {snap.auto && <span className="tag tag-auto" title="Taken by Xray: after the first boot or before a risky hook; only these are pruned">automatic</span>}
         {reverted && <span className="tag tag-reverted">last reverted to</span>}
         {snap.description && <span className="hint"> {snap.description}</span>}
       </span>

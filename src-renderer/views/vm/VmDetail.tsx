@@ -3,6 +3,7 @@
 import { useState, type KeyboardEvent } from 'react';
 import { isActive, stateLabel } from '../../../src-main/shared/vm';
 import { useActions, useXray } from '../../store/context';
+import { StopControls, StopNotice } from '../StopControls';
 import { ConsoleTab } from './ConsoleTab';
 import { FirewallTab } from './FirewallTab';
 import { HooksTab } from './HooksTab';
@@ -16,7 +17,7 @@ export function VmDetail({ name }: { name: string }) {
   const vm = useXray((s) => s.vms[name]);
   const info = useXray((s) => s.info[name]);
   const error = useXray((s) => s.actionErrors[name]);
-  const { startVm, stopVm, show } = useActions();
+  const { startVm, show } = useActions();
   const [tab, setTab] = useState<Tab>('Overview');
 
   if (!vm) {
@@ -45,9 +46,7 @@ export function VmDetail({ name }: { name: string }) {
         <span className={`state state-${vm.state}`} data-testid="detail-state">{stateLabel(vm.state)}</span>
         <span className="spacer" />
         {running ? (
-          <button type="button" onClick={() => void stopVm(name)} disabled={vm.state === 'stopping'}>
-            Stop
-          </button>
+          <StopControls name={name} place="header" />
         ) : (
           <button type="button" className="primary" onClick={() => void startVm(name)}>
             Start
@@ -55,6 +54,7 @@ export function VmDetail({ name }: { name: string }) {
         )}
       </header>
       {error && <p className="error" role="alert">{error}</p>}
+      <StopNotice name={name} className="hint" />
       {vm.crash && vm.state === 'crashed' && (
         <div className="error" role="alert">
           The VM crashed{vm.crash.exitCode !== null ? ` (exit ${vm.crash.exitCode})` : vm.crash.signal ? ` (${vm.crash.signal})` : ''}. {vm.crash.stderrTail.at(-1) ?? ''}

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HomePaths } from '../../../src-main/core/paths';
 import { SettingsStore } from '../../../src-main/core/store/settings';
+import { SETTABLE_KEYS } from '../../../src-main/shared/settings';
 import { FakeApi, fakeCli } from '../../helpers/cli-context';
 
 let root: string;
@@ -37,6 +38,8 @@ describe('xray config show', () => {
     expect(rows).toContainEqual(['prompt_timeout', '300']);
     expect(rows).toContainEqual(['autostart', 'web,db']);
     expect(rows).toContainEqual(['ssh_key', '']);
+    expect(rows).toContainEqual(['auto_snapshots_keep', '5']);
+    expect(rows.map(([key]) => key)).toEqual(SETTABLE_KEYS);
     for (const [key, value] of rows) expect(await settingsCli().run('config', 'set', key, value), `config set ${key} "${value}"`).toBe(0);
     expect(await store.read()).toEqual(before);
   });

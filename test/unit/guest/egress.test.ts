@@ -1,4 +1,5 @@
-// The egress boot hook's script, run for real by a shell against a fake root.
+// The egress boot hook's script, run for real by a shell (and the host's real
+// openssl) against a fake root.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,27 @@ async function inFakeRoot(script: string): Promise<void> {
   await run('sh', ['-c', moved]);
 }
 
+/** certificateAuthority makes a CA and a leaf it signed, in PEM, with the host's openssl. */
+async function certificateAuthority(name: string): Promise<{ ca: string; leaf: string }> {
+  const dir = join(root, 'pki', name);
+  await run('mkdir', ['-p', dir]);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await run('openssl', ['req', '-x509', ...ec, '-keyout', `${dir}/ca.key`, '-out', `${dir}/ca.pem`, '-days', '2', '-subj', `/CN=${name} CA`]);
+  await run('openssl', ['req', '-new', ...ec, '-keyout', `${dir}/leaf.key`, '-out', `${dir}/leaf.csr`, '-subj', `/CN=${name}.example.test`]);
+  await run('openssl', ['x509', '-req', '-in', `${dir}/leaf.csr`, '-CA', `${dir}/ca.pem`, '-CAkey', `${dir}/ca.key`, '-CAcreateserial', '-out', `${dir}/leaf.pem`, '-days', '1']);
+  return { ca: await readFile(`${dir}/ca.pem`, 'utf8'), leaf: `${dir}/leaf.pem` };
+}
+
+/** verifies says whether openssl trusts `leaf` through the store's hash links and through its bundle. */
+async function verifies(leaf: string): Promise<{ byPath: boolean; byBundle: boolean }> {
+  const ok = (args: string[]) =>
+    run('openssl', ['verify', ...args, leaf]).then(
+      () => true,
+      () => false,
+    );
+  return { byPath: await ok(['-no-CAfile', '-CApath', `${root}/etc/ssl/certs`]), byBundle: await ok(['-no-CApath', '-CAfile', `${root}/etc/ssl/certs/ca-certificates.crt`]) };
+}
+
 async function trustStoreUpdates(): Promise<number> {
   return (await readFile(`${root}/updates`, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
 }
@@ -58,7 +80,7 @@ describe('egressScript', () => {
     expect(environment.match(/xray egress: begin/g)).toHaveLength(1);
   });
 
-  it('rebuilds the trust store only when the CA changed or is missing from it', async () => {
+  it('falls back to update-ca-certificates without a bundle to add to, and only when the CA changed or is missing', async () => {
     await inFakeRoot(egressScript({ caPem: CA, variables: {} }));
     await inFakeRoot(egressScript({ caPem: CA, variables: {} }));
     expect(await trustStoreUpdates()).toBe(1);
@@ -67,6 +89,26 @@ describe('egressScript', () => {
     await rm(`${root}/etc/ssl/certs/xray-egress.pem`);
     await inFakeRoot(egressScript({ caPem: CA.replace('MIIBtest', 'MIIBnew'), variables: {} }));
     expect(await trustStoreUpdates()).toBe(3);
+  });
+
+  it('adds the CA to the Debian trust store as update-ca-certificates would, without running it, and replaces it when it changes', async () => {
+    const first = await certificateAuthority('first');
+    const second = await certificateAuthority('second');
+    await run('mkdir', ['-p', `${root}/etc/ssl/certs`]);
+    const other = await certificateAuthority('other');
+    await writeFile(`${root}/etc/ssl/certs/ca-certificates.crt`, other.ca);
+    await inFakeRoot(egressScript({ caPem: first.ca, variables: {} }));
+    expect(await trustStoreUpdates()).toBe(0);
+    expect(await verifies(first.leaf)).toEqual({ byPath: true, byBundle: true });
+    expect(await verifies(other.leaf)).toEqual({ byPath: false, byBundle: true });
+
+    await inFakeRoot(egressScript({ caPem: first.ca, variables: {} }));
+    expect((await readFile(`${root}/etc/ssl/certs/ca-certificates.crt`, 'utf8')).match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+
+    await inFakeRoot(egressScript({ caPem: second.ca, variables: {} }));
+    expect(await verifies(second.leaf)).toEqual({ byPath: true, byBundle: true });
+    expect(await verifies(first.leaf)).toEqual({ byPath: false, byBundle: false });
+    expect(await trustStoreUpdates()).toBe(0);
   });
 
   it('refuses a variable it cannot write safely', () => {

@@ -39,7 +39,7 @@ beforeEach(async () => {
   events = [];
   await store.write('web', {
     base: 'debian', memoryMb: VM_CONFIG_DEFAULTS.memoryMb, cpus: 1, ports: [], sshPort: sshd.port, sshUser: sshd.user,
-    firewallConfigured: false, firstBootCompleted: false, firewall: {}, plugins: {}, snapshots: {}, cloudInit: false, extra: {},
+    firewallConfigured: false, firstBootCompleted: false, firewall: {}, plugins: {}, snapshots: {}, autoSnapshots: null, cloudInit: false, extra: {},
   });
   target = { host: '127.0.0.1', port: sshd.port, user: sshd.user, keyPath: sshd.clientKeyPath };
 });
@@ -96,14 +96,14 @@ describe('HookRunner', () => {
 
     const hooks = runner({ builtIns });
     expect(await hooks.list('web', 'boot')).toEqual([
-      { type: 'boot', script: 'guest-setup', source: 'built-in' },
-      { type: 'boot', script: 'broken-built-in', source: 'built-in' },
-      { type: 'boot', script: '10-a', source: 'global' },
-      { type: 'boot', script: '20-b', source: 'global' },
-      { type: 'boot', script: '01-env', source: 'vm' },
-      { type: 'boot', script: '02-fail', source: 'vm' },
-      { type: 'boot', script: '03-after', source: 'vm' },
-      { type: 'boot', script: 'zz', source: 'plugin' },
+      { type: 'boot', script: 'guest-setup', source: 'built-in', risky: false },
+      { type: 'boot', script: 'broken-built-in', source: 'built-in', risky: false },
+      { type: 'boot', script: '10-a', source: 'global', risky: false },
+      { type: 'boot', script: '20-b', source: 'global', risky: false },
+      { type: 'boot', script: '01-env', source: 'vm', risky: false },
+      { type: 'boot', script: '02-fail', source: 'vm', risky: false },
+      { type: 'boot', script: '03-after', source: 'vm', risky: false },
+      { type: 'boot', script: 'zz', source: 'plugin', risky: false },
     ]);
 
     const runs = await hooks.run('web', 'boot', target);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import TOML from '@iarna/toml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { XrayEvent } from '../../../src-main/shared/contract';
+import { XrayError } from '../../../src-main/shared/errors';
 import { HookRunner } from '../../../src-main/core/hooks/runner';
 import { HomePaths } from '../../../src-main/core/paths';
 import { PluginHost } from '../../../src-main/core/plugins/host';
@@ -37,7 +38,7 @@ beforeEach(async () => {
   await mkdir(paths.pluginsDir, { recursive: true });
   await store.write('web', {
     base: 'debian', memoryMb: VM_CONFIG_DEFAULTS.memoryMb, cpus: 1, ports: [], sshPort: sshd.port, sshUser: sshd.user,
-    firewallConfigured: false, firstBootCompleted: true, firewall: {}, plugins: {}, snapshots: {}, cloudInit: false,
+    firewallConfigured: false, firstBootCompleted: true, firewall: {}, plugins: {}, snapshots: {}, autoSnapshots: null, cloudInit: false,
     extra: { note: 'kept' },
   });
   await settings.set('ssh_key', sshd.clientKeyPath);
@@ -79,7 +80,7 @@ describe('PluginHost', () => {
     expect(infos[4]).toEqual({
       name: 'good',
       file: join(paths.pluginsDir, 'good.mjs'),
-      commands: [{ name: 'hi', description: 'say hi' }, { name: 'bad', description: 'throws' }],
+      commands: [{ name: 'hi', description: 'say hi', risky: false }, { name: 'bad', description: 'throws', risky: false }],
       hooks: ['boot'],
       error: null,
     });
@@ -148,5 +149,39 @@ describe('PluginHost', () => {
     expect(uptime.output).toMatch(/^web: .*up .*load average/);
     expect((await plugins.runCommand('hello', 'kernel', ['web'])).output).toBe(`web: ${saved?.kernel} (seen ${saved?.seen_at})\n`);
     await expect(plugins.runCommand('hello', 'uptime', [])).rejects.toThrow('Plugin "hello" command "uptime" needs a VM; name one.');
+  });
+  it('snapshots a VM before a risky command first reaches it, and keeps the command off the VM when that failed', async () => {
+    const marker = join(root, 'wiped');
+    await writeFile(
+      join(paths.pluginsDir, 'risky.mjs'),
+      `export const commands = {\n` +
+        `  wipe: { description: "wipe", risky: true, run: async (ctx, args) => { const vm = ctx.open(args[0]); await vm.run("echo x >> '${marker}'"); await vm.run("echo x >> '${marker}'"); } },\n` +
+        `  look: { description: "look", run: async (ctx, args) => { await ctx.open(args[0]).run("true"); } },\n` +
+        `};\n`,
+    );
+    const asked: string[] = [];
+    let fail = false;
+    const plugins = new PluginHost({
+      paths,
+      store,
+      connect: async (vm) => connectVm(paths, vm, await vmSshTarget(paths, vm, { store, settings }), { timeoutMs: 15_000 }),
+      beforeRisky: async (vm, plugin, command) => {
+        asked.push(`${vm} ${plugin} ${command}`);
+        if (fail) throw new XrayError('busy', 'the VM is busy');
+      },
+    });
+    expect((await plugins.load()).find((p) => p.name === 'risky')?.commands).toEqual([
+      { name: 'wipe', description: 'wipe', risky: true },
+      { name: 'look', description: 'look', risky: false },
+    ]);
+    await plugins.runCommand('risky', 'wipe', ['web']);
+    await plugins.runCommand('risky', 'look', ['web']);
+    expect(asked).toEqual(['web risky wipe']);
+    expect(await readFile(marker, 'utf8')).toBe('x\nx\n');
+    fail = true;
+    await expect(plugins.runCommand('risky', 'wipe', ['web'])).rejects.toThrow(
+      'Plugin "risky" command "wipe" did not reach VM "web", because the automatic snapshot before it failed: the VM is busy',
+    );
+    expect(await readFile(marker, 'utf8')).toBe('x\nx\n');
   });
 });

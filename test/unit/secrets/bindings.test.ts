@@ -18,7 +18,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'xray-bindings-'));
   paths = new HomePaths(dir);
   store = new VmStore(paths);
-  const vm = { base: 'debian', memoryMb: 1024, cpus: 1, ports: [], sshPort: 2222, sshUser: 'debian', firewallConfigured: false, firstBootCompleted: false, firewall: {}, plugins: {}, snapshots: {}, cloudInit: false, extra: {} };
+  const vm = { base: 'debian', memoryMb: 1024, cpus: 1, ports: [], sshPort: 2222, sshUser: 'debian', firewallConfigured: false, firstBootCompleted: false, firewall: {}, plugins: {}, snapshots: {}, autoSnapshots: null, cloudInit: false, extra: {} };
   await store.write('box', vm);
   await store.write('other', vm);
   bindings = new SecretBindings(store);

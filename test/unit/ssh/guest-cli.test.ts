@@ -25,7 +25,7 @@ beforeAll(async () => {
   paths = new HomePaths(root);
   await new VmStore(paths).write('web', {
     base: 'debian', memoryMb: VM_CONFIG_DEFAULTS.memoryMb, cpus: 1, ports: [], sshPort: sshd.port, sshUser: sshd.user,
-    firewallConfigured: false, firstBootCompleted: true, firewall: {}, plugins: {}, snapshots: {}, cloudInit: false, extra: {},
+    firewallConfigured: false, firstBootCompleted: true, firewall: {}, plugins: {}, snapshots: {}, autoSnapshots: null, cloudInit: false, extra: {},
   });
   await new SettingsStore(paths).set('ssh_key', sshd.clientKeyPath);
 });
@@ -128,7 +128,7 @@ describe('guest commands', () => {
     await writeFile(failing, '#!/bin/sh\necho nope >&2\nexit 4\n');
     await chmod(failing, 0o755);
 
-    expect((await xray(['hooks', 'list', 'web'])).stdout).toBe('TYPE  SOURCE  HOOK\nboot  global  10-fail\nboot  vm      50-example.sh\n');
+    expect((await xray(['hooks', 'list', 'web'])).stdout).toBe('TYPE  SOURCE  RISKY  HOOK\nboot  global  no     10-fail\nboot  vm      no     50-example.sh\n');
     const run = await xray(['hooks', 'run', 'web', 'boot']);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('10-fail: nope\n');

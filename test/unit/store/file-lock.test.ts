@@ -35,6 +35,7 @@ const CONFIG: VmConfig = {
   firewall: {},
   plugins: {},
   snapshots: {},
+  autoSnapshots: null,
   cloudInit: false,
   extra: {},
 };

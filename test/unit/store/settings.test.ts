@@ -35,6 +35,8 @@ describe('reading config.toml', () => {
       dnsServers: [],
       imageMirror: null,
       upstreamCaFile: null,
+      autoSnapshots: false,
+      autoSnapshotsKeep: 5,
     });
   });
 
@@ -77,6 +79,8 @@ describe('reading config.toml', () => {
     ['firmware = "x"', 'firmware'],
     ['[firmware]\naarch64_code = 3', 'firmware.aarch64_code'],
     ['dns_servers = ["8.8.8.8", "resolver"]', 'dns_servers'],
+    ['auto_snapshots = "yes"', 'auto_snapshots'],
+    ['auto_snapshots_keep = 0', 'auto_snapshots_keep'],
   ])('reports %s naming the key', async (text, key) => {
     await writeFile(paths.configFile, `${text}\n`);
     const err = await refusal(store.read());
@@ -104,6 +108,8 @@ describe('changing config.toml', () => {
     ['firmware.x86_64_code', '', { firmware: { riscv64_code: '/fw/riscv.fd' } }],
     ['dns_servers', '198.18.0.53, [2001:DB8::53]:5353, 10.0.0.1:53', { dnsServers: ['198.18.0.53', '[2001:db8::53]:5353', '10.0.0.1:53'] }],
     ['dns_servers', '', { dnsServers: [] }],
+    ['auto_snapshots', 'true', { autoSnapshots: true }],
+    ['auto_snapshots_keep', '3', { autoSnapshotsKeep: 3 }],
   ])('set %s %j', async (key, value, expected) => {
     await writeFile(paths.configFile, ORIGINAL);
     const result = await store.set(key, value);
@@ -142,6 +148,9 @@ describe('changing config.toml', () => {
     ['firmware.x86_64_code', 'fw.fd'],
     ['dns_servers', 'dns.example.com'],
     ['dns_servers', '1.2.3.4:99999'],
+    ['auto_snapshots', 'on'],
+    ['auto_snapshots_keep', '0'],
+    ['auto_snapshots_keep', '101'],
   ])('refuses %s = %j in one sentence and leaves the file byte-identical', async (key, value) => {
     await writeFile(paths.configFile, ORIGINAL);
     const err = await refusal(store.set(key, value));
@@ -174,6 +183,8 @@ describe('changing config.toml', () => {
       'dns_servers',
       'image_mirror',
       'upstream_ca_file',
+      'auto_snapshots',
+      'auto_snapshots_keep',
       'firmware.aarch64_code',
       'firmware.aarch64_vars',
       'firmware.x86_64_code',

@@ -75,6 +75,7 @@ function sampleConfig(overrides: Partial<VmConfig> = {}): VmConfig {
     firewall: {},
     plugins: {},
     snapshots: {},
+    autoSnapshots: null,
     cloudInit: false,
     extra: {},
     ...overrides,
@@ -97,6 +98,7 @@ describe('vm.toml written by the Python tool', () => {
       firewall: { '1.2.3.4:443': 'allow', 'example.com': 'deny', '*.example.org:443': 'allow', '10.0.0.0/8': 'deny' },
       plugins: { foo: { token: 'abc', level: 3, nested: { deep: true } } },
       snapshots: {},
+      autoSnapshots: null,
       cloudInit: false,
     });
     expect(cfg.extra).toEqual({ favourite_colour: 'teal', notes: { owner: 'sam' } });
@@ -158,6 +160,7 @@ describe('defaults and round trip', () => {
       firewall: {},
       plugins: {},
       snapshots: {},
+      autoSnapshots: null,
       cloudInit: false,
       extra: {},
     });
@@ -168,7 +171,8 @@ describe('defaults and round trip', () => {
       ports: [{ host: 8080, guest: 80 }],
       firewall: { 'a.com': 'allow', 'b.com:443': { action: 'deny', expires: '2030-01-02T03:04:05.000Z' } },
       plugins: { p: { x: 1 } },
-      snapshots: { s1: { description: 'before upgrade' } },
+      snapshots: { s1: { description: 'before upgrade' }, 'auto-first-boot': { description: 'Taken automatically.', auto: true } },
+      autoSnapshots: false,
       cloudInit: true,
       extra: { custom: [1, 2] },
     });

@@ -119,6 +119,19 @@ describe('a forced stop', () => {
     expect(qemu.killed).toBe(true);
     expect(qemu.qmp.commands).toEqual([]);
   });
+
+  it('cuts short a stop that waits on a guest ignoring the power button: both stops answer kill', async () => {
+    ignoring();
+    const qemu = await running({ ready: true });
+    await h.setStopTimeout(60);
+    const { stop } = await stopping();
+    const forced = await h.service.call('vm.stop', { name: 'web', force: true });
+    expect(forced).toMatchObject({ state: 'stopped', stoppedBy: 'kill', pid: null });
+    expect(await stop).toMatchObject({ state: 'stopped', stoppedBy: 'kill' });
+    expect(qemu.killed).toBe(true);
+    expect(h.guests.commands).toEqual([]);
+    expect(h.events.filter((e) => e.type === 'vm.state').at(-1)).toMatchObject({ state: 'stopped', stoppedBy: 'kill' });
+  });
 });
 
 describe('stopping what is not running', () => {
