@@ -34,8 +34,7 @@ function inTerminal(args: readonly string[]): { child: ChildProcessWithoutNullSt
   const command = [process.execPath, XRAY_BIN, ...args].join(' ');
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, XRAY_HOME: home.root, NO_COLOR: '1' } });
   let screen = '';
-  // A terminal in raw mode as Node sets it still turns \n into \r\n, so the guest's \r\n shows as \r\r\n: lines are compared without \r.
-  child.stdout.on('data', (d: Buffer) => (screen += d.toString('utf8').replaceAll('\r', '')));
+  child.stdout.on('data', (d: Buffer) => (screen += d.toString('utf8')));
   const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
   attached = child;
   return { child, screen: () => screen, exit };
@@ -49,15 +48,17 @@ describe('xray console', () => {
     await waitFor('the UEFI shell', () => term.screen().includes('Shell>'), 90_000);
 
     term.child.stdin.write('echo typed-in-a-tty\r');
-    await waitFor('the shell to echo it', () => term.screen().includes('\ntyped-in-a-tty\n'), 30_000);
+    await waitFor('the shell to echo it', () => term.screen().includes('\r\ntyped-in-a-tty\r\n'), 30_000);
     // Ctrl-C is a key for the guest, not the end of xray.
     term.child.stdin.write('\x03');
     term.child.stdin.write('echo still-attached\r');
-    await waitFor('the second echo', () => term.screen().includes('\nstill-attached\n'), 30_000);
+    await waitFor('the second echo', () => term.screen().includes('\r\nstill-attached\r\n'), 30_000);
 
     term.child.stdin.write('\x1d');
     expect(await term.exit).toBe(0);
     expect(term.screen()).toContain('Detached from VM "box".');
+    // The guest's line ends reach the terminal as the guest sent them, not with a \r added.
+    expect(term.screen()).not.toContain('\r\r\n');
     // Detaching leaves the VM running.
     expect(JSON.parse((await xray(home.root, ['list', '--json'])).stdout)[0].pid).toEqual(expect.any(Number));
 

@@ -1,5 +1,6 @@
 // Runs in: plain Node (CLI). `xray console`: this terminal attached to a VM's
 // serial console until Ctrl-] (as in virsh console), or the end of its log.
+import { spawnSync } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Command } from 'commander';
 import type { XrayApi } from '../../shared/contract';
@@ -35,7 +36,7 @@ export async function runConsole(ctx: CliContext, opts: ConsoleOptions): Promise
     return;
   }
   const ending = await withConnection(ctx, { vm: opts.name }, (api) => attach(ctx, api, opts.name));
-  ctx.out.stderr.write(ending === 'detached' ? `\r\nDetached from VM "${opts.name}".\r\n` : `\r\nVM "${opts.name}" stopped.\r\n`);
+  ctx.out.stderr.write(ending === 'detached' ? `\nDetached from VM "${opts.name}".\n` : `\nVM "${opts.name}" stopped.\n`);
 }
 
 /** attach shows the console's scrollback, then its output as it comes, and sends keys until Ctrl-] or the VM stops. */
@@ -68,9 +69,10 @@ async function attach(ctx: CliContext, api: XrayApi, name: string): Promise<Endi
     if (first.stream === null) {
       throw new XrayError('invalid-argument', `VM "${name}" is not running; start it with "xray start ${name}", or see the end of its console with "xray console ${name} --lines 50".`);
     }
-    ctx.out.stderr.write(`Connected to the serial console of VM "${name}"; press Ctrl-] to detach.\r\n`);
+    ctx.out.stderr.write(`Connected to the serial console of VM "${name}"; press Ctrl-] to detach.\n`);
     follower.scrollback(first);
     stdin.setRawMode?.(true);
+    if (stdin === process.stdin) translateNewlines(false);
     stdin.on('data', onKeys);
     stdin.once('end', () => end('detached'));
     stdin.resume();
@@ -83,6 +85,17 @@ async function attach(ctx: CliContext, api: XrayApi, name: string): Promise<Endi
     stdin.setRawMode?.(false);
     stdin.pause();
   }
+}
+
+/**
+ * translateNewlines turns the terminal's output translation of \n into \r\n
+ * on or off. Node's raw mode leaves it on, so the guest's own \r\n would
+ * reach the screen as \r\r\n; Node has no call for it, so stty, which acts
+ * on its standard input, does it. Leaving raw mode restores the terminal's
+ * settings from before, this one included.
+ */
+function translateNewlines(on: boolean): void {
+  spawnSync('stty', [on ? 'onlcr' : '-onlcr'], { stdio: ['inherit', 'ignore', 'ignore'] });
 }
 
 export function registerConsoleCommands(program: Command, ctx: CliContext): void {

@@ -58,3 +58,4 @@ export {
   type QemuFacts,
   type QemuVersion,
 } from './version';
+export { makeConsolePipe } from './console-pipe';

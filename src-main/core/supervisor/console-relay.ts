@@ -1,17 +1,17 @@
 // Runs in: plain Node (core).
 import { randomUUID } from 'node:crypto';
+import { constants, open as openFd, watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
+import { promisify } from 'node:util';
 import { CONSOLE_SCROLLBACK_CHARS, fromLineStart, type ConsoleOutput } from '../../shared/console';
 import { XrayError } from '../../shared/errors';
 import type { ConsoleScrollback } from '../../shared/models';
-import { ConsoleReader, type ConsoleConnection } from './console-reader';
 
 /** COALESCE_MS gathers what the guest prints in a burst into one event. */
 const COALESCE_MS = 15;
-/** LAGGING_MS is how soon the log is read again when QEMU has sent bytes it has not logged yet. */
-const LAGGING_MS = 25;
-/** POLL_MS is how often the log is read when there is no connection to say it grew. */
+/** POLL_MS is how often the log is read besides when a watch says it changed (a watch can miss a change or be unavailable). */
 const POLL_MS = 500;
 /** READ_BYTES is read per flush at most, so a flood of output goes out as a stream of bounded events. */
 const READ_BYTES = 256 * 1024;
@@ -20,8 +20,8 @@ const INPUT_BACKLOG_BYTES = 64 * 1024;
 
 export interface ConsoleRelayOptions {
   readonly vm: string;
-  /** socket is QEMU's console.sock; log is the console.log QEMU appends every byte it sends to. */
-  readonly socket: string;
+  /** input is the FIFO QEMU reads the console's input from; log is the console.log QEMU appends every byte of output to. */
+  readonly input: string;
   readonly log: string;
   /**
    * from is where this QEMU's output starts in the log: its size before a
@@ -37,27 +37,24 @@ export interface ConsoleRelayOptions {
  * for subscribers (console.output events) and a bounded scrollback, and
  * input to the guest.
  *
- * The output is read from console.log, never from the socket: QEMU writes
- * each byte to the socket and then to the log, so the log holds everything
- * in order, including what the guest printed while no supervisor was
- * connected (between a supervisor's exit and the next one adopting the VM),
- * and a relay that starts late or reads a scrollback cannot miss or repeat a
- * line. The socket brings input, and its data says when the log grew: the
- * log's size before connecting plus the bytes the socket delivered is a size
- * the log must reach, so a read that comes up short is tried again. The
- * socket is read on a thread of its own (ConsoleReader says why).
+ * The output is read from console.log, QEMU's only output for the console
+ * (see makeConsolePipe): it holds everything in order, including what the
+ * guest printed while no supervisor ran (between a supervisor's exit and
+ * the next one adopting the VM), so a relay that starts late, reads a
+ * scrollback or is kept busy cannot miss or repeat a line. A watch on the
+ * log says when it grew. Input goes to the console's FIFO.
  */
 export class ConsoleRelay {
   readonly stream = randomUUID();
   private log: FileHandle | null = null;
   private offset = 0;
-  private due = 0;
   private position = 0;
   private text = '';
   private skipToLine = false;
   private readonly decoder = new StringDecoder('utf8');
   private readonly buffer = Buffer.allocUnsafe(READ_BYTES);
-  private connection: ConsoleConnection | null = null;
+  private input: Socket | null = null;
+  private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private poller: NodeJS.Timeout | null = null;
   private reading: Promise<void> = Promise.resolve();
@@ -65,7 +62,7 @@ export class ConsoleRelay {
 
   private constructor(private readonly options: ConsoleRelayOptions) {}
 
-  /** open reads what the log holds from `from`, connects to the console socket and follows the log from then on. */
+  /** open reads what the log holds from `from`, opens the console's input and follows the log from then on. */
   static async open(options: ConsoleRelayOptions): Promise<ConsoleRelay> {
     const relay = new ConsoleRelay(options);
     await relay.start();
@@ -80,24 +77,25 @@ export class ConsoleRelay {
 
   /** write sends typed input to the guest's serial port. */
   write(data: string): void {
-    const input = this.connection;
+    const { input } = this;
     if (!input) {
       throw new XrayError('unsupported', `VM "${this.options.vm}" was started by an earlier version of Xray, so its console shows output but takes no input; restart the VM to type into it.`);
     }
-    if (input.pending > INPUT_BACKLOG_BYTES) {
+    if (input.writableLength > INPUT_BACKLOG_BYTES) {
       throw new XrayError('busy', `VM "${this.options.vm}" is not reading its console; wait for the guest, then type again.`);
     }
     input.write(data);
   }
 
-  /** close reads the last output the log holds, then lets go of the socket and the log. */
+  /** close reads the last output the log holds, then lets go of the input and the log. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.poller) clearInterval(this.poller);
+    this.watcher?.close();
     await this.flush();
-    this.connection?.close();
+    this.input?.destroy();
     await this.log?.close().catch(() => undefined);
     this.log = null;
   }
@@ -107,30 +105,37 @@ export class ConsoleRelay {
     const { from } = this.options;
     this.offset = from === null ? Math.max(0, size - CONSOLE_SCROLLBACK_CHARS) : Math.min(from, size);
     this.skipToLine = from === null && this.offset > 0;
-    this.due = size;
-    await this.connect();
+    this.input = await this.openInput();
+    this.follow();
     await this.flush();
   }
 
-  /** connect opens the console socket; without one (a QEMU from before there was one) the log is polled instead. */
-  private async connect(): Promise<void> {
-    const isSocket = await stat(this.options.socket).then((s) => s.isSocket(), () => false);
-    if (!isSocket) return this.poll();
-    const connection = ConsoleReader.connect(this.options.socket, {
-      data: (bytes) => {
-        this.due += bytes;
-        this.schedule(COALESCE_MS);
-      },
-      closed: () => {
-        if (this.connection === connection) this.connection = null;
-        if (!this.closed) this.poll();
-      },
+  /**
+   * openInput opens the console's FIFO for writing, without blocking: QEMU
+   * holds its other end. None for a QEMU from before there was one (its
+   * serial port wrote to console.log only) or one that is gone.
+   */
+  private async openInput(): Promise<Socket | null> {
+    const isFifo = await stat(this.options.input).then((s) => s.isFIFO(), () => false);
+    if (!isFifo) return null;
+    // A plain descriptor, not a FileHandle, which would close it when collected: the socket owns it.
+    const fd = await promisify(openFd)(this.options.input, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => null);
+    if (fd === null) return null;
+    const input = new Socket({ fd, readable: false, writable: true });
+    input.on('error', () => {
+      if (this.input === input) this.input = null;
     });
-    this.connection = connection;
+    return input;
   }
 
-  private poll(): void {
-    if (this.poller) return;
+  /** follow reads the log whenever a watch says it changed, and every POLL_MS in case a change went unseen. */
+  private follow(): void {
+    try {
+      this.watcher = watch(this.options.log, { persistent: false }, () => this.schedule(COALESCE_MS));
+      this.watcher.on('error', () => undefined);
+    } catch {
+      this.watcher = null;
+    }
     this.poller = setInterval(() => void this.flush(), POLL_MS);
     this.poller.unref();
   }
@@ -159,14 +164,13 @@ export class ConsoleRelay {
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    if (filled === 0 && this.offset < this.due) {
+    if (filled === 0) {
       // Someone emptied the log while QEMU runs: go on from where it is now.
       const { size } = await this.log.stat();
-      if (size < this.offset) this.offset = this.due = size;
+      if (size < this.offset) this.offset = size;
     }
     this.offset += filled;
     if (filled === READ_BYTES) this.schedule(0);
-    else if (this.offset < this.due) this.schedule(LAGGING_MS);
     let text = this.decoder.write(buffer.subarray(0, filled));
     if (this.skipToLine && text !== '') {
       const newline = text.indexOf('\n');

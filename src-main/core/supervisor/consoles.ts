@@ -25,7 +25,7 @@ export class Consoles {
   async attach(vm: string, from: number | null): Promise<void> {
     await this.detach(vm);
     const paths = this.deps.paths.vm(vm);
-    const relay = ConsoleRelay.open({ vm, socket: paths.consoleSocket, log: paths.consoleLog, from, emit: this.deps.emit });
+    const relay = ConsoleRelay.open({ vm, input: paths.consolePipe.input, log: paths.consoleLog, from, emit: this.deps.emit });
     this.relays.set(vm, relay);
     await relay;
   }

@@ -13,6 +13,7 @@ import {
   findFirmware,
   findNetcat,
   findQemuBinaries,
+  makeConsolePipe,
   probeAccelerator,
   readQemuFacts,
   type DisplayMode,
@@ -91,6 +92,7 @@ export class Launcher {
     const seedDir = config.cloudInit ? await this.writeSeed(name, config) : undefined;
     const qemu = await this.qemuOnHost(arch, await this.deps.settings.read());
     const vm = this.deps.paths.vm(name);
+    await makeConsolePipe(vm.consolePipe);
     const argv = buildQemuArgv(
       {
         name,
@@ -101,7 +103,7 @@ export class Launcher {
         efiVars: vm.efiVars,
         firmwareCode: qemu.firmwareCode,
         qmpSocket: vm.qmpSocket,
-        consoleSocket: vm.consoleSocket,
+        consolePipe: vm.consolePipe.base,
         consoleLog: vm.consoleLog,
         pidFile: vm.pid,
         sshPort: config.sshPort,

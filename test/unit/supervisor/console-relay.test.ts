@@ -1,51 +1,47 @@
-// The console relay against a stand-in for QEMU's socket chardev with a
-// logfile: each byte goes to the connected client, then to the log (as
-// QEMU's qemu_chr_write_buffer does), and bytes printed with no client go
-// to the log only. Real QEMU is in test/integration/supervisor/console.test.ts.
+// The console relay against a stand-in for QEMU's pipe chardev with
+// /dev/null as its output: every byte goes to the log only, and typed input
+// is read from the FIFO, which the stand-in holds open for reading and
+// writing as QEMU does. Real QEMU is in test/integration/supervisor/console.test.ts.
+import { constants, open as openFd } from 'node:fs';
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CONSOLE_SCROLLBACK_CHARS, type ConsoleOutput } from '../../../src-main/shared/console';
+import { makeConsolePipe } from '../../../src-main/core/qemu';
 import { ConsoleRelay } from '../../../src-main/core/supervisor/console-relay';
 import { refusal } from '../../helpers/refusal';
 import { waitFor } from '../../helpers/wait';
 
-/** FakeChardev is QEMU's `-chardev socket,server=on,wait=off,logfile=…` as the relay meets it. */
+/** FakeChardev is QEMU's `-chardev pipe,path=…,logfile=…` as the relay meets it. */
 class FakeChardev {
-  client: Socket | null = null;
   readonly input: Buffer[] = [];
   private constructor(
-    readonly socket: string,
+    readonly fifo: string,
     readonly log: string,
-    private readonly server: Server,
-  ) {}
-
-  static async listen(dir: string): Promise<FakeChardev> {
-    const socket = join(dir, 'console.sock');
-    const log = join(dir, 'console.log');
-    await writeFile(log, '');
-    const server = createServer();
-    const chardev = new FakeChardev(socket, log, server);
-    server.on('connection', (client) => {
-      chardev.client = client;
-      client.on('data', (data) => chardev.input.push(data));
-    });
-    await new Promise<void>((resolve) => server.listen(socket, resolve));
-    return chardev;
+    private readonly reader: Socket,
+  ) {
+    reader.on('data', (data: Buffer) => this.input.push(data));
   }
 
-  /** print sends bytes to the client if one is connected, then logs them, `logLagMs` later. */
-  async print(bytes: string | Buffer, logLagMs = 0): Promise<void> {
-    this.client?.write(bytes);
-    if (logLagMs > 0) await new Promise((resolve) => setTimeout(resolve, logLagMs));
+  static async open(dir: string): Promise<FakeChardev> {
+    const base = join(dir, 'console');
+    const log = join(dir, 'console.log');
+    await writeFile(log, '');
+    await makeConsolePipe({ base, input: `${base}.in`, output: `${base}.out` });
+    const fd = await promisify(openFd)(`${base}.in`, constants.O_RDWR | constants.O_NONBLOCK);
+    return new FakeChardev(`${base}.in`, log, new Socket({ fd, readable: true, writable: false }));
+  }
+
+  /** print logs bytes, as QEMU does after writing them to /dev/null. */
+  async print(bytes: string | Buffer): Promise<void> {
     await appendFile(this.log, bytes);
   }
 
-  async close(): Promise<void> {
-    this.client?.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
+  close(): void {
+    this.reader.destroy();
   }
 }
 
@@ -56,19 +52,19 @@ let events: ConsoleOutput[];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'xray-relay-'));
-  chardev = await FakeChardev.listen(dir);
+  chardev = await FakeChardev.open(dir);
   relays = [];
   events = [];
 });
 
 afterEach(async () => {
   for (const relay of relays) await relay.close();
-  await chardev.close();
+  chardev.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-async function relay(from: number | null, socket = chardev.socket): Promise<ConsoleRelay> {
-  const r = await ConsoleRelay.open({ vm: 'web', socket, log: chardev.log, from, emit: (e) => events.push(e) });
+async function relay(from: number | null, input = chardev.fifo): Promise<ConsoleRelay> {
+  const r = await ConsoleRelay.open({ vm: 'web', input, log: chardev.log, from, emit: (e) => events.push(e) });
   relays.push(r);
   return r;
 }
@@ -89,7 +85,6 @@ describe('ConsoleRelay', () => {
     const from = 'an earlier run\n'.length;
     await chardev.print('BdsDxe: loading\r\n');
     const r = await relay(from);
-    await waitFor('the relay to connect', () => chardev.client);
     await chardev.print('\x1b[1m\x1b[33mShell> \x1b[0m');
     await waitFor('the prompt', () => streamed().includes('Shell>'));
     expect(streamed()).toBe('BdsDxe: loading\r\n\x1b[1m\x1b[33mShell> \x1b[0m');
@@ -98,22 +93,24 @@ describe('ConsoleRelay', () => {
 
   it('gathers a burst of output into few events', async () => {
     await relay(0);
-    await waitFor('the relay to connect', () => chardev.client);
     for (let i = 0; i < 200; i++) await chardev.print(`line ${i}\n`);
     await waitFor('the last line', () => streamed().includes('line 199\n'));
     expect(events.length).toBeLessThan(50);
   });
 
-  it('waits for a log write that lags behind the socket', async () => {
+  it('follows a log that grows in many small writes, all of it, in order', async () => {
     await relay(0);
-    await waitFor('the relay to connect', () => chardev.client);
-    await chardev.print('late line\n', 200);
-    await waitFor('the late line', () => streamed() === 'late line\n');
+    let printed = '';
+    for (let i = 0; i < 2000; i++) {
+      printed += `line ${i}\n`;
+      await chardev.print(`line ${i}\n`);
+    }
+    await waitFor('the last line', () => streamed().length >= printed.length);
+    expect(streamed()).toBe(printed);
   });
 
   it('keeps a character whose bytes arrive in two writes whole', async () => {
     await relay(0);
-    await waitFor('the relay to connect', () => chardev.client);
     const e = Buffer.from('é\n');
     await chardev.print(e.subarray(0, 1));
     await new Promise((resolve) => setTimeout(resolve, 60));
@@ -129,7 +126,6 @@ describe('ConsoleRelay', () => {
     expect(first.text.startsWith('x')).toBe(true);
     expect(first.text.length).toBeLessThanOrEqual(CONSOLE_SCROLLBACK_CHARS);
     expect(first.text.length % line.length).toBe(0);
-    await waitFor('the relay to connect', () => chardev.client);
     await chardev.print(line.repeat(5000).replaceAll('x', 'y'));
     await waitFor('the new lines', async () => (await r.scrollback()).text.endsWith(`${'y'.repeat(99)}\n`));
     const later = await r.scrollback();
@@ -144,8 +140,8 @@ describe('ConsoleRelay', () => {
     await waitFor('the input', () => Buffer.concat(chardev.input).toString() === 'echo hi\r');
   });
 
-  it('follows the log of a QEMU without a console socket, and says why it takes no input', async () => {
-    const r = await relay(0, join(dir, 'missing.sock'));
+  it('follows the log of a QEMU without a console input, and says why it takes no input', async () => {
+    const r = await relay(0, join(dir, 'missing.in'));
     await appendFile(chardev.log, 'old QEMU\n');
     await waitFor('the polled line', () => streamed() === 'old QEMU\n');
     expect((await refusal(Promise.resolve().then(() => r.write('x')))).message).toBe(
@@ -155,7 +151,6 @@ describe('ConsoleRelay', () => {
 
   it('announces the last lines QEMU logged when it closes', async () => {
     const r = await relay(0);
-    await waitFor('the relay to connect', () => chardev.client);
     await appendFile(chardev.log, 'reboot: Power down\n');
     await r.close();
     expect(streamed()).toBe('reboot: Power down\n');
