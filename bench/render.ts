@@ -36,7 +36,7 @@ function vm(name: string, i: number): VmSummary {
   return {
     name, state: 'stopped', base: 'debian-12', arch: 'aarch64', memoryMb: 2048, cpus: 2, sshPort: 2222 + i, sshUser: 'ubuntu',
     ports: [{ host: 8000 + i, guest: 80 }], pid: null, accelerator: null, firewallActive: false, openConnections: 0,
-    pendingPrompts: 0, crash: null, configError: null,
+    pendingPrompts: 0, crash: null, diagnosis: null, configError: null,
   };
 }
 

@@ -10,6 +10,7 @@ import { benchDns } from './dns';
 import { benchEgress } from './egress';
 import { benchFirewall } from './firewall';
 import { benchRender } from './render';
+import { benchShares } from './shares';
 import { benchSsh } from './ssh';
 import { benchSupervisor } from './supervisor';
 
@@ -22,6 +23,7 @@ const suites: [string, () => Promise<Row[]>][] = [
   ['Guest DNS (issue 10)', () => benchDns(join(dirname(fileURLToPath(import.meta.url)), 'dns-probe.js'))],
   ['Egress interception (issue 15)', () => benchEgress(join(dirname(fileURLToPath(import.meta.url)), 'egress-proxy.js'))],
   ['Desktop app (issue 6)', () => benchRender(repo)],
+  ['Shared folders (issue 13)', () => benchShares(repo)],
   ['Open connections (issue 14)', () => benchConnections()],
 ];
 

@@ -1,11 +1,12 @@
 // Runs in: renderer. The window: a sidebar (VMs, base images) and the content,
-// with the firewall questions on top of everything (outside the app's element,
-// which they make inert while one shows).
+// with refused secrets and the firewall questions on top of everything (outside
+// the app's element, which a question makes inert while it shows).
 import { useEffect, useRef } from 'react';
 import { useActions, useXray } from './store/context';
 import { BasesView } from './views/BasesView';
 import { CreateDialog } from './views/CreateDialog';
 import { AbandonedNotice, FirewallPromptQueue } from './views/FirewallPrompt';
+import { SecretRefusals } from './views/SecretRefusals';
 import { stateLabel } from '../src-main/shared/vm';
 import { VmDetail } from './views/vm/VmDetail';
 import { VmList } from './views/VmList';
@@ -55,6 +56,7 @@ export function App() {
         </main>
         {newVm && <CreateDialog initialBase={newVm.base} onClose={closeNewVm} />}
       </div>
+      <SecretRefusals />
       <FirewallPromptQueue behind={app} />
       <AbandonedNotice />
     </>

@@ -12,6 +12,7 @@ import { registerHookCommands } from './commands/hooks';
 import { registerPluginCommands } from './commands/plugin';
 import { registerPortCommands } from './commands/port';
 import { registerSecretCommands } from './commands/secret';
+import { registerShareCommands } from './commands/share';
 import { registerSetCommands } from './commands/set';
 import { registerSnapshotCommands } from './commands/snapshot';
 import { registerSshCommands } from './commands/ssh';
@@ -27,6 +28,7 @@ const GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerConsoleCommands,
   registerEventCommands,
   registerPortCommands,
+  registerShareCommands,
   registerBaseCommands,
   registerSnapshotCommands,
   registerTimelineCommands,

@@ -1,5 +1,4 @@
 // Runs in: plain Node (core).
-import { createHash } from 'node:crypto';
 import { homedir, platform, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { HookType } from '../shared/enums';
@@ -129,7 +128,8 @@ export function socketPath(dir: string, file: string): string {
 }
 
 export function shortRuntimeDir(dir: string, env: NodeJS.ProcessEnv = process.env): string {
-  const digest = createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 16);
+  // Loaded on first use: a command that never shortens a path does not load node:crypto for it.
+  const digest = process.getBuiltinModule('node:crypto').createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 16);
   return join(shortRuntimeBase(env), digest);
 }
 

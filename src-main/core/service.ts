@@ -3,12 +3,14 @@ import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from '
 import { parseParams } from '../shared/contract';
 import type { PortChange } from '../shared/live';
 import type { PortMapping, VmSummary } from '../shared/models';
+import { isActive } from '../shared/vm';
 import { BaseCatalog } from './bases/catalog';
 import { baseHandlers, type BaseMethod } from './bases/api';
 import { XrayError } from '../shared/errors';
 import { consoleNotRunning } from '../shared/console';
 import { EventBus } from './events';
 import { firewallHandlers, type FirewallMethod } from './firewall/api';
+import { shareHandlers, type ShareMethod } from './shares/api';
 import { learnHandlers } from './firewall/learn-api';
 import { policyHandlers, type PolicyMethod } from './firewall/policy-api';
 import type { Engine, EngineMethod, Handler, LiveForwards, SnapshotMethod } from './engine';
@@ -115,6 +117,12 @@ export class XrayService implements XrayApi {
         emit: this.emit,
         live: (vm) => this.engine?.liveFirewall(vm) ?? null,
       }),
+      ...shareHandlers({
+        vms: this.catalog.store,
+        folders: { xrayHome: options.paths.root },
+        emit: this.emit,
+        running: async (vm) => isActive(this.decorate(await this.catalog.summary(vm)).state),
+      }),
       ...snapshotHandlers({ offline: this.snapshots, emit: this.emit, engine: () => this.engine, isLive: (vm) => this.isLive(vm) }),
       ...learnHandlers({ paths: options.paths, vms: this.catalog.store, ruleStore: this.firewallRules, live: (vm) => this.engine?.liveFirewall(vm) ?? null }),
       ...policyHandlers({ vms: this.catalog.store, ruleStore: this.firewallRules, bindings: this.secretBindings, secrets: this.secrets, emit: this.emit }),
@@ -182,7 +190,7 @@ export class XrayService implements XrayApi {
     return this.engine ? this.engine.forwards(vm, apply) : apply(null);
   }
 
-  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | PolicyMethod | 'firewall.learned' | BaseMethod | SnapshotMethod>]: Handler<M> } {
+  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | PolicyMethod | 'firewall.learned' | BaseMethod | SnapshotMethod | ShareMethod>]: Handler<M> } {
     return {
       'vm.list': async () => (await this.catalog.list()).map((s) => this.decorate(s)),
       'vm.info': async ({ name }) => {

@@ -28,7 +28,7 @@ import { defaultHome, HomePaths } from '../core/paths';
 import { openBackend, type Backend } from './backend';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './ipc-channels';
 import { guardCall } from './ipc-guard';
-import { notificationFor } from './notifications';
+import { notificationFor, RepeatGate } from './notifications';
 import { quitChoice, quitDialog } from './quit';
 import { CONTENT_SECURITY_POLICY, isRendererPage, RENDERER_SCHEME, rendererFilePath, rendererHeaders, rendererUrl } from './renderer-protocol';
 import { buildTrayMenu, sshCommand, type MenuItemSpec, type TrayAction, type TrayVm } from './tray-menu';
@@ -52,6 +52,7 @@ class XrayApp {
   private readonly windows = new Map<WindowKind, BrowserWindow>();
   private vms: TrayVm[] = [];
   private readonly pendingPrompts = new Set<string>();
+  private readonly repeats = new RepeatGate();
   private refreshTimer: NodeJS.Timeout | null = null;
   private quitState: 'running' | 'asking' | 'closing' | 'done' = 'running';
 
@@ -142,8 +143,8 @@ class XrayApp {
     for (const win of this.windows.values()) {
       if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event);
     }
-    const spec = notificationFor(event, { anyWindowVisible: BrowserWindow.getAllWindows().some((w) => w.isVisible()) });
-    if (spec && Notification.isSupported()) {
+    const spec = notificationFor(event, { anyWindowVisible: BrowserWindow.getAllWindows().some((w) => w.isVisible()), anyWindowFocused: BrowserWindow.getFocusedWindow() !== null });
+    if (spec && this.repeats.allows(spec, Date.now()) && Notification.isSupported()) {
       const notification = new Notification({ title: spec.title, body: spec.body });
       notification.on('click', () => this.showWindow(spec.kind === 'prompt' ? 'prompt' : 'main'));
       notification.show();

@@ -1,13 +1,27 @@
 // Runs in: plain Node (pure; the Electron main process shows what this returns).
 import { basename } from 'node:path';
 import type { XrayEvent } from '../shared/contract';
+import { describeEgressReport } from '../shared/egress';
+import { questionText } from '../shared/format';
 
-/** NotificationSpec is a desktop notification as plain data; `vm` lets a click open the right view. */
+/**
+ * NotificationSpec is a desktop notification as plain data; `vm` lets a
+ * click open the right view, and notices with the same `repeatKey` are
+ * shown once per REPEAT_QUIET_MS (RepeatGate).
+ */
 export interface NotificationSpec {
-  readonly kind: 'crash' | 'hook-failed' | 'prompt';
+  readonly kind: 'crash' | 'hook-failed' | 'prompt' | 'secret-refused';
   readonly vm: string;
   readonly title: string;
   readonly body: string;
+  readonly repeatKey?: string;
+}
+
+/** NotificationContext is what the app's windows show now. */
+export interface NotificationContext {
+  readonly anyWindowVisible: boolean;
+  /** anyWindowFocused: the user is looking at Xray, whose window shows a refused secret itself. */
+  readonly anyWindowFocused?: boolean;
 }
 
 function destinationLabel(dest: { readonly name: string | null; readonly ip: string | null; readonly port: number }): string {
@@ -16,10 +30,23 @@ function destinationLabel(dest: { readonly name: string | null; readonly ip: str
 
 /**
  * notificationFor decides whether an event deserves a desktop notification:
- * a crashed VM, a failed hook or a waiting firewall prompt, and only while no
- * Xray window is visible (a visible window already shows the same thing).
+ * a crashed VM, a failed hook or a waiting firewall prompt while no Xray
+ * window is visible (a visible window already shows the same thing), and a
+ * secret refused on its way out (an exfiltration attempt) while no Xray
+ * window has the focus: a window behind others shows its notice unseen.
  */
-export function notificationFor(event: XrayEvent, context: { readonly anyWindowVisible: boolean }): NotificationSpec | null {
+export function notificationFor(event: XrayEvent, context: NotificationContext): NotificationSpec | null {
+  if (event.type === 'egress.report') {
+    const { report } = event;
+    if (report.kind !== 'secret-refused' || context.anyWindowFocused) return null;
+    return {
+      kind: 'secret-refused',
+      vm: report.vm,
+      title: `Xray kept secret "${report.secret}" from ${report.host}`,
+      body: `${describeEgressReport(report)} Open Xray to allow it there or keep refusing.`,
+      repeatKey: [report.vm, report.secret, report.host, report.place].join(' '),
+    };
+  }
   if (context.anyWindowVisible) return null;
   switch (event.type) {
     case 'vm.state': {
@@ -38,6 +65,9 @@ export function notificationFor(event: XrayEvent, context: { readonly anyWindowV
     case 'prompt.opened': {
       const { prompt } = event;
       const who = prompt.guestProcess ? ` (${prompt.guestProcess.command})` : '';
+      if (prompt.request) {
+        return { kind: 'prompt', vm: prompt.vm, title: `"${prompt.vm}" wants to send ${questionText(prompt)}`, body: `A request${who} is waiting for your answer.` };
+      }
       return {
         kind: 'prompt',
         vm: prompt.vm,
@@ -47,5 +77,21 @@ export function notificationFor(event: XrayEvent, context: { readonly anyWindowV
     }
     default:
       return null;
+  }
+}
+
+/** REPEAT_QUIET_MS is how long a notice stays quiet after it was shown: a program retrying in a loop makes one notification a minute, not one per try. */
+export const REPEAT_QUIET_MS = 60_000;
+
+/** RepeatGate lets a notification with a repeatKey through once per REPEAT_QUIET_MS; others always pass. */
+export class RepeatGate {
+  private readonly lastShown = new Map<string, number>();
+
+  allows(spec: NotificationSpec, now: number): boolean {
+    if (spec.repeatKey === undefined) return true;
+    const last = this.lastShown.get(spec.repeatKey);
+    if (last !== undefined && now - last < REPEAT_QUIET_MS) return false;
+    this.lastShown.set(spec.repeatKey, now);
+    return true;
   }
 }

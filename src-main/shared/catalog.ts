@@ -18,13 +18,17 @@ export interface CatalogImage {
 const DEBIAN = 'https://cloud.debian.org/images/cloud';
 const UBUNTU = 'https://cloud-images.ubuntu.com/releases';
 
-/** IMAGE_CATALOG is the built-in list: Debian 12 and 13, Ubuntu 24.04 LTS, for both architectures. */
+/**
+ * IMAGE_CATALOG is the built-in list: Debian 12 and 13, Ubuntu 24.04 LTS, for
+ * both architectures. Debian's `generic` images, not `genericcloud`: the
+ * cloud kernel has no 9p, so shared folders could not be mounted.
+ */
 export const IMAGE_CATALOG: readonly CatalogImage[] = [
   ...(['aarch64', 'x86_64'] as const).flatMap((arch): CatalogImage[] => {
     const debianArch = arch === 'aarch64' ? 'arm64' : 'amd64';
     return [
-      { name: 'debian-12', arch, title: 'Debian 12 (bookworm)', url: `${DEBIAN}/bookworm/latest/debian-12-genericcloud-${debianArch}.qcow2`, checksums: `${DEBIAN}/bookworm/latest/SHA512SUMS` },
-      { name: 'debian-13', arch, title: 'Debian 13 (trixie)', url: `${DEBIAN}/trixie/latest/debian-13-genericcloud-${debianArch}.qcow2`, checksums: `${DEBIAN}/trixie/latest/SHA512SUMS` },
+      { name: 'debian-12', arch, title: 'Debian 12 (bookworm)', url: `${DEBIAN}/bookworm/latest/debian-12-generic-${debianArch}.qcow2`, checksums: `${DEBIAN}/bookworm/latest/SHA512SUMS` },
+      { name: 'debian-13', arch, title: 'Debian 13 (trixie)', url: `${DEBIAN}/trixie/latest/debian-13-generic-${debianArch}.qcow2`, checksums: `${DEBIAN}/trixie/latest/SHA512SUMS` },
       { name: 'ubuntu-24.04', arch, title: 'Ubuntu 24.04 LTS', url: `${UBUNTU}/24.04/release/ubuntu-24.04-server-cloudimg-${debianArch}.img`, checksums: `${UBUNTU}/24.04/release/SHA256SUMS` },
     ];
   }),

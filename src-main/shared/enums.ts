@@ -1,8 +1,11 @@
 // Runs in: anywhere (pure). Every closed set of words the contract uses, once,
 // as zod enums: the schemas validate with them and the types are inferred.
 import * as z from 'zod';
+import { DISPLAYS, GUEST_ARCHES, HOOK_TYPES, PROMPT_SCOPES, RULE_ACTIONS } from './words';
 
-export const guestArchSchema = z.enum(['aarch64', 'x86_64']);
+export { HOOK_TYPES };
+
+export const guestArchSchema = z.enum(GUEST_ARCHES);
 export type GuestArch = z.infer<typeof guestArchSchema>;
 
 export const acceleratorSchema = z.enum(['hvf', 'kvm', 'tcg']);
@@ -21,14 +24,30 @@ export type VmStateName = z.infer<typeof vmStateSchema>;
 export const stopMethodSchema = z.enum(['power-button', 'ssh', 'kill', 'guest']);
 export type StopMethod = z.infer<typeof stopMethodSchema>;
 
-export const displaySchema = z.enum(['none', 'cocoa', 'gtk', 'sdl']);
+/**
+ * bootProblemSchema says why a booting VM has not let Xray log in within its
+ * boot_timeout: the firmware found nothing to boot (UEFI shell), the kernel
+ * panicked, the guest stopped in an emergency shell, it shows a login prompt
+ * but runs no SSH server, its sshd refuses Xray's key, logging in failed for
+ * another reason (a changed host key), or nothing Xray can see says why.
+ */
+export const bootProblemSchema = z.enum(['no-boot-device', 'kernel-panic', 'emergency-shell', 'no-sshd', 'key-refused', 'login-failed', 'no-answer']);
+export type BootProblem = z.infer<typeof bootProblemSchema>;
+
+export const displaySchema = z.enum(DISPLAYS);
 export type Display = z.infer<typeof displaySchema>;
 
-export const ruleActionSchema = z.enum(['allow', 'deny']);
+export const ruleActionSchema = z.enum(RULE_ACTIONS);
 export type RuleAction = z.infer<typeof ruleActionSchema>;
 
-/** promptScopeSchema is what an answer to a prompt covers (scopes.ts says which rule each writes). */
-export const promptScopeSchema = z.enum(['host-port', 'domain', 'domain-suffix', 'any-port']);
+/**
+ * promptScopeSchema is what an answer to a prompt covers (scopes.ts says which
+ * rule each writes). A prompt about a connection takes the first four; one
+ * about an HTTP request on an intercepted host the `request` ones: this
+ * method and path, this method under the path's folder, any method on the
+ * path, or every request to the host.
+ */
+export const promptScopeSchema = z.enum(PROMPT_SCOPES);
 export type PromptScope = z.infer<typeof promptScopeSchema>;
 
 /** promptLifetimeSchema is how long an answer, or a rule added by hand, lasts. */
@@ -48,9 +67,8 @@ export const defaultActionSchema = z.enum(['ask', 'deny']);
 export type DefaultAction = z.infer<typeof defaultActionSchema>;
 
 /** hookTypeSchema names when hooks run: at create, at the first boot until one succeeds, at every boot. */
-export const hookTypeSchema = z.enum(['create', 'initial-boot', 'boot']);
+export const hookTypeSchema = z.enum(HOOK_TYPES);
 export type HookType = z.infer<typeof hookTypeSchema>;
-export const HOOK_TYPES: readonly HookType[] = hookTypeSchema.options;
 
 /** hookSourceSchema says where a hook comes from, in the order they run. */
 export const hookSourceSchema = z.enum(['built-in', 'global', 'vm', 'plugin']);

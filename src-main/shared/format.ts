@@ -1,6 +1,6 @@
 // Runs in: anywhere (pure). How sizes, durations and timeline entries read, on every surface.
 import { describeEgressReport } from './egress';
-import type { Destination, RuleLifetime, TimelineEntry } from './models';
+import type { Destination, HttpRequestLine, RuleLifetime, TimelineEntry } from './models';
 
 /** formatBytes renders a size the way a person reads it: 512 B, 1.5 GiB, 20 GiB. */
 export function formatBytes(bytes: number): string {
@@ -35,6 +35,16 @@ export function destinationText(d: Destination): string {
   return `${d.name ?? d.ip ?? 'unknown'}:${d.port}`;
 }
 
+/**
+ * questionText names what a prompt asks about: the destination
+ * ("example.com:443"), or for a request the method, host and path
+ * ("POST api.github.com/gists").
+ */
+export function questionText(q: { readonly destination: Destination; readonly request?: HttpRequestLine | undefined }): string {
+  if (!q.request) return destinationText(q.destination);
+  return `${q.request.method} ${q.destination.name ?? q.destination.ip ?? 'unknown'}${q.request.path}`;
+}
+
 /** timelineText says in a few words what a timeline entry records: "allowed api.github.com:443 (rule *.github.com)". */
 export function timelineText(entry: TimelineEntry): string {
   switch (entry.kind) {
@@ -45,9 +55,10 @@ export function timelineText(entry: TimelineEntry): string {
     case 'network':
       return `${entry.action === 'allow' ? 'allowed' : 'denied'} ${destinationText(entry.destination)} (${entry.reason})`;
     case 'prompt': {
-      const where = entry.destination ? destinationText(entry.destination) : 'a destination';
+      const where = entry.destination ? questionText({ destination: entry.destination, request: entry.request }) : 'a destination';
       const who = entry.program ? `${entry.program} ` : '';
-      return entry.event === 'opened' ? `${who}asked to reach ${where}` : `prompt for ${where}: ${entry.action} (${entry.reason})`;
+      const asked = entry.request ? `${who}asked to send ${where}` : `${who}asked to reach ${where}`;
+      return entry.event === 'opened' ? asked : `prompt for ${where}: ${entry.action} (${entry.reason})`;
     }
     case 'hook':
       return `${entry.type} hook ${entry.script} ${entry.error === null && entry.exitCode === 0 ? 'succeeded' : `failed (${entry.error ?? `exit ${entry.exitCode}`})`}`;

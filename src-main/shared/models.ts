@@ -2,13 +2,28 @@
 // Types only: nothing here may import Node or DOM APIs. The closed sets of
 // words (states, actions, scopes…) are zod enums in enums.ts.
 import type { EgressReport } from './egress';
-import type { Accelerator, DefaultAction, GuestArch, HookSource, HookType, RuleAction, SecretBackendKind, StopMethod, VmStateName } from './enums';
+import type { Accelerator, BootProblem, DefaultAction, GuestArch, HookSource, HookType, RuleAction, SecretBackendKind, StopMethod, VmStateName } from './enums';
 
-export type { Accelerator, GuestArch, HookSource, HookType, PromptLifetime, PromptScope, RuleAction, StopMethod, VmStateName } from './enums';
+export type { Accelerator, BootProblem, GuestArch, HookSource, HookType, PromptLifetime, PromptScope, RuleAction, StopMethod, VmStateName } from './enums';
 
 export interface PortMapping {
   readonly host: number;
   readonly guest: number;
+}
+
+/** Share is a host folder a VM sees over virtio-9p, mounted at guestPath by the built-in boot hook. */
+export interface Share {
+  /** hostPath is the folder's real path on the host (symbolic links resolved when it was added). */
+  readonly hostPath: string;
+  readonly guestPath: string;
+  readonly readOnly: boolean;
+}
+
+/** ShareChange is what share.add and share.remove answer: the share, and whether the running VM waits for its next start. */
+export interface ShareChange {
+  readonly share: Share;
+  /** vmRunning: the VM runs now, so the change is seen from its next start. */
+  readonly vmRunning: boolean;
 }
 
 export interface CrashReport {
@@ -31,6 +46,20 @@ export interface ConsoleScrollback {
   readonly text: string;
 }
 
+/**
+ * BootDiagnosis is why a VM still booting has not let Xray log in within its
+ * boot_timeout, from what Xray can see: its serial console, its SSH port and
+ * what its sshd said to Xray's key. The VM keeps running and Xray keeps trying.
+ */
+export interface BootDiagnosis {
+  readonly problem: BootProblem;
+  /** message is the one sentence a person can act on. */
+  readonly message: string;
+  readonly at: string;
+  /** consoleTail is the end of this boot's serial console, escape codes removed. */
+  readonly consoleTail: readonly string[];
+}
+
 export interface VmSummary {
   readonly name: string;
   readonly state: VmStateName;
@@ -47,6 +76,8 @@ export interface VmSummary {
   readonly openConnections: number;
   readonly pendingPrompts: number;
   readonly crash: CrashReport | null;
+  /** diagnosis says why a booting VM has not answered once its boot_timeout passed; null otherwise. */
+  readonly diagnosis: BootDiagnosis | null;
   /** configError is set when vm.toml cannot be read; the VM still lists. */
   readonly configError: string | null;
 }
@@ -157,10 +188,18 @@ export interface GuestProcess {
   readonly user: string | null;
 }
 
+/** HttpRequestLine is an HTTP request as a prompt shows it: its method and normalized path, without the query. */
+export interface HttpRequestLine {
+  readonly method: string;
+  readonly path: string;
+}
+
 export interface FirewallPrompt {
   readonly id: string;
   readonly vm: string;
   readonly destination: Destination;
+  /** request is there when the question is one HTTP request on an intercepted connection rather than the connection. */
+  readonly request?: HttpRequestLine;
   readonly openedAt: string;
   readonly deadline: string;
   readonly waitingConnections: number;
@@ -206,6 +245,8 @@ export interface GlobalSettings {
   readonly defaultAction: DefaultAction;
   readonly denyWhenNoClient: boolean;
   readonly stopTimeoutSeconds: number;
+  /** bootTimeoutSeconds is how long a guest may take to let Xray log in before it is diagnosed; null: by accelerator. */
+  readonly bootTimeoutSeconds: number | null;
   readonly sshKey: string | null;
   readonly firmware: Readonly<Record<string, string>>;
   /** dnsServers answer the guests' lookups ("IP" or "IP:PORT"); empty follows the host's resolver. */
@@ -277,6 +318,8 @@ export type TimelineEntry =
       readonly event: 'opened' | 'closed';
       readonly id: string;
       readonly destination: Destination | null;
+      /** request is the HTTP request asked about, for a prompt about one. */
+      readonly request?: HttpRequestLine;
       /** action and reason say how a closed prompt ended; program, who asked. */
       readonly action: RuleAction | null;
       readonly reason: string | null;

@@ -6,6 +6,7 @@ import type { Method, Results, XrayEvent } from './contract';
 import type { EgressReport } from './egress';
 import {
   acceleratorSchema,
+  bootProblemSchema,
   connectionStateSchema,
   guestArchSchema,
   hookSourceSchema,
@@ -17,6 +18,7 @@ import {
 } from './enums';
 import type {
   BaseInfo,
+  BootDiagnosis,
   ConsoleScrollback,
   CrashReport,
   Destination,
@@ -24,6 +26,8 @@ import type {
   FirewallPrompt,
   FirewallRule,
   HookRun,
+  Share,
+  ShareChange,
   SnapshotInfo,
   TimelineEntry,
   VmInfo,
@@ -43,6 +47,13 @@ const crashReportSchema = z.strictObject({
   stderrTail: z.array(z.string()),
 }) satisfies z.ZodType<CrashReport>;
 
+const bootDiagnosisSchema = z.strictObject({
+  problem: bootProblemSchema,
+  message: z.string(),
+  at: z.string(),
+  consoleTail: z.array(z.string()),
+}) satisfies z.ZodType<BootDiagnosis>;
+
 const vmSummaryShape = {
   name: z.string(),
   state: vmStateSchema,
@@ -59,6 +70,7 @@ const vmSummaryShape = {
   openConnections: count,
   pendingPrompts: count,
   crash: crashReportSchema.nullable(),
+  diagnosis: bootDiagnosisSchema.nullable(),
   configError: z.string().nullable(),
 };
 const vmSummarySchema = z.strictObject(vmSummaryShape) satisfies z.ZodType<VmSummary>;
@@ -125,10 +137,13 @@ const destinationSchema = z.strictObject({
 
 const guestProcessSchema = z.strictObject({ pid: z.number().int(), command: z.string(), user: z.string().nullable() });
 
+const httpRequestLineSchema = z.strictObject({ method: z.string(), path: z.string() });
+
 const firewallPromptSchema = z.strictObject({
   id: z.string(),
   vm: z.string(),
   destination: destinationSchema,
+  request: httpRequestLineSchema.optional(),
   openedAt: z.string(),
   deadline: z.string(),
   waitingConnections: count,
@@ -210,6 +225,7 @@ const timelineEntrySchema = z.discriminatedUnion('kind', [
     event: z.enum(['opened', 'closed']),
     id: z.string(),
     destination: destinationSchema.nullable(),
+    request: httpRequestLineSchema.optional(),
     action: ruleActionSchema.nullable(),
     reason: z.string().nullable(),
     program: z.string().nullable(),
@@ -237,6 +253,7 @@ const xrayEventSchema = z.discriminatedUnion('type', [
     crash: crashReportSchema.optional(),
     stoppedBy: stopMethodSchema.optional(),
   }),
+  z.strictObject({ type: z.literal('vm.diagnosis'), vm: z.string(), diagnosis: bootDiagnosisSchema }),
   z.strictObject({ type: z.literal('vm.changed'), vm: z.string() }),
   z.strictObject({ type: z.literal('vm.removed'), vm: z.string() }),
   z.strictObject({ type: z.literal('console.output'), vm: z.string(), stream: z.string(), start: count, text: z.string() }),
@@ -286,6 +303,9 @@ const xrayEventSchema = z.discriminatedUnion('type', [
  */
 const _everyEventHasASchema: Exclude<XrayEvent['type'], z.output<typeof xrayEventSchema>['type']> extends never ? true : never = true;
 
+const shareSchema = z.strictObject({ hostPath: z.string(), guestPath: z.string(), readOnly: z.boolean() }) satisfies z.ZodType<Share>;
+const shareChangeSchema = z.strictObject({ share: shareSchema, vmRunning: z.boolean() }) satisfies z.ZodType<ShareChange>;
+
 /** resultSchemas are the results checked on arrival: those the UI builds its views from. */
 const resultSchemas = {
   'vm.list': z.array(vmSummarySchema),
@@ -308,6 +328,9 @@ const resultSchemas = {
   'port.remove': portChangeSchema,
   'port.listening': z.array(guestListenerSchema).nullable(),
   'prompt.list': z.array(firewallPromptSchema),
+  'share.list': z.array(shareSchema),
+  'share.add': shareChangeSchema,
+  'share.remove': shareChangeSchema,
 } satisfies { [M in Method]?: z.ZodType<Results[M]> };
 
 /**

@@ -1,5 +1,5 @@
 // Runs in: anywhere (pure; shared by core, CLI and renderer). No Node or DOM APIs.
-import type { Destination, HttpMatch, PromptScope, RuleTarget } from './models';
+import type { Destination, FirewallPrompt, HttpMatch, HttpRequestLine, PromptScope, RuleTarget } from './models';
 
 /**
  * formatRuleTarget is the canonical text of a rule target, as vm.toml stores
@@ -89,8 +89,8 @@ export function registrableSuffix(name: string): string {
  *   any-port       the address on any port: 1.2.3.4
  * A scope the destination cannot have (a name scope without a name, an
  * address scope without an address) falls back to what it does have; null
- * when there is nothing to make a rule from. `d.ip` is canonical (the
- * firewall identified it).
+ * when there is nothing to make a rule from, or for a request's scope
+ * (promptTarget has those). `d.ip` is canonical (the firewall identified it).
  */
 export function targetForScope(d: Destination, scope: PromptScope): RuleTarget | null {
   const byIp = (port: number | null): RuleTarget | null => (d.ip !== null ? { kind: 'ip', ip: d.ip, port } : null);
@@ -104,6 +104,8 @@ export function targetForScope(d: Destination, scope: PromptScope): RuleTarget |
       return d.name !== null ? { kind: 'domain-suffix', domain: registrableSuffix(d.name), port: null } : byIp(null);
     case 'any-port':
       return byIp(null) ?? byName(null);
+    default:
+      return null;
   }
 }
 
@@ -131,6 +133,95 @@ export function scopeChoices(d: Destination): ScopeChoice[] {
     if (seen.has(text)) continue;
     seen.add(text);
     choices.push({ scope, label: ruleTargetLabel(target) });
+  }
+  return choices;
+}
+
+/** PromptQuestion is what an answer's scope applies to: the destination, and the HTTP request when the prompt is about one. */
+export type PromptQuestion = Pick<FirewallPrompt, 'destination' | 'request'>;
+
+/** REQUEST_SCOPES are the scopes of a prompt about an HTTP request; the others belong to a prompt about a connection. */
+export const REQUEST_SCOPES: readonly PromptScope[] = ['request', 'request-prefix', 'request-path', 'request-host'];
+const CONNECTION_SCOPES: readonly PromptScope[] = ['host-port', 'domain', 'domain-suffix', 'any-port'];
+
+/** scopesOf lists the scopes a prompt can be answered with, narrowest first. */
+export function scopesOf(prompt: PromptQuestion): readonly PromptScope[] {
+  return prompt.request === undefined ? CONNECTION_SCOPES : REQUEST_SCOPES;
+}
+
+/** defaultScope is what an answer that names no scope covers: the narrowest the prompt has. */
+export function defaultScope(prompt: PromptQuestion): PromptScope {
+  return scopesOf(prompt)[0] as PromptScope;
+}
+
+/**
+ * promptTarget is the rule an answer with `scope` writes for a prompt, or
+ * null when the scope is not one of the prompt's (scopesOf) or there is
+ * nothing to make a rule from. For a request on host H (any port, since a
+ * request is matched by the name its connection was made for):
+ *   request         H METHOD /exact/path
+ *   request-prefix  H METHOD /exact/*      (the path's folder)
+ *   request-path    H /exact/path          (any method)
+ *   request-host    H /*                   (every request)
+ * A path a rule cannot spell (characters outside PATH_PATTERN, or a `*`,
+ * which a rule reads as a wildcard) is cut there and ends in `*`; a method
+ * outside HTTP_METHODS becomes any method. Either way the rule says so.
+ */
+export function promptTarget(prompt: PromptQuestion, scope: PromptScope): RuleTarget | null {
+  if (!scopesOf(prompt).includes(scope)) return null;
+  const { destination, request } = prompt;
+  if (request === undefined) return targetForScope(destination, scope);
+  if (destination.name === null) return null;
+  const http = requestMatch(request, scope);
+  return { kind: 'domain', domain: destination.name, port: null, http };
+}
+
+function requestMatch(request: HttpRequestLine, scope: PromptScope): HttpMatch {
+  const methods = HTTP_METHODS.has(request.method) ? [request.method] : null;
+  switch (scope) {
+    case 'request':
+      return { methods, path: rulePath(request.path) };
+    case 'request-prefix':
+      return { methods, path: folderPattern(request.path) };
+    case 'request-path':
+      return { methods: null, path: rulePath(request.path) };
+    default:
+      return { methods: null, path: '/*' };
+  }
+}
+
+/** SPELLABLE is the longest start of a path a rule can hold literally: PATH_PATTERN's characters without `*`. */
+const SPELLABLE = /^(?:[A-Za-z0-9\-._~!$&'()+,;=:@/]|%[0-9A-F]{2})*/;
+
+/** rulePath is `path` as a rule pattern that covers it: itself, or its spellable start and `*`. */
+function rulePath(path: string): string {
+  const spelled = SPELLABLE.exec(path)?.[0] ?? '';
+  if (spelled.length === path.length && path.startsWith('/')) return path;
+  return `${spelled.startsWith('/') ? spelled : '/'}*`;
+}
+
+/** folderPattern is the path's folder and everything below it: /repos/acme/issues → /repos/acme/*. */
+function folderPattern(path: string): string {
+  const folder = rulePath(path.slice(0, path.lastIndexOf('/') + 1) || '/');
+  return folder.endsWith('*') ? folder : `${folder}*`;
+}
+
+/**
+ * promptScopeChoices lists the scopes that make sense for a prompt, each
+ * labelled with the rule it would write, leaving out those that would
+ * repeat an earlier one. A request's labels are the rule's own text.
+ */
+export function promptScopeChoices(prompt: PromptQuestion): ScopeChoice[] {
+  if (prompt.request === undefined) return scopeChoices(prompt.destination);
+  const choices: ScopeChoice[] = [];
+  const seen = new Set<string>();
+  for (const scope of REQUEST_SCOPES) {
+    const target = promptTarget(prompt, scope);
+    if (target === null) continue;
+    const text = formatRuleTarget(target);
+    if (seen.has(text)) continue;
+    seen.add(text);
+    choices.push({ scope, label: text });
   }
   return choices;
 }

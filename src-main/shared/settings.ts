@@ -13,6 +13,7 @@ export const SETTING_KEYS = {
   defaultAction: 'default_action',
   denyWhenNoClient: 'deny_when_no_client',
   stopTimeoutSeconds: 'stop_timeout',
+  bootTimeoutSeconds: 'boot_timeout',
   sshKey: 'ssh_key',
   dnsServers: 'dns_servers',
   imageMirror: 'image_mirror',

@@ -6,7 +6,7 @@ import type { XrayClient } from '../client/types';
 import { LOG_LIMIT, loadAll, loadEntry, message, putEntry } from './helpers';
 import type { DetailSlice, SliceContext, SnapshotJob, SnapshotRequest } from './types';
 
-type DetailEvent = Extract<XrayEvent, { type: 'snapshot.progress' | 'hook.started' | 'hook.finished' | 'hook.output' }>;
+type DetailEvent = Extract<XrayEvent, { type: 'snapshot.progress' | 'hook.started' | 'hook.finished' | 'hook.output' | 'vm.changed' }>;
 
 /** HOOK_RUNS_LIMIT is how many of a VM's runs the Hooks tab keeps: the newest, as `hooks.runs` gives them. */
 const HOOK_RUNS_LIMIT = 50;
@@ -31,6 +31,7 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
     snapshotJobs: {},
     hookScripts: {},
     hookRuns: {},
+    shares: {},
     plugins: null,
     async loadDetail(name) {
       await Promise.all([
@@ -40,6 +41,7 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
         get().loadFirewallLog(name),
         loadEntry(ctx, 'hookScripts', name, () => client.call('hooks.list', { vm: name })),
         get().loadHookRuns(name),
+        get().loadShares(name),
       ]);
     },
     refreshSnapshots: (vm) => loadEntry(ctx, 'snapshots', vm, () => client.call('snapshot.list', { vm })),
@@ -60,6 +62,17 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
       }
     },
     loadHookRuns: (vm) => loadEntry(ctx, 'hookRuns', vm, () => client.call('hooks.runs', { vm, limit: HOOK_RUNS_LIMIT })),
+    loadShares: (vm) => loadEntry(ctx, 'shares', vm, () => client.call('share.list', { vm })),
+    async addShare(vm, share) {
+      const change = await client.call('share.add', { vm, ...share });
+      await get().loadShares(vm);
+      return change;
+    },
+    async removeShare(vm, guestPath) {
+      const change = await client.call('share.remove', { vm, path: guestPath });
+      await get().loadShares(vm);
+      return change;
+    },
     // Asked at every visit: plugins come and go in XRAY_HOME/plugins while the window is open.
     loadPlugins: () => loadAll(ctx, 'plugins', () => client.call('plugin.list', {})),
     async runPlugin(plugin, command, vm) {
@@ -105,7 +118,11 @@ function putHookOutput(ctx: SliceContext, event: Extract<DetailEvent, { type: 'h
   putEntry(ctx, 'hookRuns', event.vm, { status: 'ready', value: next });
 }
 
-/** onDetailEvent applies snapshot progress (the only writer of snapshotJobs) and hook runs as they start, print and finish. */
+/**
+ * onDetailEvent applies snapshot progress (the only writer of snapshotJobs),
+ * hook runs as they start, print and finish, and fetches the shares of a VM
+ * whose vm.toml changed (someone's `xray share add`) when they are shown.
+ */
 export function onDetailEvent(ctx: SliceContext, event: DetailEvent): void {
   const { set, get } = ctx;
   switch (event.type) {
@@ -122,6 +139,9 @@ export function onDetailEvent(ctx: SliceContext, event: DetailEvent): void {
       return;
     case 'hook.output':
       putHookOutput(ctx, event);
+      return;
+    case 'vm.changed':
+      if (get().shares[event.vm]) void get().loadShares(event.vm);
       return;
   }
 }

@@ -1,17 +1,21 @@
 // Runs in: renderer. The firewall slice: the questions waiting for an answer
-// (in arrival order, never twice), those abandoned unanswered, and each VM's
-// rules (changed here, and followed as they change anywhere), connection log
-// and open connections (followed while shown).
+// (in arrival order, never twice), those abandoned unanswered, secrets refused
+// on their way out, and each VM's rules (changed here, and followed as they
+// change anywhere), connection log and open connections (followed while shown).
 import type { XrayEvent } from '../../src-main/shared/contract';
+import type { EgressReport } from '../../src-main/shared/egress';
 import type { FirewallLogEntry } from '../../src-main/shared/models';
 import { CallError } from '../../src-main/shared/transport';
 import { LOG_LIMIT, loadEntry, message, putEntry } from './helpers';
-import type { FirewallSlice, SliceContext } from './types';
+import type { FirewallSlice, SecretRefusal, SliceContext } from './types';
 
 type FirewallEvent = Extract<
   XrayEvent,
-  { type: 'prompt.opened' | 'prompt.updated' | 'prompt.closed' | 'firewall.decision' | 'firewall.connection' | 'firewall.connections' | 'vm.changed' | 'vm.state' }
+  { type: 'prompt.opened' | 'prompt.updated' | 'prompt.closed' | 'firewall.decision' | 'firewall.connection' | 'firewall.connections' | 'vm.changed' | 'vm.state' | 'egress.report' }
 >;
+
+/** REFUSALS_SHOWN bounds the refused secrets the window keeps: the newest, each counting its repeats. */
+export const REFUSALS_SHOWN = 5;
 
 /** firewallSlice builds the firewall slice; prompts come and go with the events (onFirewallEvent) and an answer. */
 export function firewallSlice(ctx: SliceContext): FirewallSlice {
@@ -38,6 +42,21 @@ export function firewallSlice(ctx: SliceContext): FirewallSlice {
     },
     clearAbandoned() {
       set({ abandonedPrompts: [] });
+    },
+    secretRefusals: [],
+    async allowSecretHost(key) {
+      const refusal = get().secretRefusals.find((r) => r.key === key);
+      if (!refusal) return;
+      const { vm, secret, host } = refusal.report;
+      const binding = (await client.call('secret.bindings', { vm })).find((b) => b.secret === secret);
+      if (!binding) throw new Error(`VM "${vm}" no longer has secret "${secret}" bound; bind it again with "xray secret bind".`);
+      if (!binding.hosts.includes(host)) {
+        await client.call('secret.bind', { vm, secret, hosts: [...binding.hosts, host], header: binding.header, format: binding.format, env: binding.env });
+      }
+      set({ secretRefusals: get().secretRefusals.map((r) => (r.key === key ? { ...r, allowed: true } : r)) });
+    },
+    dismissRefusal(key) {
+      set({ secretRefusals: get().secretRefusals.filter((r) => r.key !== key) });
     },
     loadRules: (vm) => loadEntry(ctx, 'rules', vm, () => client.call('firewall.rules', { vm })),
     loadFirewallLog: (vm) => loadEntry(ctx, 'firewallLog', vm, () => client.call('firewall.log', { vm, limit: LOG_LIMIT })),
@@ -126,8 +145,23 @@ export function onFirewallEvent(ctx: SliceContext, event: FirewallEvent): void {
     case 'firewall.connection':
       appendLog(ctx, event.entry.vm, event.entry);
       return;
+    case 'egress.report':
+      if (event.report.kind === 'secret-refused') set({ secretRefusals: withRefusal(get().secretRefusals, event.report) });
+      return;
     case 'firewall.connections':
       putEntry(ctx, 'connections', event.vm, { status: 'ready', value: event.connections });
       return;
   }
+}
+
+/**
+ * withRefusal adds a refused secret to those shown: a repeat (same VM,
+ * secret, host and place) counts on its notice, and asks again if the host
+ * was allowed since; past REFUSALS_SHOWN the oldest goes.
+ */
+function withRefusal(shown: readonly SecretRefusal[], report: Extract<EgressReport, { kind: 'secret-refused' }>): SecretRefusal[] {
+  const key = [report.vm, report.secret, report.host, report.place, report.header ?? ''].join('\u0000');
+  const known = shown.find((r) => r.key === key);
+  const others = shown.filter((r) => r.key !== key);
+  return [...others, { key, report, count: (known?.count ?? 0) + 1, allowed: false }].slice(-REFUSALS_SHOWN);
 }

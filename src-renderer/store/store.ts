@@ -21,11 +21,15 @@ export type XrayStore = StoreApi<XrayState>;
 /** applyEvent routes one event to the slice whose state it moves. */
 function applyEvent(ctx: SliceContext, event: StoreEvent): void {
   switch (event.type) {
-    case 'vm.state':
     case 'vm.changed':
+      onDetailEvent(ctx, event);
+      onVmEvent(ctx, event);
+      return onFirewallEvent(ctx, event);
+    case 'vm.state':
       onVmEvent(ctx, event);
       return onFirewallEvent(ctx, event);
     case 'vm.removed':
+    case 'vm.diagnosis':
     case 'firewall.status':
       return onVmEvent(ctx, event);
     case 'snapshot.progress':
@@ -38,6 +42,7 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
     case 'prompt.closed':
     case 'firewall.decision':
     case 'firewall.connection':
+    case 'egress.report':
     case 'firewall.connections':
       return onFirewallEvent(ctx, event);
     case 'base.changed':
@@ -61,7 +66,6 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
       return onTimelineEvent(ctx, event);
     case 'console.output':
       return ctx.get().onConsoleOutput(event);
-    case 'egress.report':
     case 'log':
       return;
   }

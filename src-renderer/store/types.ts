@@ -4,6 +4,7 @@
 import type { CatalogEntry, Params, PluginInfo, Results, XrayEvent } from '../../src-main/shared/contract';
 import type { ClientPlatform } from '../../src-main/shared/client';
 import type { ConsoleOutput, ConsoleView } from '../../src-main/shared/console';
+import type { EgressReport } from '../../src-main/shared/egress';
 import type {
   BaseInfo,
   FirewallLogEntry,
@@ -12,6 +13,8 @@ import type {
   GuestArch,
   HookRunRecord,
   PortMapping,
+  Share,
+  ShareChange,
   SnapshotInfo,
   TimelineEntry,
   VmInfo,
@@ -156,6 +159,8 @@ export interface DetailSlice {
    * it has printed so far.
    */
   readonly hookRuns: PerVm<Loadable<readonly HookRunRecord[]>>;
+  /** shares holds each VM's shared folders as vm.toml has them (fetched again on vm.changed). */
+  readonly shares: PerVm<Loadable<readonly Share[]>>;
   readonly plugins: Loadable<readonly PluginInfo[]> | null;
   /** loadDetail fetches everything a VM's tabs show. */
   loadDetail(name: string): Promise<void>;
@@ -163,6 +168,11 @@ export interface DetailSlice {
   /** runSnapshot takes, reverts to or deletes a snapshot; its progress shows in snapshotJobs. */
   runSnapshot(vm: string, request: SnapshotRequest): Promise<void>;
   loadHookRuns(vm: string): Promise<void>;
+  loadShares(vm: string): Promise<void>;
+  /** addShare shares a host folder with a VM (seen from its next start); it fails with the service's sentence. */
+  addShare(vm: string, share: Omit<Params<'share.add'>, 'vm'>): Promise<ShareChange>;
+  /** removeShare stops sharing the folder at a guest path (from the VM's next start). */
+  removeShare(vm: string, guestPath: string): Promise<ShareChange>;
   loadPlugins(): Promise<void>;
   /** runPlugin runs a plugin's command against a VM and resolves with what it printed. */
   runPlugin(plugin: string, command: string, vm: string): Promise<string>;
@@ -188,6 +198,19 @@ export interface TimelineSlice {
   loadTimeline(vm: string): Promise<void>;
 }
 
+/**
+ * SecretRefusal is a refused attempt to send a secret where it is not bound,
+ * kept until the user dismisses it: the latest report, how many times the
+ * same secret went to the same place of the same host, and whether the user
+ * has since let the secret go to that host (bound it there).
+ */
+export interface SecretRefusal {
+  readonly key: string;
+  readonly report: Extract<EgressReport, { kind: 'secret-refused' }>;
+  readonly count: number;
+  readonly allowed: boolean;
+}
+
 export interface FirewallSlice {
   readonly prompts: readonly FirewallPrompt[];
   readonly promptsError: string | null;
@@ -205,6 +228,17 @@ export interface FirewallSlice {
   answerPrompt(params: Params<'prompt.answer'>): Promise<void>;
   /** clearAbandoned forgets the abandoned prompts once their notice has been shown. */
   clearAbandoned(): void;
+  /** secretRefusals are the exfiltration attempts shown until dismissed, oldest first, at most REFUSALS_SHOWN. */
+  readonly secretRefusals: readonly SecretRefusal[];
+  /**
+   * allowSecretHost binds the refused secret to the refused host as well
+   * (secret.bind with the binding's hosts and that one), so later requests
+   * there get the value in its header; the refused request is not sent again.
+   * Rejects with a sentence when the binding is gone.
+   */
+  allowSecretHost(key: string): Promise<void>;
+  /** dismissRefusal forgets a refusal: the user keeps refusing, or has read that the host is allowed. */
+  dismissRefusal(key: string): void;
   loadRules(vm: string): Promise<void>;
   loadFirewallLog(vm: string): Promise<void>;
   /** followConnections fetches a VM's open connections and keeps them announced for a while; call it again before CONNECTIONS_FOLLOW_MS passes. */

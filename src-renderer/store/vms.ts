@@ -8,7 +8,7 @@ import { stopSentence } from '../../src-main/shared/vm';
 import { byName, loadAll, loadEntry, message, putEntry } from './helpers';
 import type { SliceContext, VmsSlice, XrayState } from './types';
 
-type VmEvent = Extract<XrayEvent, { type: 'vm.state' | 'vm.changed' | 'vm.removed' | 'firewall.status' }>;
+type VmEvent = Extract<XrayEvent, { type: 'vm.state' | 'vm.changed' | 'vm.removed' | 'vm.diagnosis' | 'firewall.status' }>;
 
 /** sameSummary tells whether two summaries show the same thing, so an unchanged row keeps its object. */
 function sameSummary(a: VmSummary, b: VmSummary): boolean {
@@ -170,14 +170,14 @@ export function vmsSlice(ctx: SliceContext): VmsSlice {
   };
 }
 
-/** onVmEvent applies what happened to a VM: a state change shows at once, the rest follows from vm.info. */
+/** onVmEvent applies what happened to a VM: a state change and a boot diagnosis show at once, the rest follows from vm.info. */
 export function onVmEvent(ctx: SliceContext, event: VmEvent): void {
   const { set, get } = ctx;
   switch (event.type) {
     case 'vm.state': {
       stateEventsOf(ctx).set(event.vm, (stateEventsOf(ctx).get(event.vm) ?? 0) + 1);
       const old = get().vms[event.vm];
-      if (old) putVm(ctx, { ...old, state: event.state, crash: event.crash ?? (event.state === 'crashed' ? old.crash : null) });
+      if (old) putVm(ctx, { ...old, state: event.state, crash: event.crash ?? (event.state === 'crashed' ? old.crash : null), diagnosis: null });
       else void get().refreshVm(event.vm);
       if (event.state === 'ready' || event.state === 'stopped' || event.state === 'crashed') void get().refreshVm(event.vm);
       // A stop from anywhere (this window, the CLI, the guest itself) says how it ended; a new start clears that.
@@ -194,6 +194,12 @@ export function onVmEvent(ctx: SliceContext, event: VmEvent): void {
       set({ vms, vmNames: get().vmNames.filter((n) => n !== event.vm) });
       const view = get().view;
       if (view.kind === 'vm' && view.name === event.vm) get().show({ kind: 'vms' });
+      return;
+    }
+    case 'vm.diagnosis': {
+      const old = get().vms[event.vm];
+      if (old) putVm(ctx, { ...old, diagnosis: event.diagnosis });
+      else void get().refreshVm(event.vm);
       return;
     }
     case 'firewall.status': {

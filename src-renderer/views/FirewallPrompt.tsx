@@ -1,5 +1,6 @@
-// Runs in: renderer. The firewall question: may this VM reach this destination?
-// One prompt at a time, the rest queue visibly. An answer must be deliberate:
+// Runs in: renderer. The firewall question: may this VM reach this destination,
+// or, on a host whose requests HTTP rules decide, send this request? One
+// prompt at a time, the rest queue visibly. An answer must be deliberate:
 // the prompt takes focus onto itself (never onto Allow), keeps Tab inside and
 // the window behind it inert, ignores its controls for ARMING_DELAY_MS after it
 // appears, and answers only through its buttons (Enter or Space on the focused
@@ -7,10 +8,10 @@
 // program waiting on it gave up leaves a short notice (AbandonedNotice).
 import { useEffect, useState, type RefObject } from 'react';
 import type { FirewallPrompt, PromptScope } from '../../src-main/shared/models';
-import { scopeChoices } from '../../src-main/shared/scopes';
+import { defaultScope, promptScopeChoices } from '../../src-main/shared/scopes';
 import { useActions, useXray } from '../store/context';
 import { Dialog } from './Dialog';
-import { destinationText } from '../../src-main/shared/format';
+import { destinationText, questionText } from '../../src-main/shared/format';
 import { programName } from '../../src-main/shared/names';
 import { lifetimeLabels, lifetimeParams, type LifetimeChoice } from './lifetimes';
 
@@ -46,13 +47,14 @@ export function FirewallPromptQueue({ behind }: { behind?: RefObject<HTMLElement
 function PromptCard({ prompt, queued, behind }: { prompt: FirewallPrompt; queued: readonly FirewallPrompt[]; behind: RefObject<HTMLElement | null> | undefined }) {
   const { answerPrompt, loadFirewallLog } = useActions();
   const log = useXray((s) => s.firewallLog[prompt.vm]);
-  const [scope, setScope] = useState<PromptScope>('host-port');
+  const [scope, setScope] = useState<PromptScope>(() => defaultScope(prompt));
   const [lifetime, setLifetime] = useState<LifetimeChoice>('once');
   const [error, setError] = useState<string | null>(null);
   const [answering, setAnswering] = useState(false);
   const armed = useArmed(ARMING_DELAY_MS);
   const remaining = useCountdown(prompt.deadline);
   const d = prompt.destination;
+  const { request } = prompt;
 
   useEffect(() => {
     if (!log) void loadFirewallLog(prompt.vm);
@@ -73,10 +75,18 @@ function PromptCard({ prompt, queued, behind }: { prompt: FirewallPrompt; queued
   return (
     <Dialog role="alertdialog" labelledBy={`prompt-${prompt.id}`} className="prompt" overlayClassName="prompt-overlay" onCancel={() => answer('deny')} behind={behind}>
       <h2 id={`prompt-${prompt.id}`}>
-        <span className="vm-name">{prompt.vm}</span> wants to connect to <span className="dest">{destinationText(d)}</span>
+        <span className="vm-name">{prompt.vm}</span> {request ? 'wants to send' : 'wants to connect to'} <span className="dest">{questionText(prompt)}</span>
       </h2>
       <div className="prompt-body">
         <dl className="facts">
+          {request && (
+            <>
+              <dt>Method</dt>
+              <dd>{request.method}</dd>
+              <dt>Path</dt>
+              <dd className="path">{request.path}</dd>
+            </>
+          )}
           <dt>Name</dt>
           <dd>{d.name ?? '—'}{d.nameSource ? <span className="hint"> (from {d.nameSource})</span> : null}</dd>
           <dt>IP</dt>
@@ -96,10 +106,11 @@ function PromptCard({ prompt, queued, behind }: { prompt: FirewallPrompt; queued
             {prompt.waitingConnections} connection{prompt.waitingConnections === 1 ? '' : 's'}
           </dd>
         </dl>
+        {request && <p className="hint">HTTP rules decide each request to {d.name}; none covers this one.</p>}
         <div className="choices">
           <fieldset disabled={!armed}>
             <legend>Applies to</legend>
-            {scopeChoices(d).map((s) => (
+            {promptScopeChoices(prompt).map((s) => (
               <label key={s.scope} className="radio">
                 <input type="radio" name="scope" value={s.scope} checked={scope === s.scope} onChange={() => setScope(s.scope)} />
                 {s.label}
@@ -134,7 +145,7 @@ function PromptCard({ prompt, queued, behind }: { prompt: FirewallPrompt; queued
             <ul>
               {queued.map((p) => (
                 <li key={p.id}>
-                  {p.vm} → {destinationText(p.destination)}
+                  {p.vm} → {questionText(p)}
                 </li>
               ))}
             </ul>
@@ -199,11 +210,11 @@ export function AbandonedNotice() {
 /** abandonedText says what became of a prompt whose program gave up: "dev: curl gave up on example.com:443 before you answered". */
 function abandonedText(p: FirewallPrompt): string {
   const program = p.guestProcess ? programName(p.guestProcess.command) : null;
-  return `${p.vm}: ${program ?? 'a program'} gave up on ${destinationText(p.destination)} before you answered`;
+  return `${p.vm}: ${program ?? 'a program'} gave up on ${questionText(p)} before you answered`;
 }
 
-/** useArmed turns true `delayMs` after the component appears. */
-function useArmed(delayMs: number): boolean {
+/** useArmed turns true `delayMs` after the component appears: what appears unasked takes no click or key before. */
+export function useArmed(delayMs: number): boolean {
   const [armed, setArmed] = useState(false);
   useEffect(() => {
     const timer = setTimeout(() => setArmed(true), delayMs);

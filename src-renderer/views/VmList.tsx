@@ -111,10 +111,11 @@ export const VmRow = memo(function VmRow({ name }: { name: string }) {
         </button>
         {error && <div className="error small" role="alert">{error}</div>}
         {vm.configError && <div className="error small">{vm.configError}</div>}
+        {vm.diagnosis && <div className="error small" data-testid="diagnosis">{vm.diagnosis.message}</div>}
         <StopNotice name={name} className="hint small" />
       </td>
       <td>
-        <span className={`state state-${vm.state}`} data-testid="state">{stateLabel(vm.state)}</span>
+        <span className={`state state-${vm.state}${vm.diagnosis ? ' state-stuck' : ''}`} data-testid="state">{stateLabel(vm.state)}</span>
         {vm.pendingPrompts > 0 && <span className="badge" title="Firewall questions waiting">{vm.pendingPrompts}</span>}
       </td>
       <td className="base">{vm.base}</td>

@@ -103,6 +103,29 @@ describe('base images', () => {
   });
 });
 
+describe('cloud-init', () => {
+  it('is on unless the base or the VM opts out, and an opt-out is written as cloud_init = false', async () => {
+    await importBase('plain');
+    const optedOut = await makeQcow2('bare.qcow2');
+    expect((await xray(home, ['base', 'import', optedOut, '--arch', 'x86_64', '--no-cloud-init'])).code).toBe(0);
+    const bases = JSON.parse((await xray(home, ['base', 'list', '--json'])).stdout) as { name: string; cloudInit: boolean }[];
+    expect(bases.map((b) => [b.name, b.cloudInit])).toEqual([['bare', false], ['plain', true]]);
+    expect(await readFile(join(home, 'bases', 'plain.toml'), 'utf8')).not.toContain('cloud_init');
+    expect(await readFile(join(home, 'bases', 'bare.toml'), 'utf8')).toMatch(/^cloud_init = false$/m);
+
+    const create = (name: string, base: string, ...flags: string[]) => xray(home, ['create', name, '--base', base, '--memory', '256', '--cpus', '1', ...flags]);
+    const vmToml = (name: string) => readFile(join(home, 'vms', name, 'vm.toml'), 'utf8');
+    expect((await create('seeded', 'plain')).code).toBe(0);
+    expect(await vmToml('seeded')).not.toContain('cloud_init');
+    expect((await create('own-key', 'plain', '--no-cloud-init')).code).toBe(0);
+    expect(await vmToml('own-key')).toMatch(/^cloud_init = false$/m);
+    expect((await create('follows-base', 'bare')).code).toBe(0);
+    expect(await vmToml('follows-base')).toMatch(/^cloud_init = false$/m);
+    expect((await create('overrides-base', 'bare', '--cloud-init')).code).toBe(0);
+    expect(await vmToml('overrides-base')).not.toContain('cloud_init');
+  });
+});
+
 describe('VM definitions', () => {
   it('creates a VM as an overlay with a relative backing path, its own UEFI vars, and SSH from 2222 up', async () => {
     await importBase('deb');

@@ -80,6 +80,7 @@ export function vm(name: string, over: Partial<VmSummary> = {}): VmSummary {
     openConnections: 0,
     pendingPrompts: 0,
     crash: null,
+    diagnosis: null,
     configError: null,
     ...over,
   };

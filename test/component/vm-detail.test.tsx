@@ -1,8 +1,13 @@
 // @vitest-environment jsdom
-// The VM detail: tabs, settings editable only when stopped, and unsupported methods shown in place.
-import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
+// The VM detail: tabs, settings editable only when stopped, unsupported methods shown in place, and why a
+// booting guest does not answer. The client is a fake of the Electron bridge (FakeXrayClient).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VM_LIMITS } from '../../src-main/shared/vm';
+import { diagnoseBoot } from '../../src-main/core/supervisor/boot-diagnosis';
+import { VmList } from '../../src-renderer/views/VmList';
 import { VmDetail } from '../../src-renderer/views/vm/VmDetail';
 import { FakeXrayClient, vm } from './fake-client';
 import { renderWith } from './render';
@@ -125,5 +130,32 @@ describe('VmDetail', () => {
     fireEvent.keyDown(screen.getByRole('tab', { name: 'Timeline' }), { key: 'ArrowLeft' });
     fireEvent.keyDown(screen.getByRole('tab', { name: 'Overview' }), { key: 'ArrowLeft' });
     expect(screen.getByRole('tab', { name: 'Console' }).getAttribute('aria-selected')).toBe('true');
+  });
+});
+
+describe('a booting VM that does not let Xray log in', () => {
+  // The diagnosis the supervisor makes from the console of a real boot whose kernel panicked (test/fixtures/boot-consoles/).
+  const diagnosis = diagnoseBoot({
+    vm: 'dev', user: 'ubuntu', cloudInit: true, budgetSeconds: 600, sshBanner: null, keyRefused: false, loginError: null,
+    console: readFileSync(join(process.cwd(), 'test', 'fixtures', 'boot-consoles', 'kernel-panic.log'), 'utf8'),
+  });
+
+  it('shows why in the list and in its view, with the end of its console, until its state changes', async () => {
+    const client = new FakeXrayClient({ vms: [vm('dev', { state: 'booting' })] });
+    const { store } = renderWith(client, <><VmList onCreate={() => undefined} /><VmDetail name="dev" /></>);
+    await act(async () => {
+      await store.getState().load();
+      await store.getState().loadDetail('dev');
+    });
+    expect(screen.queryByTestId('diagnosis')).toBeNull();
+    act(() => client.emit({ type: 'vm.diagnosis', vm: 'dev', diagnosis }));
+    expect(screen.getByTestId('diagnosis').textContent).toBe(diagnosis.message);
+    const alert = screen.getAllByRole('alert').find((a) => a.classList.contains('diagnosis'))!;
+    expect(alert.textContent).toContain('The kernel of VM "dev" panicked ("VFS: Unable to mount root fs on unknown-block(0,0)")');
+    expect(within(alert).getByLabelText('End of the console').textContent).toContain('end Kernel panic');
+    expect(screen.getByTestId('detail-state').className).toContain('state-stuck');
+    act(() => client.emit({ type: 'vm.state', vm: 'dev', state: 'ready', previous: 'booting' }));
+    expect(screen.queryByTestId('diagnosis')).toBeNull();
+    expect(screen.getByTestId('detail-state').className).not.toContain('state-stuck');
   });
 });

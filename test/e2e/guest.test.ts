@@ -9,17 +9,21 @@
 // DNS over the host path, a secret that stays on the host while the guest
 // uses it, and a live snapshot that really brings memory and disk back.
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { XrayEvent } from '../../src-main/shared/contract';
-import type { FirewallPrompt, HookRun, PromptScope } from '../../src-main/shared/models';
+import type { FirewallPrompt, HookRun, PromptScope, TimelineEntry } from '../../src-main/shared/models';
+import { startBrowserServer } from '../../src-main/browser/server';
 import { FIREWALL_PROBE_IP, HOST_INTERNAL_IP } from '../../src-main/core/firewall';
 import { EGRESS_HOOK_NAME } from '../../src-main/core/guest/egress';
 import { SETUP_HOOK_NAME, VERIFY_HOOK_NAME } from '../../src-main/core/guest/setup';
 import { connectVm, type SshSession } from '../../src-main/core/ssh';
 import { hostSupervisor, type SupervisorHost } from '../../src-main/core/supervisor/host';
 import { ensureTestGuest } from '../guest/guest';
+import { buildRenderer, hasChromium, launchChromium, SCREENSHOTS } from './helpers';
+import { xray } from '../helpers/cli';
 import { makeTestHome, type TestHome } from '../helpers/home';
 import { type TestInternet, startTestInternet, testInternetSupport } from '../helpers/netlab';
 
@@ -349,10 +353,12 @@ describe.skipIf(skip)('a real guest behind its firewall', () => {
     expect(timeline).toContainEqual(expect.objectContaining({ kind: 'egress', report: expect.objectContaining({ kind: 'secret-refused', secret: 'github', host: 'upload.example.test' }) }));
     expect(timeline).toContainEqual(expect.objectContaining({ kind: 'egress', report: expect.objectContaining({ kind: 'request-refused', host: 'vault.example.test', method: 'POST' }) }));
 
-    // A host with no binding and no HTTP rule stays end to end: the guest sees the server's own certificate.
+    // A host with no binding and no HTTP rule stays end to end: the guest sees the server's own certificate, and
+    // the bound host one from the VM's CA. (The guest trusts both: the VM's CA is in its system store.)
     expect((await (await session()).exec('cat > /tmp/netlab-ca.pem', { stdin: outside().caCertPem })).code).toBe(0);
-    expect(await sh('curl -sS -m 60 --cacert /tmp/netlab-ca.pem https://plain.example.test/own-certificate')).toMatchObject({ code: 0, stdout: expect.stringContaining('path=/own-certificate') });
-    expect((await sh('curl -sS -m 60 --cacert /tmp/netlab-ca.pem https://vault.example.test/intercepted')).code).not.toBe(0);
+    const issuer = async (url: string): Promise<string> => (await sh(`curl -sS -m 60 -v -o /dev/null --cacert /tmp/netlab-ca.pem ${url} 2>&1 | grep -i 'issuer:'`)).stdout;
+    expect(await issuer('https://plain.example.test/own-certificate')).toContain('CN=Xray test internet CA');
+    expect(await issuer('https://vault.example.test/intercepted')).toContain(`CN=Xray egress CA for VM ${VM}`);
 
     // The value is nowhere in the guest: not in its environment, not in a file the hooks wrote. (The pattern goes
     // in on stdin, so no command line or log in the guest holds it.)
@@ -444,6 +450,11 @@ describe.skipIf(skip)('a real guest behind its firewall', () => {
     expect(await curlHost(webPort)).toMatchObject({ code: 0, stdout: BODY });
     if (net) {
       expect(await sh('curl -sS -m 60 http://api.example.test/after-reboot')).toMatchObject({ code: 0, stdout: expect.stringContaining('path=/after-reboot') });
+      // The guest's network manager at work: a DHCP renewal, a reconfigure and a restart of networkd leave the route.
+      const dev = '"$(ip -4 route show 10.0.2.0/24 | cut -d" " -f3)"';
+      const churn = await sh(`sudo -n networkctl renew ${dev} && sudo -n networkctl reconfigure ${dev} && sudo -n systemctl restart systemd-networkd && sleep 5`);
+      expect(churn.code, churn.stderr).toBe(0);
+      expect(await sh('curl -sS -m 60 http://api.example.test/after-renewal')).toMatchObject({ code: 0, stdout: expect.stringContaining('path=/after-renewal') });
     }
     expect(events.slice(since).some((e) => e.type === 'prompt.opened')).toBe(false);
   }, BOOT_MS + 150_000);
@@ -496,6 +507,56 @@ describe.skipIf(skip)('a real guest behind its firewall', () => {
     const read = await sh('cat ~/state.txt');
     expect(read.stdout.trim()).toBe('before-snapshot');
   }, 300_000);
+
+  it('keeps the session on the VM\'s timeline: boot, hooks, a prompt answered, a denied connection, a snapshot and its revert', async () => {
+    const listed = await xray(home.root, ['timeline', VM, '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const entries = JSON.parse(listed.stdout) as TimelineEntry[];
+    const where = (test: (e: TimelineEntry) => boolean): number => entries.findIndex(test);
+    const started = where((e) => e.kind === 'lifecycle' && e.event === 'starting');
+    const setUp = where((e) => e.kind === 'hook' && e.script === SETUP_HOOK_NAME && e.exitCode === 0);
+    const answered = where((e) => e.kind === 'prompt' && e.event === 'closed' && e.action === 'allow');
+    const denied = where((e) => e.kind === 'network' && e.action === 'deny');
+    const taken = where((e) => e.kind === 'snapshot' && e.event === 'created' && e.name === 'checkpoint');
+    const reverted = where((e) => e.kind === 'snapshot' && e.event === 'reverted' && e.name === 'checkpoint');
+    expect({ started, setUp, answered, denied, taken, reverted }).toEqual({
+      started: 0,
+      setUp: expect.any(Number),
+      answered: expect.any(Number),
+      denied: expect.any(Number),
+      taken: expect.any(Number),
+      reverted: expect.any(Number),
+    });
+    expect(Math.min(setUp, answered, denied, taken)).toBeGreaterThan(started);
+    expect(reverted).toBeGreaterThan(taken);
+    const table = await xray(home.root, ['timeline', VM]);
+    expect(table.stdout).toContain('snapshot "checkpoint" reverted');
+
+    if (!hasChromium) return;
+    const renderer = await buildRenderer();
+    const server = await startBrowserServer({ api: host.service, rendererDir: renderer.dir });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 760 }, colorScheme: 'light' });
+      await page.goto(server.url);
+      await page.locator(`tr[data-vm="${VM}"]`).getByRole('button', { name: VM, exact: true }).click();
+      await page.getByRole('tab', { name: 'Timeline' }).click();
+      const timeline = page.getByRole('region', { name: 'Timeline, oldest first' });
+      await timeline.locator('li[data-now]').waitFor();
+      // The list draws only the rows in view: narrow it to each kind of event in turn (snapshots always show).
+      for (const words of [SETUP_HOOK_NAME, 'denied', 'allowed']) {
+        await page.getByLabel('Events containing').fill(words);
+        await expect.poll(async () => (await timeline.textContent()) ?? '').toContain(words);
+        expect(await timeline.textContent()).toContain('checkpoint');
+      }
+      await page.getByLabel('Events containing').fill('');
+      await page.screenshot({ path: join(SCREENSHOTS, 'timeline-real-guest.png') });
+    } finally {
+      await browser.close();
+      await server.close();
+      await renderer.cleanup();
+    }
+  }, 180_000);
 
   it('shuts a guest that ignores the power button down over SSH, and says so', async () => {
     // The stock Debian cloud guest ignored the button under TCG; logind told to ignore it does the same.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build-guest.sh builds the small Debian x86_64 UEFI guest that the tests boot:
 # sshd, redsocks, iptables, curl and cloud-init on a GPT disk whose ESP holds a
-# standalone GRUB, the kernel and the initrd. Users and keys are not baked in:
+# standalone GRUB, the kernel and the initrd. The kernel is Debian's full one:
+# the cloud kernel has no 9p, which shared folders need. Users and keys are not baked in:
 # cloud-init takes them from a NoCloud seed at boot.
 #
 # Usage: build-guest.sh OUTPUT_DIR   (writes OUTPUT_DIR/guest.qcow2)
@@ -23,7 +24,7 @@ ROOT_MIB=3072
 # Virtual packages are not resolved by debootstrap, hence python3-cffi-backend
 # (python3-cryptography's provider) and initramfs-tools spelled out.
 PACKAGES=(
-  linux-image-cloud-amd64 initramfs-tools systemd-sysv udev dbus
+  linux-image-amd64 initramfs-tools systemd-sysv udev dbus
   openssh-server sudo procps iproute2 netbase iputils-ping ca-certificates
   curl iptables redsocks cloud-init python3-cffi-backend cloud-guest-utils
   fdisk isc-dhcp-client less
@@ -134,10 +135,10 @@ cloud_final_modules:
   - final-message
 EOF
 
-# A small initrd with only the virtio disk drivers loads and unpacks faster;
-# the guest never runs KVM itself.
+# A small initrd with only the virtio disk drivers and ext4 (modules in the
+# full kernel) loads and unpacks faster; the guest never runs KVM itself.
 echo 'MODULES=list' >"$ROOT/etc/initramfs-tools/conf.d/xray.conf"
-printf '%s\n' virtio_pci virtio_blk >>"$ROOT/etc/initramfs-tools/modules"
+printf '%s\n' virtio_pci virtio_blk ext4 crc32c_generic >>"$ROOT/etc/initramfs-tools/modules"
 chroot "$ROOT" update-initramfs -u -k all
 printf 'blacklist %s\n' kvm_amd kvm_intel kvm >"$ROOT/etc/modprobe.d/xray-guest.conf"
 

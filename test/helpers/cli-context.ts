@@ -50,7 +50,7 @@ export class FakeApi implements XrayApi {
 export function summary(name: string, fields: Partial<VmSummary> = {}): VmSummary {
   return {
     name, state: 'stopped', base: 'deb', arch: 'x86_64', memoryMb: 256, cpus: 1, sshPort: 2222, sshUser: 'ubuntu', ports: [], pid: null,
-    accelerator: null, firewallActive: false, openConnections: 0, pendingPrompts: 0, crash: null, configError: null, ...fields,
+    accelerator: null, firewallActive: false, openConnections: 0, pendingPrompts: 0, crash: null, diagnosis: null, configError: null, ...fields,
   };
 }
 

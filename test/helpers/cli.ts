@@ -14,12 +14,13 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function xray(home: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/** xray runs the built CLI; a run longer than `timeoutMs` is killed (code 1). */
+export function xray(home: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     execFile(
       process.execPath,
       [XRAY_BIN, ...args],
-      { env: { ...process.env, XRAY_HOME: home, NO_COLOR: '1', ...env }, timeout: 120_000, maxBuffer: 32 * 1024 * 1024 },
+      { env: { ...process.env, XRAY_HOME: home, NO_COLOR: '1', ...env }, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
         resolvePromise({ code, stdout, stderr });

@@ -148,6 +148,11 @@ describe.each<GuestArch>(['x86_64', 'aarch64'])('QEMU started from buildQemuArgv
       netcat: host.netcat,
       display: 'none',
       cloudInitSeedDir: join(dir, 'seed'),
+      // The directory's comma and quote reach -fsdev's path too.
+      shares: [
+        { tag: 'xray-rw', hostPath: dir, readOnly: false },
+        { tag: 'xray-ro', hostPath: join(dir, 'seed'), readOnly: true },
+      ],
       startPaused,
     };
     await makeConsolePipe({ base: spec.consolePipe, input: `${spec.consolePipe}.in`, output: `${spec.consolePipe}.out` });
@@ -188,9 +193,12 @@ describe.each<GuestArch>(['x86_64', 'aarch64'])('QEMU started from buildQemuArgv
     expect(await defaultKvmProbe(binary, arch, { accel: 'tcg' })()).toBeNull();
   });
 
-  it('runs UEFI from qcow2 pflash, forwards ports on loopback, writes the pid file and the serial console, and takes a live snapshot', async () => {
+  it('runs UEFI from qcow2 pflash, forwards ports on loopback, offers shared folders over virtio-9p, writes the pid file and the serial console, and takes a live snapshot', async () => {
     const vm = await start(false);
     expect(await vm.qmp.run('query-status')).toMatchObject({ status: 'running', running: true });
+    for (const [i, tag] of ['xray-rw', 'xray-ro'].entries()) {
+      expect(await vm.qmp.run('qom-get', { path: `/machine/peripheral/share${i}-dev`, property: 'mount_tag' })).toBe(tag);
+    }
     const pid = await waitFor('pid file', async () => (await readFile(vm.spec.pidFile, 'utf8').catch(() => '')).trim(), 5_000);
     expect(Number(pid)).toBe(vm.child.pid);
     for (const port of [vm.spec.sshPort, ...vm.spec.ports.map((p) => p.host)]) {

@@ -2,16 +2,19 @@
 // `npm run build`). The Electron binary cannot run here, so `electron` is
 // replaced by a recording FAKE (fake-electron.ts); everything behind it is
 // real: the supervisor on a temporary XRAY_HOME and a firmware-only QEMU VM.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bridgeClient, type XrayBridge } from '../../src-main/shared/client';
-import { requestSchemas, type Method, type Params } from '../../src-main/shared/contract';
+import { requestSchemas, type Method, type Params, type XrayEvent } from '../../src-main/shared/contract';
 import { createService } from '../../src-main/core/bootstrap';
 import { qemuImg } from '../helpers/cli';
 import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../helpers/home';
+import { type TestInternet, startTestInternet, testInternetSupport } from '../helpers/netlab';
 import * as fake from './fake-electron';
 import { waitFor } from '../helpers/wait';
 
@@ -21,6 +24,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DIST = join(ROOT, 'dist');
 const PAGE = 'xray://app/index.html';
 const VM = 'smoke';
+/** internet is the test internet (helpers/netlab.ts) an intercepted host of the VM lives on, where this machine can make one. */
+const internet = testInternetSupport();
+if (!internet.ok) console.warn(`smoke: the refused-secret notification is not tested: ${internet.why}`);
 
 /** SAMPLE_PARAMS holds valid params for every method; a method added to the contract must be added here. */
 const SAMPLE_PARAMS: { [M in Method]: Params<M> } = {
@@ -38,6 +44,9 @@ const SAMPLE_PARAMS: { [M in Method]: Params<M> } = {
   'port.list': { vm: 'nope' },
   'port.add': { vm: 'nope', mapping: { host: 18080, guest: 80 } },
   'port.remove': { vm: 'nope', mapping: { host: 18080, guest: 80 } },
+  'share.list': { vm: 'nope' },
+  'share.add': { vm: 'nope', hostPath: '/nope' },
+  'share.remove': { vm: 'nope', path: '/nope' },
   'port.listening': { vm: 'nope' },
   'base.list': {},
   'base.import': { path: '/nonexistent/image.qcow2' },
@@ -84,6 +93,16 @@ function invoke(payload: unknown, frameUrl = PAGE): Promise<Reply> {
   return handler({ senderFrame: { url: frameUrl } }, payload) as Promise<Reply>;
 }
 
+/** curlStatus runs curl with `args` and gives the HTTP status it got. */
+function curlStatus(args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn('curl', ['-sS', '--max-time', '20', '-o', '/dev/null', '-w', '%{http_code}', ...args]);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', () => resolve(out));
+  });
+}
+
 type MenuEntry = { label?: string; enabled?: boolean; click?: () => void; submenu?: MenuEntry[] };
 
 function menuEntry(path: string[]): MenuEntry {
@@ -109,7 +128,10 @@ async function vmState(): Promise<string> {
 
 describe('Electron main process (built, against a fake electron)', () => {
   let home: TestHome;
+  let net: TestInternet | undefined;
+  let placeholder = '';
   const previousHome = process.env.XRAY_HOME;
+  const previousBackend = process.env.XRAY_SECRET_BACKEND;
 
   beforeAll(async () => {
     for (const file of ['electron/main.js', 'electron/preload.cjs']) {
@@ -117,8 +139,17 @@ describe('Electron main process (built, against a fake electron)', () => {
     }
     home = await makeTestHome('xray-electron-smoke-');
     await addFirmwareOnlyVm(home.paths, VM);
+    process.env.XRAY_SECRET_BACKEND = 'file';
+    if (internet.ok) {
+      net = await startTestInternet({ names: { 'bound.example.test': 'tls', 'other.example.test': 'tls' } });
+      await writeFile(home.paths.configFile, `dns_servers = ["${net.dnsServer}"]\nupstream_ca_file = "${net.caCertPath}"\n`);
+    }
     const service = await createService(home.paths);
     await service.call('config.set', { key: 'stop_timeout', value: '2' });
+    await service.call('secret.set', { name: 'github', value: 'ghp_smokeTestValueNeverSent' });
+    placeholder = (await service.call('secret.bind', { vm: VM, secret: 'github', hosts: ['bound.example.test'], header: 'Authorization' })).placeholder;
+    // An HTTP rule makes other.example.test an intercepted host that the secret is not bound to.
+    await service.call('firewall.add', { vm: VM, target: 'other.example.test /*', action: 'allow', lifetime: 'forever' });
     process.env.XRAY_HOME = home.root;
     await import(pathToFileURL(join(DIST, 'electron/main.js')).href);
     await waitFor('the tray menu to list the VM', () => trayLabels().some((l) => l.startsWith(`${VM} — `)));
@@ -132,6 +163,9 @@ describe('Electron main process (built, against a fake electron)', () => {
     }
     if (previousHome === undefined) delete process.env.XRAY_HOME;
     else process.env.XRAY_HOME = previousHome;
+    if (previousBackend === undefined) delete process.env.XRAY_SECRET_BACKEND;
+    else process.env.XRAY_SECRET_BACKEND = previousBackend;
+    await net?.close();
     await home?.cleanup();
   });
 
@@ -250,6 +284,30 @@ describe('Electron main process (built, against a fake electron)', () => {
     expect(icon.path).toMatch(/trayRunning(Template|Linux)\.png$/);
     menuEntry([trayLabels().find((l) => l.startsWith(`${VM} — `))!, 'Copy SSH Command']).click!();
     expect(fake.clipboard.text).toMatch(new RegExp(`^ssh -i ${home.paths.vm(VM).sshKey} -p \\d+ \\S+@127\\.0\\.0\\.1$`));
+  });
+
+  it.runIf(internet.ok)('notifies of a secret refused on its way out, once for a burst, and opens the window on a click', async () => {
+    const vmCa = home.paths.vm(VM).egressCa.certificate;
+    const main = fake.BrowserWindow.getAllWindows().find((w) => w.loaded[0] === PAGE)!;
+    const sentBefore = main.webContents.sent.length;
+    const shownBefore = fake.Notification.all.length;
+    for (let i = 0; i < 2; i++) {
+      const status = await curlStatus(['--proxy', `socks5h://localhost${home.paths.vm(VM).proxySocket}`, '--cacert', vmCa, '-H', `Authorization: Bearer ${placeholder}`, 'https://other.example.test/collect']);
+      expect(status).toBe('403');
+    }
+    await waitFor('the notification', () => fake.Notification.all.length > shownBefore);
+    const shown = fake.Notification.all.slice(shownBefore);
+    expect(shown.map((n) => n.options)).toEqual([
+      {
+        title: 'Xray kept secret "github" from other.example.test',
+        body: `VM "${VM}" tried to send secret "github" to other.example.test, which it is not bound to (GET /collect); the request was refused. Open Xray to allow it there or keep refusing.`,
+      },
+    ]);
+    const reports = main.webContents.sent.slice(sentBefore).map((m) => m.payload as XrayEvent).filter((e) => e.type === 'egress.report');
+    expect(reports.map((e) => e.type === 'egress.report' && e.report.kind)).toEqual(['secret-refused', 'secret-refused']);
+    for (const win of fake.BrowserWindow.getAllWindows()) win.close();
+    shown[0]!.emit('click');
+    await waitFor('the main window to open', () => fake.BrowserWindow.getAllWindows().some((w) => w.loaded[0] === PAGE && w.isVisible()));
   });
 
   it('imports image files dropped on the tray icon', async () => {

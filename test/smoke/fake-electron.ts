@@ -250,16 +250,19 @@ export const clipboard = {
   },
 };
 
+/** Notification records what was shown; a test clicks one by emitting 'click' on it (Notification.all). */
 export class Notification extends EventEmitter {
   static readonly shown: { title: string; body: string }[] = [];
+  static readonly all: Notification[] = [];
   static isSupported(): boolean {
     return true;
   }
-  constructor(private readonly options: { title: string; body: string }) {
+  constructor(readonly options: { title: string; body: string }) {
     super();
   }
   show(): void {
     Notification.shown.push(this.options);
+    Notification.all.push(this);
   }
 }
 

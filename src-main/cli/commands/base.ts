@@ -1,7 +1,8 @@
 // Runs in: plain Node (CLI). `xray base …`: import, list and remove base images.
 import { Option, type Command } from 'commander';
 import { CATALOG_NAMES } from '../../shared/catalog';
-import { guestArchSchema, type GuestArch } from '../../shared/enums';
+import type { GuestArch } from '../../shared/enums';
+import { GUEST_ARCHES } from '../../shared/words';
 import { formatBytes, transferText } from '../../shared/format';
 import { baseNameFromFile } from '../../shared/names';
 import { withConnection, type CliContext } from '../context';
@@ -144,10 +145,11 @@ export function registerBaseCommands(program: Command, ctx: CliContext): void {
     .addArgument(arg('<path>', 'file'))
     .option('--name <name>', 'base name (default: the file name without extension)')
     .option('--link', 'symlink to the file instead of copying it')
-    .addOption(new Option('--arch <arch>', "guest architecture (default: the host's)").choices(guestArchSchema.options))
+    .addOption(new Option('--arch <arch>', "guest architecture (default: the host's)").choices(GUEST_ARCHES))
     .option('--convert', 'convert a raw, vmdk, vdi, vhdx or qcow image to qcow2')
     .option('--flatten', 'import a standalone copy of an image that has a backing file')
-    .option('--cloud-init', 'the image runs cloud-init: give its VMs a NoCloud seed')
+    .option('--cloud-init', 'give its VMs a cloud-init NoCloud seed: user, key, host name (the default)')
+    .option('--no-cloud-init', 'the image has no cloud-init: its VMs get no seed')
     .option('--json', 'print the base as JSON')
     .action((path: string, opts: Omit<BaseImportOptions, 'path'>) => runBaseImport(ctx, { ...opts, path }));
   base
@@ -159,7 +161,7 @@ export function registerBaseCommands(program: Command, ctx: CliContext): void {
     .description('get an official cloud image (see --list), or an image from a URL with its checksum')
     .addArgument(arg('[source]', CATALOG_NAMES))
     .option('--list', 'show the catalog and which images are imported')
-    .addOption(new Option('--arch <arch>', "guest architecture (default: the host's)").choices(guestArchSchema.options))
+    .addOption(new Option('--arch <arch>', "guest architecture (default: the host's)").choices(GUEST_ARCHES))
     .option('--name <name>', 'base name (default: the catalog name, or the file name)')
     .option('--sha256 <hex>', "the image's SHA-256 (for a URL)")
     .option('--checksums <url>', 'a SHA256SUMS or SHA512SUMS file that lists the image (for a URL)')

@@ -18,6 +18,7 @@ export function settingRows(settings: GlobalSettings): [string, string][] {
     [KEY.defaultAction, settings.defaultAction],
     [KEY.denyWhenNoClient, String(settings.denyWhenNoClient)],
     [KEY.stopTimeoutSeconds, String(settings.stopTimeoutSeconds)],
+    [KEY.bootTimeoutSeconds, settings.bootTimeoutSeconds === null ? '' : String(settings.bootTimeoutSeconds)],
     [KEY.sshKey, settings.sshKey ?? ''],
     [KEY.dnsServers, settings.dnsServers.join(',')],
     [KEY.imageMirror, settings.imageMirror ?? ''],

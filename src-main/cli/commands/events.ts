@@ -12,6 +12,8 @@ export function describeEvent(event: XrayEvent): string {
   switch (event.type) {
     case 'vm.state':
       return `${event.vm}: ${event.previous} → ${event.state}${event.crash ? ` (${event.crash.stderrTail.at(-1) ?? 'no message'})` : ''}`;
+    case 'vm.diagnosis':
+      return `${event.vm}: ${event.diagnosis.message}`;
     case 'vm.changed':
       return `${event.vm}: changed`;
     case 'vm.removed':
@@ -53,11 +55,19 @@ export function describeEvent(event: XrayEvent): string {
   }
 }
 
-/** waitForState resolves when a VM reaches one of `states`, and rejects if it stops first. */
+/**
+ * waitForState resolves when a VM reaches one of `states`, and rejects if it
+ * stops first, or with the diagnosis of a guest that did not let Xray log in
+ * within its boot_timeout (the VM keeps running).
+ */
 export function waitForState(api: XrayApi, name: string, states: readonly string[]): { done: Promise<void>; cancel: () => void } {
   let stop: () => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
     stop = api.subscribe((event) => {
+      if (event.type === 'vm.diagnosis' && event.vm === name) {
+        stop();
+        reject(new XrayError('timeout', event.diagnosis.message));
+      }
       if (event.type !== 'vm.state' || event.vm !== name) return;
       if (states.includes(event.state)) {
         stop();

@@ -2,8 +2,11 @@
 // and logs are files, so they need no supervisor; prompts, and rules that last
 // only while a VM runs, need the engine.
 import { Option, type Command } from 'commander';
-import { promptScopeSchema, ruleActionSchema, type PromptLifetime, type PromptScope, type RuleAction } from '../../shared/enums';
+import type { PromptLifetime, PromptScope, RuleAction } from '../../shared/enums';
+import { describeEgressReport } from '../../shared/egress';
+import { PROMPT_SCOPES, RULE_ACTIONS } from '../../shared/words';
 import { XrayError } from '../../shared/errors';
+import { questionText } from '../../shared/format';
 import type { FirewallPrompt, FirewallRule } from '../../shared/models';
 import { withConnection, type CliContext } from '../context';
 import { arg, collect, positiveInt } from '../declare';
@@ -13,7 +16,7 @@ import { registerLearnedCommand } from './firewall-learned';
 import { registerPolicyCommands } from './firewall-policy';
 import { registerConnectionsCommand } from './connections';
 
-const ACTIONS = ruleActionSchema.options;
+const ACTIONS = RULE_ACTIONS;
 
 /** parseDuration reads "90s", "15m", "1h", "2d" into seconds. */
 export function parseDuration(text: string): number {
@@ -60,11 +63,13 @@ function lifetimeFrom(opts: LifetimeOptions, fallback: PromptLifetime): { lifeti
   return { lifetime: fallback };
 }
 
+/** describePrompt is a prompt on one line: `[ID] dev → example.com (1.2.3.4):443 https`, or for a request `[ID] dev → GET api.github.com/user (1.2.3.4:443)`. */
 export function describePrompt(p: FirewallPrompt): string {
   const d = p.destination;
+  const proc = p.guestProcess ? ` by ${p.guestProcess.command} (pid ${p.guestProcess.pid})` : '';
+  if (p.request) return `[${p.id}] ${p.vm} → ${questionText(p)} (${d.ip ?? '?'}:${d.port})${proc}`;
   const where = d.name ? `${d.name}${d.ip ? ` (${d.ip})` : ''}` : (d.ip ?? '?');
   const service = d.service ? ` ${d.service}` : '';
-  const proc = p.guestProcess ? ` by ${p.guestProcess.command} (pid ${p.guestProcess.pid})` : '';
   return `[${p.id}] ${p.vm} → ${where}:${d.port}${service}${proc}`;
 }
 
@@ -167,7 +172,8 @@ export async function runFirewallPrompts(ctx: CliContext, opts: { readonly json?
 export interface FirewallAnswerOptions extends LifetimeOptions {
   readonly id: string;
   readonly action: string;
-  readonly scope: PromptScope;
+  /** scope left out is the prompt's narrowest: host-port for a connection, request for an HTTP request. */
+  readonly scope?: PromptScope;
 }
 
 /** runFirewallAnswer answers a waiting prompt. */
@@ -187,8 +193,9 @@ const WATCH_KEYS: Readonly<Record<string, { action: RuleAction; lifetime: Prompt
 };
 
 /**
- * runFirewallWatch shows decisions as they happen and answers the oldest
- * prompt with one key press, until interrupted or input ends.
+ * runFirewallWatch shows decisions and refused requests as they happen and
+ * answers the oldest prompt with one key press (its narrowest scope), until
+ * interrupted or input ends.
  */
 export async function runFirewallWatch(ctx: CliContext): Promise<void> {
   const { out } = ctx;
@@ -210,6 +217,8 @@ export async function runFirewallWatch(ctx: CliContext): Promise<void> {
       } else if (event.type === 'firewall.decision') {
         const d = event.destination;
         out.line(`${event.vm}: ${event.action} ${d.name ?? d.ip}:${d.port} ${out.dim(event.reason)}`);
+      } else if (event.type === 'egress.report' && (event.report.kind === 'secret-refused' || event.report.kind === 'request-refused')) {
+        out.line(describeEgressReport(event.report));
       }
     });
     show();
@@ -217,7 +226,7 @@ export async function runFirewallWatch(ctx: CliContext): Promise<void> {
       const head = queue[0];
       const answer = WATCH_KEYS[key];
       if (!head || !answer) return;
-      void api.call('prompt.answer', { id: head.id, ...answer, scope: 'host-port' }).catch((err: Error) => out.error(err.message));
+      void api.call('prompt.answer', { id: head.id, ...answer }).catch((err: Error) => out.error(err.message));
     });
     const release = ctx.onInterrupt(() => keys.stop());
     await keys.done;
@@ -272,12 +281,12 @@ export function registerFirewallCommands(program: Command, ctx: CliContext): voi
   fw.command('answer')
     .addArgument(arg('<id>', 'prompt'))
     .addArgument(arg('<allow|deny>', ACTIONS))
-    .addOption(new Option('--scope <scope>', 'what the answer covers').choices(promptScopeSchema.options).default('host-port'))
+    .addOption(new Option('--scope <scope>', 'what the answer covers; request-* for a prompt about an HTTP request (default: the narrowest)').choices(PROMPT_SCOPES))
     .option('--once', 'this connection only (the default)')
     .option('--for <duration>', 'for a while: 30m, 1h, 2d')
     .option('--until-stop', 'until the VM stops')
     .option('--forever', 'saved in vm.toml')
-    .action((id: string, action: string, opts: LifetimeOptions & { scope: PromptScope }) => runFirewallAnswer(ctx, { ...opts, id, action }));
+    .action((id: string, action: string, opts: LifetimeOptions & { scope?: PromptScope }) => runFirewallAnswer(ctx, { ...opts, id, action }));
   fw.command('watch')
     .description('show decisions live and answer prompts with one key: a = allow once, A = allow forever, d = deny once, D = deny forever')
     .action(() => runFirewallWatch(ctx));

@@ -1,6 +1,7 @@
 // Runs in: plain Node (CLI). `xray hooks …`: scripts run at create, first boot and every boot.
 import type { Command } from 'commander';
-import { HOOK_TYPES, type HookType } from '../../shared/enums';
+import type { HookType } from '../../shared/enums';
+import { HOOK_TYPES } from '../../shared/words';
 import { XrayError } from '../../shared/errors';
 import type { HookRun } from '../../shared/models';
 import { ExitCode, withConnection, type CliContext } from '../context';

@@ -2,39 +2,21 @@
 // start and stop.
 import { Option, type Command } from 'commander';
 import type { Params, XrayApi } from '../../shared/contract';
-import { displaySchema, type Display } from '../../shared/enums';
+import type { Display } from '../../shared/enums';
+import { DISPLAYS } from '../../shared/words';
 import { XrayError } from '../../shared/errors';
 import { formatBytes } from '../../shared/format';
-import type { VmSummary } from '../../shared/models';
 import { VM_LIMITS, VM_PREFERRED, formatPortMapping, requirePortMapping, stateLabel, stopSentence } from '../../shared/vm';
 import { withConnection, type CliContext } from '../context';
 import { arg, boundedInt, collect, valueOption } from '../declare';
 import { confirmOrForce, isInteractive, pick } from '../interact';
-import type { Output } from '../output';
 import { describeEvent, waitForState } from './events';
 import { autoSnapshotsText } from './set';
 import { printSnapshots } from './snapshot';
+import { stateText } from './vm-text';
 
 /** WINDOWED_DISPLAYS are the --display backends that open a window (`none` is the default). */
-const WINDOWED_DISPLAYS = displaySchema.options.filter((d) => d !== 'none');
-
-/** stateText is a VM's state as a word, coloured by what it means. */
-export function stateText(out: Output, vm: VmSummary): string {
-  if (vm.configError) return out.tint('broken', 'red');
-  const word = stateLabel(vm.state);
-  switch (vm.state) {
-    case 'ready':
-      return out.tint(word, 'green');
-    case 'starting':
-    case 'booting':
-    case 'stopping':
-      return out.tint(word, 'yellow');
-    case 'crashed':
-      return out.tint(word, 'red');
-    case 'stopped':
-      return word;
-  }
-}
+const WINDOWED_DISPLAYS = DISPLAYS.filter((d) => d !== 'none');
 
 export interface CreateOptions {
   readonly name: string;
@@ -43,6 +25,7 @@ export interface CreateOptions {
   readonly cpus?: number;
   readonly sshUser?: string;
   readonly port: readonly string[];
+  readonly cloudInit?: boolean;
   readonly start?: boolean;
   readonly json?: boolean;
 }
@@ -52,7 +35,7 @@ export async function runCreate(ctx: CliContext, opts: CreateOptions): Promise<v
   const ports = opts.port.map(requirePortMapping);
   let vm = await withConnection(ctx, 'files', async (api) => {
     const base = opts.base ?? (await pickBase(ctx, api));
-    return api.call('vm.create', { name: opts.name, base, memoryMb: opts.memory, cpus: opts.cpus, sshUser: opts.sshUser, ports });
+    return api.call('vm.create', { name: opts.name, base, memoryMb: opts.memory, cpus: opts.cpus, sshUser: opts.sshUser, ports, cloudInit: opts.cloudInit });
   });
   if (opts.start) vm = await withConnection(ctx, 'supervisor', (api) => api.call('vm.start', { name: opts.name }));
   if (opts.json) ctx.out.json(vm);
@@ -83,7 +66,7 @@ export async function runList(ctx: CliContext, opts: ListOptions): Promise<void>
       return [vm.name, stateText(out, vm), vm.base, known ? `${vm.memoryMb} MB` : '', known ? String(vm.cpus) : '', known ? String(vm.sshPort) : '', vm.ports.map(formatPortMapping).join(', ')];
     }),
   );
-  for (const vm of vms) if (vm.configError) out.warn(vm.configError);
+  for (const problem of vms.map((vm) => vm.configError ?? vm.diagnosis?.message)) if (problem) out.warn(problem);
 }
 
 export interface InfoOptions {
@@ -104,6 +87,7 @@ export async function runInfo(ctx: CliContext, opts: InfoOptions): Promise<void>
   out.line(`  ssh         ${s.sshUser}@127.0.0.1 -p ${s.sshPort}`);
   out.line(`  ports       ${s.ports.map(formatPortMapping).join(', ') || 'none'}`);
   out.line(`  auto snaps  ${autoSnapshotsText(info.autoSnapshots)}`);
+  if (s.diagnosis) out.line(`  problem     ${out.tint(s.diagnosis.message, 'red')}`);
   out.line('  disk chain');
   for (const disk of info.diskChain) {
     out.line(`    ${disk.filename} (${disk.format}, ${formatBytes(disk.virtualSize)} virtual, ${formatBytes(disk.actualSize)} used)`);
@@ -153,7 +137,7 @@ export async function runStart(ctx: CliContext, opts: StartOptions): Promise<voi
     const ready = opts.wait ? waitForState(api, name, ['ready']) : null;
     try {
       let vm = await api.call('vm.start', params);
-      if (ready && vm.state !== 'ready') await ready.done;
+      if (ready && vm.state !== 'ready') await (vm.diagnosis ? Promise.reject(new XrayError('timeout', vm.diagnosis.message)) : ready.done);
       if (opts.wait) vm = (await api.call('vm.info', { name })).summary;
       if (opts.json) out.json(vm);
       else out.line(`VM "${name}" is ${stateLabel(vm.state)}; SSH on 127.0.0.1:${vm.sshPort}.`);
@@ -225,6 +209,8 @@ export function registerVmCommands(program: Command, ctx: CliContext): void {
     .option('--cpus <n>', `virtual CPUs (default: up to ${VM_PREFERRED.cpus}, no more than this computer has)`, boundedInt('--cpus', VM_LIMITS.cpus))
     .option('--ssh-user <user>', 'user Xray logs in as (default ubuntu)')
     .option('--port <host:guest>', "forward 127.0.0.1:HOST to the guest's GUEST port (repeatable)", collect, [])
+    .option('--cloud-init', "give the VM a cloud-init seed even if its base says it has no cloud-init")
+    .option('--no-cloud-init', 'give the VM no cloud-init seed (default: what its base says)')
     .option('--start', 'start the VM after creating it')
     .option('--no-start', 'do not start the VM (the default)')
     .option('--json', 'print the new VM as JSON')
@@ -261,7 +247,7 @@ export function registerVmCommands(program: Command, ctx: CliContext): void {
     .option('--learn', 'allow like --allow-all and record what is reached, to review with "xray firewall learned"')
     .addOption(new Option('--display <backend>', 'open a window').choices(WINDOWED_DISPLAYS))
     .addOption(valueOption('--snapshot <name>', 'resume from a memory snapshot', 'snapshot'))
-    .option('--wait', 'wait until the guest answers on SSH')
+    .option('--wait', 'wait until the guest answers on SSH, or say why it has not within boot_timeout')
     .option('--foreground', 'run in this terminal until the VM stops; Ctrl-C stops it')
     .option('--json', 'print the VM as JSON')
     .action((name: string, opts: Omit<StartOptions, 'name'>) => runStart(ctx, { ...opts, name }));

@@ -6,7 +6,6 @@ import type { GlobalSettings } from '../../shared/models';
 import { baseNameFromFile } from '../../shared/names';
 import type { Handler } from '../engine';
 import type { BaseCatalog } from './catalog';
-import { fileNameOf } from './pull';
 
 export type BaseMethod = 'base.list' | 'base.import' | 'base.catalog' | 'base.pull' | 'base.cancel' | 'base.remove';
 
@@ -46,6 +45,7 @@ export function baseHandlers(deps: BaseApiDeps): { [M in BaseMethod]: Handler<M>
       return IMAGE_CATALOG.map(({ name, arch, title, url }) => ({ name, arch, title, url, imported: bases.has(name) }));
     },
     'base.pull': async (params) => {
+      const { fileNameOf } = await import('./pull');
       const name = params.name ?? (params.source.includes('://') ? baseNameFromFile(fileNameOf(params.source)) : params.source);
       const settings = await deps.settings.read();
       const abort = startJob(name);

@@ -10,9 +10,8 @@ import { baseNameFromFile } from '../../shared/names';
 import type { HomePaths } from '../paths';
 import { BaseStore } from '../store/bases';
 import { VmStore } from '../store/vm-config';
-import { fetchText } from './download';
 import { IMAGE_CATALOG, findCatalogImage } from '../../shared/catalog';
-import { type Expected, algorithmOf, checksumFor, fetchImage, fileNameOf, mirrored } from './pull';
+import type { Expected } from './pull';
 
 export interface ImportRequest {
   readonly path: string;
@@ -21,6 +20,7 @@ export interface ImportRequest {
   readonly arch?: GuestArch;
   readonly convert?: boolean;
   readonly flatten?: boolean;
+  /** cloudInit false says the image has no cloud-init, so its VMs get no seed (default true). */
   readonly cloudInit?: boolean;
   /** origin is recorded as where the base came from (a URL for a pulled image); default: the path. */
   readonly origin?: string;
@@ -127,7 +127,7 @@ export class BaseCatalog {
         source: request.origin ?? source,
         importedAt: new Date().toISOString(),
         linked: result.linked,
-        cloudInit: request.cloudInit ?? false,
+        cloudInit: request.cloudInit ?? true,
         extra: {},
       });
     } catch (err) {
@@ -144,6 +144,8 @@ export class BaseCatalog {
    * written; the download is deleted once imported or refused.
    */
   async pull(request: PullRequest): Promise<BaseInfo> {
+    // Downloading (HTTP, TLS, hashing) is loaded only by a pull, so other commands start without it.
+    const { fetchImage, mirrored } = await import('./pull');
     const plan = await this.planPull(request);
     const name = validateName('base image', request.name ?? plan.name);
     if (await this.bases.exists(name)) {
@@ -174,6 +176,7 @@ export class BaseCatalog {
 
   /** planPull settles what to download, from where, and the checksum it must have. */
   private async planPull(request: PullRequest): Promise<{ url: string; name: string; arch: GuestArch; expected: Expected | null; fromCatalog: boolean }> {
+    const [{ fetchText }, { algorithmOf, checksumFor, fileNameOf, mirrored }] = await Promise.all([import('./download'), import('./pull')]);
     const arch = request.arch ?? hostArch();
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(request.source)) {
       const image = findCatalogImage(request.source, arch);

@@ -1,12 +1,13 @@
 // Runs in: plain Node (core).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Destination, FirewallPrompt, FirewallRule, GuestProcess, PromptLifetime, PromptScope, RuleAction, RuleLifetime } from '../../shared/models';
+import type { Destination, FirewallPrompt, FirewallRule, GuestProcess, HttpRequestLine, PromptLifetime, PromptScope, RuleAction, RuleLifetime } from '../../shared/models';
 import type { XrayEvent } from '../../shared/contract';
 import type { PromptCloseReason } from '../../shared/enums';
 import { XrayError } from '../../shared/errors';
-import { formatRuleTarget, targetForScope } from '../../shared/scopes';
+import { defaultScope, formatRuleTarget, promptTarget, scopesOf } from '../../shared/scopes';
 import { canonicalIp } from './address';
+import { matchHttpRule } from './http-rules';
 import type { RuleSet } from './rules';
 
 /** Decision is what a held connection learns: go ahead or be closed, and why. */
@@ -19,7 +20,8 @@ export interface Decision {
 export interface PromptAnswer {
   readonly id: string;
   readonly action: RuleAction;
-  readonly scope: PromptScope;
+  /** scope defaults to the prompt's narrowest (defaultScope). */
+  readonly scope?: PromptScope | undefined;
   readonly lifetime: PromptLifetime;
   readonly durationSeconds?: number;
 }
@@ -66,6 +68,9 @@ interface Pending {
  * held connection waits on its own promise, so a prompt never blocks another
  * destination or VM; connections to the same destination (same VM, name or
  * address, and port) share one prompt. Unanswered prompts time out to deny.
+ * An HTTP request no rule covers on an intercepted connection is asked
+ * about the same way, with its method and path; identical requests (same
+ * destination, method and path) share one prompt.
  */
 export class PromptBroker {
   private readonly pending = new Map<string, Pending>();
@@ -131,9 +136,13 @@ export class PromptBroker {
     if (settings.defaultAction !== undefined) this.defaultAction = settings.defaultAction;
   }
 
-  /** request holds the caller until the user answers, the prompt times out or the VM stops. */
-  request(vm: string, destination: Destination): Promise<Decision> {
-    const key = destinationKey(vm, destination);
+  /**
+   * request holds the caller until the user answers, the prompt times out or
+   * the VM stops. With `http`, the question is that request on an
+   * intercepted connection to `destination`, not the connection.
+   */
+  request(vm: string, destination: Destination, http?: HttpRequestLine): Promise<Decision> {
+    const key = destinationKey(vm, destination) + (http ? `\u0000${http.method}\u0000${http.path}` : '');
     const existing = this.byKey.get(key);
     const cap = this.overCap(vm, existing);
     if (cap !== null) return Promise.resolve({ action: 'deny', reason: cap });
@@ -156,6 +165,7 @@ export class PromptBroker {
       id: randomUUID(),
       vm,
       destination,
+      ...(http ? { request: { method: http.method, path: http.path } } : {}),
       openedAt: new Date(now).toISOString(),
       deadline: new Date(now + this.timeoutSeconds * 1000).toISOString(),
       waitingConnections: 1,
@@ -189,10 +199,15 @@ export class PromptBroker {
     if (!entry) {
       throw new XrayError('not-found', `No open firewall prompt has id "${answer.id}"; it may have timed out or been answered already.`);
     }
-    const { vm, destination } = entry.prompt;
+    const { vm } = entry.prompt;
+    const scope = answer.scope ?? defaultScope(entry.prompt);
+    if (!scopesOf(entry.prompt).includes(scope)) {
+      const what = entry.prompt.request ? 'an HTTP request' : 'a connection';
+      throw new XrayError('invalid-argument', `Prompt "${answer.id}" asks about ${what}, so its answer covers one of: ${scopesOf(entry.prompt).join(', ')}.`);
+    }
     const rules = this.options.rulesFor(vm);
     const lifetime = ruleLifetime(answer, this.now());
-    const target = targetForScope(destination, answer.scope);
+    const target = promptTarget(entry.prompt, scope);
     if (target === null) {
       throw new XrayError('invalid-argument', 'This destination has neither a name nor an address to make a rule from.');
     }
@@ -235,7 +250,8 @@ export class PromptBroker {
 
   private settleCovered(vm: string, rules: RuleSet): void {
     for (const prompt of this.list(vm)) {
-      const match = rules.match(prompt.destination, this.now());
+      const { request } = prompt;
+      const match = request ? matchHttpRule(rules.httpRules(prompt.destination, this.now()), request.method, request.path) : rules.match(prompt.destination, this.now());
       if (match) this.close(prompt.id, { action: match.action, reason: 'answered', rule: match.rule }, 'answered');
     }
   }

@@ -16,6 +16,12 @@ export interface NoCloudSeed {
   readonly user: string;
   readonly authorizedKeys: readonly string[];
   /**
+   * uid is the number the user gets when it is free in the guest (the host
+   * user's, so shared folders' files are the user's on both sides); when
+   * another account has it, cloud-init picks one as usual.
+   */
+  readonly uid?: number;
+  /**
    * extraUserData is appended as a second user-data part: a `#cloud-config`
    * document (its keys override ours, cloud-init's default merge) or any other
    * format cloud-init recognizes by its first line, such as a `#!` script.
@@ -77,6 +83,8 @@ export function renderUserData(seed: NoCloudSeed): string {
         ssh_authorized_keys: seed.authorizedKeys.map((key) => key.trim()),
       },
     ],
+    // bootcmd runs before cloud-init creates users, which then finds the user made and gives it its keys and sudo.
+    ...(seed.uid !== undefined ? { bootcmd: [createUserWithUid(seed.user, seed.uid)] } : {}),
     disable_root: true,
     ssh_pwauth: false,
     // sudo looks the host name up on every call; an unresolvable one makes hooks slow and noisy.
@@ -89,6 +97,11 @@ export function renderUserData(seed: NoCloudSeed): string {
     // text/plain makes cloud-init pick the part's type from its first line.
     { contentType: 'text/plain', filename: 'extra', body: seed.extraUserData },
   ]);
+}
+
+/** createUserWithUid makes the user with that uid unless the user or the uid exists already. */
+function createUserWithUid(user: string, uid: number): string {
+  return `getent passwd ${user} >/dev/null || getent passwd ${uid} >/dev/null || useradd --create-home --uid ${uid} --user-group --shell /bin/bash ${user}`;
 }
 
 interface MimePart {
@@ -125,6 +138,9 @@ function validateSeed(seed: NoCloudSeed): void {
   }
   if (!USER_PATTERN.test(seed.user) || seed.user === 'root') {
     invalid(`The guest user "${seed.user}" is not valid; use a lower-case Unix user name other than root.`);
+  }
+  if (seed.uid !== undefined && (!Number.isInteger(seed.uid) || seed.uid < 1 || seed.uid >= 60000)) {
+    invalid(`The guest user's uid ${seed.uid} is not one a user can have; use a number from 1 to 59999.`);
   }
   if (seed.authorizedKeys.length === 0) {
     invalid('No SSH public key was given for the guest user; pass at least one so Xray can log in.');

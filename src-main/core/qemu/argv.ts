@@ -4,6 +4,13 @@ import { versionAtLeast, type QemuVersion } from './version';
 
 export type DisplayMode = 'none' | 'cocoa' | 'gtk' | 'sdl';
 
+/** LaunchShare is a shared folder as QEMU is given it: its checked real path, its mount tag, and whether it is read-only. */
+export interface LaunchShare {
+  readonly tag: string;
+  readonly hostPath: string;
+  readonly readOnly: boolean;
+}
+
 /** LaunchSpec is everything about one VM start that ends up on QEMU's command line. */
 export interface LaunchSpec {
   readonly name: string;
@@ -28,6 +35,8 @@ export interface LaunchSpec {
   readonly netcat: string;
   readonly display: DisplayMode;
   readonly cloudInitSeedDir?: string;
+  /** shares are host folders exported over virtio-9p (the boot hook mounts them by tag). */
+  readonly shares?: readonly LaunchShare[];
   readonly startPaused?: boolean;
 }
 
@@ -80,6 +89,7 @@ export function buildQemuArgv(spec: LaunchSpec, host: HostFacts): string[] {
     ...machineArgs(spec, host),
     ...firmwareArgs(spec),
     ...diskArgs(spec),
+    ...shareArgs(spec),
     ...networkArgs(spec),
     ...controlArgs(spec),
     ...displayArgs(spec),
@@ -159,6 +169,29 @@ function diskArgs(spec: LaunchSpec): string[] {
     );
   }
   return args;
+}
+
+/**
+ * SHARE_SECURITY_MODEL is how QEMU keeps what the guest sets on shared files
+ * (owner, mode, special files, symbolic links): in extended attributes of
+ * ordinary host files, so nothing the guest creates becomes a device node,
+ * a setuid file or a symbolic link on the host. docs/ARCHITECTURE.md
+ * ("Shared folders") has the measurements behind it.
+ */
+export const SHARE_SECURITY_MODEL = 'mapped-xattr';
+
+/**
+ * shareArgs: one virtio-9p device per shared folder, on QEMU's `local`
+ * backend, which resolves every name under the export without following
+ * symbolic links. multidevs=remap keeps inode numbers unique when the
+ * folder spans several host filesystems; readonly=on makes QEMU refuse
+ * writes whatever the guest mounts. The device id lets QMP find the tag.
+ */
+function shareArgs(spec: LaunchSpec): string[] {
+  return (spec.shares ?? []).flatMap((share, i) => [
+    '-fsdev', `local,id=share${i},path=${qemuOptValue(share.hostPath)},security_model=${SHARE_SECURITY_MODEL},multidevs=remap${share.readOnly ? ',readonly=on' : ''}`,
+    '-device', `virtio-9p-pci,id=share${i}-dev,fsdev=share${i},mount_tag=${share.tag}`,
+  ]);
 }
 
 /**

@@ -18,12 +18,14 @@ export {
   GUEST_DNS_PORT,
   GUEST_GATEWAY_IP,
   GUEST_PROXY_PORT,
+  SHARE_SECURITY_MODEL,
   USER_NETDEV_ID,
   buildQemuArgv,
   qemuOptValue,
   shellQuote,
   type DisplayMode,
   type HostFacts,
+  type LaunchShare,
   type LaunchSpec,
 } from './argv';
 export {

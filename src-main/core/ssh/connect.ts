@@ -30,7 +30,7 @@ export async function connectVm(
   paths: HomePaths,
   vm: string,
   target: SshTarget,
-  opts: { timeoutMs: number; retryMs?: number; signal?: AbortSignal },
+  opts: { timeoutMs: number; retryMs?: number; signal?: AbortSignal; onRefused?: () => void },
 ): Promise<SshSession> {
   return waitForSsh({
     host: target.host,
@@ -42,5 +42,6 @@ export async function connectVm(
     timeoutMs: opts.timeoutMs,
     retryMs: opts.retryMs,
     signal: opts.signal,
+    onRefused: opts.onRefused,
   });
 }

@@ -27,6 +27,8 @@ export interface WaitForSshOptions {
   /** attemptTimeoutMs bounds one handshake; slower attempts overlap with new ones. */
   readonly attemptTimeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** onRefused is told each time the guest's sshd refuses the key (the wait goes on). */
+  readonly onRefused?: () => void;
 }
 
 export interface ExecOptions {
@@ -217,6 +219,7 @@ export function waitForSsh(opts: WaitForSshOptions): Promise<SshSession> {
             finish({ error: outcome.error });
           } else {
             lastError = outcome.error;
+            if (isKeyRefusal(outcome.error)) opts.onRefused?.();
             schedule();
           }
         });
@@ -303,10 +306,14 @@ function preferring(pinned: readonly string[]): HostKeyAlgorithm[] {
   return [...HOST_KEY_ALGORITHMS.filter((a) => wanted.has(a)), ...HOST_KEY_ALGORITHMS.filter((a) => !wanted.has(a))];
 }
 
+/** isKeyRefusal tells an attempt the guest's sshd answered by refusing the key from one that never got that far. */
+function isKeyRefusal(error: unknown): boolean {
+  return (error as { level?: string } | null)?.level === 'client-authentication';
+}
+
 function waitFailed(opts: WaitForSshOptions, lastError: unknown): XrayError {
   const seconds = formatMs(opts.timeoutMs);
-  const level = (lastError as { level?: string } | null)?.level;
-  if (level === 'client-authentication') {
+  if (isKeyRefusal(lastError)) {
     return new XrayError(
       'ssh',
       `VM "${opts.vm}" refused the SSH key for user "${opts.username}" for ${seconds}; check ssh_user in its vm.toml and that the guest has the VM's public key (cloud-init installs it on first boot).`,

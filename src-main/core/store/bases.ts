@@ -11,7 +11,8 @@ import { describeValue, readToml, writeToml, type TomlTable } from './toml-file'
 /**
  * BaseMeta is bases/NAME.toml: what Xray knows about a base image beyond the
  * image itself. Bases imported by the Python tool have no NAME.toml; they get
- * the defaults of `defaultBaseMeta`.
+ * the defaults of `defaultBaseMeta`. `cloud_init` is written only as `false`,
+ * an explicit opt-out: without it a base's VMs get a cloud-init seed.
  */
 export interface BaseMeta {
   arch: GuestArch;
@@ -99,8 +100,8 @@ export class BaseStore {
       ...meta.extra,
       arch: meta.arch,
       linked: meta.linked,
-      cloud_init: meta.cloudInit,
     };
+    if (!meta.cloudInit) data.cloud_init = false;
     if (meta.source !== null) data.source = meta.source;
     if (meta.importedAt !== null) data.imported_at = meta.importedAt;
     await writeToml(this.paths.baseMeta(name), data);
@@ -119,7 +120,7 @@ export class BaseStore {
   }
 
   private defaultMeta(linked: boolean): BaseMeta {
-    return { arch: this.hostArch, source: null, importedAt: null, linked, cloudInit: false, extra: {} };
+    return { arch: this.hostArch, source: null, importedAt: null, linked, cloudInit: true, extra: {} };
   }
 
   private async loadMeta(name: string, linked: boolean): Promise<BaseMeta> {
@@ -151,7 +152,7 @@ export class BaseStore {
       source: (raw.source as string | undefined) ?? null,
       importedAt: (importedAt as string | undefined) ?? null,
       linked: (raw.linked as boolean | undefined) ?? linked,
-      cloudInit: (raw.cloud_init as boolean | undefined) ?? false,
+      cloudInit: (raw.cloud_init as boolean | undefined) ?? true,
       extra,
     };
   }

@@ -20,6 +20,7 @@ export const SETTINGS_DEFAULTS: GlobalSettings = {
   defaultAction: 'ask',
   denyWhenNoClient: false,
   stopTimeoutSeconds: 10,
+  bootTimeoutSeconds: null,
   sshKey: null,
   firmware: {},
   dnsServers: [],
@@ -57,6 +58,13 @@ const SETTINGS: readonly Setting[] = [
   },
   boolean(KEY.denyWhenNoClient, 'Deny unknown destinations at once when no window or CLI is there to answer a prompt.'),
   seconds(KEY.stopTimeoutSeconds, 'Seconds a VM gets to power off after the power button; then Xray sends poweroff over SSH, and kills it if that fails too.'),
+  {
+    ...seconds(
+      KEY.bootTimeoutSeconds,
+      'Seconds a booting VM gets to let Xray log in over SSH before Xray says why it has not (the VM keeps running); empty: 90 with HVF or KVM, 600 under TCG. XRAY_BOOT_TIMEOUT overrides it.',
+    ),
+    fromText: (text) => (text.trim() === '' ? undefined : seconds(KEY.bootTimeoutSeconds, '').fromText(text)),
+  },
   path(KEY.sshKey, 'Private key used to reach guests over SSH; empty uses the key Xray generates per VM.'),
   {
     key: KEY.dnsServers,
@@ -140,6 +148,7 @@ export function settingsFromToml(raw: TomlTable, file: string): GlobalSettings {
     defaultAction: (raw[KEY.defaultAction] as 'ask' | 'deny' | undefined) ?? SETTINGS_DEFAULTS.defaultAction,
     denyWhenNoClient: (raw[KEY.denyWhenNoClient] as boolean | undefined) ?? SETTINGS_DEFAULTS.denyWhenNoClient,
     stopTimeoutSeconds: (raw[KEY.stopTimeoutSeconds] as number | undefined) ?? SETTINGS_DEFAULTS.stopTimeoutSeconds,
+    bootTimeoutSeconds: (raw[KEY.bootTimeoutSeconds] as number | undefined) ?? SETTINGS_DEFAULTS.bootTimeoutSeconds,
     sshKey: (raw[KEY.sshKey] as string | undefined) ?? SETTINGS_DEFAULTS.sshKey,
     firmware,
     dnsServers: (raw[KEY.dnsServers] as string[] | undefined) ?? SETTINGS_DEFAULTS.dnsServers,

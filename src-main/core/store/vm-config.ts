@@ -2,10 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import * as z from 'zod';
-import type { PortMapping } from '../../shared/models';
+import type { PortMapping, Share } from '../../shared/models';
 import { XrayError, errorMessage } from '../../shared/errors';
 import { validateName } from '../names';
 import { nameProblem } from '../../shared/names';
+import { guestPathProblem } from '../../shared/shares';
 import { PLACEHOLDER_PATTERN, envNameProblem, formatProblem, headerProblem } from '../../shared/secrets';
 import { VM_LIMITS, formatPortMapping, parsePortMapping, requirePortMapping } from '../../shared/vm';
 import type { HomePaths } from '../paths';
@@ -63,7 +64,10 @@ export interface VmConfig {
   autoSnapshots: boolean | null;
   /** secretBindings maps a secret's name to where the egress proxy may send it (absent: none); no value is ever here. */
   secretBindings?: Record<string, SecretBindingEntry>;
+  /** cloudInit gives the VM a NoCloud seed at each start; only an explicit `cloud_init = false` turns it off. */
   cloudInit: boolean;
+  /** shares are host folders the VM sees over virtio-9p ([[shares]]: host, guest, read_only); absent: none. */
+  shares?: Share[];
   /** extra holds every top-level key Xray does not know, preserved verbatim. */
   extra: TomlTable;
 }
@@ -101,6 +105,13 @@ const secretBinding = z.object({
   env: z.string().refine((v) => envNameProblem(v) === null),
 });
 
+/** shareEntry reads one [[shares]] table; the host folder's own checks run when the VM starts. */
+const shareEntry = z.object({
+  host: z.string().refine((v) => v.startsWith('/')),
+  guest: z.string().refine((v) => guestPathProblem(v) === null),
+  read_only: flag.optional(),
+});
+
 /**
  * FIELDS lists every top-level key Xray knows, the zod schema its value must
  * pass, and the words that finish "key K must be …" when it does not.
@@ -120,6 +131,7 @@ const FIELDS = {
   plugins: { schema: table, expected: 'a table of plugin tables' },
   snapshots: { schema: table, expected: 'a table of snapshot tables' },
   secret_bindings: { schema: table, expected: 'a table of secret binding tables' },
+  shares: { schema: z.array(table), expected: 'a list of share tables ([[shares]] with host, guest and read_only)' },
 } satisfies Record<string, { schema: z.ZodType; expected: string }>;
 
 type FieldKey = keyof typeof FIELDS;
@@ -159,6 +171,11 @@ export function vmConfigProblem(raw: TomlTable): string | null {
       return `key "secret_bindings" has "${name}" = ${describeValue(binding)}, but each binding must be a table with hosts, header, format (with "{}"), an xray placeholder and env`;
     }
   }
+  for (const share of (raw.shares as TomlTable[] | undefined) ?? []) {
+    if (!shareEntry.safeParse(share).success) {
+      return `key "shares" has ${describeValue(share)}, but each share must have host (an absolute path), guest (an absolute path outside the guest's system directories) and read_only (true or false)`;
+    }
+  }
   return null;
 }
 
@@ -184,7 +201,11 @@ export function parseVmConfig(raw: TomlTable, path: string): VmConfig {
     snapshots: mapValues((raw.snapshots as TomlTable | undefined) ?? {}, (snapshot) => ({ ...(snapshot as unknown as SnapshotEntry) })),
     autoSnapshots: (raw.auto_snapshots as boolean | undefined) ?? null,
     ...(raw.secret_bindings !== undefined ? { secretBindings: mapValues(raw.secret_bindings as TomlTable, (binding) => secretBinding.parse(binding)) } : {}),
-    cloudInit: (raw.cloud_init as boolean | undefined) ?? false,
+    cloudInit: (raw.cloud_init as boolean | undefined) ?? true,
+    shares: ((raw.shares as TomlTable[] | undefined) ?? []).map((share) => {
+      const entry = shareEntry.parse(share);
+      return { hostPath: entry.host, guestPath: entry.guest, readOnly: entry.read_only ?? false };
+    }),
     extra,
   };
 }
@@ -205,12 +226,13 @@ export function serializeVmConfig(cfg: VmConfig): TomlTable {
     ssh_user: cfg.sshUser,
     firewall_configured: cfg.firewallConfigured,
     first_boot_completed: cfg.firstBootCompleted,
-    cloud_init: cfg.cloudInit,
     ...(cfg.autoSnapshots === null ? {} : { auto_snapshots: cfg.autoSnapshots }),
     firewall: mapValues(cfg.firewall, (entry) => (typeof entry === 'string' ? entry : { ...entry })),
   };
+  if (!cfg.cloudInit) out.cloud_init = false;
   if (Object.keys(cfg.plugins).length > 0) out.plugins = mapValues(cfg.plugins, (plugin) => ({ ...plugin }));
   if (Object.keys(cfg.snapshots).length > 0) out.snapshots = mapValues(cfg.snapshots, (snapshot) => ({ ...snapshot }));
+  if (cfg.shares && cfg.shares.length > 0) out.shares = cfg.shares.map((share) => ({ host: share.hostPath, guest: share.guestPath, read_only: share.readOnly }));
   if (cfg.secretBindings && Object.keys(cfg.secretBindings).length > 0) out.secret_bindings = mapValues(cfg.secretBindings, (binding) => ({ ...binding, hosts: [...binding.hosts] }));
   return out;
 }

@@ -1,5 +1,4 @@
 // Runs in: plain Node (core).
-import { stat } from 'node:fs/promises';
 import type { ParsedParams, XrayEvent } from '../../shared/contract';
 import { consoleNotRunning } from '../../shared/console';
 import type { LiveConsole } from '../engine';
@@ -15,11 +14,6 @@ export class Consoles {
   private readonly relays = new Map<string, Promise<ConsoleRelay>>();
 
   constructor(private readonly deps: { readonly paths: HomePaths; readonly emit: (event: XrayEvent) => void }) {}
-
-  /** logSize is where a VM's next output lands in its console.log: read it before QEMU is launched, for `attach`. */
-  async logSize(vm: string): Promise<number> {
-    return stat(this.deps.paths.vm(vm).consoleLog).then((s) => s.size, () => 0);
-  }
 
   /** attach starts relaying a running VM's console from `from` in its log (null for an adopted VM: a scrollback's worth back). */
   async attach(vm: string, from: number | null): Promise<void> {

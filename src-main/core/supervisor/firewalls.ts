@@ -7,6 +7,7 @@ import { FirewallLog, NameCache, PromptBroker, RuleSet, VmFirewall, guestResolve
 import { Interceptor } from '../firewall/intercept';
 import { type ForwardedRequest, LearnRecorder } from '../firewall/learn';
 import { LiveRules } from '../firewall/live-rules';
+import { requestAsker } from '../firewall/request-prompts';
 import type { RuleStore } from '../firewall/rule-store';
 import { VmCertificateAuthority } from '../firewall/tls-ca';
 import { type UpstreamTrust, upstreamTrust } from '../firewall/upstream-trust';
@@ -180,7 +181,8 @@ export class FirewallHost {
   /**
    * egress sets up a VM's interception: its certificate authority, the
    * trust real servers are verified against, its secrets read from the
-   * host's store on use, reports announced as `egress.report` events, and
+   * host's store on use, reports announced as `egress.report` events,
+   * requests no HTTP rule covers asked about through the prompt broker, and
    * forwarded requests told to the learn run, if there is one.
    */
   private async egress(vm: string, settings: GlobalSettings, bindings: () => readonly SecretBinding[], learned: LearnRecorder | null): Promise<EgressOptions> {
@@ -190,6 +192,7 @@ export class FirewallHost {
       trust: await this.upstreamTrust(settings),
       reveal: (secret) => this.deps.secrets.reveal(secret),
       report: (report) => this.deps.emit({ type: 'egress.report', report }),
+      ask: requestAsker(this.broker),
       ...(learned ? { forwarded: (request: ForwardedRequest) => learned.request(request) } : {}),
     });
     return { interceptor, bindings };

@@ -6,6 +6,7 @@ import type { HomePaths } from '../paths';
 import type { XrayService } from '../service';
 import { egressFactsOf, egressHook } from '../guest/egress';
 import { guestSetupHooks } from '../guest/setup';
+import { sharesHook, sharesOf } from '../guest/shares';
 import { SupervisorLock } from './lock';
 import { Supervisor, type SupervisorDeps, type SupervisorOptions } from './supervisor';
 
@@ -34,6 +35,7 @@ export async function hostSupervisor(paths: HomePaths, options: SupervisorOption
         onVerified: (vm, active) => supervisor?.setGuestFirewall(vm, active),
         probeSeen: (vm, nonce) => supervisor?.firewalls.probeSeen(vm, nonce) ?? false,
       }),
+      sharesHook({ sharesFor: sharesOf(paths), hostUid: process.getuid?.() ?? 0 }),
       egressHook({ egressFor: egressFactsOf(paths) }),
     ];
     const service = await createService(paths, options.env, { builtInHooks });

@@ -7,17 +7,18 @@ import { hostnameForVm, writeNoCloudSeed } from '../guest/cloud-init';
 import { hostArch, isPortFree, portHolder } from '../host';
 import { migrateLegacyEfiVars, type QemuImg } from '../images';
 import type { HomePaths } from '../paths';
+import { checkHostFolder, shareTag } from '../shares/host-folder';
 import {
   buildQemuArgv,
   defaultKvmProbe,
   findFirmware,
   findNetcat,
   findQemuBinaries,
-  makeConsolePipe,
   probeAccelerator,
   readQemuFacts,
   type DisplayMode,
   type HostFacts,
+  type LaunchShare,
   type QemuFacts,
 } from '../qemu';
 import type { SshTarget } from '../ssh';
@@ -68,6 +69,16 @@ export interface LauncherDeps {
 const REAL_ROOM: HostRoom = { availableMemoryMb, isPortFree, portHolder };
 
 /**
+ * guestUid is the uid a new guest user is given: the host user's, so that
+ * files on shared folders are the user's on both sides, as Lima does. Root
+ * (0) and nobody (65534) are no user's to share, so they give none.
+ */
+function guestUid(): { uid?: number } {
+  const uid = process.getuid?.();
+  return uid !== undefined && uid > 0 && uid < 60000 ? { uid } : {};
+}
+
+/**
  * Launcher readies one VM start before QEMU runs: the host has the memory and
  * the ports, a legacy UEFI variable store is converted, a cloud-init guest
  * gets its seed, and the VM definition becomes a QEMU command line. The host's
@@ -89,10 +100,10 @@ export class Launcher {
   async prepare(name: string, config: VmConfig, arch: GuestArch, options: LaunchOptions): Promise<PreparedLaunch> {
     await this.checkRoom(name, config);
     await this.ensureEfiVars(name);
+    const shares = await this.checkShares(name, config);
     const seedDir = config.cloudInit ? await this.writeSeed(name, config) : undefined;
     const qemu = await this.qemuOnHost(arch, await this.deps.settings.read());
     const vm = this.deps.paths.vm(name);
-    await makeConsolePipe(vm.consolePipe);
     const argv = buildQemuArgv(
       {
         name,
@@ -113,6 +124,7 @@ export class Launcher {
         netcat: qemu.netcat,
         display: options.display,
         cloudInitSeedDir: seedDir,
+        shares,
         startPaused: options.startPaused,
       },
       qemu,
@@ -132,6 +144,24 @@ export class Launcher {
         throw new XrayError('in-use', `Port ${port} on 127.0.0.1, which VM "${name}" forwards, is busy${holder ? ` (held by ${holder})` : ''}; free it or change the VM's ports.`);
       }
     }
+  }
+
+  /**
+   * checkShares checks each shared folder again as the VM starts (it may be
+   * gone, or now be a link to somewhere refused) and gives QEMU its real path.
+   */
+  private async checkShares(name: string, config: VmConfig): Promise<LaunchShare[]> {
+    const shares: LaunchShare[] = [];
+    for (const share of config.shares ?? []) {
+      try {
+        const hostPath = await checkHostFolder(share.hostPath, { xrayHome: this.deps.paths.root });
+        shares.push({ tag: shareTag(share), hostPath, readOnly: share.readOnly });
+      } catch (err) {
+        const why = (err as Error).message.replace(/\.$/, '');
+        throw new XrayError(err instanceof XrayError ? err.code : 'invalid-argument', `VM "${name}" cannot start with its share at ${share.guestPath}: ${why}, or remove the share with "xray share remove ${name} ${share.guestPath}".`);
+      }
+    }
+    return shares;
   }
 
   /** ensureEfiVars converts an older home's raw efivars.fd to qcow2, and refuses a VM with no store at all. */
@@ -157,6 +187,7 @@ export class Launcher {
       hostname: hostnameForVm(name),
       user: config.sshUser,
       authorizedKeys: [publicKey],
+      ...guestUid(),
     });
     return vm.cloudInitSeed;
   }

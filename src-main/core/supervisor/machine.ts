@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import type { Accelerator, CrashReport, StopMethod, VmStateName } from '../../shared/models';
+import type { Accelerator, BootDiagnosis, CrashReport, StopMethod, VmStateName } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
 import { isActive } from '../../shared/vm';
 import type { VmPaths } from '../paths';
@@ -37,6 +37,7 @@ export class VmMachine {
   private current: VmStateName = 'stopped';
   private process: QemuProcess | null = null;
   private crashReport: CrashReport | null = null;
+  private bootDiagnosis: BootDiagnosis | null = null;
   private stopRequested = false;
   /** forced is set when a force stop cut short a gentle one: the stop then ended by a kill, whatever its stages say. */
   private forced = false;
@@ -71,6 +72,20 @@ export class VmMachine {
   /** crash is why the VM last crashed, kept until it starts again. */
   get crash(): CrashReport | null {
     return this.crashReport;
+  }
+
+  /** diagnosis is why the booting guest has not let Xray log in, once its boot_timeout passed; gone when the state changes. */
+  get diagnosis(): BootDiagnosis | null {
+    return this.bootDiagnosis;
+  }
+
+  /** diagnose records why a booting guest has not answered; true when that is news (another problem or sentence). */
+  diagnose(diagnosis: BootDiagnosis): boolean {
+    if (this.current !== 'booting' || this.detached) return false;
+    const old = this.bootDiagnosis;
+    if (old?.problem === diagnosis.problem && old.message === diagnosis.message) return false;
+    this.bootDiagnosis = diagnosis;
+    return true;
   }
 
   /** qmp is the running QEMU's monitor. */
@@ -228,6 +243,7 @@ export class VmMachine {
     }
     const previous = this.current;
     this.current = next;
+    this.bootDiagnosis = null;
     this.changed({ state: next, previous, ...details });
   }
 }

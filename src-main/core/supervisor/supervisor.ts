@@ -9,10 +9,12 @@ import type { QemuImg } from '../images';
 import { validateName } from '../names';
 import type { HomePaths } from '../paths';
 import type { QmpChannel } from '../qmp';
+import { makeConsolePipe } from '../qemu';
 import { prepareSocketDir } from '../socket-dir';
 import { connectVm, type SshSession, type SshTarget } from '../ssh';
 import type { VmStore } from '../store/vm-config';
 import { readLivePid, removeRuntimeFiles } from '../vms/runtime';
+import { bootChecks, consoleSize } from './boot-check';
 import { Consoles } from './consoles';
 import { FirewallHost, type FirewallHostDeps, startModeProblem } from './firewalls';
 import { GuestLink, type Login } from './guest-link';
@@ -81,6 +83,7 @@ export class Supervisor implements Engine {
     options: SupervisorOptions = {},
   ) {
     this.guests = new GuestLink({
+      ...bootChecks({ paths: deps.paths, vms: deps.vms, settings: deps.settings, emit: deps.emit }),
       login: options.login ?? (async (vm, opts) => connectVm(deps.paths, vm, await deps.sshTarget(vm), opts)),
       emit: deps.emit,
       runStartHooks: deps.runStartHooks,
@@ -174,6 +177,7 @@ export class Supervisor implements Engine {
       pid: machine.pid,
       accelerator: machine.accel,
       crash: null,
+      diagnosis: machine.diagnosis,
       firewallActive: this.guestFirewall.has(summary.name),
     };
   }
@@ -201,7 +205,7 @@ export class Supervisor implements Engine {
         await this.consoles.attach(entry.name, null);
         const machine = this.machineFor(entry.name);
         machine.adopt(process);
-        this.guests.watch(machine, { runHooks: false });
+        this.guests.watch(machine, { runHooks: false, consoleFrom: null });
         adopted.push(entry.name);
       } catch (err) {
         this.deps.emit({ type: 'log', level: 'warn', source: 'supervisor', message: `VM "${entry.name}" (pid ${pid}) is running but its QMP socket does not answer: ${(err as Error).message}` });
@@ -268,11 +272,12 @@ export class Supervisor implements Engine {
       const prepared = await this.launcher.prepare(name, config, base.arch, { display: params.display ?? 'none', startPaused: Boolean(params.fromSnapshot) });
       if (prepared.warning) this.deps.emit({ type: 'log', level: 'warn', source: 'qemu', message: prepared.warning });
       await removeRuntimeFiles(vm);
+      const consoleFrom = await consoleSize(vm.consoleLog);
       const machine = this.machineFor(name);
       await machine.launch(async () => {
         await this.firewalls.startVm(name, { allowAll: Boolean(params.allowAll), learn: Boolean(params.learn) });
         await prepareSocketDir(vm.qmpSocket);
-        const consoleFrom = await this.consoles.logSize(name);
+        await makeConsolePipe(vm.consolePipe);
         const process = await this.qemu.launch(name, vm, prepared.request);
         // Before the machine watches QEMU's exit, so the relay closes after it opened.
         await this.consoles.attach(name, consoleFrom);
@@ -290,7 +295,7 @@ export class Supervisor implements Engine {
         throw new XrayError('qemu', `VM "${name}" ${machine.state} while starting; see "xray console ${name}".`);
       }
       machine.booted();
-      this.guests.watch(machine, { runHooks: !params.noHooks });
+      this.guests.watch(machine, { runHooks: !params.noHooks, consoleFrom });
       return this.summary(name);
     });
   }

@@ -24,6 +24,8 @@ export interface CreateVmRequest {
   readonly cpus?: number;
   readonly sshUser?: string;
   readonly ports?: readonly PortMapping[];
+  /** cloudInit gives the VM a cloud-init seed (default: what its base says). */
+  readonly cloudInit?: boolean;
 }
 
 export interface CatalogDeps {
@@ -112,7 +114,7 @@ export class VmCatalog {
       plugins: {},
       snapshots: {},
       autoSnapshots: null,
-      cloudInit: meta.cloudInit,
+      cloudInit: request.cloudInit ?? meta.cloudInit,
       extra: {},
     };
     try {
@@ -321,6 +323,7 @@ function summarize(
     openConnections: 0,
     pendingPrompts: 0,
     crash: null,
+    diagnosis: null,
     configError: error,
   };
 }

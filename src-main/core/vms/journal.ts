@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
 import type { XrayEvent } from '../../shared/contract';
-import type { Destination, TimelineEntry } from '../../shared/models';
+import type { Destination, HttpRequestLine, TimelineEntry } from '../../shared/models';
 import { programName } from '../../shared/names';
 import { STOPPED_BY } from '../../shared/vm';
 import type { HomePaths } from '../paths';
@@ -23,8 +23,8 @@ const READ_LINES = 20_000;
  */
 export class Journal {
   private readonly logs = new Map<string, JsonLinesLog<TimelineEntry>>();
-  /** opened remembers open prompts, so their closing can name the destination. */
-  private readonly opened = new Map<string, { destination: Destination; program: string | null }>();
+  /** opened remembers open prompts, so their closing can name the destination (and the request). */
+  private readonly opened = new Map<string, { destination: Destination; request: HttpRequestLine | undefined; program: string | null }>();
 
   constructor(
     private readonly paths: HomePaths,
@@ -91,8 +91,9 @@ export class Journal {
         return { at, vm: event.vm, kind: 'network', action: event.action, destination: event.destination, reason: event.reason, rule: event.rule };
       case 'prompt.opened': {
         const program = event.prompt.guestProcess ? programName(event.prompt.guestProcess.command) : null;
-        this.opened.set(event.prompt.id, { destination: event.prompt.destination, program });
-        return { at, vm: event.prompt.vm, kind: 'prompt', event: 'opened', id: event.prompt.id, destination: event.prompt.destination, action: null, reason: null, program };
+        const { request } = event.prompt;
+        this.opened.set(event.prompt.id, { destination: event.prompt.destination, request, program });
+        return { at, vm: event.prompt.vm, kind: 'prompt', event: 'opened', id: event.prompt.id, destination: event.prompt.destination, ...(request ? { request } : {}), action: null, reason: null, program };
       }
       case 'prompt.updated':
         if (event.prompt.guestProcess) {
@@ -103,7 +104,8 @@ export class Journal {
       case 'prompt.closed': {
         const known = this.opened.get(event.id) ?? null;
         this.opened.delete(event.id);
-        return { at, vm: event.vm, kind: 'prompt', event: 'closed', id: event.id, destination: known?.destination ?? null, action: event.action, reason: event.reason, program: known?.program ?? null };
+        const request = known?.request;
+        return { at, vm: event.vm, kind: 'prompt', event: 'closed', id: event.id, destination: known?.destination ?? null, ...(request ? { request } : {}), action: event.action, reason: event.reason, program: known?.program ?? null };
       }
       case 'hook.finished': {
         const run = event.run;

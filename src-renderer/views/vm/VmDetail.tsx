@@ -1,5 +1,5 @@
 // Runs in: renderer. One VM: its header (state, start and stop, why the last
-// try failed or the VM crashed) and its tabs, one file each.
+// try failed, the VM crashed or its guest does not answer) and its tabs, one file each.
 import { useState, type KeyboardEvent } from 'react';
 import { isActive, stateLabel } from '../../../src-main/shared/vm';
 import { useActions, useXray } from '../../store/context';
@@ -8,9 +8,10 @@ import { ConsoleTab } from './ConsoleTab';
 import { FirewallTab } from './FirewallTab';
 import { HooksTab } from './HooksTab';
 import { OverviewTab } from './OverviewTab';
+import { SharesTab } from './SharesTab';
 import { TimelineTab } from './TimelineTab';
 
-const tabs = ['Overview', 'Timeline', 'Firewall', 'Hooks', 'Console'] as const;
+const tabs = ['Overview', 'Timeline', 'Firewall', 'Shares', 'Hooks', 'Console'] as const;
 type Tab = (typeof tabs)[number];
 
 export function VmDetail({ name }: { name: string }) {
@@ -43,7 +44,7 @@ export function VmDetail({ name }: { name: string }) {
           ‹ VMs
         </button>
         <h1>{name}</h1>
-        <span className={`state state-${vm.state}`} data-testid="detail-state">{stateLabel(vm.state)}</span>
+        <span className={`state state-${vm.state}${vm.diagnosis ? ' state-stuck' : ''}`} data-testid="detail-state">{stateLabel(vm.state)}</span>
         <span className="spacer" />
         {running ? (
           <StopControls name={name} place="header" />
@@ -60,6 +61,16 @@ export function VmDetail({ name }: { name: string }) {
           The VM crashed{vm.crash.exitCode !== null ? ` (exit ${vm.crash.exitCode})` : vm.crash.signal ? ` (${vm.crash.signal})` : ''}. {vm.crash.stderrTail.at(-1) ?? ''}
         </div>
       )}
+      {vm.diagnosis && (
+        <div className="error diagnosis" role="alert">
+          <p>{vm.diagnosis.message}</p>
+          {vm.diagnosis.consoleTail.length > 0 && (
+            <pre className="console" aria-label="End of the console">
+              {vm.diagnosis.consoleTail.join('\n')}
+            </pre>
+          )}
+        </div>
+      )}
       <div className="tabs" role="tablist" onKeyDown={onTabKey}>
         {tabs.map((t) => (
           <button key={t} id={`tab-${t}`} type="button" role="tab" aria-selected={tab === t} tabIndex={tab === t ? 0 : -1} onClick={() => setTab(t)}>
@@ -71,6 +82,7 @@ export function VmDetail({ name }: { name: string }) {
         {tab === 'Overview' && <OverviewTab name={name} />}
         {tab === 'Timeline' && <TimelineTab vm={name} />}
         {tab === 'Firewall' && <FirewallTab vm={name} />}
+        {tab === 'Shares' && <SharesTab vm={name} />}
         {tab === 'Hooks' && <HooksTab vm={name} />}
         {tab === 'Console' && <ConsoleTab vm={name} />}
       </div>

@@ -6,14 +6,17 @@
 // the documented upstream_ca_file; names resolve through its DNS server, the
 // documented dns_servers setting.
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { XrayEvent } from '../../../src-main/shared/contract';
 import type { EgressReport } from '../../../src-main/shared/egress';
+import type { FirewallPrompt } from '../../../src-main/shared/models';
 import type { SshSession } from '../../../src-main/core/ssh';
 import { hostSupervisor, type SupervisorHost } from '../../../src-main/core/supervisor/host';
+import { xray } from '../../helpers/cli';
 import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../../helpers/home';
 import { type TestInternet, startTestInternet, testInternetSupport } from '../../helpers/netlab';
+import { waitFor } from '../../helpers/wait';
 
 const VM = 'agent';
 const SECRET = 'ghp_theRealTokenThatStaysOnTheHost0123456789';
@@ -40,10 +43,10 @@ interface Fetched {
  * target) or, with `byAddress`, as the guest's redirect does, by the address
  * its DNS gave (the proxy then learns the name from the TLS handshake).
  */
-function curl(url: string, options: { ca: string; header?: string; byAddress?: boolean }): Promise<Fetched> {
+function curl(url: string, options: { ca: string; header?: string; byAddress?: boolean; method?: string }): Promise<Fetched> {
   const { hostname, port } = new URL(url);
   const proxy = `${options.byAddress ? 'socks5' : 'socks5h'}://localhost${home.paths.vm(VM).proxySocket}`;
-  const args = ['-sS', '--max-time', '20', '--proxy', proxy, '--cacert', options.ca, '-w', '\n%{http_code}'];
+  const args = ['-sS', '--max-time', '60', '--proxy', proxy, '--cacert', options.ca, '-w', '\n%{http_code}', '-X', options.method ?? 'GET'];
   if (options.byAddress) args.push('--resolve', `${hostname}:${port || 443}:${net.names.get(hostname)}`);
   if (options.header) args.push('-H', options.header);
   return new Promise((resolve) => {
@@ -62,6 +65,12 @@ function curl(url: string, options: { ca: string; header?: string; byAddress?: b
 
 function reportsSince(since: number): EgressReport[] {
   return events.slice(since).flatMap((e) => (e.type === 'egress.report' ? [e.report] : []));
+}
+
+/** nextPrompt waits for the first prompt opened after event number `since`. */
+async function nextPrompt(since: number): Promise<FirewallPrompt> {
+  const opened = await waitFor('a prompt', () => events.slice(since).find((e) => e.type === 'prompt.opened'), 20_000);
+  return (opened as Extract<XrayEvent, { type: 'prompt.opened' }>).prompt;
 }
 
 async function seenPaths(): Promise<(string | null)[]> {
@@ -135,13 +144,35 @@ describe.skipIf(!support.ok)('egress interception on a running VM', () => {
     expect(timeline.at(-1)).toMatchObject({ kind: 'egress', report: { kind: 'secret-refused', place: 'url' } });
   });
 
-  it('lets HTTP rules alone decide a host\'s requests, without a prompt', async () => {
+  it('lets HTTP rules alone decide the requests they cover, without a prompt', async () => {
     const allowed = await curl('https://rules.example.test/allowed/one', { ca: vmCa, byAddress: true });
     expect(allowed).toMatchObject({ code: 0, status: 200, body: expect.stringContaining('path=/allowed/one') });
-    const refused = await curl('https://rules.example.test/elsewhere', { ca: vmCa, byAddress: true });
-    expect(refused.status).toBe(403);
-    expect(await seenPaths()).not.toContain('/elsewhere');
     expect(events.some((e) => e.type === 'prompt.opened')).toBe(false);
+  });
+
+  it('asks about a request no HTTP rule covers, showing method and path: allowed, it passes and its rule is saved; denied, it is 403', async () => {
+    const since = events.length;
+    const asked = curl('https://rules.example.test/elsewhere/page', { ca: vmCa, byAddress: true });
+    const prompt = await nextPrompt(since);
+    expect(prompt).toMatchObject({ vm: VM, destination: { name: 'rules.example.test', port: 443 }, request: { method: 'GET', path: '/elsewhere/page' } });
+    expect(await seenPaths()).not.toContain('/elsewhere/page');
+    const listed = await xray(home.root, ['firewall', 'prompts']);
+    expect(listed.stdout).toContain(`[${prompt.id}] ${VM} → GET rules.example.test/elsewhere/page`);
+    const answered = await xray(home.root, ['firewall', 'answer', prompt.id, 'allow', '--scope', 'request-prefix', '--forever']);
+    expect(answered.code, answered.stderr).toBe(0);
+    expect(await asked).toMatchObject({ code: 0, status: 200, body: expect.stringContaining('path=/elsewhere/page') });
+    expect(await readFile(home.paths.vm(VM).config, 'utf8')).toContain('"rules.example.test GET /elsewhere/*" = "allow"');
+    expect((await curl('https://rules.example.test/elsewhere/next', { ca: vmCa, byAddress: true })).status).toBe(200);
+    expect(events.slice(since).filter((e) => e.type === 'prompt.opened')).toHaveLength(1);
+
+    const posted = curl('https://rules.example.test/elsewhere/page', { ca: vmCa, byAddress: true, method: 'POST' });
+    const second = await nextPrompt(events.length);
+    expect(second.request).toEqual({ method: 'POST', path: '/elsewhere/page' });
+    await host.service.call('prompt.answer', { id: second.id, action: 'deny', lifetime: 'once' });
+    const refused = await posted;
+    expect(refused.status).toBe(403);
+    expect(refused.body).toContain('was refused POST rules.example.test/elsewhere/page: denied when asked');
+    expect((await net.requests()).filter((r) => r.path === '/elsewhere/page')).toHaveLength(1);
     expect(await host.service.call('prompt.list', {})).toEqual([]);
   });
 

@@ -19,7 +19,7 @@ import { waitFor } from '../../helpers/wait';
 
 const ARCH = hostArch();
 const DEBIAN_ARCH = ARCH === 'aarch64' ? 'arm64' : 'amd64';
-const IMAGE_PATH = `/cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-${DEBIAN_ARCH}.qcow2`;
+const IMAGE_PATH = `/cloud.debian.org/images/cloud/bookworm/latest/debian-12-generic-${DEBIAN_ARCH}.qcow2`;
 const SUMS_PATH = '/cloud.debian.org/images/cloud/bookworm/latest/SHA512SUMS';
 
 /** Site is the stand-in vendor: what it serves, how it misbehaves, and what it was asked. */

@@ -38,7 +38,7 @@ describe('xray firewall watch', () => {
     await waitFor('the prompt at a raw terminal', () => api.callsOf('prompt.list').length > 0 && cli.stdin.rawMode);
     cli.stdin.write('A');
     await waitFor('the answer', () => api.callsOf('prompt.answer').length > 0);
-    expect(api.callsOf('prompt.answer')).toEqual([{ id: 'p1', action: 'allow', lifetime: 'forever', scope: 'host-port' }]);
+    expect(api.callsOf('prompt.answer')).toEqual([{ id: 'p1', action: 'allow', lifetime: 'forever' }]);
     cli.stdin.write('\x03');
     expect(await watching).toBe(0);
     expect(cli.stdin.rawMode).toBe(false);
@@ -51,6 +51,25 @@ describe('xray firewall watch', () => {
     const watching = cli.run('firewall', 'watch');
     cli.stdin.end('d\n');
     expect(await watching).toBe(0);
-    expect(api.callsOf('prompt.answer')).toEqual([{ id: 'p1', action: 'deny', lifetime: 'once', scope: 'host-port' }]);
+    expect(api.callsOf('prompt.answer')).toEqual([{ id: 'p1', action: 'deny', lifetime: 'once' }]);
+  });
+
+  it('shows a request prompt with its method and path, answers it with its narrowest scope, and prints refused requests and secrets', async () => {
+    const request: FirewallPrompt = { ...prompt, id: 'p2', destination: { ...prompt.destination, name: 'api.github.com' }, request: { method: 'POST', path: '/gists' } };
+    const api = new FakeApi({ 'prompt.list': [], 'prompt.answer': null });
+    const cli = fakeCli(api, { tty: true });
+    const watching = cli.run('firewall', 'watch');
+    await waitFor('the watch to subscribe', () => api.subscribers > 0 && cli.stdin.rawMode);
+    api.emit({ type: 'prompt.opened', prompt: request });
+    api.emit({ type: 'egress.report', report: { kind: 'secret-refused', vm: 'web', host: 'paste.test', secret: 'github', place: 'body', header: null, method: 'POST', path: '/up' } });
+    api.emit({ type: 'egress.report', report: { kind: 'secret-used', vm: 'web', host: 'api.github.com', secret: 'github', header: 'Authorization', method: 'GET', path: '/user' } });
+    cli.stdin.write('a');
+    await waitFor('the answer', () => api.callsOf('prompt.answer').length > 0);
+    cli.stdin.write('\x03');
+    expect(await watching).toBe(0);
+    expect(api.callsOf('prompt.answer')).toEqual([{ id: 'p2', action: 'allow', lifetime: 'once' }]);
+    expect(cli.stdout()).toContain('[p2] web → POST api.github.com/gists (1.2.3.4:443)  allow? [a/A/d/D]');
+    expect(cli.stdout()).toContain('VM "web" tried to send secret "github" to paste.test in the request body (POST /up); the request was refused.');
+    expect(cli.stdout()).not.toContain('/user');
   });
 });

@@ -18,6 +18,7 @@ export function summary(name: string, overrides: Partial<VmSummary> = {}): VmSum
     openConnections: 0,
     pendingPrompts: 0,
     crash: null,
+    diagnosis: null,
     configError: null,
     ...overrides,
   };

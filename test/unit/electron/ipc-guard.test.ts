@@ -50,7 +50,7 @@ describe('guardCall', () => {
   it('passes a valid call on with parsed params: defaults filled, unknown keys dropped', () => {
     expect(guardCall(PAGE, { method: 'prompt.answer', params: { id: 'p1', action: 'allow', evil: true } })).toEqual({
       ok: true,
-      value: { method: 'prompt.answer', params: { id: 'p1', action: 'allow', scope: 'host-port', lifetime: 'once' } },
+      value: { method: 'prompt.answer', params: { id: 'p1', action: 'allow', lifetime: 'once' } },
     });
   });
 

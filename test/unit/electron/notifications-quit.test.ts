@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { XrayEvent } from '../../../src-main/shared/contract';
 import type { FirewallPrompt, HookRun } from '../../../src-main/shared/models';
-import { notificationFor } from '../../../src-main/electron/notifications';
+import { notificationFor, REPEAT_QUIET_MS, RepeatGate } from '../../../src-main/electron/notifications';
 import { quitChoice, quitDialog } from '../../../src-main/electron/quit';
 
 const hidden = { anyWindowVisible: false };
@@ -37,6 +37,40 @@ describe('notificationFor', () => {
       'QEMU was killed by SIGKILL. Open Xray to see its console.',
     );
     expect(notificationFor({ type: 'hook.finished', run: run({ exitCode: 3 }) }, hidden)?.body).toBe('10-setup exited with code 3.');
+  });
+});
+
+describe('notificationFor intercepted traffic', () => {
+  const refused: XrayEvent = { type: 'egress.report', report: { kind: 'secret-refused', vm: 'web', host: 'paste.test', secret: 'github', place: 'host', header: 'Authorization', method: 'POST', path: '/up' } };
+
+  it('names the request a request prompt waits on', () => {
+    const spec = notificationFor({ type: 'prompt.opened', prompt: { ...prompt, request: { method: 'POST', path: '/gists' } } }, hidden);
+    expect(spec).toMatchObject({ kind: 'prompt', title: '"web" wants to send POST example.com/gists', body: 'A request (curl) is waiting for your answer.' });
+  });
+
+  it('says which secret was refused where, unless an Xray window has the focus', () => {
+    expect(notificationFor(refused, { anyWindowVisible: true, anyWindowFocused: false })).toEqual({
+      kind: 'secret-refused',
+      vm: 'web',
+      title: 'Xray kept secret "github" from paste.test',
+      body: 'VM "web" tried to send secret "github" to paste.test, which it is not bound to (POST /up); the request was refused. Open Xray to allow it there or keep refusing.',
+      repeatKey: 'web github paste.test host',
+    });
+    expect(notificationFor(refused, { anyWindowVisible: true, anyWindowFocused: true })).toBeNull();
+  });
+
+  it('says nothing of a secret used as bound, or of other reports', () => {
+    const used: XrayEvent = { type: 'egress.report', report: { kind: 'secret-used', vm: 'web', host: 'api.test', secret: 'github', header: 'Authorization', method: 'GET', path: '/' } };
+    expect(notificationFor(used, hidden)).toBeNull();
+  });
+
+  it('lets the same refusal through once a minute, and others at once', () => {
+    const gate = new RepeatGate();
+    const spec = notificationFor(refused, hidden)!;
+    const other = { ...spec, repeatKey: 'web github elsewhere.test host' };
+    expect([gate.allows(spec, 0), gate.allows(spec, 1000), gate.allows(other, 1000), gate.allows(spec, REPEAT_QUIET_MS)]).toEqual([true, false, true, true]);
+    const crash = notificationFor({ type: 'vm.state', vm: 'web', state: 'crashed', previous: 'ready' }, hidden)!;
+    expect([gate.allows(crash, 0), gate.allows(crash, 0)]).toEqual([true, true]);
   });
 });
 

@@ -15,12 +15,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EgressReport } from '../../../src-main/shared/egress';
 import type { Destination, SecretBinding } from '../../../src-main/shared/models';
 import { type EgressPolicy, type InterceptSummary, Interceptor, interceptionFor } from '../../../src-main/core/firewall/intercept';
+import { PromptBroker } from '../../../src-main/core/firewall/prompts';
+import { requestAsker } from '../../../src-main/core/firewall/request-prompts';
 import { RuleSet, parseRuleTarget } from '../../../src-main/core/firewall/rules';
 import { VmCertificateAuthority } from '../../../src-main/core/firewall/tls-ca';
 import { upstreamTrust } from '../../../src-main/core/firewall/upstream-trust';
 import { HomePaths } from '../../../src-main/core/paths';
 import { makePlaceholder } from '../../../src-main/core/secrets/bindings';
 import { SecretStore } from '../../../src-main/core/secrets/store';
+import type { XrayEvent } from '../../../src-main/shared/contract';
+import { waitFor } from '../../helpers/wait';
 
 const SECRET = 'ghp_TheRealTokenThatMustNeverReachTheGuest42';
 
@@ -42,6 +46,10 @@ let apiPort: number;
 let h1OnlyPort: number;
 let roguePort: number;
 let proxyPort: number;
+/** askingPort is a second proxy whose interceptor asks `broker` about requests no rule covers, as the supervisor's does. */
+let askingPort: number;
+let broker: PromptBroker;
+let brokerEvents: XrayEvent[];
 let interceptor: Interceptor;
 let github: SecretBinding;
 /** route is where the proxy sends the next connection, as the firewall would have decided it. */
@@ -112,12 +120,23 @@ beforeAll(async () => {
     reveal: (name) => secrets.reveal(name),
     report: (report) => reports.push(report),
   });
-  const proxy: Server = createServer((socket) => {
-    void interceptor
-      .handle({ client: socket, firstBytes: Buffer.alloc(0), destination: { name: route.name, ip: '127.0.0.1', port: route.port }, policy: route.policy, unmatched: route.unmatched })
-      .then((summary) => summaries.push(summary));
+  const proxyFor = (through: Interceptor): Server =>
+    createServer((socket) => {
+      void through
+        .handle({ client: socket, firstBytes: Buffer.alloc(0), destination: { name: route.name, ip: '127.0.0.1', port: route.port }, policy: route.policy, unmatched: route.unmatched })
+        .then((summary) => summaries.push(summary));
+    });
+  proxyPort = await listen(proxyFor(interceptor));
+  broker = new PromptBroker({ emit: (e) => brokerEvents.push(e), clientCount: () => 1, rulesFor: () => route.policy.rules, persist: async () => undefined, updateDelayMs: 5 });
+  const asking = new Interceptor({
+    vm: 'box',
+    ca,
+    trust: await upstreamTrust({ extraCaFile: pki.ca, env: {} }),
+    reveal: (name) => secrets.reveal(name),
+    report: (report) => reports.push(report),
+    ask: requestAsker(broker),
   });
-  proxyPort = await listen(proxy);
+  askingPort = await listen(proxyFor(asking));
 });
 
 afterAll(async () => {
@@ -129,6 +148,7 @@ beforeEach(() => {
   seen = [];
   reports = [];
   summaries = [];
+  brokerEvents = [];
   route = { name: 'api.test', port: apiPort, policy: { bindings: [github], rules: new RuleSet() }, unmatched: 'allow' };
 });
 
@@ -139,12 +159,12 @@ interface CurlResult {
 }
 
 /** curl sends one request as a guest would, trusting only the VM's CA; the proxy stands where api.test resolves. */
-function curl(path: string, options: { method?: string; headers?: string[]; data?: string; http2?: boolean; host?: string } = {}): Promise<CurlResult> {
+function curl(path: string, options: { method?: string; headers?: string[]; data?: string; http2?: boolean; host?: string; via?: number } = {}): Promise<CurlResult> {
   const host = options.host ?? route.name;
   const args = [
     '-sS',
     '--cacert', vmCaFile,
-    '--connect-to', `${host}:${route.port}:127.0.0.1:${proxyPort}`,
+    '--connect-to', `${host}:${route.port}:127.0.0.1:${options.via ?? proxyPort}`,
     options.http2 ? '--http2' : '--http1.1',
     '-X', options.method ?? 'GET',
     ...(options.headers ?? []).flatMap((h) => ['-H', h]),
@@ -285,6 +305,46 @@ describe('Interceptor', () => {
       { kind: 'request-refused', vm: 'box', host: 'api.test', method: 'GET', path: '/repos/other/secrets', reason: 'no rule allows this method and path' },
       { kind: 'request-refused', vm: 'box', host: 'api.test', method: 'DELETE', path: '/repos/acme/widgets', reason: 'no rule allows this method and path' },
     ]);
+  });
+
+  it('asks about a request no rule covers, showing method and path; identical requests share the prompt and an answer that lasts decides the next', async () => {
+    const rules = new RuleSet();
+    rules.add({ target: parseRuleTarget('api.test GET /repos/acme/*'), action: 'allow', lifetime: { kind: 'forever' } });
+    route = { ...route, policy: { bindings: [github], rules }, unmatched: 'ask' };
+    const via = askingPort;
+    expect((await curl('/repos/acme/widgets', { via })).status).toBe(200);
+    expect(broker.list()).toEqual([]);
+    const both = [curl('/gists?public=1', { method: 'POST', data: 'one', via }), curl('/gists', { method: 'POST', data: 'two', http2: true, via })];
+    const prompt = await waitFor('both requests to wait on one prompt', () => broker.list().find((p) => p.waitingConnections === 2));
+    expect(prompt).toMatchObject({ vm: 'box', destination: { name: 'api.test', ip: '127.0.0.1', port: apiPort }, request: { method: 'POST', path: '/gists' } });
+    expect(broker.list()).toHaveLength(1);
+    expect(seen.map((s) => s.url)).toEqual(['/repos/acme/widgets']);
+    await broker.answer({ id: prompt.id, action: 'allow', scope: 'request', lifetime: 'until-stop' });
+    expect((await Promise.all(both)).map((r) => r.status)).toEqual([200, 200]);
+    expect(seen.map((s) => `${s.method} ${s.url} ${s.body.toString()}`).sort()).toEqual(['GET /repos/acme/widgets ', 'POST /gists two', 'POST /gists?public=1 one']);
+    expect(rules.httpRules(dest('api.test')).map((r) => r.id).sort()).toEqual(['api.test GET /repos/acme/*', 'api.test POST /gists']);
+    expect((await curl('/gists', { method: 'POST', data: 'three', via })).status).toBe(200);
+    expect(brokerEvents.filter((e) => e.type === 'prompt.opened')).toHaveLength(1);
+  });
+
+  it('refuses a request the user denies when asked, or that nobody answers, saying so to the guest', async () => {
+    route = { ...route, policy: { bindings: [github], rules: new RuleSet() }, unmatched: 'ask' };
+    const pending = curl('/repos/acme/widgets', { method: 'DELETE', via: askingPort });
+    const prompt = await waitFor('a prompt for the DELETE', () => broker.list()[0]);
+    expect(prompt.request).toEqual({ method: 'DELETE', path: '/repos/acme/widgets' });
+    await broker.answer({ id: prompt.id, action: 'deny', lifetime: 'once' });
+    const denied = await pending;
+    expect(denied.status).toBe(403);
+    expect(denied.body).toBe('Xray refused this request. VM "box" was refused DELETE api.test/repos/acme/widgets: denied when asked.\n');
+    broker.configure({ defaultAction: 'deny' });
+    try {
+      expect((await curl('/other', { via: askingPort })).body).toContain('was refused GET api.test/other: unknown requests are denied (default_action).');
+    } finally {
+      broker.configure({ defaultAction: 'ask' });
+    }
+    expect(seen).toEqual([]);
+    expect(reports.map((r) => r.kind)).toEqual(['request-refused', 'request-refused']);
+    expect(route.policy.rules.list()).toEqual([]);
   });
 
   it('speaks HTTP/2 end to end when the server offers it, the secret included', async () => {

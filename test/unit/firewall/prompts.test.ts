@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { XrayEvent } from '../../../src-main/shared/contract';
 import type { Destination, FirewallRule } from '../../../src-main/shared/models';
-import { formatRuleTarget, registrableSuffix, scopeChoices, targetForScope } from '../../../src-main/shared/scopes';
+import { formatRuleTarget, promptScopeChoices, promptTarget, registrableSuffix, scopeChoices, targetForScope } from '../../../src-main/shared/scopes';
 import { PromptBroker, heldConnectionBudget } from '../../../src-main/core/firewall/prompts';
-import { RuleSet } from '../../../src-main/core/firewall/rules';
+import { RuleSet, parseRuleTarget } from '../../../src-main/core/firewall/rules';
 import { tempDir } from './helpers';
 
 const dest = (name: string | null, ip: string | null = '192.0.2.1', port = 443): Destination => ({ ip, port, name, nameSource: name ? 'sni' : null, service: null });
@@ -100,6 +100,68 @@ describe('PromptBroker', () => {
     expect(broker.list()[0]?.guestProcess).toEqual({ pid: 42, command: 'curl p.test', user: 'dev' });
     expect(events.at(-1)).toMatchObject({ type: 'prompt.updated', guestProcess: { pid: 42 } });
     broker.cancelVm('web');
+  });
+});
+
+describe('PromptBroker for HTTP requests', () => {
+  const get = { method: 'GET', path: '/repos/acme/widgets' };
+
+  it('asks once for identical requests, apart from the connection and from other requests', async () => {
+    const { broker, events } = setup();
+    const first = broker.request('web', dest('api.test'), get);
+    const second = broker.request('web', dest('api.test'), get);
+    const post = broker.request('web', dest('api.test'), { method: 'POST', path: '/repos/acme/widgets' });
+    const connection = broker.request('web', dest('api.test'));
+    expect(broker.list().map((p) => [p.request ?? null, p.waitingConnections])).toEqual([
+      [get, 2],
+      [{ method: 'POST', path: '/repos/acme/widgets' }, 1],
+      [null, 1],
+    ]);
+    expect(events.filter((e) => e.type === 'prompt.opened')).toHaveLength(3);
+    await broker.answer({ id: broker.list()[0]!.id, action: 'allow', lifetime: 'once' });
+    expect(await first).toMatchObject({ action: 'allow', reason: 'answered', rule: { id: 'api.test GET /repos/acme/widgets', source: 'session' } });
+    expect((await second).action).toBe('allow');
+    expect(broker.list()).toHaveLength(2);
+    broker.cancelVm('web');
+    expect((await post).reason).toBe('vm-stopped');
+    expect((await connection).reason).toBe('vm-stopped');
+  });
+
+  it('writes an HTTP rule for the scope chosen, and settles the open requests it covers', async () => {
+    const { broker, rules, persisted } = setup();
+    const widgets = broker.request('web', dest('api.test'), get);
+    const gadgets = broker.request('web', dest('api.test'), { method: 'GET', path: '/repos/acme/gadgets' });
+    const elsewhere = broker.request('web', dest('api.test'), { method: 'GET', path: '/users/me' });
+    const rule = await broker.answer({ id: broker.list()[0]!.id, action: 'deny', scope: 'request-prefix', lifetime: 'forever' });
+    expect(rule.id).toBe('api.test GET /repos/acme/*');
+    expect(await widgets).toMatchObject({ action: 'deny', reason: 'answered' });
+    expect(await gadgets).toMatchObject({ action: 'deny', reason: 'answered', rule: { id: 'api.test GET /repos/acme/*' } });
+    expect(broker.list().map((p) => p.request?.path)).toEqual(['/users/me']);
+    expect(persisted.map((r) => r.id)).toEqual(['api.test GET /repos/acme/*']);
+    expect(rules.httpRules(dest('api.test')).map((r) => r.id)).toEqual(['api.test GET /repos/acme/*']);
+    broker.cancelVm('web');
+    await elsewhere;
+  });
+
+  it('refuses a scope that does not fit the question, saying which do, and leaves the prompt open', async () => {
+    const { broker } = setup();
+    void broker.request('web', dest('api.test'), get);
+    void broker.request('web', dest('b.test'));
+    const [request, connection] = broker.list();
+    await expect(broker.answer({ id: request!.id, action: 'allow', scope: 'host-port', lifetime: 'once' })).rejects.toThrow(
+      `Prompt "${request!.id}" asks about an HTTP request, so its answer covers one of: request, request-prefix, request-path, request-host.`,
+    );
+    await expect(broker.answer({ id: connection!.id, action: 'allow', scope: 'request', lifetime: 'once' })).rejects.toMatchObject({ code: 'invalid-argument' });
+    expect(broker.list()).toHaveLength(2);
+    broker.cancelVm('web');
+  });
+
+  it('is held by the same settings as a connection: no client, default deny, timeout', async () => {
+    expect(await setup({ clients: 0, denyWhenNoClient: true }).broker.request('web', dest('api.test'), get)).toEqual({ action: 'deny', reason: 'no-client' });
+    expect(await setup({ timeoutSeconds: 0.05 }).broker.request('web', dest('api.test'), get)).toEqual({ action: 'deny', reason: 'timeout' });
+    const strict = setup();
+    strict.broker.configure({ defaultAction: 'deny' });
+    expect(await strict.broker.request('web', dest('api.test'), get)).toEqual({ action: 'deny', reason: 'default-deny' });
   });
 });
 
@@ -206,6 +268,42 @@ describe('targetForScope', () => {
       { scope: 'host-port', label: '192.0.2.1:443' },
       { scope: 'any-port', label: '192.0.2.1, any port' },
     ]);
+  });
+
+  const asked = (method: string, path: string, name: string | null = 'api.test') => ({ destination: dest(name), request: { method, path } });
+
+  it.each([
+    ['request', asked('GET', '/repos/acme/widgets'), 'api.test GET /repos/acme/widgets'],
+    ['request-prefix', asked('GET', '/repos/acme/widgets'), 'api.test GET /repos/acme/*'],
+    ['request-prefix', asked('POST', '/'), 'api.test POST /*'],
+    ['request-prefix', asked('GET', '/repos/'), 'api.test GET /repos/*'],
+    ['request-path', asked('DELETE', '/repos/acme/widgets'), 'api.test /repos/acme/widgets'],
+    ['request-host', asked('DELETE', '/repos/acme/widgets'), 'api.test /*'],
+    ['request', asked('GET', '/files/a*b'), 'api.test GET /files/a*'],
+    ['request', asked('GET', '/q/"quoted"'), 'api.test GET /q/*'],
+    ['request', asked('PURGE', '/cache'), 'api.test /cache'],
+    ['host-port', asked('GET', '/'), null],
+    ['request', asked('GET', '/', null), null],
+  ] as const)('request scope %s of %o is %s', (scope, prompt, expected) => {
+    const target = promptTarget(prompt, scope);
+    expect(target && formatRuleTarget(target)).toBe(expected);
+  });
+
+  it('writes request rules that read back as the same HTTP rule', () => {
+    for (const { label } of promptScopeChoices(asked('POST', '/repos/acme/issues'))) {
+      expect(formatRuleTarget(parseRuleTarget(label))).toBe(label);
+    }
+  });
+
+  it('labels a request\'s choices with their rules, without repeats', () => {
+    expect(promptScopeChoices(asked('POST', '/gists'))).toEqual([
+      { scope: 'request', label: 'api.test POST /gists' },
+      { scope: 'request-prefix', label: 'api.test POST /*' },
+      { scope: 'request-path', label: 'api.test /gists' },
+      { scope: 'request-host', label: 'api.test /*' },
+    ]);
+    expect(promptScopeChoices(asked('GET', '/')).map((c) => c.label)).toEqual(['api.test GET /', 'api.test GET /*', 'api.test /', 'api.test /*']);
+    expect(promptScopeChoices(asked('PURGE', '/x')).map((c) => c.label)).toEqual(['api.test /x', 'api.test /*']);
   });
 
   it.each([

@@ -234,6 +234,24 @@ describe('buildQemuArgv: optional parts', () => {
   });
 });
 
+describe('buildQemuArgv: shared folders', () => {
+  it('gives each share a mapped-xattr fsdev and a virtio-9p device with its tag, read-only ones readonly=on, none without shares', () => {
+    const argv = buildQemuArgv(
+      spec({ shares: [{ tag: 'xray-a', hostPath: '/Users/me/my,app', readOnly: false }, { tag: 'xray-b', hostPath: '/data', readOnly: true }] }),
+      linuxTcg,
+    );
+    expect(valuesOf(argv, '-fsdev')).toEqual([
+      'local,id=share0,path=/Users/me/my,,app,security_model=mapped-xattr,multidevs=remap',
+      'local,id=share1,path=/data,security_model=mapped-xattr,multidevs=remap,readonly=on',
+    ]);
+    expect(valuesOf(argv, '-device').filter((d) => d.startsWith('virtio-9p-pci'))).toEqual([
+      'virtio-9p-pci,id=share0-dev,fsdev=share0,mount_tag=xray-a',
+      'virtio-9p-pci,id=share1-dev,fsdev=share1,mount_tag=xray-b',
+    ]);
+    expect(buildQemuArgv(spec(), linuxTcg)).not.toContain('-fsdev');
+  });
+});
+
 describe('qemuOptValue and shellQuote', () => {
   const cases: Array<[string, string, string]> = [
     ['/plain/path', '/plain/path', "'/plain/path'"],

@@ -27,7 +27,7 @@ describe('parseCall', () => {
   it('passes the params its schema parsed: defaults filled, unknown keys dropped', () => {
     expect(parseCall({ method: 'prompt.answer', params: { id: 'p1', action: 'allow', evil: true } })).toEqual({
       ok: true,
-      value: { method: 'prompt.answer', params: { id: 'p1', action: 'allow', scope: 'host-port', lifetime: 'once' } },
+      value: { method: 'prompt.answer', params: { id: 'p1', action: 'allow', lifetime: 'once' } },
     });
   });
 });

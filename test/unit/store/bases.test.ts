@@ -40,7 +40,7 @@ describe('BaseStore', () => {
         imagePath: paths.baseImage('legacy'),
         linked: false,
         error: null,
-        meta: { arch: 'aarch64', source: null, importedAt: null, linked: false, cloudInit: false, extra: {} },
+        meta: { arch: 'aarch64', source: null, importedAt: null, linked: false, cloudInit: true, extra: {} },
       },
     ]);
     await expect(new BaseStore(paths, { hostArch: 'x86_64' }).readMeta('legacy')).resolves.toMatchObject({ arch: 'x86_64' });
@@ -54,8 +54,19 @@ describe('BaseStore', () => {
     await store.writeMeta('deb', { ...META, extra: meta.extra });
     expect(await store.readMeta('deb')).toEqual({ ...META, extra: { checksum: 'sha256:abc' } });
     const raw = parseToml(await readFile(paths.baseMeta('deb'), 'utf8'), paths.baseMeta('deb'));
-    expect(raw).toMatchObject({ arch: 'x86_64', source: '/downloads/debian-12.qcow2', imported_at: META.importedAt, linked: false, cloud_init: true, checksum: 'sha256:abc' });
+    expect(raw).toMatchObject({ arch: 'x86_64', source: '/downloads/debian-12.qcow2', imported_at: META.importedAt, linked: false, checksum: 'sha256:abc' });
+    expect(raw).not.toHaveProperty('cloud_init');
     expect((await stat(paths.baseMeta('deb'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('gives cloud-init by default and keeps an opt-out as cloud_init = false', async () => {
+    await writeFile(paths.baseImage('old'), 'qcow');
+    await writeFile(paths.baseMeta('old'), 'arch = "x86_64"\nlinked = false\n');
+    expect((await store.readMeta('old')).cloudInit).toBe(true);
+    await writeFile(paths.baseImage('plain'), 'qcow');
+    await store.writeMeta('plain', { ...META, cloudInit: false });
+    expect(await readFile(paths.baseMeta('plain'), 'utf8')).toContain('cloud_init = false');
+    expect((await store.readMeta('plain')).cloudInit).toBe(false);
   });
 
   it('reports bad metadata naming the key while the base still lists', async () => {

@@ -77,6 +77,7 @@ function sampleConfig(overrides: Partial<VmConfig> = {}): VmConfig {
     snapshots: {},
     autoSnapshots: null,
     cloudInit: false,
+    shares: [],
     extra: {},
     ...overrides,
   };
@@ -99,7 +100,7 @@ describe('vm.toml written by the Python tool', () => {
       plugins: { foo: { token: 'abc', level: 3, nested: { deep: true } } },
       snapshots: {},
       autoSnapshots: null,
-      cloudInit: false,
+      cloudInit: true,
     });
     expect(cfg.extra).toEqual({ favourite_colour: 'teal', notes: { owner: 'sam' } });
   });
@@ -161,9 +162,16 @@ describe('defaults and round trip', () => {
       plugins: {},
       snapshots: {},
       autoSnapshots: null,
-      cloudInit: false,
+      cloudInit: true,
+      shares: [],
       extra: {},
     });
+  });
+
+  it('writes cloud_init only as an opt-out, and reads its absence as on', () => {
+    expect(serializeVmConfig(sampleConfig({ cloudInit: true }))).not.toHaveProperty('cloud_init');
+    expect(serializeVmConfig(sampleConfig({ cloudInit: false }))).toMatchObject({ cloud_init: false });
+    expect(parseVmConfig({ base: 'b', ssh_port: 22, cloud_init: false }, 'vm.toml').cloudInit).toBe(false);
   });
 
   it('parses what it serializes, expiring firewall entries included', () => {
@@ -174,6 +182,7 @@ describe('defaults and round trip', () => {
       snapshots: { s1: { description: 'before upgrade' }, 'auto-first-boot': { description: 'Taken automatically.', auto: true } },
       autoSnapshots: false,
       cloudInit: true,
+      shares: [{ hostPath: '/home/me/project', guestPath: '/home/me/project', readOnly: false }, { hostPath: '/home/me/data', guestPath: '/data', readOnly: true }],
       extra: { custom: [1, 2] },
     });
     expect(parseVmConfig(serializeVmConfig(cfg), 'vm.toml')).toEqual(cfg);

@@ -106,16 +106,20 @@ describe('preparing a start', () => {
     expect((await refusal(h.service.call('vm.start', { name: 'web' }))).message).toMatch(/has no UEFI variable store/);
   });
 
-  it('writes a cloud-init seed with the VM\'s key for a cloud-init guest', async () => {
-    await h.service.catalog.store.update('web', (config) => {
-      config.cloudInit = true;
-    });
+  it('writes a cloud-init seed with the VM\'s key for a VM whose vm.toml does not opt out', async () => {
+    const { readFile, readdir, writeFile } = await import('node:fs/promises');
+    const config = h.home.paths.vm('web').config;
+    expect(await readFile(config, 'utf8')).not.toContain('cloud_init');
     await h.service.call('vm.start', { name: 'web' });
-    const { readFile, readdir } = await import('node:fs/promises');
     const seed = h.home.paths.vm('web').cloudInitSeed;
     const key = (await readFile(`${h.home.paths.vm('web').sshKey}.pub`, 'utf8')).trim();
     expect(await readdir(seed)).toEqual(expect.arrayContaining(['meta-data', 'user-data']));
     expect(await readFile(`${seed}/user-data`, 'utf8')).toContain(key);
+    expect(h.qemu.latest('web').request?.argv.join(' ')).toContain('file.label=cidata');
+    await h.service.call('vm.stop', { name: 'web', force: true });
+    await writeFile(config, `${await readFile(config, 'utf8')}\ncloud_init = false\n`);
+    await h.service.call('vm.start', { name: 'web' });
+    expect(h.qemu.latest('web').request?.argv.join(' ')).not.toContain('cidata');
   });
 });
 

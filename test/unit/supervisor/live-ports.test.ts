@@ -10,6 +10,12 @@ import { GuestLink } from '../../../src-main/core/supervisor/guest-link';
 import type { SshSession } from '../../../src-main/core/ssh';
 import { refusal } from '../../helpers/refusal';
 
+/** NO_BOOT_CHECKS stand for the boot diagnosis, which these questions to a ready guest never reach. */
+const NO_BOOT_CHECKS = {
+  bootTimeoutMs: async () => 60_000,
+  diagnose: () => Promise.reject(new Error('no guest is booting here')),
+};
+
 describe('hostfwd lines', () => {
   it.each([
     [{ host: 8080, guest: 80 }, 'hostfwd_add net0 tcp:127.0.0.1:8080-:80'],
@@ -125,6 +131,7 @@ describe('GuestLink.listening', () => {
       },
       emit: () => undefined,
       runStartHooks: async () => undefined,
+      ...NO_BOOT_CHECKS,
     });
     const [a, b] = await Promise.all([link.listening('web'), link.listening('web')]);
     expect(await link.listening('web')).toEqual(a);
@@ -148,6 +155,7 @@ describe('GuestLink.listening', () => {
       },
       emit: () => undefined,
       runStartHooks: async () => undefined,
+      ...NO_BOOT_CHECKS,
     });
     await expect(link.listening('web')).rejects.toThrow('channel closed');
     expect((await link.listening('web')).map((l) => l.port)).toEqual([22]);

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createService } from '../../../src-main/core/bootstrap';
 import type { XrayService } from '../../../src-main/core/service';
 import type { XrayEvent } from '../../../src-main/shared/contract';
+import { timelineText } from '../../../src-main/shared/format';
 import type { Destination } from '../../../src-main/shared/models';
 import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../../helpers/home';
 
@@ -47,6 +48,14 @@ describe('the timeline', () => {
       ['opened', 'api.example.test', null, null, null],
       ['closed', 'api.example.test', 'deny', 'abandoned', 'curl'],
     ]);
+  });
+
+  it('keeps the request a prompt asked about, and says it', async () => {
+    const prompt = { id: 'p2', vm: 'box', destination: dest, request: { method: 'POST', path: '/gists' }, openedAt: '', deadline: '', waitingConnections: 1, guestProcess: null };
+    service.emit({ type: 'prompt.opened', prompt });
+    service.emit({ type: 'prompt.closed', id: 'p2', vm: 'box', action: 'allow', reason: 'answered' });
+    const timeline = await service.call('vm.timeline', { vm: 'box' });
+    expect(timeline.map(timelineText)).toEqual(['asked to send POST api.example.test/gists', 'prompt for POST api.example.test/gists: allow (answered)']);
   });
 
   it('records starts, crashes, decisions and hook runs, and leaves out what is not a moment', async () => {
