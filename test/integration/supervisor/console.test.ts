@@ -109,8 +109,11 @@ describe('the serial console of a running VM', () => {
     }
     await waitFor('the end of help', () => /vol +\S*- Displays or modifies information about a disk volume\./.test(plain(output())), 30_000);
     const help = plain(output().slice(before));
-    expect(help).toContain('efidecompress - Decompresses a file using UEFI Decompression Algorithm.\r\n');
-    expect(help.split('\r\n').filter((line) => / - [A-Z]/.test(line)).length).toBeGreaterThanOrEqual(74);
+    expect(help).toMatch(/efidecompress - Decompresses a file using UEFI Decompression Algorithm\.\r?\n/);
+    // OVMF's shell lists its 70 commands in order, one a line: a byte lost breaks a line, a count or the order.
+    const commands = help.split(/\r?\n/).filter((line) => /^[a-z0-9]+ +- [A-Z]/.test(line)).map((line) => line.split(' ')[0]);
+    expect(commands).toHaveLength(70);
+    expect(commands).toEqual([...commands].sort());
     expect(output()).toBe(await log());
   });
 
