@@ -20,9 +20,13 @@ const KEEPALIVE_MS = 15_000;
 /** OPEN_CODE_TTL_MS is how long a one-time sign-in address from openFile stays valid. */
 const OPEN_CODE_TTL_MS = 2 * 60_000;
 
-/** CSP allows only the bundled script and stylesheet and calls back to this server. */
+/**
+ * CSP allows only the bundled script and stylesheet and calls back to this
+ * server; inline styles too, for the console's terminal (see the app's
+ * CONTENT_SECURITY_POLICY in src-main/electron/renderer-protocol.ts).
+ */
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -5,6 +5,7 @@ import { cliMessage } from '../shared/errors';
 import { registerBaseCommands } from './commands/base';
 import { registerCompletionCommands } from './commands/completion';
 import { registerConfigCommands } from './commands/config';
+import { registerConsoleCommands } from './commands/console';
 import { registerEventCommands } from './commands/events';
 import { registerFirewallCommands } from './commands/firewall';
 import { registerHookCommands } from './commands/hooks';
@@ -24,6 +25,7 @@ import { ExitCode, type CliContext } from './context';
 const GROUPS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerVmCommands,
   registerSetCommands,
+  registerConsoleCommands,
   registerEventCommands,
   registerPortCommands,
   registerShareCommands,

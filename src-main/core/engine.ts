@@ -1,18 +1,24 @@
 // Runs in: plain Node (core).
 import type { Method, ParsedParams, Results } from '../shared/contract';
 import type { LearnedRecord } from '../shared/learned';
-import type { PortMapping, VmSummary } from '../shared/models';
+import type { ConsoleScrollback, PortMapping, VmSummary } from '../shared/models';
 import type { FirewallLog, RuleSet } from './firewall';
 
 export type Handler<M extends Method> = (params: ParsedParams<M>) => Promise<Results[M]>;
 
 /**
  * EngineMethod is what only a running supervisor can do: start and stop
- * QEMU, list and answer prompts, show a VM's open connections and ask its
- * guest which ports it listens on.
+ * QEMU, type into a console, list and answer prompts, show a VM's open
+ * connections and ask its guest which ports it listens on.
  */
-export type EngineMethod = 'vm.start' | 'vm.stop' | 'prompt.list' | 'prompt.answer' | 'firewall.connections' | 'port.listening';
+export type EngineMethod = 'vm.start' | 'vm.stop' | 'vm.consoleInput' | 'prompt.list' | 'prompt.answer' | 'firewall.connections' | 'port.listening';
 export type SnapshotMethod = 'snapshot.list' | 'snapshot.create' | 'snapshot.revert' | 'snapshot.delete';
+
+/** LiveConsole is a running VM's serial console: its scrollback, and a way to type into it. */
+export interface LiveConsole {
+  scrollback(): Promise<ConsoleScrollback>;
+  write(data: string): Promise<void>;
+}
 
 /** LiveForwards changes a running VM's port forwards in QEMU now; what vm.toml says is the catalog's part. */
 export interface LiveForwards {
@@ -40,6 +46,8 @@ export interface Engine {
   readonly live: { [M in SnapshotMethod]: Handler<M> };
   /** liveFirewall is a running VM's rules and connection log in memory, and its learn run if it is learning; or null. */
   liveFirewall(vm: string): { readonly rules: RuleSet; readonly log: FirewallLog; readonly learned?: { record(): LearnedRecord } | null } | null;
+  /** liveConsole is a running VM's serial console, or null. */
+  liveConsole(vm: string): LiveConsole | null;
   /**
    * forwards runs a change to a VM's forwards in turn with its starts and
    * stops, handing it QEMU's live forwards while the VM runs here, else null

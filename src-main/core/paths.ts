@@ -54,6 +54,13 @@ export class HomePaths {
   vm(name: string): VmPaths { return new VmPaths(join(this.vmsDir, name)); }
 }
 
+/** ConsolePipePaths are the files of QEMU's `-chardev pipe,path=base`: base.in and base.out. */
+export interface ConsolePipePaths {
+  readonly base: string;
+  readonly input: string;
+  readonly output: string;
+}
+
 /** VmPaths names the files of one VM directory, runtime files included. */
 export class VmPaths {
   constructor(readonly dir: string) {}
@@ -92,10 +99,20 @@ export class VmPaths {
   get qmpSocket(): string { return socketPath(this.dir, 'qmp.sock'); }
   get proxySocket(): string { return socketPath(this.dir, 'proxy.sock'); }
   get dnsSocket(): string { return socketPath(this.dir, 'dns.sock'); }
+  /**
+   * consolePipe is the serial console's pipe chardev: QEMU reads typed input
+   * from `input` (console.in, a FIFO the supervisor writes to) and writes
+   * output to `output` (console.out, a link to /dev/null), since console.log,
+   * its logfile, is where the output is read from.
+   */
+  get consolePipe(): ConsolePipePaths {
+    const base = join(this.dir, 'console');
+    return { base, input: `${base}.in`, output: `${base}.out` };
+  }
 
   /** runtimeFiles are removed whenever the VM stops, however it stopped. */
   get runtimeFiles(): string[] {
-    return [this.pid, this.qmpSocket, this.proxySocket, this.dnsSocket];
+    return [this.pid, this.qmpSocket, this.proxySocket, this.dnsSocket, this.consolePipe.input, this.consolePipe.output];
   }
 }
 

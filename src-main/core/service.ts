@@ -7,6 +7,7 @@ import { isActive } from '../shared/vm';
 import { BaseCatalog } from './bases/catalog';
 import { baseHandlers, type BaseMethod } from './bases/api';
 import { XrayError } from '../shared/errors';
+import { consoleNotRunning } from '../shared/console';
 import { EventBus } from './events';
 import { firewallHandlers, type FirewallMethod } from './firewall/api';
 import { shareHandlers, type ShareMethod } from './shares/api';
@@ -25,7 +26,7 @@ import { AutoSnapshots } from './vms/auto-snapshots';
 import { Journal } from './vms/journal';
 import { OfflineSnapshots } from './vms/snapshots';
 import { snapshotHandlers } from './vms/snapshot-api';
-import { tailOf } from './vms/logs';
+import { consoleTail } from './vms/logs';
 import { readLivePid } from './vms/runtime';
 import { validateName } from './names';
 import type { HomePaths } from './paths';
@@ -227,9 +228,9 @@ export class XrayService implements XrayApi {
         await this.catalog.store.read(validateName('VM', vm));
         return this.journal.read(vm, { since, limit: limit ?? 1000 });
       },
-      'vm.console': async ({ name, lines }) => {
+      'vm.console': async ({ name }) => {
         await this.catalog.store.read(validateName('VM', name));
-        return tailOf(this.paths.vm(name).consoleLog, lines ?? 200);
+        return (await this.engine?.liveConsole(name)?.scrollback()) ?? consoleTail(this.paths.vm(name).consoleLog);
       },
       'port.list': async ({ vm }) => [...(await this.catalog.store.read(vm)).ports],
       'port.add': ({ vm, mapping }) => this.changePorts(vm, (live) => this.catalog.addPort(vm, mapping, live)),
@@ -293,9 +294,10 @@ export class XrayService implements XrayApi {
       await this.catalog.store.read(validateName('VM', vm));
       if ((await readLivePid(this.paths.vm(vm))) === null) return method === 'firewall.connections' ? [] : null;
     }
-    if (method === 'vm.stop') {
-      const { name } = params as ParsedParams<'vm.stop'>;
+    if (method === 'vm.stop' || method === 'vm.consoleInput') {
+      const { name } = params as ParsedParams<'vm.stop' | 'vm.consoleInput'>;
       const summary = await this.catalog.summary(validateName('VM', name));
+      if (summary.pid === null && method === 'vm.consoleInput') throw consoleNotRunning(name);
       if (summary.pid === null) return { ...summary, stoppedBy: null };
     }
     throw new XrayError('unsupported', `"${method}" needs the Xray supervisor; start the Xray app or run "xray daemon".`);
@@ -309,6 +311,7 @@ export class XrayService implements XrayApi {
     return {
       'vm.start': viaEngine('vm.start'),
       'vm.stop': viaEngine('vm.stop'),
+      'vm.consoleInput': viaEngine('vm.consoleInput'),
       'prompt.list': viaEngine('prompt.list'),
       'prompt.answer': viaEngine('prompt.answer'),
       'firewall.connections': viaEngine('firewall.connections'),

@@ -15,11 +15,15 @@ const RENDERER_PAGE = '/index.html';
 /**
  * CONTENT_SECURITY_POLICY allows only the app's own scripts, styles and
  * images: no inline script, no eval, no network, no frames, no plugins.
+ * Inline styles are allowed because the console's terminal (xterm.js) draws
+ * its palette, cell sizes and true colours with <style> elements and style
+ * attributes it makes at run time, and takes no nonce; with no network and
+ * images only from the app, a style cannot send anything anywhere.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "font-src 'self'",
   "connect-src 'none'",

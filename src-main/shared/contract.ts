@@ -15,6 +15,7 @@ import {
   type PromptCloseReason,
 } from './enums';
 import type { EgressReport } from './egress';
+import { CONSOLE_INPUT_MAX_CHARS } from './console';
 import type { LearnedReview } from './learned';
 import { POLICY_MAX_BYTES, type PolicyExport, type PolicyImport } from './policy';
 import type { GuestListener, OpenConnection, PortChange } from './live';
@@ -23,6 +24,7 @@ import { VM_LIMITS, type VmDefaults } from './vm';
 import type {
   BaseInfo,
   BootDiagnosis,
+  ConsoleScrollback,
   FirewallLogEntry,
   FirewallPrompt,
   FirewallRule,
@@ -104,7 +106,11 @@ const requestSchemaBuilders = {
     fromSnapshot: name().optional(),
   }),
   'vm.stop': () => z.object({ name: name(), force: z.boolean().optional() }),
-  'vm.console': () => z.object({ name: name(), lines: z.number().int().positive().max(10_000).optional() }),
+  'vm.console': () => z.object({ name: name() }),
+  'vm.consoleInput': () => z.object({
+    name: name(),
+    data: z.string().min(1).max(CONSOLE_INPUT_MAX_CHARS, `type at most ${CONSOLE_INPUT_MAX_CHARS} characters at a time`),
+  }),
   'vm.timeline': () => z.object({ vm: name(), since: z.iso.datetime().optional(), limit: z.number().int().positive().max(100_000).optional() }),
   'port.list': () => z.object({ vm: name() }),
   'port.add': () => z.object({ vm: name(), mapping: portMapping() }),
@@ -252,7 +258,8 @@ export interface Results {
   'vm.update': VmSummary;
   'vm.start': VmSummary;
   'vm.stop': VmStopResult;
-  'vm.console': string[];
+  'vm.console': ConsoleScrollback;
+  'vm.consoleInput': null;
   'vm.timeline': TimelineEntry[];
   'port.list': PortMapping[];
   'share.list': Share[];
@@ -307,6 +314,8 @@ export type XrayEvent =
   /** vm.diagnosis: a booting VM has not let Xray log in within its boot_timeout, and this is why (it stays booting). */
   | { readonly type: 'vm.diagnosis'; readonly vm: string; readonly diagnosis: BootDiagnosis }
   | { readonly type: 'vm.removed'; readonly vm: string }
+  /** console.output: what a VM printed on its serial console, from position `start` of its live console `stream` (see ConsoleScrollback). */
+  | { readonly type: 'console.output'; readonly vm: string; readonly stream: string; readonly start: number; readonly text: string }
   /** base.progress: an import copying (total known) or a pull downloading (total 0 until the server says). */
   | {
       readonly type: 'base.progress';

@@ -35,6 +35,18 @@ export interface CrashReport {
 }
 
 /**
+ * ConsoleScrollback is the end of a VM's serial console and where it stands:
+ * `stream` names the live console of the QEMU that runs now (null when none
+ * runs: `text` is then the end of console.log) and `end` is the position
+ * just after `text` in that stream, where console.output events go on.
+ */
+export interface ConsoleScrollback {
+  readonly stream: string | null;
+  readonly end: number;
+  readonly text: string;
+}
+
+/**
  * BootDiagnosis is why a VM still booting has not let Xray log in within its
  * boot_timeout, from what Xray can see: its serial console, its SSH port and
  * what its sshd said to Xray's key. The VM keeps running and Xray keeps trying.

@@ -19,6 +19,7 @@ import {
 import type {
   BaseInfo,
   BootDiagnosis,
+  ConsoleScrollback,
   CrashReport,
   Destination,
   FirewallLogEntry,
@@ -255,6 +256,7 @@ const xrayEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('vm.diagnosis'), vm: z.string(), diagnosis: bootDiagnosisSchema }),
   z.strictObject({ type: z.literal('vm.changed'), vm: z.string() }),
   z.strictObject({ type: z.literal('vm.removed'), vm: z.string() }),
+  z.strictObject({ type: z.literal('console.output'), vm: z.string(), stream: z.string(), start: count, text: z.string() }),
   z.strictObject({
     type: z.literal('base.progress'),
     name: z.string(),
@@ -309,6 +311,7 @@ const resultSchemas = {
   'vm.list': z.array(vmSummarySchema),
   'vm.info': vmInfoSchema,
   'vm.timeline': z.array(timelineEntrySchema),
+  'vm.console': z.strictObject({ stream: z.string().nullable(), end: count, text: z.string() }) satisfies z.ZodType<ConsoleScrollback>,
   'vm.create': vmSummarySchema,
   'vm.update': vmSummarySchema,
   'vm.start': vmSummarySchema,

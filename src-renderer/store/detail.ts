@@ -1,6 +1,5 @@
 // Runs in: renderer. The detail slice: what a VM's tabs show beyond its
-// summary (snapshots and their jobs, hooks and their runs, the console,
-// plugin commands).
+// summary (snapshots and their jobs, hooks and their runs, plugin commands).
 import type { XrayEvent } from '../../src-main/shared/contract';
 import type { HookRun, HookRunRecord } from '../../src-main/shared/models';
 import type { XrayClient } from '../client/types';
@@ -32,7 +31,6 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
     snapshotJobs: {},
     hookScripts: {},
     hookRuns: {},
-    consoleTail: {},
     shares: {},
     plugins: null,
     async loadDetail(name) {
@@ -43,7 +41,6 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
         get().loadFirewallLog(name),
         loadEntry(ctx, 'hookScripts', name, () => client.call('hooks.list', { vm: name })),
         get().loadHookRuns(name),
-        get().loadConsole(name),
         get().loadShares(name),
       ]);
     },
@@ -64,7 +61,6 @@ export function detailSlice(ctx: SliceContext): DetailSlice {
         progress('failed', message(err));
       }
     },
-    loadConsole: (vm) => loadEntry(ctx, 'consoleTail', vm, () => client.call('vm.console', { name: vm, lines: LOG_LIMIT })),
     loadHookRuns: (vm) => loadEntry(ctx, 'hookRuns', vm, () => client.call('hooks.runs', { vm, limit: HOOK_RUNS_LIMIT })),
     loadShares: (vm) => loadEntry(ctx, 'shares', vm, () => client.call('share.list', { vm })),
     async addShare(vm, share) {

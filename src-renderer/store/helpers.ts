@@ -2,7 +2,7 @@
 // fetched and kept, the log bound, and an error's sentence.
 import type { Loadable, SliceContext, XrayState } from './types';
 
-/** LOG_LIMIT bounds the firewall log, hook output and console lines kept per VM. */
+/** LOG_LIMIT bounds the firewall log and hook output kept per VM. */
 export const LOG_LIMIT = 200;
 
 /** PerVmLoadable names the store's per-VM records of fetched data. */

@@ -1,10 +1,11 @@
 // Runs in: renderer. The app's state: what Xray reported, kept up to date by
 // its events, in one zustand store built from slices (navigation, vms,
-// detail, timeline, firewall, imports, pulls). Views select data and call actions; every
-// event, the API's and the renderer's own, goes through handleEvent, which
-// hands it to the slice it concerns.
+// detail, console, timeline, firewall, imports, pulls). Views select data
+// and call actions; every event, the API's and the renderer's own, goes
+// through handleEvent, which hands it to the slice it concerns.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { XrayClient } from '../client/types';
+import { consoleSlice } from './console';
 import { detailSlice, onDetailEvent } from './detail';
 import { firewallSlice, onFirewallEvent } from './firewall';
 import { importsSlice, onImportEvent } from './imports';
@@ -63,6 +64,8 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
       return onImportEvent(ctx, event);
     case 'timeline.entry':
       return onTimelineEvent(ctx, event);
+    case 'console.output':
+      return ctx.get().onConsoleOutput(event);
     case 'log':
       return;
   }
@@ -76,6 +79,7 @@ export function createXrayStore(client: XrayClient): XrayStore {
       ...navigationSlice(ctx),
       ...vmsSlice(ctx),
       ...detailSlice(ctx),
+      ...consoleSlice(ctx),
       ...timelineSlice(ctx),
       ...firewallSlice(ctx),
       ...importsSlice(ctx),

@@ -3,6 +3,7 @@
 // types; nothing here imports a slice, so the store has no import cycles.
 import type { CatalogEntry, Params, PluginInfo, Results, XrayEvent } from '../../src-main/shared/contract';
 import type { ClientPlatform } from '../../src-main/shared/client';
+import type { ConsoleOutput, ConsoleView } from '../../src-main/shared/console';
 import type { EgressReport } from '../../src-main/shared/egress';
 import type {
   BaseInfo,
@@ -158,7 +159,6 @@ export interface DetailSlice {
    * it has printed so far.
    */
   readonly hookRuns: PerVm<Loadable<readonly HookRunRecord[]>>;
-  readonly consoleTail: PerVm<Loadable<readonly string[]>>;
   /** shares holds each VM's shared folders as vm.toml has them (fetched again on vm.changed). */
   readonly shares: PerVm<Loadable<readonly Share[]>>;
   readonly plugins: Loadable<readonly PluginInfo[]> | null;
@@ -167,7 +167,6 @@ export interface DetailSlice {
   refreshSnapshots(vm: string): Promise<void>;
   /** runSnapshot takes, reverts to or deletes a snapshot; its progress shows in snapshotJobs. */
   runSnapshot(vm: string, request: SnapshotRequest): Promise<void>;
-  loadConsole(vm: string): Promise<void>;
   loadHookRuns(vm: string): Promise<void>;
   loadShares(vm: string): Promise<void>;
   /** addShare shares a host folder with a VM (seen from its next start); it fails with the service's sentence. */
@@ -177,6 +176,19 @@ export interface DetailSlice {
   loadPlugins(): Promise<void>;
   /** runPlugin runs a plugin's command against a VM and resolves with what it printed. */
   runPlugin(plugin: string, command: string, vm: string): Promise<string>;
+}
+
+export interface ConsoleSlice {
+  /**
+   * attachConsole feeds a view a VM's serial console: its scrollback, then
+   * its output, a new scrollback when the VM runs again; `failed` says why a
+   * scrollback could not be fetched. The returned function stops the feed.
+   */
+  attachConsole(vm: string, view: ConsoleView & { failed(message: string): void }): () => void;
+  /** typeIntoConsole sends keys to a VM's serial console, after those typed before; rejects with the service's sentence. */
+  typeIntoConsole(vm: string, data: string): Promise<void>;
+  /** onConsoleOutput hands a console.output event to the views fed that VM's console (handleEvent calls it). */
+  onConsoleOutput(event: ConsoleOutput): void;
 }
 
 export interface TimelineSlice {
@@ -272,7 +284,7 @@ export interface EventsSlice {
 }
 
 /** XrayState is the whole store: every slice's data and actions. */
-export type XrayState = NavigationSlice & VmsSlice & DetailSlice & TimelineSlice & FirewallSlice & ImportsSlice & PullsSlice & EventsSlice;
+export type XrayState = NavigationSlice & VmsSlice & DetailSlice & ConsoleSlice & TimelineSlice & FirewallSlice & ImportsSlice & PullsSlice & EventsSlice;
 
 /** XrayActions is the store without its data: what views call. */
 export type XrayActions = { [K in keyof XrayState as XrayState[K] extends (...args: never[]) => unknown ? K : never]: XrayState[K] };

@@ -27,7 +27,7 @@ export class FakeXrayClient implements XrayClient {
     this.on('firewall.rules', () => []);
     this.on('firewall.connections', () => []);
     this.on('port.listening', () => null);
-    this.on('vm.console', () => []);
+    this.on('vm.console', () => ({ stream: null, end: 0, text: '' }));
     this.on('hooks.runs', () => []);
     this.on('vm.timeline', () => []);
     this.on('base.catalog', () => []);

@@ -14,6 +14,20 @@ import { renderWith } from './render';
 
 afterEach(cleanup);
 
+// A stand-in for what jsdom lacks and xterm.js (the Console tab) asks for: the
+// device pixel ratio through matchMedia. The real terminal is tested in
+// Chromium (test/e2e/console.test.ts).
+window.matchMedia ??= ((media: string) => ({
+  matches: false,
+  media,
+  onchange: null,
+  addEventListener: () => undefined,
+  removeEventListener: () => undefined,
+  addListener: () => undefined,
+  removeListener: () => undefined,
+  dispatchEvent: () => false,
+})) as typeof window.matchMedia;
+
 async function detail(client: FakeXrayClient) {
   const r = renderWith(client, <VmDetail name="dev" />);
   await act(async () => {

@@ -26,7 +26,7 @@ async function open(vms: VmSummary[] = [vm('dev')], viewport = { width: 1100, he
     'prompt.list': [],
     'firewall.rules': [],
     'firewall.log': [],
-    'vm.console': [],
+    'vm.console': { stream: null, end: 0, text: '' },
     'hooks.list': [],
     'hooks.runs': [],
     'vm.timeline': [],

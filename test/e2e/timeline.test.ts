@@ -24,7 +24,7 @@ async function openTimeline(): Promise<{ api: TableApi; page: Page }> {
     'firewall.log': [],
     'base.list': [base('debian')],
     'prompt.list': [],
-    'vm.console': [],
+    'vm.console': { stream: null, end: 0, text: '' },
     'hooks.list': [],
     'hooks.runs': [],
     'plugin.list': [],

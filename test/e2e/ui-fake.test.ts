@@ -74,7 +74,7 @@ describe.runIf(hasChromium)('renderer in Chromium with made-up data', () => {
         },
       ],
       'port.listening': [{ port: 22, addresses: ['0.0.0.0', '::'], program: 'sshd', reachable: true }],
-      'vm.console': [],
+      'vm.console': { stream: null, end: 0, text: '' },
       'hooks.list': [{ type: 'boot', script: '10-setup.sh', source: 'vm' }],
       'hooks.runs': [
         { run: { vm: 'dev', type: 'initial-boot', script: 'firewall-setup', source: 'built-in', startedAt: '2025-03-01T09:58:30Z', finishedAt: '2025-03-01T09:58:33Z', exitCode: 0, error: null }, durationMs: 3100, output: [{ stream: 'stdout', text: 'redirecting TCP through 10.0.2.100:1080' }] },

@@ -16,6 +16,7 @@ import {
   findFirmware,
   findNetcat,
   findQemuBinaries,
+  makeConsolePipe,
   readQemuFacts,
   type AccelChoice,
   type LaunchSpec,
@@ -137,6 +138,7 @@ describe.each<GuestArch>(['x86_64', 'aarch64'])('QEMU started from buildQemuArgv
       efiVars: join(dir, 'efivars.qcow2'),
       firmwareCode: host.code,
       qmpSocket: join(dir, `qmp-${tag}.sock`),
+      consolePipe: join(dir, `console-${tag}`),
       consoleLog: join(dir, `console-${tag}.log`),
       pidFile: join(dir, `pid-${tag}`),
       sshPort: await freePort(),
@@ -153,6 +155,7 @@ describe.each<GuestArch>(['x86_64', 'aarch64'])('QEMU started from buildQemuArgv
       ],
       startPaused,
     };
+    await makeConsolePipe({ base: spec.consolePipe, input: `${spec.consolePipe}.in`, output: `${spec.consolePipe}.out` });
     const argv = buildQemuArgv(spec, { platform: process.platform, accel: choice.accel, qemuVersion: host.version });
     const child = spawn(binary, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

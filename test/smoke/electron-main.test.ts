@@ -39,6 +39,7 @@ const SAMPLE_PARAMS: { [M in Method]: Params<M> } = {
   'vm.start': { name: 'nope' },
   'vm.stop': { name: 'nope' },
   'vm.console': { name: 'nope' },
+  'vm.consoleInput': { name: 'nope', data: 'x' },
   'vm.timeline': { vm: VM },
   'port.list': { vm: 'nope' },
   'port.add': { vm: 'nope', mapping: { host: 18080, guest: 80 } },

@@ -18,6 +18,8 @@ export function describeEvent(event: XrayEvent): string {
       return `${event.vm}: changed`;
     case 'vm.removed':
       return `${event.vm}: removed`;
+    case 'console.output':
+      return `${event.vm}: console: ${JSON.stringify(event.text)}`;
     case 'base.progress':
       return `base ${event.name}: ${event.total > 0 ? Math.round((event.done / event.total) * 100) : 0}%`;
     case 'base.changed':
@@ -87,7 +89,10 @@ export interface EventsOptions {
 /** runEvents prints every event the supervisor announces until interrupted. */
 export async function runEvents(ctx: CliContext, opts: EventsOptions): Promise<void> {
   await withConnection(ctx, 'supervisor', async (api) => {
-    const stop = api.subscribe((event) => ctx.out.line(opts.json ? JSON.stringify(event) : describeEvent(event)));
+    const stop = api.subscribe((event) => {
+      if (opts.json) ctx.out.line(JSON.stringify(event));
+      else if (event.type !== 'console.output') ctx.out.line(describeEvent(event));
+    });
     await untilInterrupted(ctx);
     stop();
   });
@@ -98,7 +103,8 @@ export async function runDaemon(ctx: CliContext): Promise<void> {
   const { out } = ctx;
   const host = await ctx.hostHere();
   out.line(`Xray supervisor for ${ctx.paths.root} is listening on ${ctx.paths.controlSocket} (pid ${process.pid}).`);
-  host.service.subscribe((event) => out.line(`${new Date().toISOString()} ${describeEvent(event)}`));
+  // A VM's console has its own log (console.log), so the daemon's leaves it out.
+  host.service.subscribe((event) => event.type !== 'console.output' && out.line(`${new Date().toISOString()} ${describeEvent(event)}`));
   await untilInterrupted(ctx);
   const running = (await host.service.call('vm.list', {})).filter((vm) => vm.pid !== null).map((vm) => `"${vm.name}"`);
   await host.close();
@@ -111,7 +117,7 @@ export async function runDaemon(ctx: CliContext): Promise<void> {
 export function registerEventCommands(program: Command, ctx: CliContext): void {
   program
     .command('events')
-    .description('stream what happens (VM states, prompts, snapshots) until interrupted')
+    .description('stream what happens (VM states, prompts, snapshots; console output with --json) until interrupted')
     .option('--json', 'one JSON object a line')
     .action((opts: EventsOptions) => runEvents(ctx, opts));
 

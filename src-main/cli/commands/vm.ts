@@ -1,5 +1,5 @@
 // Runs in: plain Node (CLI). The VM commands: create, list, info, remove,
-// start, stop and console.
+// start and stop.
 import { Option, type Command } from 'commander';
 import type { Params, XrayApi } from '../../shared/contract';
 import type { Display } from '../../shared/enums';
@@ -8,7 +8,7 @@ import { XrayError } from '../../shared/errors';
 import { formatBytes } from '../../shared/format';
 import { VM_LIMITS, VM_PREFERRED, formatPortMapping, requirePortMapping, stateLabel, stopSentence } from '../../shared/vm';
 import { withConnection, type CliContext } from '../context';
-import { arg, boundedInt, collect, positiveInt, valueOption } from '../declare';
+import { arg, boundedInt, collect, valueOption } from '../declare';
 import { confirmOrForce, isInteractive, pick } from '../interact';
 import { describeEvent, waitForState } from './events';
 import { autoSnapshotsText } from './set';
@@ -199,17 +199,6 @@ export async function runStop(ctx: CliContext, opts: StopOptions): Promise<void>
   else ctx.out.line(stopSentence(opts.name, vm.stoppedBy, opts.force));
 }
 
-export interface ConsoleOptions {
-  readonly name: string;
-  readonly lines: number;
-}
-
-/** runConsole prints the end of a VM's serial console log. */
-export async function runConsole(ctx: CliContext, opts: ConsoleOptions): Promise<void> {
-  const lines = await withConnection(ctx, 'files', (api) => api.call('vm.console', { name: opts.name, lines: opts.lines }));
-  for (const line of lines) ctx.out.line(line);
-}
-
 export function registerVmCommands(program: Command, ctx: CliContext): void {
   program
     .command('create')
@@ -270,11 +259,4 @@ export function registerVmCommands(program: Command, ctx: CliContext): void {
     .option('-f, --force', 'kill QEMU at once instead of asking the guest to power off')
     .option('--json', 'print the VM as JSON')
     .action((name: string, opts: Omit<StopOptions, 'name'>) => runStop(ctx, { ...opts, name }));
-
-  program
-    .command('console')
-    .description("print the end of a VM's serial console log")
-    .addArgument(arg('<name>', 'vm'))
-    .option('-n, --lines <n>', 'how many lines', positiveInt('--lines'), 50)
-    .action((name: string, opts: Omit<ConsoleOptions, 'name'>) => runConsole(ctx, { ...opts, name }));
 }

@@ -23,6 +23,8 @@ export interface LaunchSpec {
   readonly efiVars: string;
   readonly firmwareCode: string;
   readonly qmpSocket: string;
+  /** consolePipe is the serial console's pipe chardev (base.in a FIFO for input, base.out a link to /dev/null); see makeConsolePipe. */
+  readonly consolePipe: string;
   readonly consoleLog: string;
   readonly pidFile: string;
   readonly sshPort: number;
@@ -222,14 +224,17 @@ function networkArgs(spec: LaunchSpec): string[] {
 /**
  * controlArgs: QMP on a Unix socket that does not wait for a client (the
  * supervisor connects after spawn and may reconnect after an app restart);
- * the serial console appended to a log a crash report can quote; a pid file
- * so a restarted supervisor can adopt the running VM.
+ * the serial console as a pipe chardev whose input is a FIFO the supervisor
+ * writes typed keys to and whose output goes to /dev/null, every byte
+ * appended to the log that crash reports quote and the terminal is read from
+ * (a write to /dev/null never fails, so QEMU never drops a byte, and the log
+ * gets every one, with or without a supervisor); a pid file so a restarted supervisor can adopt the running VM.
  */
 function controlArgs(spec: LaunchSpec): string[] {
   return [
     '-chardev', `socket,id=qmp,server=on,wait=off,path=${qemuOptValue(spec.qmpSocket)}`,
     '-mon', 'chardev=qmp,mode=control',
-    '-chardev', `file,id=serial0,append=on,path=${qemuOptValue(spec.consoleLog)}`,
+    '-chardev', `pipe,id=serial0,path=${qemuOptValue(spec.consolePipe)},logfile=${qemuOptValue(spec.consoleLog)},logappend=on`,
     '-serial', 'chardev:serial0',
     '-pidfile', spec.pidFile,
   ];

@@ -60,3 +60,4 @@ export {
   type QemuFacts,
   type QemuVersion,
 } from './version';
+export { makeConsolePipe } from './console-pipe';

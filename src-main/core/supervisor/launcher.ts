@@ -114,6 +114,7 @@ export class Launcher {
         efiVars: vm.efiVars,
         firmwareCode: qemu.firmwareCode,
         qmpSocket: vm.qmpSocket,
+        consolePipe: vm.consolePipe.base,
         consoleLog: vm.consoleLog,
         pidFile: vm.pid,
         sshPort: config.sshPort,

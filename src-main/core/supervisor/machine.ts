@@ -53,6 +53,8 @@ export class VmMachine {
     readonly name: string,
     private readonly paths: VmPaths,
     private readonly changed: (change: MachineChange) => void,
+    /** gone runs once QEMU has exited, before the new state is announced (the console's last lines go out first). */
+    private readonly gone: () => Promise<void> = async () => undefined,
   ) {}
 
   get state(): VmStateName {
@@ -219,6 +221,7 @@ export class VmMachine {
         stderrTail: await tailOf(this.paths.qemuLog, TAIL_LINES),
       };
     }
+    await this.gone().catch(() => undefined);
     await removeRuntimeFiles(this.paths);
     this.process = null;
     if (!expected) this.transition('crashed', { crash: this.crashReport ?? undefined });

@@ -9,11 +9,13 @@ import type { QemuImg } from '../images';
 import { validateName } from '../names';
 import type { HomePaths } from '../paths';
 import type { QmpChannel } from '../qmp';
+import { makeConsolePipe } from '../qemu';
 import { prepareSocketDir } from '../socket-dir';
 import { connectVm, type SshSession, type SshTarget } from '../ssh';
 import type { VmStore } from '../store/vm-config';
 import { readLivePid, removeRuntimeFiles } from '../vms/runtime';
 import { bootChecks, consoleSize } from './boot-check';
+import { Consoles } from './consoles';
 import { FirewallHost, type FirewallHostDeps, startModeProblem } from './firewalls';
 import { GuestLink, type Login } from './guest-link';
 import { isQemuFor } from './identity';
@@ -70,6 +72,7 @@ export class Supervisor implements Engine {
   private readonly isQemuFor: (pid: number, qmpSocket: string) => Promise<boolean>;
   private readonly stopTimings: Omit<StopTimings, 'powerButtonMs'>;
   private readonly snapshots: LiveSnapshots;
+  private readonly consoles: Consoles;
   private clientCount: () => number = () => 0;
   readonly firewalls: FirewallHost;
   readonly handlers: Engine['handlers'];
@@ -101,9 +104,11 @@ export class Supervisor implements Engine {
       login: (vm) => this.guests.login(vm),
     });
     this.snapshots = new LiveSnapshots({ vms: deps.vms, emit: deps.emit, monitor: (vm) => this.monitor(vm) });
+    this.consoles = new Consoles({ paths: deps.paths, emit: deps.emit });
     this.handlers = {
       'vm.start': (p) => this.start(p),
       'vm.stop': (p) => this.stop(p),
+      'vm.consoleInput': (p) => this.consoles.input(p),
       ...this.firewalls.handlers,
       'firewall.connections': async ({ vm, follow }) => {
         await this.deps.vms.read(validateName('VM', vm));
@@ -134,6 +139,10 @@ export class Supervisor implements Engine {
 
   liveFirewall(vm: string): ReturnType<FirewallHost['liveFirewall']> {
     return this.firewalls.liveFirewall(vm);
+  }
+
+  liveConsole(vm: string): ReturnType<Consoles['live']> {
+    return this.consoles.live(vm);
   }
 
   forwards<T>(vm: string, change: (live: LiveForwards | null) => Promise<T>): Promise<T> {
@@ -193,6 +202,7 @@ export class Supervisor implements Engine {
           await process.release();
           throw err;
         });
+        await this.consoles.attach(entry.name, null);
         const machine = this.machineFor(entry.name);
         machine.adopt(process);
         this.guests.watch(machine, { runHooks: false, consoleFrom: null });
@@ -212,6 +222,7 @@ export class Supervisor implements Engine {
   /** detach closes QMP connections and leaves VMs running (the app or daemon exits). */
   async detach(): Promise<void> {
     this.guests.cancel();
+    await this.consoles.detachAll();
     await Promise.all(
       [...this.machines.values()].filter((m) => isActive(m.state)).map(async (m) => {
         await m.detach();
@@ -225,7 +236,7 @@ export class Supervisor implements Engine {
   private machineFor(name: string): VmMachine {
     let machine = this.machines.get(name);
     if (!machine) {
-      machine = new VmMachine(name, this.deps.paths.vm(name), (change) => this.changed(name, change));
+      machine = new VmMachine(name, this.deps.paths.vm(name), (change) => this.changed(name, change), () => this.consoles.detach(name));
       this.machines.set(name, machine);
     }
     return machine;
@@ -266,7 +277,11 @@ export class Supervisor implements Engine {
       await machine.launch(async () => {
         await this.firewalls.startVm(name, { allowAll: Boolean(params.allowAll), learn: Boolean(params.learn) });
         await prepareSocketDir(vm.qmpSocket);
-        return this.qemu.launch(name, vm, prepared.request);
+        await makeConsolePipe(vm.consolePipe);
+        const process = await this.qemu.launch(name, vm, prepared.request);
+        // Before the machine watches QEMU's exit, so the relay closes after it opened.
+        await this.consoles.attach(name, consoleFrom);
+        return process;
       });
       if (params.fromSnapshot) {
         try {

@@ -44,6 +44,7 @@ function runningEngine(): Engine & { calls: string[] } {
     handlers: {
       'vm.start': live('vm.start'),
       'vm.stop': live('vm.stop'),
+      'vm.consoleInput': live('vm.consoleInput'),
       'prompt.list': async () => [],
       'prompt.answer': async () => null,
       'firewall.connections': live('firewall.connections'),
@@ -53,6 +54,7 @@ function runningEngine(): Engine & { calls: string[] } {
     isRunning: (vm) => vm === 'web',
     live: { 'snapshot.list': live('snapshot.list'), 'snapshot.create': live('snapshot.create'), 'snapshot.revert': live('snapshot.revert'), 'snapshot.delete': live('snapshot.delete') },
     liveFirewall: () => null,
+    liveConsole: () => null,
     forwards: (vm, change) =>
       change(
         vm !== 'web'

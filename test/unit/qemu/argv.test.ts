@@ -30,6 +30,7 @@ function spec(overrides: Partial<LaunchSpec> = {}): LaunchSpec {
     efiVars: '/home/u/.xray/vms/web/efivars.qcow2',
     firmwareCode: '/usr/share/OVMF/OVMF_CODE_4M.fd',
     qmpSocket: '/home/u/.xray/vms/web/qmp.sock',
+    consolePipe: '/home/u/.xray/vms/web/console',
     consoleLog: '/home/u/.xray/vms/web/console.log',
     pidFile: '/home/u/.xray/vms/web/pid',
     sshPort: 2222,
@@ -131,7 +132,7 @@ describe('buildQemuArgv: devices', () => {
     const argv = buildQemuArgv(spec(), linuxTcg);
     expect(valuesOf(argv, '-chardev')).toEqual([
       'socket,id=qmp,server=on,wait=off,path=/home/u/.xray/vms/web/qmp.sock',
-      'file,id=serial0,append=on,path=/home/u/.xray/vms/web/console.log',
+      'pipe,id=serial0,path=/home/u/.xray/vms/web/console,logfile=/home/u/.xray/vms/web/console.log,logappend=on',
     ]);
     expect(valueOf(argv, '-mon')).toBe('chardev=qmp,mode=control');
     expect(valueOf(argv, '-serial')).toBe('chardev:serial0');
@@ -179,6 +180,7 @@ describe('buildQemuArgv: awkward paths', () => {
       efiVars: `${dir}/efivars.qcow2`,
       firmwareCode: '/opt/fw,1/code.fd',
       qmpSocket: `${dir}/qmp.sock`,
+      consolePipe: `${dir}/console`,
       consoleLog: `${dir}/console.log`,
       pidFile: `${dir}/pid`,
       proxySocket: `${dir}/proxy.sock`,
@@ -196,6 +198,9 @@ describe('buildQemuArgv: awkward paths', () => {
     expect(drives.some((d) => d.endsWith("file=/Users/a,, b/it's here/vms/web/disk.qcow2"))).toBe(true);
     expect(drives.some((d) => d.endsWith("file.dir=/Users/a,, b/it's here/vms/web/seed"))).toBe(true);
     expect(valuesOf(argv, '-chardev')).toContain("socket,id=qmp,server=on,wait=off,path=/Users/a,, b/it's here/vms/web/qmp.sock");
+    expect(valuesOf(argv, '-chardev')).toContain(
+      "pipe,id=serial0,path=/Users/a,, b/it's here/vms/web/console,logfile=/Users/a,, b/it's here/vms/web/console.log,logappend=on",
+    );
   });
 
   it('leaves the pid file alone: -pidfile is a plain path, not an option list', () => {
