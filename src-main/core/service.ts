@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import type { Method, ParsedParams, Params, Results, XrayApi, XrayEvent } from '../shared/contract';
+import type { Method, Params, Results, XrayApi, XrayEvent } from '../shared/contract';
 import { parseParams } from '../shared/contract';
 import type { PortChange } from '../shared/live';
 import type { PortMapping, VmSummary } from '../shared/models';
@@ -7,8 +7,8 @@ import { isActive } from '../shared/vm';
 import { BaseCatalog } from './bases/catalog';
 import { baseHandlers, type BaseMethod } from './bases/api';
 import { XrayError } from '../shared/errors';
-import { consoleNotRunning } from '../shared/console';
 import { EventBus } from './events';
+import { engineHandlers } from './engine-api';
 import { firewallHandlers, type FirewallMethod } from './firewall/api';
 import { shareHandlers, type ShareMethod } from './shares/api';
 import { learnHandlers } from './firewall/learn-api';
@@ -17,8 +17,10 @@ import type { Engine, EngineMethod, Handler, LiveForwards, SnapshotMethod } from
 import { RuleStore } from './firewall/rule-store';
 import { diskChain, QemuImg } from './images';
 import { HookRunner, type BuiltInHook } from './hooks';
+import { hookHandlers, type HookMethod } from './hooks/api';
 import { PluginHost } from './plugins';
 import { connectVm, vmSshTarget, type SshTarget } from './ssh';
+import { secretHandlers, type SecretMethod } from './secrets/api';
 import { SecretBindings } from './secrets/bindings';
 import { SecretStore } from './secrets/store';
 import { beforeCommand } from './hooks/risky';
@@ -126,7 +128,9 @@ export class XrayService implements XrayApi {
       ...snapshotHandlers({ offline: this.snapshots, emit: this.emit, engine: () => this.engine, isLive: (vm) => this.isLive(vm) }),
       ...learnHandlers({ paths: options.paths, vms: this.catalog.store, ruleStore: this.firewallRules, live: (vm) => this.engine?.liveFirewall(vm) ?? null }),
       ...policyHandlers({ vms: this.catalog.store, ruleStore: this.firewallRules, bindings: this.secretBindings, secrets: this.secrets, emit: this.emit }),
-      ...this.engineHandlers(),
+      ...hookHandlers({ vms: this.catalog.store, hooks: this.hooks, sshTarget: (vm) => this.sshTarget(vm), emit: this.emit }),
+      ...secretHandlers({ secrets: this.secrets, bindings: this.secretBindings, emit: this.emit }),
+      ...engineHandlers({ paths: options.paths, vms: this.catalog.store, summary: (vm) => this.catalog.summary(vm), engine: () => this.engine }),
     };
   }
 
@@ -190,7 +194,7 @@ export class XrayService implements XrayApi {
     return this.engine ? this.engine.forwards(vm, apply) : apply(null);
   }
 
-  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | PolicyMethod | 'firewall.learned' | BaseMethod | SnapshotMethod | ShareMethod>]: Handler<M> } {
+  private fileHandlers(): { [M in Exclude<FileMethod, FirewallMethod | PolicyMethod | 'firewall.learned' | BaseMethod | SnapshotMethod | ShareMethod | HookMethod | SecretMethod>]: Handler<M> } {
     return {
       'vm.list': async () => (await this.catalog.list()).map((s) => this.decorate(s)),
       'vm.info': async ({ name }) => {
@@ -235,42 +239,6 @@ export class XrayService implements XrayApi {
       'port.list': async ({ vm }) => [...(await this.catalog.store.read(vm)).ports],
       'port.add': ({ vm, mapping }) => this.changePorts(vm, (live) => this.catalog.addPort(vm, mapping, live)),
       'port.remove': ({ vm, mapping }) => this.changePorts(vm, (live) => this.catalog.removePort(vm, mapping, live)),
-      'hooks.list': async ({ vm }) => {
-        await this.catalog.store.read(validateName('VM', vm));
-        return this.hooks.list(vm);
-      },
-      'hooks.run': async ({ vm, type }) => this.hooks.run(vm, type, await this.sshTarget(vm)),
-      'hooks.runs': async ({ vm, limit }) => {
-        await this.catalog.store.read(validateName('VM', vm));
-        return this.hooks.runs(vm, limit ?? 50);
-      },
-      'hooks.resetInitialBoot': async ({ vm }) => {
-        await this.hooks.resetInitialBoot(validateName('VM', vm));
-        this.emit({ type: 'vm.changed', vm });
-        return null;
-      },
-      'secret.list': () => this.secrets.list(),
-      'secret.set': async ({ name, value }) => this.secrets.set(name, value),
-      'secret.remove': async ({ name }) => {
-        if (!(await this.secrets.remove(name))) throw new XrayError('not-found', `There is no secret "${name}"; see "xray secret list".`);
-        return null;
-      },
-      'secret.bindings': ({ vm }) => this.secretBindings.list(validateName('VM', vm)),
-      'secret.bind': async ({ vm, ...input }) => {
-        if (!(await this.secrets.list()).secrets.some((s) => s.name === input.secret)) {
-          throw new XrayError('not-found', `There is no secret "${input.secret}"; set it first with "xray secret set ${input.secret}".`);
-        }
-        const binding = await this.secretBindings.bind(validateName('VM', vm), input);
-        this.emit({ type: 'vm.changed', vm });
-        return binding;
-      },
-      'secret.unbind': async ({ vm, secret }) => {
-        if (!(await this.secretBindings.unbind(validateName('VM', vm), secret))) {
-          throw new XrayError('not-found', `VM "${vm}" has no binding for secret "${secret}"; see "xray secret bindings ${vm}".`);
-        }
-        this.emit({ type: 'vm.changed', vm });
-        return null;
-      },
       'plugin.list': () => this.plugins.load(),
       'plugin.run': async ({ plugin, command, args }) => {
         await this.plugins.load();
@@ -278,44 +246,6 @@ export class XrayService implements XrayApi {
       },
       'config.get': () => this.settings.read(),
       'config.set': ({ key, value }) => this.settings.set(key, value),
-    };
-  }
-
-  /**
-   * withoutEngine answers what it can with no supervisor in this process:
-   * there are no prompts, and a VM that is not running is already stopped,
-   * has no open connections and no guest to ask about its ports. The rest
-   * needs the supervisor.
-   */
-  private async withoutEngine(method: EngineMethod, params: ParsedParams<EngineMethod>): Promise<Results[EngineMethod]> {
-    if (method === 'prompt.list') return [];
-    if (method === 'firewall.connections' || method === 'port.listening') {
-      const { vm } = params as ParsedParams<'firewall.connections' | 'port.listening'>;
-      await this.catalog.store.read(validateName('VM', vm));
-      if ((await readLivePid(this.paths.vm(vm))) === null) return method === 'firewall.connections' ? [] : null;
-    }
-    if (method === 'vm.stop' || method === 'vm.consoleInput') {
-      const { name } = params as ParsedParams<'vm.stop' | 'vm.consoleInput'>;
-      const summary = await this.catalog.summary(validateName('VM', name));
-      if (summary.pid === null && method === 'vm.consoleInput') throw consoleNotRunning(name);
-      if (summary.pid === null) return { ...summary, stoppedBy: null };
-    }
-    throw new XrayError('unsupported', `"${method}" needs the Xray supervisor; start the Xray app or run "xray daemon".`);
-  }
-
-  private engineHandlers(): { [M in EngineMethod]: Handler<M> } {
-    const viaEngine =
-      <M extends EngineMethod>(method: M): Handler<M> =>
-      async (params) =>
-        this.engine ? this.engine.handlers[method](params) : (this.withoutEngine(method, params) as Promise<Results[M]>);
-    return {
-      'vm.start': viaEngine('vm.start'),
-      'vm.stop': viaEngine('vm.stop'),
-      'vm.consoleInput': viaEngine('vm.consoleInput'),
-      'prompt.list': viaEngine('prompt.list'),
-      'prompt.answer': viaEngine('prompt.answer'),
-      'firewall.connections': viaEngine('firewall.connections'),
-      'port.listening': viaEngine('port.listening'),
     };
   }
 }

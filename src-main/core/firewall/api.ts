@@ -5,7 +5,7 @@ import { XrayError } from '../../shared/errors';
 import type { Handler } from '../engine';
 import { validateName } from '../names';
 import type { HomePaths } from '../paths';
-import type { VmStore } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
 import type { FirewallLog } from './log';
 import type { RuleStore } from './rule-store';
 import { RuleSet, isPersistent, parseUserRuleTarget } from './rules';

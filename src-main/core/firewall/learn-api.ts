@@ -5,7 +5,7 @@ import { HTTP_METHODS, PATH_PATTERN, formatRuleTarget } from '../../shared/scope
 import type { Handler } from '../engine';
 import { validateName } from '../names';
 import type { HomePaths } from '../paths';
-import type { VmStore } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
 import { matchHttpRule } from './http-rules';
 import { readLearned } from './learn';
 import type { RuleStore } from './rule-store';

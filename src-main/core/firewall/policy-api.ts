@@ -6,7 +6,7 @@ import type { Handler } from '../engine';
 import { validateName } from '../names';
 import type { SecretBindings } from '../secrets/bindings';
 import type { SecretStore } from '../secrets/store';
-import type { VmStore } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
 import { applyPolicy, diffPolicy, parsePolicy, policyOf, renderPolicy } from './policy';
 import type { RuleStore } from './rule-store';
 import { fromFirewallTable } from './rules';

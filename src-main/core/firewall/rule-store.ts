@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import type { FirewallLogEntry, FirewallRule } from '../../shared/models';
 import { formatRuleTarget } from '../../shared/scopes';
 import type { HomePaths } from '../paths';
-import type { FirewallEntry, VmStore } from '../store/vm-config';
+import type { FirewallEntry } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
 import { tailOf } from '../vms/logs';
 import { type FirewallTableRead, fromFirewallTable, parseDefaultRules, toFirewallTable, tryParseRuleTarget } from './rules';
 

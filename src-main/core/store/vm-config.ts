@@ -67,12 +67,6 @@ export interface VmConfig {
 }
 
 /**
- * VmStore is named here as a type too, for the modules that take a store by
- * this path (the supervisor, the firewall); vm-store.ts is its home.
- */
-export type { VmStore } from './vm-store';
-
-/**
  * VM_CONFIG_DEFAULTS are what a vm.toml without these keys means: the
  * original tool's defaults, so its files load as they did. New VMs get
  * vm.defaults (fitted to the host) written out in full.

@@ -12,7 +12,7 @@ import type { QmpChannel } from '../qmp';
 import { makeConsolePipe } from '../qemu';
 import { prepareSocketDir } from '../socket-dir';
 import { connectVm, type SshSession, type SshTarget } from '../ssh';
-import type { VmStore } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
 import { readLivePid, removeRuntimeFiles } from '../vms/runtime';
 import { bootChecks, consoleSize } from './boot-check';
 import { Consoles } from './consoles';
