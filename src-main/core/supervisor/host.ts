@@ -8,7 +8,8 @@ import { egressFactsOf, egressHook } from '../guest/egress';
 import { guestSetupHooks } from '../guest/setup';
 import { sharesHook, sharesOf } from '../guest/shares';
 import { SupervisorLock } from './lock';
-import { Supervisor, type SupervisorDeps, type SupervisorOptions } from './supervisor';
+import { Supervisor } from './supervisor';
+import type { SupervisorDeps, SupervisorOptions } from './supervisor-deps';
 
 export interface SupervisorHost {
   readonly service: XrayService;

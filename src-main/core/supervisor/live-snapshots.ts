@@ -2,11 +2,13 @@
 import type { XrayEvent } from '../../shared/contract';
 import type { SnapshotInfo } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
+import type { Handler, SnapshotMethod } from '../engine';
 import { validateName } from '../names';
 import { DISK_DRIVE_ID } from '../qemu';
 import { cont, deleteSnapshot, listBlockNodes, loadSnapshot, querySnapshots, saveSnapshot, snapshotNodes, type InternalSnapshot, type QmpChannel } from '../qmp';
 import type { VmStore } from '../store/vm-store';
 import { withSnapshotProgress } from '../vms/snapshot-progress';
+import type { KeyedQueue } from './queue';
 
 export interface LiveSnapshotDeps {
   /** vms holds the snapshots' descriptions, in vm.toml. */
@@ -103,4 +105,14 @@ export class LiveSnapshots {
 
 function toSnapshotInfo(s: InternalSnapshot, description: string | null, auto: boolean): SnapshotInfo {
   return { name: s.name, date: s.date.toISOString(), vmStateSize: s.vmStateSize, hasMemory: s.vmStateSize > 0, description, auto };
+}
+
+/** liveSnapshotHandlers serve the snapshot methods for VMs the supervisor runs; a change waits its turn in the VM's queue. */
+export function liveSnapshotHandlers(snapshots: LiveSnapshots, queue: KeyedQueue): { [M in SnapshotMethod]: Handler<M> } {
+  return {
+    'snapshot.list': ({ vm }) => snapshots.list(vm),
+    'snapshot.create': ({ vm, name, description }) => queue.run(vm, () => snapshots.create(vm, name, description)),
+    'snapshot.revert': ({ vm, name }) => queue.run(vm, () => snapshots.revert(vm, name)),
+    'snapshot.delete': ({ vm, name }) => queue.run(vm, () => snapshots.remove(vm, name)),
+  };
 }

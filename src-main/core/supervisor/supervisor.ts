@@ -1,59 +1,30 @@
 // Runs in: plain Node (core).
-import type { ParsedParams, Results, XrayEvent } from '../../shared/contract';
-import type { BaseInfo, GlobalSettings, VmSummary } from '../../shared/models';
+import type { ParsedParams, Results } from '../../shared/contract';
+import type { VmSummary } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
 import { isActive } from '../../shared/vm';
 import type { Engine, LiveForwards } from '../engine';
-import type { RuleStore } from '../firewall/rule-store';
-import type { QemuImg } from '../images';
 import { validateName } from '../names';
-import type { HomePaths } from '../paths';
 import type { QmpChannel } from '../qmp';
 import { makeConsolePipe } from '../qemu';
 import { prepareSocketDir } from '../socket-dir';
-import { connectVm, type SshSession, type SshTarget } from '../ssh';
-import type { VmStore } from '../store/vm-store';
-import { readLivePid, removeRuntimeFiles } from '../vms/runtime';
-import { bootChecks, consoleSize } from './boot-check';
+import { connectVm } from '../ssh';
+import { adoptRunning } from './adopt';
+import { bootChecks } from './boot-check';
 import { Consoles } from './consoles';
-import { FirewallHost, type FirewallHostDeps, startModeProblem } from './firewalls';
-import { GuestLink, type Login } from './guest-link';
+import { FirewallHost, startModeProblem } from './firewalls';
+import { GuestLink } from './guest-link';
 import { isQemuFor } from './identity';
 import { Launcher } from './launcher';
 import { liveForwards } from './live-forwards';
-import { LiveSnapshots } from './live-snapshots';
+import { LiveSnapshots, liveSnapshotHandlers } from './live-snapshots';
 import { VmMachine, type MachineChange, type StopRequest } from './machine';
 import { realQemu, type QemuProcesses } from './qemu-process';
 import { KeyedQueue } from './queue';
+import { runningSummary } from './running-summary';
+import { planStart } from './start-plan';
+import type { SupervisorDeps, SupervisorOptions } from './supervisor-deps';
 import { DEFAULT_STOP_TIMINGS, type StopTimings } from './stop';
-
-/** SupervisorDeps is what the supervisor needs from the rest of the core; supervisorDeps (host.ts) takes them from a service. */
-export interface SupervisorDeps {
-  readonly paths: HomePaths;
-  readonly vms: Pick<VmStore, 'read' | 'list' | 'update'>;
-  /** summary is a VM as its files describe it; the supervisor overlays what runs. */
-  readonly summary: (vm: string) => Promise<VmSummary>;
-  readonly bases: { list(): Promise<BaseInfo[]> };
-  readonly settings: { read(): Promise<GlobalSettings> };
-  readonly ruleStore: RuleStore;
-  readonly secretBindings: FirewallHostDeps['secretBindings'];
-  readonly secrets: FirewallHostDeps['secrets'];
-  readonly qemuImg: QemuImg;
-  readonly emit: (event: XrayEvent) => void;
-  readonly sshTarget: (vm: string) => Promise<SshTarget>;
-  /** runStartHooks runs a VM's start hooks over the session Xray logged in with. */
-  readonly runStartHooks: (vm: string, session: SshSession) => Promise<unknown>;
-}
-
-export interface SupervisorOptions {
-  // For testing: the guest's SSH, QEMU, the launcher and the stop's stages.
-  readonly login?: Login;
-  readonly qemu?: QemuProcesses;
-  readonly launcher?: Pick<Launcher, 'prepare'>;
-  /** isQemuFor checks that a pid from a pid file is that VM's QEMU before adoption. */
-  readonly isQemuFor?: (pid: number, qmpSocket: string) => Promise<boolean>;
-  readonly stopTimings?: Omit<StopTimings, 'powerButtonMs'>;
-}
 
 /**
  * Supervisor runs VMs for one XRAY_HOME: it starts, adopts, watches and stops
@@ -119,12 +90,7 @@ export class Supervisor implements Engine {
         return this.machines.get(vm)?.state === 'ready' ? this.guests.listening(vm) : null;
       },
     };
-    this.live = {
-      'snapshot.list': ({ vm }) => this.snapshots.list(vm),
-      'snapshot.create': ({ vm, name, description }) => this.queue.run(vm, () => this.snapshots.create(vm, name, description)),
-      'snapshot.revert': ({ vm, name }) => this.queue.run(vm, () => this.snapshots.revert(vm, name)),
-      'snapshot.delete': ({ vm, name }) => this.queue.run(vm, () => this.snapshots.remove(vm, name)),
-    };
+    this.live = liveSnapshotHandlers(this.snapshots, this.queue);
   }
 
   /**
@@ -167,51 +133,14 @@ export class Supervisor implements Engine {
   }
 
   decorate(summary: VmSummary): VmSummary {
-    const machine = this.machines.get(summary.name);
-    if (machine?.state === 'crashed') return { ...summary, state: 'crashed', pid: null, crash: machine.crash };
-    if (!machine || !isActive(machine.state)) return summary.state === 'ready' ? { ...summary, state: 'stopped', pid: null } : summary;
-    return {
-      ...summary,
-      ...this.firewalls.counts(summary.name),
-      state: machine.state,
-      pid: machine.pid,
-      accelerator: machine.accel,
-      crash: null,
-      diagnosis: machine.diagnosis,
-      firewallActive: this.guestFirewall.has(summary.name),
-    };
+    const firewall = () => ({ ...this.firewalls.counts(summary.name), firewallActive: this.guestFirewall.has(summary.name) });
+    return runningSummary(summary, this.machines.get(summary.name), firewall);
   }
 
-  /**
-   * adoptRunning picks up VMs whose QEMU outlived an earlier supervisor, after
-   * checking the pid really is that VM's QEMU, and clears stale runtime files.
-   */
-  async adoptRunning(): Promise<string[]> {
-    const adopted: string[] = [];
-    for (const entry of await this.deps.vms.list()) {
-      if (this.isRunning(entry.name)) continue;
-      const vm = this.deps.paths.vm(entry.name);
-      const pid = await readLivePid(vm);
-      if (pid === null || !(await this.isQemuFor(pid, vm.qmpSocket))) {
-        await removeRuntimeFiles(vm);
-        continue;
-      }
-      try {
-        const process = await this.qemu.adopt(entry.name, vm, pid);
-        await this.firewalls.startVm(entry.name, { allowAll: false }).catch(async (err: unknown) => {
-          await process.release();
-          throw err;
-        });
-        await this.consoles.attach(entry.name, null);
-        const machine = this.machineFor(entry.name);
-        machine.adopt(process);
-        this.guests.watch(machine, { runHooks: false, consoleFrom: null });
-        adopted.push(entry.name);
-      } catch (err) {
-        this.deps.emit({ type: 'log', level: 'warn', source: 'supervisor', message: `VM "${entry.name}" (pid ${pid}) is running but its QMP socket does not answer: ${(err as Error).message}` });
-      }
-    }
-    return adopted;
+  /** adoptRunning picks up VMs whose QEMU outlived an earlier supervisor (adopt.ts). */
+  adoptRunning(): Promise<string[]> {
+    const { qemu, isQemuFor, firewalls, consoles, guests } = this;
+    return adoptRunning({ ...this.deps, qemu, isQemuFor, firewalls, consoles, guests, isRunning: (vm) => this.isRunning(vm), machineFor: (vm) => this.machineFor(vm) });
   }
 
   /** stopAll stops every running VM (the app's Quit, after the user agreed). */
@@ -259,20 +188,7 @@ export class Supervisor implements Engine {
       const modeProblem = startModeProblem(name, params, this.isRunning(name));
       if (modeProblem) throw modeProblem;
       if (this.isRunning(name)) return this.summary(name);
-      const config = await this.deps.vms.read(name);
-      const vm = this.deps.paths.vm(name);
-      if (await readLivePid(vm)) {
-        throw new XrayError('in-use', `VM "${name}" is already running under another Xray process.`);
-      }
-      const base = (await this.deps.bases.list()).find((b) => b.name === config.base);
-      if (!base) {
-        throw new XrayError('not-found', `VM "${name}" is built on base "${config.base}", which is missing; re-import it with "xray base import PATH --name ${config.base}".`);
-      }
-      if (params.fromSnapshot) validateName('snapshot', params.fromSnapshot);
-      const prepared = await this.launcher.prepare(name, config, base.arch, { display: params.display ?? 'none', startPaused: Boolean(params.fromSnapshot) });
-      if (prepared.warning) this.deps.emit({ type: 'log', level: 'warn', source: 'qemu', message: prepared.warning });
-      await removeRuntimeFiles(vm);
-      const consoleFrom = await consoleSize(vm.consoleLog);
+      const { vm, prepared, consoleFrom } = await planStart({ ...this.deps, launcher: this.launcher }, name, params);
       const machine = this.machineFor(name);
       await machine.launch(async () => {
         await this.firewalls.startVm(name, { allowAll: Boolean(params.allowAll), learn: Boolean(params.learn) });

@@ -10,7 +10,8 @@ import { createService } from '../../../src-main/core/bootstrap';
 import type { XrayService } from '../../../src-main/core/service';
 import { supervisorDeps } from '../../../src-main/core/supervisor/host';
 import { Launcher, type HostRoom } from '../../../src-main/core/supervisor/launcher';
-import { Supervisor, type SupervisorOptions } from '../../../src-main/core/supervisor/supervisor';
+import { Supervisor } from '../../../src-main/core/supervisor/supervisor';
+import type { SupervisorOptions } from '../../../src-main/core/supervisor/supervisor-deps';
 import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../../helpers/home';
 import { FakeGuests, FakeQemu, fakeQemuOnHost } from './fakes';
 
