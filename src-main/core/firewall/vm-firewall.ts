@@ -13,7 +13,7 @@ import type { PromptBroker } from './prompts';
 import { formatRuleTarget } from '../../shared/scopes';
 import type { RuleSet } from './rules';
 import { type ConnectDecision, type ConnectRequest, Socks5Server } from './socks5';
-import type { InterceptHandler, Interception } from './socks5-relay';
+import type { InterceptHandler, Interception } from './socks5-relay-types';
 
 /**
  * Settled is a decision made: the action, why, the id of the rule that made
