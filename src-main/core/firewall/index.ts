@@ -22,4 +22,4 @@ export { parseHttpHost, parseTlsSni } from './sniff';
 export { REPLY, Socks5Server } from './socks5';
 export type { ConnectDecision, ConnectRequest, Socks5ServerOptions } from './socks5';
 export { VmFirewall } from './vm-firewall';
-export type { VmFirewallOptions } from './vm-firewall';
+export type { VmFirewallOptions } from './vm-firewall-options';
