@@ -11,7 +11,7 @@ export { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, probeBody } from './probe';
 export type { FirewallLogOptions } from './log';
 export { formatRuleTarget, registrableSuffix, scopeChoices, targetForScope } from '../../shared/scopes';
 export { PromptBroker } from './prompts';
-export type { Decision, PromptAnswer, PromptBrokerOptions } from './prompts';
+export type { Decision, PromptAnswer, PromptBrokerOptions } from './prompt-types';
 export { RuleSet, isPersistent, specificity } from './rules';
 export type { RuleInput, RuleMatch } from './rules';
 export { parseRuleTarget, parseUserRuleTarget, tryParseRuleTarget } from './rule-target';
