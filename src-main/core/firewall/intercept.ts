@@ -1,6 +1,7 @@
 // Runs in: plain Node (core).
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
+import { Socket } from 'node:net';
 import { type Writable, pipeline } from 'node:stream';
 import * as tls from 'node:tls';
 import { type EgressReport, describeEgressReport } from '../../shared/egress';
@@ -92,6 +93,8 @@ export class Interceptor {
       requests: 0,
       refused: 0,
     };
+    // The guest's side, too, sends small records that must not wait for an ACK (Nagle's algorithm).
+    if (conn.client instanceof Socket) conn.client.setNoDelay(true);
     conn.client.unshift(hello);
     const guest = new tls.TLSSocket(conn.client, {
       isServer: true,
@@ -126,9 +129,8 @@ export class Interceptor {
       });
     };
     if (state.protocol === 'h2') {
-      // Node clears secureConnecting only on sockets a tls.Server made, and an
-      // HTTP/2 session waits for a TLS socket that is still "connecting" to
-      // emit secureConnect, which a server-side socket never does.
+      // Node clears secureConnecting only on a tls.Server's sockets, and an HTTP/2 session
+      // waits for a "connecting" TLS socket's secureConnect, which a server-side one never emits.
       Object.assign(guest, { secureConnecting: false });
       const server = http2.createServer({}, onRequest);
       server.on('sessionError', () => guest.destroy());
