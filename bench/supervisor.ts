@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createService } from '../src-main/core/bootstrap';
 import { HomePaths } from '../src-main/core/paths';
-import { DISK_DRIVE_ID } from '../src-main/core/qemu';
+import { DISK_DRIVE_ID, makeConsolePipe } from '../src-main/core/qemu';
 import { QmpClient, listBlockNodes, saveSnapshot, snapshotNodes } from '../src-main/core/qmp';
 import { hostSupervisor } from '../src-main/core/supervisor/host';
 import { Launcher } from '../src-main/core/supervisor/launcher';
@@ -39,6 +39,7 @@ export async function benchSupervisor(): Promise<Row[]> {
     const direct: number[] = [];
     for (let i = 0; i < 7; i++) {
       const prepared = await launcher.prepare('b', config, 'x86_64', { display: 'none', startPaused: false });
+      await makeConsolePipe(paths.vm('b').consolePipe);
       let qmp: QmpClient | null = null;
       const child = spawn(prepared.request.binary, [...prepared.request.argv], { detached: true, stdio: 'ignore' });
       direct.push(await timeMs(async () => {
@@ -54,6 +55,7 @@ export async function benchSupervisor(): Promise<Row[]> {
     const machine = (host.supervisor as unknown as { machines: Map<string, { qmp: QmpClient }> }).machines.get('a')!;
     const viaClient = await samples(300, () => machine.qmp.execute('query-status'));
     const b = await launcher.prepare('b', config, 'x86_64', { display: 'none', startPaused: false });
+    await makeConsolePipe(paths.vm('b').consolePipe);
     const child = spawn(b.request.binary, [...b.request.argv], { detached: true, stdio: 'ignore' });
     const raw = await rawQmpRoundTrips(paths.vm('b').qmpSocket, 300);
     const rttRatio = median(viaClient) / median(raw);

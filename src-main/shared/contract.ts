@@ -2,54 +2,14 @@
 // boundary: the control socket, the Electron IPC bridge and the browser UI.
 // Each request names its params schema (checked by the receiver) and its result type.
 import * as z from 'zod';
-import {
-  displaySchema,
-  guestArchSchema,
-  hookTypeSchema,
-  promptLifetimeSchema,
-  promptScopeSchema,
-  ruleActionSchema,
-  type GuestArch,
-  type HookSource,
-  type HookType,
-  type PromptCloseReason,
-} from './enums';
-import type { EgressReport } from './egress';
+import { displaySchema, guestArchSchema, hookTypeSchema, promptLifetimeSchema, promptScopeSchema, ruleActionSchema } from './enums';
 import { CONSOLE_INPUT_MAX_CHARS } from './console';
-import type { LearnedReview } from './learned';
-import { POLICY_MAX_BYTES, type PolicyExport, type PolicyImport } from './policy';
-import type { GuestListener, OpenConnection, PortChange } from './live';
+import type { XrayEvent } from './events';
+import { POLICY_MAX_BYTES } from './policy';
+import type { Results } from './results';
 import { SECRET_MAX_BYTES } from './secrets';
-import { VM_LIMITS, type VmDefaults } from './vm';
-import type {
-  BaseInfo,
-  BootDiagnosis,
-  ConsoleScrollback,
-  FirewallLogEntry,
-  FirewallPrompt,
-  FirewallRule,
-  GlobalSettings,
-  GuestProcess,
-  HookRun,
-  HookRunRecord,
-  PortMapping,
-  SnapshotInfo,
-  VmInfo,
-  VmStateName,
-  VmStopResult,
-  VmSummary,
-  CrashReport,
-  StopMethod,
-  Destination,
-  RuleAction,
-  SecretBackendInfo,
-  SecretBinding,
-  SecretInfo,
-  Share,
-  ShareChange,
-  TimelineEntry,
-} from './models';
 import { SHARE_LIMITS } from './shares';
+import { VM_LIMITS } from './vm';
 
 // The pieces the schemas share; each schema builds its own, when it is built (see requestSchemas).
 const name = () => z.string().min(1).max(200);
@@ -230,132 +190,8 @@ export type Method = keyof typeof requestSchemas;
 export type Params<M extends Method> = z.input<(typeof requestSchemas)[M]>;
 export type ParsedParams<M extends Method> = z.output<(typeof requestSchemas)[M]>;
 
-export interface PluginInfo {
-  readonly name: string;
-  readonly file: string;
-  /** commands are what `plugin.run` runs; a risky one gets an automatic snapshot of each VM before it first reaches it. */
-  readonly commands: readonly { readonly name: string; readonly description: string; readonly risky: boolean }[];
-  readonly hooks: readonly HookType[];
-  readonly error: string | null;
-}
-
-/** CatalogEntry is one image `base.pull` can fetch by name, and whether a base of that name exists. */
-export interface CatalogEntry {
-  readonly name: string;
-  readonly arch: GuestArch;
-  readonly title: string;
-  readonly url: string;
-  readonly imported: boolean;
-}
-
-/** Results maps each API method to what it resolves with. */
-export interface Results {
-  'vm.list': VmSummary[];
-  'vm.info': VmInfo;
-  'vm.defaults': VmDefaults;
-  'vm.create': VmSummary;
-  'vm.remove': null;
-  'vm.update': VmSummary;
-  'vm.start': VmSummary;
-  'vm.stop': VmStopResult;
-  'vm.console': ConsoleScrollback;
-  'vm.consoleInput': null;
-  'vm.timeline': TimelineEntry[];
-  'port.list': PortMapping[];
-  'share.list': Share[];
-  'share.add': ShareChange;
-  'share.remove': ShareChange;
-  'port.add': PortChange;
-  'port.remove': PortChange;
-  /** port.listening: the guest's listening TCP ports, or null when it cannot be asked (the VM is not ready). */
-  'port.listening': GuestListener[] | null;
-  'base.list': BaseInfo[];
-  'base.import': BaseInfo;
-  'base.remove': null;
-  'base.catalog': CatalogEntry[];
-  'base.pull': BaseInfo;
-  'base.cancel': null;
-  'snapshot.list': SnapshotInfo[];
-  'snapshot.create': SnapshotInfo;
-  'snapshot.revert': null;
-  'snapshot.delete': null;
-  'config.get': GlobalSettings;
-  'config.set': GlobalSettings;
-  'firewall.rules': FirewallRule[];
-  'firewall.add': FirewallRule;
-  'firewall.remove': null;
-  'firewall.clear': null;
-  'firewall.log': FirewallLogEntry[];
-  'firewall.export': PolicyExport;
-  'firewall.learned': LearnedReview;
-  'firewall.import': PolicyImport;
-  'firewall.connections': OpenConnection[];
-  'prompt.list': FirewallPrompt[];
-  'prompt.answer': null;
-  'hooks.list': { type: HookType; script: string; source: HookSource; risky: boolean }[];
-  'hooks.run': HookRun[];
-  'hooks.resetInitialBoot': null;
-  'hooks.runs': HookRunRecord[];
-  'secret.list': { backend: SecretBackendInfo; secrets: SecretInfo[] };
-  'secret.set': SecretInfo;
-  'secret.remove': null;
-  'secret.bindings': SecretBinding[];
-  'secret.bind': SecretBinding;
-  'secret.unbind': null;
-  'plugin.list': PluginInfo[];
-  'plugin.run': { output: string };
-}
-
-/** XrayEvent is everything the service announces; a discriminated union on `type`. */
-export type XrayEvent =
-  /** vm.state: a VM's state changed; a crash says why, a stop says how it ended (stoppedBy). */
-  | { readonly type: 'vm.state'; readonly vm: string; readonly state: VmStateName; readonly previous: VmStateName; readonly crash?: CrashReport; readonly stoppedBy?: StopMethod }
-  | { readonly type: 'vm.changed'; readonly vm: string }
-  /** vm.diagnosis: a booting VM has not let Xray log in within its boot_timeout, and this is why (it stays booting). */
-  | { readonly type: 'vm.diagnosis'; readonly vm: string; readonly diagnosis: BootDiagnosis }
-  | { readonly type: 'vm.removed'; readonly vm: string }
-  /** console.output: what a VM printed on its serial console, from position `start` of its live console `stream` (see ConsoleScrollback). */
-  | { readonly type: 'console.output'; readonly vm: string; readonly stream: string; readonly start: number; readonly text: string }
-  /** base.progress: an import copying (total known) or a pull downloading (total 0 until the server says). */
-  | {
-      readonly type: 'base.progress';
-      readonly name: string;
-      readonly done: number;
-      readonly total: number;
-      readonly phase?: 'download' | 'import';
-      readonly bytesPerSecond?: number;
-    }
-  | { readonly type: 'base.changed' }
-  /** snapshot.progress: a snapshot operation running, done or failed; a new snapshot's description comes with it. */
-  | {
-      readonly type: 'snapshot.progress';
-      readonly vm: string;
-      readonly name: string;
-      readonly operation: 'create' | 'revert' | 'delete';
-      readonly status: 'running' | 'done' | 'failed';
-      readonly error?: string;
-      readonly description?: string;
-    }
-  | { readonly type: 'prompt.opened'; readonly prompt: FirewallPrompt }
-  | { readonly type: 'prompt.updated'; readonly prompt: FirewallPrompt; readonly guestProcess?: GuestProcess }
-  | { readonly type: 'prompt.closed'; readonly id: string; readonly vm: string; readonly action: RuleAction; readonly reason: PromptCloseReason }
-  /** firewall.decision: one connection decided; `rule` is the id of the rule that decided it (to revoke it), if one did. */
-  | { readonly type: 'firewall.decision'; readonly vm: string; readonly destination: Destination; readonly action: RuleAction; readonly reason: string; readonly rule: string | null }
-  | { readonly type: 'firewall.connection'; readonly entry: FirewallLogEntry }
-  /** firewall.connections: a followed VM's open connections now, at most once a second and only when they changed. */
-  | { readonly type: 'firewall.connections'; readonly vm: string; readonly connections: OpenConnection[] }
-  /** firewall.status: whether the guest was verified to send all TCP through its firewall. */
-  | { readonly type: 'firewall.status'; readonly vm: string; readonly active: boolean }
-  | { readonly type: 'hook.started'; readonly run: HookRun }
-  | { readonly type: 'hook.output'; readonly vm: string; readonly script: string; readonly stream: 'stdout' | 'stderr'; readonly text: string }
-  | { readonly type: 'hook.finished'; readonly run: HookRun }
-  /** egress.report: what the egress interceptor did with a VM's secrets and HTTP requests (see EgressReport). */
-  | { readonly type: 'egress.report'; readonly report: EgressReport }
-  /** timeline.entry: one thing a VM did, as its timeline records it (vm.timeline reads them back). */
-  | { readonly type: 'timeline.entry'; readonly entry: TimelineEntry }
-  | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly source: string; readonly message: string };
-
-export type EventType = XrayEvent['type'];
+export type { CatalogEntry, PluginInfo, Results } from './results';
+export type { EventType, XrayEvent } from './events';
 
 /** XrayApi is the service surface every transport offers. */
 export interface XrayApi {

@@ -8,7 +8,8 @@ import type { HomePaths } from '../paths';
 import type { VmStore } from '../store/vm-store';
 import type { FirewallLog } from './log';
 import type { RuleStore } from './rule-store';
-import { RuleSet, isPersistent, parseUserRuleTarget } from './rules';
+import { parseUserRuleTarget } from './rule-target';
+import { RuleSet, isPersistent } from './rules';
 
 export type FirewallMethod = 'firewall.rules' | 'firewall.add' | 'firewall.remove' | 'firewall.clear' | 'firewall.log';
 

@@ -11,22 +11,15 @@ export { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, probeBody } from './probe';
 export type { FirewallLogOptions } from './log';
 export { formatRuleTarget, registrableSuffix, scopeChoices, targetForScope } from '../../shared/scopes';
 export { PromptBroker } from './prompts';
-export type { Decision, PromptAnswer, PromptBrokerOptions } from './prompts';
-export {
-  RuleSet,
-  fromFirewallTable,
-  isPersistent,
-  parseDefaultRules,
-  parseRuleTarget,
-  parseUserRuleTarget,
-  specificity,
-  toFirewallTable,
-  tryParseRuleTarget,
-} from './rules';
-export type { FirewallTableEntry, FirewallTableRead, RuleInput, RuleMatch } from './rules';
+export type { Decision, PromptAnswer, PromptBrokerOptions } from './prompt-types';
+export { RuleSet, isPersistent, specificity } from './rules';
+export type { RuleInput, RuleMatch } from './rules';
+export { parseRuleTarget, parseUserRuleTarget, tryParseRuleTarget } from './rule-target';
+export { fromFirewallTable, parseDefaultRules, toFirewallTable } from './rule-table';
+export type { FirewallTableEntry, FirewallTableRead } from './rule-table';
 export { serviceName, WELL_KNOWN_SERVICES } from './services';
 export { parseHttpHost, parseTlsSni } from './sniff';
 export { REPLY, Socks5Server } from './socks5';
 export type { ConnectDecision, ConnectRequest, Socks5ServerOptions } from './socks5';
 export { VmFirewall } from './vm-firewall';
-export type { VmFirewallOptions } from './vm-firewall';
+export type { VmFirewallOptions } from './vm-firewall-options';

@@ -9,7 +9,7 @@ import type { SecretStore } from '../secrets/store';
 import type { VmStore } from '../store/vm-store';
 import { applyPolicy, diffPolicy, parsePolicy, policyOf, renderPolicy } from './policy';
 import type { RuleStore } from './rule-store';
-import { fromFirewallTable } from './rules';
+import { fromFirewallTable } from './rule-table';
 
 export type PolicyMethod = 'firewall.export' | 'firewall.import';
 

@@ -7,7 +7,8 @@ import { formatRuleTarget } from '../../shared/scopes';
 import { bindingEntry, makePlaceholder } from '../secrets/bindings';
 import { describeValue, parseToml, stringifyToml, type TomlTable } from '../store/toml-file';
 import type { FirewallEntry, SecretBindingEntry, VmConfig } from '../store/vm-config';
-import { isPersistent, parseUserRuleTarget, tryParseRuleTarget } from './rules';
+import { parseUserRuleTarget, tryParseRuleTarget } from './rule-target';
+import { isPersistent } from './rules';
 
 /**
  * A policy file is a VM's lasting rules and secret bindings in the shapes

@@ -1,58 +1,14 @@
 // Runs in: plain Node (core).
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { Destination, FirewallPrompt, FirewallRule, GuestProcess, HttpRequestLine, PromptLifetime, PromptScope, RuleAction, RuleLifetime } from '../../shared/models';
-import type { XrayEvent } from '../../shared/contract';
+import type { Destination, FirewallPrompt, FirewallRule, GuestProcess, HttpRequestLine, RuleLifetime } from '../../shared/models';
 import type { PromptCloseReason } from '../../shared/enums';
 import { XrayError } from '../../shared/errors';
 import { defaultScope, formatRuleTarget, promptTarget, scopesOf } from '../../shared/scopes';
 import { canonicalIp } from './address';
+import { heldConnectionBudget } from './held-budget';
 import { matchHttpRule } from './http-rules';
+import type { Decision, PromptAnswer, PromptBrokerOptions } from './prompt-types';
 import type { RuleSet } from './rules';
-
-/** Decision is what a held connection learns: go ahead or be closed, and why. */
-export interface Decision {
-  readonly action: RuleAction;
-  readonly reason: string;
-  readonly rule?: FirewallRule;
-}
-
-export interface PromptAnswer {
-  readonly id: string;
-  readonly action: RuleAction;
-  /** scope defaults to the prompt's narrowest (defaultScope). */
-  readonly scope?: PromptScope | undefined;
-  readonly lifetime: PromptLifetime;
-  readonly durationSeconds?: number;
-}
-
-export interface PromptBrokerOptions {
-  readonly emit: (event: XrayEvent) => void;
-  /** clientCount says how many UIs (app, browser, CLI watchers) can answer prompts now. */
-  readonly clientCount: () => number;
-  /** rulesFor returns the running VM's rule set, where answers add their rule. */
-  readonly rulesFor: (vm: string) => RuleSet | null;
-  /** persist writes a persistent rule (forever, duration) an answer made to vm.toml. */
-  readonly persist: (vm: string, rule: FirewallRule) => Promise<void>;
-  readonly timeoutSeconds?: number;
-  readonly denyWhenNoClient?: boolean;
-  /** defaultAction `deny` refuses unknown destinations at once instead of asking (config `default_action`). */
-  readonly defaultAction?: 'ask' | 'deny';
-  /** maxPendingPerVm bounds the prompts one VM can open at once; beyond it, deny. */
-  readonly maxPendingPerVm?: number;
-  /**
-   * Each held connection keeps a socket (a file descriptor) open in the
-   * supervisor. These bound how many one destination, one VM and all VMs
-   * together may hold, so one guest cannot use up the descriptors that other
-   * VMs' connections and the control socket need; beyond them, deny.
-   */
-  readonly maxWaitingPerDestination?: number;
-  readonly maxWaitingPerVm?: number;
-  readonly maxWaitingTotal?: number;
-  /** updateDelayMs gathers the `prompt.updated` events a burst of connections causes into one. */
-  readonly updateDelayMs?: number;
-  readonly now?: () => number;
-}
 
 interface Pending {
   prompt: FirewallPrompt;
@@ -268,25 +224,6 @@ export class PromptBroker {
     for (const resolve of entry.waiters) resolve(decision);
     this.options.emit({ type: 'prompt.closed', id, vm: entry.prompt.vm, action: decision.action, reason });
   }
-}
-
-/**
- * heldConnectionBudget is how many connections all VMs together may hold on
- * prompts: a quarter of this process's file descriptor limit, so relayed
- * connections (two descriptors each), QEMU's sockets and the control socket
- * keep the rest. The limit is read where Linux shows it; elsewhere Node has
- * raised it to at least 10240 (macOS's OPEN_MAX) at start-up.
- */
-export function heldConnectionBudget(limitsFile = '/proc/self/limits'): number {
-  let limit = 10_240;
-  try {
-    const line = readFileSync(limitsFile, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-    const soft = Number(line?.split(/\s{2,}/)[1]);
-    if (Number.isInteger(soft) && soft > 0) limit = soft;
-  } catch {
-    // Not Linux: keep the macOS figure.
-  }
-  return Math.max(64, Math.floor(limit / 4));
 }
 
 /** destinationKey is what makes two requests "the same destination". */

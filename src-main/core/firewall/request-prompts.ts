@@ -1,7 +1,8 @@
 // Runs in: plain Node (core).
 import type { RuleAction } from '../../shared/models';
 import type { AskedRequest } from './intercept';
-import type { Decision, PromptBroker } from './prompts';
+import type { Decision } from './prompt-types';
+import type { PromptBroker } from './prompts';
 import { serviceName } from './services';
 
 /** HOW_UNANSWERED words the broker's reasons for a prompt that no one answered, for the refusal the guest reads. */

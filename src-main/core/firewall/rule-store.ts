@@ -6,7 +6,8 @@ import type { HomePaths } from '../paths';
 import type { FirewallEntry } from '../store/vm-config';
 import type { VmStore } from '../store/vm-store';
 import { tailOf } from '../vms/logs';
-import { type FirewallTableRead, fromFirewallTable, parseDefaultRules, toFirewallTable, tryParseRuleTarget } from './rules';
+import { type FirewallTableRead, fromFirewallTable, parseDefaultRules, toFirewallTable } from './rule-table';
+import { tryParseRuleTarget } from './rule-target';
 
 /** LOG_FILE_LINES bounds what is read back from a stopped VM's firewall.log. */
 const LOG_FILE_LINES = 5000;

@@ -1,80 +1,16 @@
 // Runs in: plain Node (core).
-import type { Socket, TcpNetConnectOpts } from 'node:net';
+import type { Socket } from 'node:net';
 import type { OpenConnection } from '../../shared/live';
-import type { Destination, FirewallLogEntry } from '../../shared/models';
+import type { Destination } from '../../shared/models';
 import type { InterceptSummary } from './intercept';
 import { ReadSlab } from './read-slab';
 import { looksLikeTls } from './sniff';
+import { forwardDown, forwardUp } from './socks5-forward';
 import { abort, refuse } from './socks5-handshake';
+import { connectionEntry } from './socks5-relay-log';
+import type { Interception, RelayOptions, RelayState, ReplyTiming, Route } from './socks5-relay-types';
 import { readFirstBytes } from './socks5-sniff';
 import { REPLY, SUCCESS_REPLY, replyBytes, replyForError } from './socks5-wire';
-
-/**
- * RelayState is where one client connection is, from its request to its end:
- *  - deciding: the request is held while the firewall decides;
- *  - sniffing: answered with success, reading the client's first bytes for a
- *    name and deciding on them;
- *  - connecting: allowed; the upstream connection is being made;
- *  - relaying: bytes flow both ways;
- *  - intercepted: allowed, and its TLS is the egress interceptor's (see
- *    intercept.ts), which makes the upstream connection itself;
- *  - closing: finish() ran; waiting for both sockets to close;
- *  - closed: both closed, and an allowed connection was logged.
- */
-export type RelayState = 'deciding' | 'sniffing' | 'connecting' | 'relaying' | 'intercepted' | 'closing' | 'closed';
-
-/**
- * Interception is how an allowed connection's requests are decided when its
- * host has a secret bound to it or HTTP rules: a request no HTTP rule covers
- * is let through (`allow`, a host rule allowed the connection) or asked
- * about (`ask`, only HTTP rules let it in). A connection that turns out not
- * to speak TLS is relayed untouched in the first case and refused in the
- * second, since its requests cannot be read.
- */
-export interface Interception {
-  readonly unmatched: 'allow' | 'ask';
-}
-
-/**
- * Route is where an allowed connection goes, the destination its log entry
- * shows, whether it is intercepted, and what allowed it (the decision's
- * reason and rule, which the open-connections view shows).
- */
-export interface Route {
-  readonly to: { readonly host: string; readonly port: number };
-  readonly destination: Destination;
-  readonly intercept?: Interception;
-  readonly reason?: string;
-  readonly rule?: string | null;
-}
-
-/** InterceptHandler serves an intercepted connection (the client after its success reply, and its first bytes) until it ends. */
-export type InterceptHandler = (client: Socket, firstBytes: Buffer, route: Route & { readonly intercept: Interception }) => Promise<InterceptSummary>;
-
-/**
- * ReplyTiming is when the client hears success: once connected, so each
- * failure gets its reply code, or before connecting, which saves the client
- * a wait but turns a failure into a reset. A sniffed connection was answered
- * before its first bytes, whatever this says.
- */
-export type ReplyTiming = 'once-connected' | 'before-connecting';
-
-/** RelayOptions are the server's settings every relay shares. */
-export interface RelayOptions {
-  readonly vm: string;
-  readonly connectUpstream: (options: TcpNetConnectOpts) => Socket;
-  readonly connectTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-  readonly sniffTimeoutMs: number;
-  readonly sniffBytes: number;
-  /** onClosed receives one `connection` log entry per allowed connection. */
-  readonly onClosed?: (entry: FirewallLogEntry) => void;
-  /** intercept serves routes marked for interception; without it they are relayed untouched. */
-  readonly intercept?: InterceptHandler;
-}
-
-/** UPLOAD_QUEUE_BYTES is how much may wait to be written upstream before the client is paused. */
-const UPLOAD_QUEUE_BYTES = 1024 * 1024;
 
 /**
  * Relay is one client connection after its handshake. Every way a
@@ -86,10 +22,10 @@ const UPLOAD_QUEUE_BYTES = 1024 * 1024;
  * Client to upstream, bytes are forwarded from the moment the connection is
  * allowed (see forwardUp): Node queues them until the upstream connects, so
  * a request that follows the reply costs no extra turn of the event loop.
- * Upstream to client, the direction
- * downloads take, reads go into growing slabs (see ReadSlab) and each read
- * is written on as it is, pausing upstream while the client is behind. Each
- * side's end is passed on, so half-close works both ways.
+ * Upstream to client, the direction downloads take, reads go into growing
+ * slabs (see ReadSlab) and each read is written on as it is, pausing
+ * upstream while the client is behind. Each side's end is passed on, so
+ * half-close works both ways.
  */
 export class Relay {
   private current: RelayState = 'deciding';
@@ -232,7 +168,7 @@ export class Relay {
       port: route.to.port,
       allowHalfOpen: true,
       noDelay: true,
-      onread: { buffer: () => slab.room(), callback: (bytes) => this.forwardDown(upstream, slab, bytes) },
+      onread: { buffer: () => slab.room(), callback: (bytes) => forwardDown(this.client, upstream, slab, bytes) },
     });
     this.upstream = upstream;
     this.openSockets += 1;
@@ -250,7 +186,7 @@ export class Relay {
       this.settle();
     });
     if (pending.length > 0) upstream.write(pending);
-    this.forwardUp(upstream);
+    forwardUp(this.client, upstream);
   }
 
   /**
@@ -325,68 +261,15 @@ export class Relay {
   }
 
   /**
-   * forwardUp passes the client's bytes and its end to the upstream. Each
-   * read is written on at once, so the upstream is sending while the client
-   * is still being read; the client is paused only while more than
-   * UPLOAD_QUEUE_BYTES wait to be written. (A pipe() pauses and resumes the
-   * client around every read, as Node reads an accepted socket 64 KiB at a
-   * time and a pipe holds back at 16 KiB.)
-   */
-  private forwardUp(upstream: Socket): void {
-    const client = this.client;
-    const resume = (): void => {
-      client.resume();
-    };
-    client.on('data', (chunk: Buffer) => {
-      upstream.write(chunk);
-      if (upstream.writableLength > UPLOAD_QUEUE_BYTES) {
-        client.pause();
-        upstream.once('drain', resume);
-      }
-    });
-    if (client.readableEnded) upstream.end();
-    else client.once('end', () => upstream.end());
-    client.resume();
-  }
-
-  /** forwardDown writes one upstream read to the client; false pauses the upstream until the client drains. */
-  private forwardDown(upstream: Socket, slab: ReadSlab, bytes: number): boolean {
-    if (this.client.destroyed) return false;
-    const chunk = slab.take(bytes);
-    if (this.client.write(chunk, () => slab.written(chunk))) return true;
-    this.client.once('drain', () => upstream.resume());
-    return false;
-  }
-
-  /**
    * settle marks the relay closed once finish() ran, both sockets closed and
-   * an interceptor (if any) reported, and logs an allowed connection: its
-   * bytes as the upstream counted them, or as the client did when the
-   * interceptor held the upstream.
+   * an interceptor (if any) reported, and logs an allowed connection (see
+   * connectionEntry).
    */
   private settle(): void {
     if (this.current !== 'closing' || this.openSockets > 0) return;
     this.move('closed', ['closing']);
-    const { upstream, route, summary } = this;
+    const { client, upstream, route, summary, reason, started } = this;
     if (route === null || (upstream === null && summary === null)) return;
-    const reason = summary ? interceptedReason(summary) : this.reason;
-    this.options.onClosed?.({
-      at: new Date().toISOString(),
-      vm: this.options.vm,
-      kind: 'connection',
-      destination: route.destination,
-      action: 'allow',
-      ...(reason !== null ? { reason } : {}),
-      bytesUp: upstream ? upstream.bytesWritten : this.client.bytesRead,
-      bytesDown: upstream ? upstream.bytesRead : this.client.bytesWritten,
-      durationMs: Date.now() - this.started,
-    });
+    this.options.onClosed?.(connectionEntry({ vm: this.options.vm, route, client, upstream, summary, reason, started }));
   }
-}
-
-/** interceptedReason is an intercepted connection's log reason: what was spoken, how many requests, how many refused, and why it ended early. */
-function interceptedReason(summary: InterceptSummary): string {
-  const spoken = summary.protocol === null ? 'intercepted' : `intercepted (${summary.protocol})`;
-  const counts = `${summary.requests} request${summary.requests === 1 ? '' : 's'}, ${summary.refused} refused`;
-  return summary.failure === null ? `${spoken}: ${counts}` : `${spoken}: ${counts}; ${summary.failure}`;
 }

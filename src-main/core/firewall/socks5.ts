@@ -7,7 +7,8 @@ import { closeListeners, openListeners } from './listen';
 import { serviceName } from './services';
 import { looksLikeHttp, looksLikeTls, parseHttpHost, parseTlsSni } from './sniff';
 import { readHandshake } from './socks5-handshake';
-import { type InterceptHandler, type Interception, Relay, type RelayOptions, type Route } from './socks5-relay';
+import { Relay } from './socks5-relay';
+import type { InterceptHandler, Interception, RelayOptions, Route } from './socks5-relay-types';
 import { type HandshakeTarget, REPLY } from './socks5-wire';
 
 export { REPLY } from './socks5-wire';

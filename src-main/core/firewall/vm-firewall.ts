@@ -1,19 +1,16 @@
 // Runs in: plain Node (core).
 import type { OpenConnection } from '../../shared/live';
-import type { Destination, FirewallLogEntry, RuleAction, SecretBinding } from '../../shared/models';
-import type { XrayEvent } from '../../shared/contract';
-import { canonicalIp, hostOwnAddresses, isHostLocal } from './address';
-import { type DnsResolver, HOST_INTERNAL_IP, HOST_INTERNAL_NAME, addressesOf, hostResolver } from './dns';
+import type { Destination, FirewallLogEntry, RuleAction } from '../../shared/models';
+import { hostOwnAddresses, isHostLocal } from './address';
+import { HOST_INTERNAL_IP, addressesOf, hostResolver } from './dns';
 import { DnsServer } from './dns-server';
-import type { NameCache } from './name-cache';
-import type { FirewallLog } from './log';
-import { type Interceptor, interceptionFor } from './intercept';
+import { type NameSources, identifyDestination } from './identify-destination';
+import { interceptionFor } from './intercept';
 import { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, ProbeResponder } from './probe';
-import type { PromptBroker } from './prompts';
 import { formatRuleTarget } from '../../shared/scopes';
-import type { RuleSet } from './rules';
 import { type ConnectDecision, type ConnectRequest, Socks5Server } from './socks5';
-import type { InterceptHandler, Interception } from './socks5-relay';
+import type { InterceptHandler, Interception } from './socks5-relay-types';
+import type { EgressOptions, VmFirewallOptions } from './vm-firewall-options';
 
 /**
  * Settled is a decision made: the action, why, the id of the rule that made
@@ -25,42 +22,6 @@ interface Settled {
   readonly reason: string;
   readonly rule?: string | null;
   readonly byHttpRules?: boolean;
-}
-
-/** EgressOptions let a firewall intercept hosts with a secret bound to them or HTTP rules (see intercept.ts). */
-export interface EgressOptions {
-  readonly interceptor: Interceptor;
-  /** bindings are the VM's secret bindings now (they follow vm.toml). */
-  readonly bindings: () => readonly SecretBinding[];
-}
-
-export interface VmFirewallOptions {
-  readonly vm: string;
-  readonly proxySocket: string;
-  readonly dnsSocket: string;
-  readonly rules: RuleSet;
-  readonly broker: PromptBroker;
-  readonly nameCache: NameCache;
-  readonly emit: (event: XrayEvent) => void;
-  /** allowAll lets everything through without asking or remembering (`xray start --allow-all`). */
-  readonly allowAll?: boolean;
-  /** learn lets through what allow-all would and is told each connection allowed (`xray start --learn`). */
-  readonly learn?: { connection(destination: Destination): void };
-  /** dnsResolver answers the guest's DNS questions and names the proxy resolves; default: the host's resolver. */
-  readonly dnsResolver?: DnsResolver;
-  /** resolveHost resolves a name the guest asked the proxy for; default: dnsResolver's addresses. For testing. */
-  readonly resolveHost?: (name: string) => Promise<string[]>;
-  readonly log?: FirewallLog;
-  /** hostAddress is where host.xray.internal leads on the host. */
-  readonly hostAddress?: string;
-  /** isHostAddress says which addresses are the host itself; default: loopback and the host's interface addresses. For testing. */
-  readonly isHostAddress?: (ip: string) => boolean;
-  /** tcpPorts also opens the proxy and DNS on 127.0.0.1 (0 = free port); for tests. */
-  readonly tcpPorts?: { readonly proxy?: number; readonly dns?: number };
-  readonly socks?: Partial<Pick<ConstructorParameters<typeof Socks5Server>[0], 'sniffTimeoutMs' | 'connectTimeoutMs' | 'idleTimeoutMs' | 'handshakeTimeoutMs'>>;
-  /** egress intercepts what needs it; without it every allowed connection is relayed untouched. */
-  readonly egress?: EgressOptions;
-  readonly now?: () => number;
 }
 
 /**
@@ -86,14 +47,14 @@ export class VmFirewall {
   private readonly socks: Socks5Server;
   private readonly dns: DnsServer;
   private readonly probe = new ProbeResponder();
-  private readonly resolveHost: (name: string) => Promise<string[]>;
+  private readonly names: NameSources;
   private readonly hostAddress: string;
   private readonly isHostAddress: (ip: string) => boolean;
   private readonly now: () => number;
 
   constructor(private readonly options: VmFirewallOptions) {
     const resolver = options.dnsResolver ?? hostResolver();
-    this.resolveHost = options.resolveHost ?? ((name) => addressesOf(resolver, name));
+    this.names = { nameCache: options.nameCache, resolveHost: options.resolveHost ?? ((name) => addressesOf(resolver, name)) };
     this.hostAddress = options.hostAddress ?? '127.0.0.1';
     this.isHostAddress = options.isHostAddress ?? ((ip) => isHostLocal(ip, hostOwnAddresses()));
     this.now = options.now ?? Date.now;
@@ -169,7 +130,7 @@ export class VmFirewall {
 
   /** decide is the proxy's decision hook; exposed so the flow can be tested without sockets. */
   async decide(request: ConnectRequest): Promise<ConnectDecision> {
-    const destination = await this.identify(request.destination);
+    const destination = await identifyDestination(request.destination, this.names);
     const settled = this.settle(destination);
     if (settled) return this.conclude(destination, settled);
     const answer = await this.options.broker.request(this.options.vm, destination);
@@ -189,7 +150,7 @@ export class VmFirewall {
    * name there is.
    */
   async decideByAddress(request: ConnectRequest): Promise<ConnectDecision | null> {
-    const destination = await this.identify(request.destination);
+    const destination = await identifyDestination(request.destination, this.names);
     const guarded = this.guard(destination);
     if (guarded) return this.conclude(destination, guarded);
     if (destination.name === null) return null;
@@ -269,44 +230,9 @@ export class VmFirewall {
     return destination.ip === FIREWALL_PROBE_IP && destination.port === FIREWALL_PROBE_PORT;
   }
 
-  /** isToHost is true for identified destinations bound for host.xray.internal (identify maps them to its address). */
+  /** isToHost is true for identified destinations bound for host.xray.internal (identifyDestination maps them to its address). */
   private isToHost(destination: Destination): boolean {
     return destination.ip === HOST_INTERNAL_IP;
-  }
-
-  /**
-   * identify completes a destination: resolves a SOCKS domain to the address
-   * that will be dialled (so IP and CIDR rules apply to it, and the address
-   * checked is the address used), names bare addresses from the VM's DNS
-   * answers, and drops sniffed names that do not belong to the address.
-   * host.xray.internal is the host only as the address it resolves to or as
-   * a SOCKS domain; a TLS SNI or Host header naming it on another address
-   * is dropped like any name that does not belong.
-   */
-  private async identify(d: Destination): Promise<Destination> {
-    const ip = d.ip === null ? null : canonicalIp(d.ip);
-    if (ip === HOST_INTERNAL_IP || (ip === null && d.name === HOST_INTERNAL_NAME)) {
-      return { ...d, ip: HOST_INTERNAL_IP, name: HOST_INTERNAL_NAME, nameSource: d.nameSource ?? 'dns' };
-    }
-    if (d.name === HOST_INTERNAL_NAME) d = { ...d, name: null, nameSource: null };
-    if (ip === null && d.name !== null) {
-      const addresses = await this.resolveHost(d.name).catch(() => [] as string[]);
-      return { ...d, ip: addresses[0] ?? null };
-    }
-    if (ip === null) return d;
-    if (d.name !== null && (d.nameSource === 'sni' || d.nameSource === 'http-host')) {
-      if (await this.nameBelongsTo(d.name, ip)) return { ...d, ip };
-    } else if (d.name !== null) {
-      return { ...d, ip };
-    }
-    const fromDns = this.options.nameCache.lookup(ip);
-    return { ...d, ip, name: fromDns, nameSource: fromDns ? 'dns' : null };
-  }
-
-  private async nameBelongsTo(name: string, ip: string): Promise<boolean> {
-    if (this.options.nameCache.has(ip, name)) return true;
-    const addresses = await this.resolveHost(name).catch(() => [] as string[]);
-    return addresses.some((address) => canonicalIp(address) === ip);
   }
 
   private record(entry: FirewallLogEntry): void {

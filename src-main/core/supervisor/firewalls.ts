@@ -11,7 +11,7 @@ import { requestAsker } from '../firewall/request-prompts';
 import type { RuleStore } from '../firewall/rule-store';
 import { VmCertificateAuthority } from '../firewall/tls-ca';
 import { type UpstreamTrust, upstreamTrust } from '../firewall/upstream-trust';
-import type { EgressOptions } from '../firewall/vm-firewall';
+import type { EgressOptions } from '../firewall/vm-firewall-options';
 import type { HomePaths } from '../paths';
 import type { SecretBindings } from '../secrets/bindings';
 import type { SecretStore } from '../secrets/store';

@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Destination } from '../../../src-main/shared/models';
 import { formatRuleTarget } from '../../../src-main/shared/scopes';
-import { RuleSet, fromFirewallTable, parseDefaultRules, parseRuleTarget, toFirewallTable, tryParseRuleTarget } from '../../../src-main/core/firewall/rules';
+import { parseRuleTarget, tryParseRuleTarget } from '../../../src-main/core/firewall/rule-target';
+import { fromFirewallTable, parseDefaultRules, toFirewallTable } from '../../../src-main/core/firewall/rule-table';
+import { RuleSet } from '../../../src-main/core/firewall/rules';
 import { matchHttpRequest, matchHttpRule, normalizeRequestPath, pathMatches } from '../../../src-main/core/firewall/http-rules';
 
 const dest = (name: string, port = 443): Destination => ({ ip: '192.0.2.7', port, name, nameSource: 'sni', service: null });

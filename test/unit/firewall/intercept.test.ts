@@ -17,7 +17,8 @@ import type { Destination, SecretBinding } from '../../../src-main/shared/models
 import { type EgressPolicy, type InterceptSummary, Interceptor, interceptionFor } from '../../../src-main/core/firewall/intercept';
 import { PromptBroker } from '../../../src-main/core/firewall/prompts';
 import { requestAsker } from '../../../src-main/core/firewall/request-prompts';
-import { RuleSet, parseRuleTarget } from '../../../src-main/core/firewall/rules';
+import { parseRuleTarget } from '../../../src-main/core/firewall/rule-target';
+import { RuleSet } from '../../../src-main/core/firewall/rules';
 import { VmCertificateAuthority } from '../../../src-main/core/firewall/tls-ca';
 import { upstreamTrust } from '../../../src-main/core/firewall/upstream-trust';
 import { HomePaths } from '../../../src-main/core/paths';

@@ -4,8 +4,10 @@ import { describe, expect, it, vi } from 'vitest';
 import type { XrayEvent } from '../../../src-main/shared/contract';
 import type { Destination, FirewallRule } from '../../../src-main/shared/models';
 import { formatRuleTarget, promptScopeChoices, promptTarget, registrableSuffix, scopeChoices, targetForScope } from '../../../src-main/shared/scopes';
-import { PromptBroker, heldConnectionBudget } from '../../../src-main/core/firewall/prompts';
-import { RuleSet, parseRuleTarget } from '../../../src-main/core/firewall/rules';
+import { heldConnectionBudget } from '../../../src-main/core/firewall/held-budget';
+import { PromptBroker } from '../../../src-main/core/firewall/prompts';
+import { parseRuleTarget } from '../../../src-main/core/firewall/rule-target';
+import { RuleSet } from '../../../src-main/core/firewall/rules';
 import { tempDir } from './helpers';
 
 const dest = (name: string | null, ip: string | null = '192.0.2.1', port = 443): Destination => ({ ip, port, name, nameSource: name ? 'sni' : null, service: null });

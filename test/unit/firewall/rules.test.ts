@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Destination } from '../../../src-main/shared/models';
 import { formatRuleTarget } from '../../../src-main/shared/scopes';
-import {
-  RuleSet,
-  fromFirewallTable,
-  parseDefaultRules,
-  parseRuleTarget,
-  parseUserRuleTarget,
-  toFirewallTable,
-  tryParseRuleTarget,
-} from '../../../src-main/core/firewall/rules';
+import { parseRuleTarget, parseUserRuleTarget, tryParseRuleTarget } from '../../../src-main/core/firewall/rule-target';
+import { fromFirewallTable, parseDefaultRules, toFirewallTable } from '../../../src-main/core/firewall/rule-table';
+import { RuleSet } from '../../../src-main/core/firewall/rules';
 
 function dest(ip: string | null, port: number, name: string | null = null): Destination {
   return { ip, port, name, nameSource: name ? 'sni' : null, service: null };
