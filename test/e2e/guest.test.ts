@@ -18,6 +18,7 @@ import type { FirewallPrompt, HookRun, PromptScope, TimelineEntry } from '../../
 import { startBrowserServer } from '../../src-main/browser/server';
 import { FIREWALL_PROBE_IP, HOST_INTERNAL_IP } from '../../src-main/core/firewall';
 import { EGRESS_HOOK_NAME } from '../../src-main/core/guest/egress';
+import { SHARES_HOOK_NAME } from '../../src-main/core/guest/shares';
 import { SETUP_HOOK_NAME, VERIFY_HOOK_NAME } from '../../src-main/core/guest/setup';
 import { connectVm, type SshSession } from '../../src-main/core/ssh';
 import { hostSupervisor, type SupervisorHost } from '../../src-main/core/supervisor/host';
@@ -255,6 +256,7 @@ describe.skipIf(skip)('a real guest behind its firewall', () => {
     expect(finished.map((r: HookRun) => [r.type, r.script, r.error])).toEqual([
       ['initial-boot', SETUP_HOOK_NAME, null],
       ['boot', VERIFY_HOOK_NAME, null],
+      ['boot', SHARES_HOOK_NAME, null],
       ['boot', EGRESS_HOOK_NAME, null],
     ]);
     expect(events.some((e) => e.type === 'firewall.status' && e.vm === VM && e.active)).toBe(true);
