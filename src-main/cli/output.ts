@@ -43,7 +43,7 @@ export class Output {
     return `\x1b[${code}m${text}\x1b[0m`;
   }
 
-  /** table prints rows under a header, columns padded to their widest cell, each line after indent. */
+  /** table prints rows under a header, columns padded to their widest cell, each line after indent, in one write. */
   table(header: readonly string[], rows: readonly (readonly string[])[], indent = ''): void {
     const widths = header.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
     const render = (cells: readonly string[]) =>
@@ -51,12 +51,14 @@ export class Output {
         .map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell))))
         .join('  ')
         .trimEnd();
-    this.line(indent + this.bold(render(header)));
-    for (const row of rows) this.line(indent + render(row));
+    const lines = [indent + this.bold(render(header)), ...rows.map((row) => indent + render(row))];
+    this.stdout.write(`${lines.join('\n')}\n`);
   }
 }
 
 function visibleLength(text: string): number {
+  // Most cells hold no colour: skip the replace (a table of 200 VMs measures 3,000 cells).
+  if (!text.includes('\x1b')) return text.length;
   // eslint-disable-next-line no-control-regex
   return text.replace(/\x1b\[[0-9;]*m/g, '').length;
 }

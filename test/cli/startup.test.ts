@@ -1,5 +1,6 @@
-// bin/xray on Node 20 keeps V8's code cache beside the bundle: written by the
-// run that lacks it, read by the next, and a bad one is replaced, never fatal.
+// bin/xray on Node 20 keeps V8's code cache beside the bundle, one per command:
+// written by the successful run that lacks it, read by the next, a bad one is
+// replaced, never fatal, and a rebuilt bundle's run clears the old ones away.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';
@@ -21,15 +22,38 @@ afterEach(async () => {
 
 // Node 22.1+ has its own compile cache (module.enableCompileCache), which bin/xray uses instead.
 describe.skipIf('enableCompileCache' in module)('the code cache of bin/xray', () => {
-  it('is written by a run that finds none, named for this Node and this bundle', async () => {
+  it('is written by a run that finds none, named for this Node, this bundle and the command', async () => {
     for (const file of caches()) rmSync(join(DIST, file));
     expect((await xray(home.path, ['--help'])).code).toBe(0);
-    expect(caches()).toEqual([expect.stringMatching(new RegExp(`^xray\\.cjs\\.${process.version.replace(/\./g, '\\.')}-\\d+-\\d+\\.cache$`))]);
+    const stamp = `xray\\.cjs\\.${process.version.replace(/\./g, '\\.')}-\\d+-\\d+`;
+    expect(caches()).toEqual([expect.stringMatching(new RegExp(`^${stamp}\\.main\\.cache$`))]);
+    expect((await xray(home.path, ['list'])).code).toBe(0);
+    expect(caches().sort()).toEqual([expect.stringMatching(new RegExp(`^${stamp}\\.list\\.cache$`)), expect.stringMatching(new RegExp(`^${stamp}\\.main\\.cache$`))]);
+  });
+
+  it('is not written by a failed run, so a mistyped command leaves nothing behind', async () => {
+    const before = caches();
+    const r = await xray(home.path, ['lsit']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown command 'lsit'/);
+    expect(caches()).toEqual(before);
+    expect(caches().filter((f) => f.includes('.lsit.'))).toEqual([]);
+  });
+
+  it('of an older bundle or another Node is removed when a new one is written', async () => {
+    await xray(home.path, ['--help']);
+    const cache = caches().find((f) => f.endsWith('.main.cache'));
+    const stale = cache!.replace(/-\d+-\d+\./, '-1-1.');
+    writeFileSync(join(DIST, stale), 'left by an older build');
+    rmSync(join(DIST, cache!));
+    expect((await xray(home.path, ['--help'])).code).toBe(0);
+    expect(caches()).toContain(cache);
+    expect(caches()).not.toContain(stale);
   });
 
   it('is replaced when V8 refuses it, and the command still runs', async () => {
-    await xray(home.path, ['--help']);
-    const [cache] = caches();
+    await xray(home.path, ['list']);
+    const cache = caches().find((f) => f.endsWith('.list.cache'));
     writeFileSync(join(DIST, cache!), 'not a code cache');
     const r = await xray(home.path, ['list']);
     expect(r.code, r.stderr).toBe(0);

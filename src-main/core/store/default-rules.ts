@@ -1,5 +1,6 @@
 // Runs in: plain Node (core).
-import { readFile, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { XrayError } from '../../shared/errors';
 import type { HomePaths } from '../paths';
 import { writeFileAtomic } from './toml-file';
@@ -43,12 +44,8 @@ export function defaultRulesText(): string {
 
 /** ensureDefaultRules writes the default rules file on first run and leaves an existing one alone. */
 export async function ensureDefaultRules(paths: HomePaths): Promise<void> {
-  try {
-    await stat(paths.defaultFirewallRules);
-    return;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  // Synchronous, as ensureHome: the file nearly always exists.
+  if (statSync(paths.defaultFirewallRules, { throwIfNoEntry: false }) !== undefined) return;
   await writeFileAtomic(paths.defaultFirewallRules, defaultRulesText(), 0o600);
 }
 

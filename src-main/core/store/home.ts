@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import type { HomePaths } from '../paths';
 import { HOOK_TYPES } from '../../shared/enums';
 import { ensureDefaultRules } from './default-rules';
@@ -7,7 +7,9 @@ import { ensureDefaultRules } from './default-rules';
 /**
  * ensureHome creates XRAY_HOME and its directories, private to the user (0700),
  * then the default firewall rules. Directories that already exist keep the
- * mode the user gave them.
+ * mode the user gave them. Every command starts here, and the directories
+ * nearly always exist: a synchronous mkdir each costs a system call, where an
+ * asynchronous one also costs a thread-pool round trip.
  */
 export async function ensureHome(paths: HomePaths): Promise<void> {
   const dirs = [
@@ -18,6 +20,6 @@ export async function ensureHome(paths: HomePaths): Promise<void> {
     ...HOOK_TYPES.map((type) => paths.globalScripts(type)),
     paths.pluginsDir,
   ];
-  for (const dir of dirs) await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const dir of dirs) mkdirSync(dir, { recursive: true, mode: 0o700 });
   await ensureDefaultRules(paths);
 }

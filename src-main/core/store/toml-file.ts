@@ -1,22 +1,26 @@
 // Runs in: plain Node (core).
 import TOML from '@iarna/toml';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { XrayError } from '../../shared/errors';
 import { type FileLockOptions, withFileLock } from './file-lock';
+import { parseSimpleToml } from './toml-simple';
 
 export type TomlTable = Record<string, unknown>;
 
 /**
  * readToml parses a TOML file. A file that does not parse is reported with its
  * path and line, as a `corrupt` error; callers must then leave it untouched.
- * A missing file is `not-found`.
+ * A missing file is `not-found`. Xray's TOML files are a few hundred bytes: a
+ * synchronous read costs far less than the four thread-pool round trips of an
+ * asynchronous one, each waiting its turn behind whatever the process is doing.
  */
 export async function readToml(path: string): Promise<TomlTable> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new XrayError('not-found', `${path} does not exist.`, { cause: err });
@@ -26,9 +30,13 @@ export async function readToml(path: string): Promise<TomlTable> {
   return parseToml(text, path);
 }
 
+/**
+ * parseToml parses TOML text read from path. The plain TOML Xray writes is
+ * read by the quick reader (see toml-simple); anything else by the full parser.
+ */
 export function parseToml(text: string, path: string): TomlTable {
   try {
-    return TOML.parse(text) as TomlTable;
+    return parseSimpleToml(text) ?? (TOML.parse(text) as TomlTable);
   } catch (err) {
     const e = err as { line?: number; col?: number; message?: string };
     const where = typeof e.line === 'number' ? ` line ${e.line + 1}` : '';

@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { VmPaths } from '../paths';
 
@@ -18,6 +18,8 @@ export async function readLivePid(vm: VmPaths): Promise<number | null> {
   let text: string;
   try {
     // A pid file is a few bytes; a sync read is cheaper than a thread-pool round trip.
+    // Most VMs are stopped and have none: asking first spares the thrown error.
+    if (!existsSync(vm.pid)) return null;
     text = readFileSync(vm.pid, 'utf8');
   } catch {
     return null;
