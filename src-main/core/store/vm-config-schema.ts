@@ -11,7 +11,6 @@ import { describeValue, type TomlTable } from './toml-file';
  * the words that tell a person what a bad value should have been.
  */
 
-const port = z.number().int().min(VM_LIMITS.port.min).max(VM_LIMITS.port.max);
 const flag = z.boolean();
 const action = z.enum(['allow', 'deny']);
 const isoDate = z
@@ -20,7 +19,14 @@ const isoDate = z
   .refine((value) => !Number.isNaN(Date.parse(value)));
 /** firewallEntrySchema reads one rule under [firewall]: a bare action or a table with an expiry. */
 export const firewallEntrySchema = z.union([action, z.looseObject({ action, expires: isoDate.optional() })]);
-const table = z.record(z.string(), z.unknown()).refine((value) => !(value instanceof Date) && !Array.isArray(value));
+/**
+ * isTable says a value read from TOML is a table: not a list, a date or a
+ * scalar. (A zod record schema would say the same, at many times the cost:
+ * `xray list` checks every key of every VM's vm.toml.)
+ */
+function isTable(value: unknown): value is TomlTable {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+}
 /**
  * secretBindingSchema reads a [secret_bindings.NAME] table. Keys it does not know
  * are dropped on the next write rather than kept: nothing but these may sit
@@ -41,27 +47,36 @@ export const shareEntrySchema = z.object({
   read_only: flag.optional(),
 });
 
+/** isWholeNumber says a value is a whole number from min to max. */
+function isWholeNumber(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
+}
+
+const isFlag = (value: unknown): boolean => typeof value === 'boolean';
+
 /**
- * FIELDS lists every top-level key Xray knows, the zod schema its value must
- * pass, and the words that finish "key K must be …" when it does not.
+ * FIELDS lists every top-level key Xray knows, the test its value must pass,
+ * and the words that finish "key K must be …" when it does not. The tests are
+ * plain functions, not zod schemas, because every command that lists VMs runs
+ * them on every key of every vm.toml.
  */
 const FIELDS = {
-  base: { schema: z.string().refine((v) => nameProblem(v) === null), expected: 'the name of a base image (letters, digits, ".", "_", "-")' },
-  memory: { schema: z.number().int().positive(), expected: 'a positive whole number of megabytes' },
-  cpus: { schema: z.number().int().positive().max(1024), expected: 'a whole number of CPUs from 1 to 1024' },
-  ports: { schema: z.array(z.string()), expected: 'a list of "HOST:GUEST" strings such as "8080:80"' },
-  ssh_port: { schema: port, expected: `a port number from ${VM_LIMITS.port.min} to ${VM_LIMITS.port.max}` },
-  ssh_user: { schema: z.string().regex(/^[A-Za-z0-9._-]+$/), expected: 'a user name (letters, digits, ".", "_", "-")' },
-  firewall_configured: { schema: flag, expected: 'true or false' },
-  first_boot_completed: { schema: flag, expected: 'true or false' },
-  auto_snapshots: { schema: flag, expected: 'true or false' },
-  cloud_init: { schema: flag, expected: 'true or false' },
-  firewall: { schema: table, expected: 'a table of target = "allow" or "deny"' },
-  plugins: { schema: table, expected: 'a table of plugin tables' },
-  snapshots: { schema: table, expected: 'a table of snapshot tables' },
-  secret_bindings: { schema: table, expected: 'a table of secret binding tables' },
-  shares: { schema: z.array(table), expected: 'a list of share tables ([[shares]] with host, guest and read_only)' },
-} satisfies Record<string, { schema: z.ZodType; expected: string }>;
+  base: { valid: (v: unknown) => typeof v === 'string' && nameProblem(v) === null, expected: 'the name of a base image (letters, digits, ".", "_", "-")' },
+  memory: { valid: (v: unknown) => isWholeNumber(v, 1), expected: 'a positive whole number of megabytes' },
+  cpus: { valid: (v: unknown) => isWholeNumber(v, 1, 1024), expected: 'a whole number of CPUs from 1 to 1024' },
+  ports: { valid: (v: unknown) => Array.isArray(v) && v.every((item) => typeof item === 'string'), expected: 'a list of "HOST:GUEST" strings such as "8080:80"' },
+  ssh_port: { valid: (v: unknown) => isWholeNumber(v, VM_LIMITS.port.min, VM_LIMITS.port.max), expected: `a port number from ${VM_LIMITS.port.min} to ${VM_LIMITS.port.max}` },
+  ssh_user: { valid: (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v), expected: 'a user name (letters, digits, ".", "_", "-")' },
+  firewall_configured: { valid: isFlag, expected: 'true or false' },
+  first_boot_completed: { valid: isFlag, expected: 'true or false' },
+  auto_snapshots: { valid: isFlag, expected: 'true or false' },
+  cloud_init: { valid: isFlag, expected: 'true or false' },
+  firewall: { valid: isTable, expected: 'a table of target = "allow" or "deny"' },
+  plugins: { valid: isTable, expected: 'a table of plugin tables' },
+  snapshots: { valid: isTable, expected: 'a table of snapshot tables' },
+  secret_bindings: { valid: isTable, expected: 'a table of secret binding tables' },
+  shares: { valid: (v: unknown) => Array.isArray(v) && v.every(isTable), expected: 'a list of share tables ([[shares]] with host, guest and read_only)' },
+} satisfies Record<string, { valid: (value: unknown) => boolean; expected: string }>;
 
 type FieldKey = keyof typeof FIELDS;
 const REQUIRED: readonly FieldKey[] = ['base', 'ssh_port'];
@@ -82,7 +97,7 @@ export function vmConfigProblem(raw: TomlTable): string | null {
   for (const [key, field] of Object.entries(FIELDS) as [FieldKey, (typeof FIELDS)[FieldKey]][]) {
     const value = raw[key];
     if (value === undefined) continue;
-    if (!field.schema.safeParse(value).success) return `key "${key}" must be ${field.expected} (found ${describeValue(value)})`;
+    if (!field.valid(value)) return `key "${key}" must be ${field.expected} (found ${describeValue(value)})`;
   }
   for (const text of (raw.ports as string[] | undefined) ?? []) {
     if (!parsePortMapping(text)) return `key "ports" has "${text}", which is not HOST:GUEST with ports from ${VM_LIMITS.port.min} to ${VM_LIMITS.port.max} (write it like "8080:80")`;
@@ -93,7 +108,7 @@ export function vmConfigProblem(raw: TomlTable): string | null {
     }
   }
   for (const [name, plugin] of Object.entries((raw.plugins as TomlTable | undefined) ?? {})) {
-    if (!table.safeParse(plugin).success) return `key "plugins" has "${name}" = ${describeValue(plugin)}, but each plugin's settings must be a table`;
+    if (!isTable(plugin)) return `key "plugins" has "${name}" = ${describeValue(plugin)}, but each plugin's settings must be a table`;
   }
   for (const [name, snapshot] of Object.entries((raw.snapshots as TomlTable | undefined) ?? {})) {
     if (!z.looseObject({ description: z.string(), auto: flag.optional() }).safeParse(snapshot).success) {
