@@ -31,6 +31,22 @@ describe.skipIf('enableCompileCache' in module)('the code cache of bin/xray', ()
     expect(caches().sort()).toEqual([expect.stringMatching(new RegExp(`^${stamp}\\.list\\.cache$`)), expect.stringMatching(new RegExp(`^${stamp}\\.main\\.cache$`))]);
   });
 
+  it('takes in what each of the first three runs of a command compiled, then is only read', async () => {
+    for (const file of caches()) rmSync(join(DIST, file));
+    const listCache = () => join(DIST, caches().find((f) => f.endsWith('.list.cache'))!);
+    const runsIn = () => readFileSync(listCache()).at(-1);
+    await xray(home.path, ['list']);
+    expect(runsIn()).toBe(1);
+    // `--json` prints through code the plain list did not run.
+    await xray(home.path, ['list', '--json']);
+    expect(runsIn()).toBe(2);
+    await xray(home.path, ['list']);
+    expect(runsIn()).toBe(3);
+    const third = readFileSync(listCache());
+    await xray(home.path, ['list']);
+    expect(readFileSync(listCache()).equals(third)).toBe(true);
+  });
+
   it('is not written by a failed run, so a mistyped command leaves nothing behind', async () => {
     const before = caches();
     const r = await xray(home.path, ['lsit']);
