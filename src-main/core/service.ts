@@ -15,7 +15,7 @@ import { learnHandlers } from './firewall/learn-api';
 import { policyHandlers, type PolicyMethod } from './firewall/policy-api';
 import type { Engine, EngineMethod, Handler, LiveForwards, SnapshotMethod } from './engine';
 import { RuleStore } from './firewall/rule-store';
-import { diskChain, QemuImg } from './images';
+import { inspectDisk, QemuImg, snapshotList } from './images';
 import { HookRunner, type BuiltInHook } from './hooks';
 import { hookHandlers, type HookMethod } from './hooks/api';
 import { PluginHost } from './plugins';
@@ -26,7 +26,7 @@ import { SecretStore } from './secrets/store';
 import { beforeCommand } from './hooks/risky';
 import { AutoSnapshots } from './vms/auto-snapshots';
 import { Journal } from './vms/journal';
-import { OfflineSnapshots } from './vms/snapshots';
+import { describeSnapshots, OfflineSnapshots } from './vms/snapshots';
 import { snapshotHandlers } from './vms/snapshot-api';
 import { consoleTail } from './vms/logs';
 import { readLivePid } from './vms/runtime';
@@ -202,12 +202,15 @@ export class XrayService implements XrayApi {
         const summary = this.decorate(await this.catalog.summary(name));
         const config = await this.catalog.store.read(name);
         const vm = this.paths.vm(name);
-        const [chain, snapshots, autoSnapshots] = await Promise.all([
-          diskChain(vm.disk, this.qemuImg),
-          this.handlers['snapshot.list']({ vm: name }),
+        // A stopped VM's disk tells its chain and its snapshots in one qemu-img run; a running one's snapshots come from QEMU.
+        const live = this.engine?.isRunning(name) ?? false;
+        const [disk, liveSnapshots, autoSnapshots] = await Promise.all([
+          inspectDisk(vm.disk, this.qemuImg),
+          live ? this.handlers['snapshot.list']({ vm: name }) : null,
           this.autoSnapshots.settingsOf(name),
         ]);
-        return { summary, config: serializeVmConfig(config), diskChain: chain, snapshots, autoSnapshots };
+        const snapshots = liveSnapshots ?? describeSnapshots(config, snapshotList(disk.snapshots));
+        return { summary, config: serializeVmConfig(config), diskChain: disk.chain, snapshots, autoSnapshots };
       },
       'vm.defaults': async () => this.catalog.defaults(),
       'vm.create': async (params) => {

@@ -235,6 +235,9 @@ describe('VM definitions', () => {
     const r = await xray(home, ['snapshot', 'create', 's', 'clean', '-m', 'fresh install', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ name: 'clean', hasMemory: false, description: 'fresh install' });
+    const info = JSON.parse((await xray(home, ['info', 's', '--json'])).stdout);
+    expect(info.snapshots).toEqual([expect.objectContaining({ name: 'clean', description: 'fresh install', auto: false, hasMemory: false })]);
+    expect(info.diskChain.map((layer: { filename: string }) => layer.filename)).toEqual([disk, join(home, 'bases', 'deb.qcow2')]);
     const { spawnSync } = await import('node:child_process');
     spawnSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xab 0 64k', disk]);
     expect((await xray(home, ['snapshot', 'revert', 's', 'clean', '--force'])).code).toBe(0);

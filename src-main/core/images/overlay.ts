@@ -4,7 +4,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { DiskChainEntry } from '../../shared/models';
 import { XrayError, isXrayError } from '../../shared/errors';
 import { partialPath, pathExists, publishNoClobber } from './files';
-import { QemuImg } from './qemu-img';
+import { QemuImg, type ImageInfo, type ImageSnapshot } from './qemu-img';
 
 /**
  * createOverlay makes a VM disk as a copy-on-write overlay of a base image. It
@@ -79,10 +79,18 @@ export async function migrateLegacyEfiVars(rawPath: string, qcow2Path: string, q
   await unlink(raw);
 }
 
-/** diskChain describes an overlay and every image below it, top first. */
-export async function diskChain(overlayPath: string, qemuImg: QemuImg = new QemuImg()): Promise<DiskChainEntry[]> {
-  const chain = await qemuImg.info(overlayPath, { backingChain: true });
-  return chain.map((layer) => ({
+/**
+ * inspectDisk reads a VM disk's chain (the disk and every image below it,
+ * top first) and the disk's own snapshots with one qemu-img run: `xray info`
+ * shows both, and a second run would cost as much as the first.
+ */
+export async function inspectDisk(disk: string, qemuImg: QemuImg = new QemuImg()): Promise<{ chain: DiskChainEntry[]; snapshots: ImageSnapshot[] }> {
+  const layers = await qemuImg.info(disk, { backingChain: true, format: 'qcow2' });
+  return { chain: describeLayers(disk, layers), snapshots: layers[0]?.snapshots ?? [] };
+}
+
+function describeLayers(overlayPath: string, layers: readonly ImageInfo[]): DiskChainEntry[] {
+  return layers.map((layer) => ({
     filename: resolve(dirname(resolve(overlayPath)), layer.filename),
     format: layer.format,
     virtualSize: layer['virtual-size'],

@@ -23,7 +23,11 @@ export interface SnapshotOptions {
 /** listSnapshots lists the disk's snapshots, oldest first. */
 export async function listSnapshots(images: readonly string[], opts: SnapshotOptions = {}): Promise<SnapshotInfo[]> {
   const qemuImg = opts.qemuImg ?? new QemuImg();
-  const snapshots = await snapshotsOf(qemuImg, diskOf(images));
+  return snapshotList(await snapshotsOf(qemuImg, diskOf(images)));
+}
+
+/** snapshotList turns the snapshots `qemu-img info` lists for an image into Xray's, oldest first. */
+export function snapshotList(snapshots: readonly ImageSnapshot[]): SnapshotInfo[] {
   return snapshots
     .slice()
     .sort((a, b) => a['date-sec'] - b['date-sec'] || a['date-nsec'] - b['date-nsec'])

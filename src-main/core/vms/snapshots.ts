@@ -4,6 +4,7 @@ import { XrayError } from '../../shared/errors';
 import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot, type QemuImg } from '../images';
 import { validateName } from '../names';
 import type { HomePaths } from '../paths';
+import type { VmConfig } from '../store/vm-config';
 import { VmStore } from '../store/vm-store';
 import { readLivePid } from './runtime';
 
@@ -34,8 +35,7 @@ export class OfflineSnapshots {
 
   async list(vm: string): Promise<SnapshotInfo[]> {
     const config = await this.vms.read(validateName('VM', vm));
-    const found = await listSnapshots([this.paths.vm(vm).disk], { qemuImg: this.qemuImg, vm });
-    return found.map((s) => ({ ...s, description: config.snapshots[s.name]?.description ?? null, auto: config.snapshots[s.name]?.auto === true }));
+    return describeSnapshots(config, await listSnapshots([this.paths.vm(vm).disk], { qemuImg: this.qemuImg, vm }));
   }
 
   async create(vm: string, name: string, description?: string): Promise<SnapshotInfo> {
@@ -65,4 +65,9 @@ export class OfflineSnapshots {
       cfg.snapshots = rest;
     });
   }
+}
+
+/** describeSnapshots adds what vm.toml says of each snapshot found on the disk: its description, and whether Xray took it by itself. */
+export function describeSnapshots(config: VmConfig, found: readonly SnapshotInfo[]): SnapshotInfo[] {
+  return found.map((s) => ({ ...s, description: config.snapshots[s.name]?.description ?? null, auto: config.snapshots[s.name]?.auto === true }));
 }

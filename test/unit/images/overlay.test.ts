@@ -2,7 +2,7 @@ import { mkdir, readdir, rename, stat, truncate, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { XrayError } from '../../../src-main/shared/errors';
-import { createEfiVars, createOverlay, diskChain, migrateLegacyEfiVars } from '../../../src-main/core/images';
+import { createEfiVars, createOverlay, inspectDisk, migrateLegacyEfiVars } from '../../../src-main/core/images';
 import { HomePaths } from '../../../src-main/core/paths';
 import { infoJson, qemuImg, qemuIo, readsPattern, tempDir } from './helpers';
 
@@ -49,7 +49,8 @@ describe('createOverlay', () => {
     const moved = new HomePaths(join(dir, 'elsewhere', 'new-home'));
     await rename(home.root, moved.root);
 
-    const chain = await diskChain(moved.vm('web').disk);
+    const { chain, snapshots } = await inspectDisk(moved.vm('web').disk);
+    expect(snapshots).toEqual([]);
     expect(chain.map((layer) => layer.filename)).toEqual([moved.vm('web').disk, moved.baseImage('debian')]);
     expect(chain[0]).toMatchObject({ format: 'qcow2', virtualSize: GiB, backingFilename: '../../bases/debian.qcow2' });
     expect(chain[1]).toMatchObject({ format: 'qcow2', virtualSize: GiB, backingFilename: null });
