@@ -119,8 +119,13 @@ export class VmCatalog {
       extra: {},
     };
     try {
-      await createOverlay(this.paths.baseImage(request.base), vm.disk, this.deps.qemuImg);
-      await materializeEfiVars(this.paths.cacheDir, await this.deps.efiVarsTemplate(meta.arch), vm.efiVars, this.deps.qemuImg);
+      // The disk (a qemu-img run) and the UEFI variables are made side by side; vm.toml, which makes the VM exist, comes last.
+      const made = await Promise.allSettled([
+        createOverlay(this.paths.baseImage(request.base), vm.disk, this.deps.qemuImg),
+        this.deps.efiVarsTemplate(meta.arch).then((template) => materializeEfiVars(this.paths.cacheDir, template, vm.efiVars, this.deps.qemuImg)),
+      ]);
+      const failed = made.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
       await this.vms.write(name, config);
     } catch (err) {
       await rm(vm.dir, { recursive: true, force: true });
