@@ -62,10 +62,13 @@ export class QemuImg {
     if (opts.format) args.push('-f', opts.format);
     if (opts.backingChain) args.push('--backing-chain');
     args.push('--', absolute(path));
-    const out = await this.runOrThrow(args, `read the image ${path}`);
-    const json = parseJson(out.stdout, path);
-    if (opts.backingChain) return parseWith(z.array(imageInfoSchema), json, path);
-    return parseWith(imageInfoSchema, json, path);
+    const running = this.runOrThrow(args, `read the image ${path}`);
+    // The schema is built while qemu-img runs (see qemu-img-output).
+    const layer = imageInfoSchema();
+    const chain = z.array(layer);
+    const json = parseJson((await running).stdout, path);
+    if (opts.backingChain) return parseWith(chain, json, path);
+    return parseWith(layer, json, path);
   }
 
   /** create makes a new image; with a backing file it is a copy-on-write overlay. */
@@ -140,7 +143,7 @@ export class QemuImg {
     if (out.code !== 0 && out.code !== 2 && out.code !== 3) {
       throw qemuImgError(`check ${path}`, out);
     }
-    return parseWith(checkSchema, parseJson(out.stdout, path), path);
+    return parseWith(checkSchema(), parseJson(out.stdout, path), path);
   }
 
   /** compare tells whether two images have the same guest-visible content. */

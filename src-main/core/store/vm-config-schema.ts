@@ -11,14 +11,6 @@ import { describeValue, type TomlTable } from './toml-file';
  * the words that tell a person what a bad value should have been.
  */
 
-const flag = z.boolean();
-const action = z.enum(['allow', 'deny']);
-const isoDate = z
-  .union([z.string(), z.date()])
-  .transform((value) => (value instanceof Date ? value.toISOString() : value))
-  .refine((value) => !Number.isNaN(Date.parse(value)));
-/** firewallEntrySchema reads one rule under [firewall]: a bare action or a table with an expiry. */
-export const firewallEntrySchema = z.union([action, z.looseObject({ action, expires: isoDate.optional() })]);
 /**
  * isTable says a value read from TOML is a table: not a list, a date or a
  * scalar. (A zod record schema would say the same, at many times the cost:
@@ -27,25 +19,52 @@ export const firewallEntrySchema = z.union([action, z.looseObject({ action, expi
 function isTable(value: unknown): value is TomlTable {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
 }
-/**
- * secretBindingSchema reads a [secret_bindings.NAME] table. Keys it does not know
- * are dropped on the next write rather than kept: nothing but these may sit
- * beside a binding, so a value pasted there by hand does not stay.
- */
-export const secretBindingSchema = z.object({
-  hosts: z.array(z.string()).min(1),
-  header: z.string().refine((v) => headerProblem(v) === null),
-  format: z.string().refine((v) => formatProblem(v) === null),
-  placeholder: z.string().regex(PLACEHOLDER_PATTERN),
-  env: z.string().refine((v) => envNameProblem(v) === null),
-});
 
-/** shareEntrySchema reads one [[shares]] table; the host folder's own checks run when the VM starts. */
-export const shareEntrySchema = z.object({
-  host: z.string().refine((v) => v.startsWith('/')),
-  guest: z.string().refine((v) => guestPathProblem(v) === null),
-  read_only: flag.optional(),
-});
+/**
+ * buildEntrySchemas makes the schemas of the tables inside vm.toml's keys.
+ * They are built on first use: most VMs have no rules, bindings, shares or
+ * snapshots, and building zod schemas costs every command start-up time.
+ */
+function buildEntrySchemas() {
+  const flag = z.boolean();
+  const action = z.enum(['allow', 'deny']);
+  const isoDate = z
+    .union([z.string(), z.date()])
+    .transform((value) => (value instanceof Date ? value.toISOString() : value))
+    .refine((value) => !Number.isNaN(Date.parse(value)));
+  /** firewallEntry reads one rule under [firewall]: a bare action or a table with an expiry. */
+  const firewallEntry = z.union([action, z.looseObject({ action, expires: isoDate.optional() })]);
+  /**
+   * secretBinding reads a [secret_bindings.NAME] table. Keys it does not know
+   * are dropped on the next write rather than kept: nothing but these may sit
+   * beside a binding, so a value pasted there by hand does not stay.
+   */
+  const secretBinding = z.object({
+    hosts: z.array(z.string()).min(1),
+    header: z.string().refine((v) => headerProblem(v) === null),
+    format: z.string().refine((v) => formatProblem(v) === null),
+    placeholder: z.string().regex(PLACEHOLDER_PATTERN),
+    env: z.string().refine((v) => envNameProblem(v) === null),
+  });
+
+  /** shareEntry reads one [[shares]] table; the host folder's own checks run when the VM starts. */
+  const shareEntry = z.object({
+    host: z.string().refine((v) => v.startsWith('/')),
+    guest: z.string().refine((v) => guestPathProblem(v) === null),
+    read_only: flag.optional(),
+  });
+  /** snapshot reads one [snapshots.NAME] table. */
+  const snapshot = z.looseObject({ description: z.string(), auto: flag.optional() });
+  return { firewallEntry, secretBinding, shareEntry, snapshot };
+}
+
+let built: ReturnType<typeof buildEntrySchemas> | undefined;
+
+/** entrySchemas are the schemas of a rule under [firewall], a [secret_bindings.NAME], a [[shares]] and a [snapshots.NAME] table. */
+export function entrySchemas(): ReturnType<typeof buildEntrySchemas> {
+  built ??= buildEntrySchemas();
+  return built;
+}
 
 /** isWholeNumber says a value is a whole number from min to max. */
 function isWholeNumber(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): boolean {
@@ -103,7 +122,7 @@ export function vmConfigProblem(raw: TomlTable): string | null {
     if (!parsePortMapping(text)) return `key "ports" has "${text}", which is not HOST:GUEST with ports from ${VM_LIMITS.port.min} to ${VM_LIMITS.port.max} (write it like "8080:80")`;
   }
   for (const [target, entry] of Object.entries((raw.firewall as TomlTable | undefined) ?? {})) {
-    if (!firewallEntrySchema.safeParse(entry).success) {
+    if (!entrySchemas().firewallEntry.safeParse(entry).success) {
       return `key "firewall" has "${target}" = ${describeValue(entry)}, but each rule must be "allow", "deny" or a table with action and an ISO date in expires`;
     }
   }
@@ -111,17 +130,17 @@ export function vmConfigProblem(raw: TomlTable): string | null {
     if (!isTable(plugin)) return `key "plugins" has "${name}" = ${describeValue(plugin)}, but each plugin's settings must be a table`;
   }
   for (const [name, snapshot] of Object.entries((raw.snapshots as TomlTable | undefined) ?? {})) {
-    if (!z.looseObject({ description: z.string(), auto: flag.optional() }).safeParse(snapshot).success) {
+    if (!entrySchemas().snapshot.safeParse(snapshot).success) {
       return `key "snapshots" has "${name}" = ${describeValue(snapshot)}, but each snapshot must be a table with a description string (and auto = true or false)`;
     }
   }
   for (const [name, binding] of Object.entries((raw.secret_bindings as TomlTable | undefined) ?? {})) {
-    if (nameProblem(name) !== null || !secretBindingSchema.safeParse(binding).success) {
+    if (nameProblem(name) !== null || !entrySchemas().secretBinding.safeParse(binding).success) {
       return `key "secret_bindings" has "${name}" = ${describeValue(binding)}, but each binding must be a table with hosts, header, format (with "{}"), an xray placeholder and env`;
     }
   }
   for (const share of (raw.shares as TomlTable[] | undefined) ?? []) {
-    if (!shareEntrySchema.safeParse(share).success) {
+    if (!entrySchemas().shareEntry.safeParse(share).success) {
       return `key "shares" has ${describeValue(share)}, but each share must have host (an absolute path), guest (an absolute path outside the guest's system directories) and read_only (true or false)`;
     }
   }

@@ -3,7 +3,7 @@ import type { PortMapping, Share } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
 import { formatPortMapping, requirePortMapping } from '../../shared/vm';
 import type { TomlTable } from './toml-file';
-import { firewallEntrySchema, isVmConfigKey, secretBindingSchema, shareEntrySchema, vmConfigProblem } from './vm-config-schema';
+import { entrySchemas, isVmConfigKey, vmConfigProblem } from './vm-config-schema';
 
 /**
  * vm-config maps vms/NAME/vm.toml to a typed VmConfig and back. The on-disk
@@ -95,14 +95,14 @@ export function parseVmConfig(raw: TomlTable, path: string): VmConfig {
     sshUser: (raw.ssh_user as string | undefined) ?? VM_CONFIG_DEFAULTS.sshUser,
     firewallConfigured: (raw.firewall_configured as boolean | undefined) ?? false,
     firstBootCompleted: (raw.first_boot_completed as boolean | undefined) ?? false,
-    firewall: mapValues((raw.firewall as TomlTable | undefined) ?? {}, (entry) => firewallEntrySchema.parse(entry)),
+    firewall: mapValues((raw.firewall as TomlTable | undefined) ?? {}, (entry) => entrySchemas().firewallEntry.parse(entry)),
     plugins: mapValues((raw.plugins as TomlTable | undefined) ?? {}, (plugin) => ({ ...(plugin as TomlTable) })),
     snapshots: mapValues((raw.snapshots as TomlTable | undefined) ?? {}, (snapshot) => ({ ...(snapshot as unknown as SnapshotEntry) })),
     autoSnapshots: (raw.auto_snapshots as boolean | undefined) ?? null,
-    ...(raw.secret_bindings !== undefined ? { secretBindings: mapValues(raw.secret_bindings as TomlTable, (binding) => secretBindingSchema.parse(binding)) } : {}),
+    ...(raw.secret_bindings !== undefined ? { secretBindings: mapValues(raw.secret_bindings as TomlTable, (binding) => entrySchemas().secretBinding.parse(binding)) } : {}),
     cloudInit: (raw.cloud_init as boolean | undefined) ?? true,
     shares: ((raw.shares as TomlTable[] | undefined) ?? []).map((share) => {
-      const entry = shareEntrySchema.parse(share);
+      const entry = entrySchemas().shareEntry.parse(share);
       return { hostPath: entry.host, guestPath: entry.guest, readOnly: entry.read_only ?? false };
     }),
     extra,
