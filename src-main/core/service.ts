@@ -199,13 +199,15 @@ export class XrayService implements XrayApi {
       'vm.list': async () => (await this.catalog.list()).map((s) => this.decorate(s)),
       'vm.info': async ({ name }) => {
         validateName('VM', name);
+        // A stopped VM's disk tells its chain and its snapshots in one qemu-img run; a running one's snapshots come from QEMU.
+        // qemu-img starts first and runs while the files are read; a VM that does not exist is still reported as such.
+        const inspected = inspectDisk(this.paths.vm(name).disk, this.qemuImg);
+        inspected.catch(() => undefined);
         const summary = this.decorate(await this.catalog.summary(name));
         const config = await this.catalog.store.read(name);
-        const vm = this.paths.vm(name);
-        // A stopped VM's disk tells its chain and its snapshots in one qemu-img run; a running one's snapshots come from QEMU.
         const live = this.engine?.isRunning(name) ?? false;
         const [disk, liveSnapshots, autoSnapshots] = await Promise.all([
-          inspectDisk(vm.disk, this.qemuImg),
+          inspected,
           live ? this.handlers['snapshot.list']({ vm: name }) : null,
           this.autoSnapshots.settingsOf(name),
         ]);
