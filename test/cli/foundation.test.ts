@@ -236,6 +236,8 @@ describe('VM definitions', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ name: 'clean', hasMemory: false, description: 'fresh install' });
     const info = JSON.parse((await xray(home, ['info', 's', '--json'])).stdout);
+    const missing = await xray(home, ['info', 'nosuch']);
+    expect([missing.code, missing.stderr]).toEqual([1, 'xray: VM "nosuch" does not exist; run "xray list" to see your VMs.\n']);
     expect(info.snapshots).toEqual([expect.objectContaining({ name: 'clean', description: 'fresh install', auto: false, hasMemory: false })]);
     expect(info.diskChain.map((layer: { filename: string }) => layer.filename)).toEqual([disk, join(home, 'bases', 'deb.qcow2')]);
     const { spawnSync } = await import('node:child_process');
