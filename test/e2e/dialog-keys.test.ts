@@ -20,7 +20,7 @@ async function open(vms: VmSummary[] = [vm('dev')], viewport = { width: 1100, he
   const answers: Partial<Record<Method, unknown>> = {
     'vm.list': vms,
     'vm.defaults': { memoryMb: 2048, cpus: 2, sshUser: 'ubuntu' },
-    'vm.info': { summary: vms[0], config: {}, diskChain: [], snapshots },
+    'vm.info': { summary: vms[0], config: {}, diskChain: [], snapshots, autoSnapshots: { enabled: false, fromDefault: true, keep: 5 } },
     'snapshot.list': snapshots,
     'base.list': [base('debian')],
     'prompt.list': [],

@@ -10,12 +10,21 @@ import { browserSuite, hasChromium, TableApi } from './helpers';
 
 const suite = browserSuite();
 
-/** openTimeline serves VM "dev" with the sample timeline and opens its Timeline tab. */
+/**
+ * openTimeline serves VM "dev" with the sample timeline and opens its
+ * Timeline tab; its automatic snapshots follow config.toml (on, keeping 5)
+ * until vm.update changes them.
+ */
 async function openTimeline(): Promise<{ api: TableApi; page: Page }> {
   const dev = vm('dev', { state: 'ready' });
+  let autoSnapshots = { enabled: true, fromDefault: true, keep: 5 };
   const api = new TableApi({
     'vm.list': [dev],
-    'vm.info': { summary: dev, config: {}, diskChain: [], snapshots: sampleSnapshots },
+    'vm.info': () => ({ summary: dev, config: {}, diskChain: [], snapshots: sampleSnapshots, autoSnapshots }),
+    'vm.update': ({ autoSnapshots: next }: { autoSnapshots: boolean | null }) => {
+      autoSnapshots = { enabled: next ?? true, fromDefault: next === null, keep: 5 };
+      return dev;
+    },
     'vm.timeline': sampleTimeline,
     'snapshot.list': sampleSnapshots,
     'snapshot.revert': null,
@@ -60,5 +69,17 @@ describe.runIf(hasChromium)('the timeline in Chromium', () => {
     await page.getByRole('button', { name: 'Revoke the rule that allowed this (pypi.org:443)' }).click();
     await page.getByRole('status').filter({ hasText: 'Rule pypi.org:443 revoked.' }).waitFor();
     expect(api.callsOf('firewall.remove')).toEqual([{ vm: 'dev', id: 'pypi.org:443' }]);
+  });
+
+  it('switches automatic snapshots off and back to what config.toml says, while the VM runs', async () => {
+    const { api, page } = await openTimeline();
+    const setting = page.getByLabel('Automatic snapshots');
+    expect(await setting.locator('option:checked').textContent()).toBe('as config.toml says (on)');
+    await page.getByText('the newest 5 are kept, and yours are never deleted').waitFor();
+    await setting.selectOption('off');
+    await page.getByText('None are taken; snapshots are yours alone.').waitFor();
+    await setting.selectOption('default');
+    await page.getByText('the newest 5 are kept').waitFor();
+    expect(api.callsOf('vm.update')).toEqual([{ name: 'dev', autoSnapshots: false }, { name: 'dev', autoSnapshots: null }]);
   });
 });

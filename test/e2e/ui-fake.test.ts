@@ -51,7 +51,7 @@ describe.runIf(hasChromium)('renderer in Chromium with made-up data', () => {
       'vm.list': [dev],
       'base.list': [base('debian-12')],
       'prompt.list': [],
-      'vm.info': { summary: dev, config: {}, diskChain: [], snapshots: sampleSnapshots },
+      'vm.info': { summary: dev, config: {}, diskChain: [], snapshots: sampleSnapshots, autoSnapshots: { enabled: false, fromDefault: true, keep: 5 } },
       'snapshot.list': sampleSnapshots,
       'vm.timeline': sampleTimeline,
       'firewall.rules': [

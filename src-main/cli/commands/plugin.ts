@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { withConnection, type CliContext } from '../context';
 import { arg } from '../declare';
 
-/** runPluginList prints each plugin with its commands and hooks, or why it failed to load. */
+/** runPluginList prints each plugin with its commands (marking the risky ones) and hooks, or why it failed to load. */
 export async function runPluginList(ctx: CliContext, opts: { readonly json?: boolean }): Promise<void> {
   const { out } = ctx;
   const plugins = await withConnection(ctx, 'files', (api) => api.call('plugin.list', {}));
@@ -15,7 +15,7 @@ export async function runPluginList(ctx: CliContext, opts: { readonly json?: boo
       continue;
     }
     out.line(`${out.bold(p.name)}${p.hooks.length > 0 ? `  hooks: ${p.hooks.join(', ')}` : ''}`);
-    for (const c of p.commands) out.line(`  ${c.name}  ${out.dim(c.description)}`);
+    for (const c of p.commands) out.line(`  ${c.name}  ${out.dim(c.description)}${c.risky ? `  ${out.tint('risky: snapshots each VM first', 'yellow')}` : ''}`);
   }
 }
 

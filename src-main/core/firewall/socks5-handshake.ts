@@ -1,16 +1,18 @@
 // Runs in: plain Node (core).
 import type { Socket } from 'node:net';
+import type { ClientReader } from './client-reader';
 import { type HandshakeTarget, METHOD_NONE_ACCEPTABLE, METHOD_NO_AUTH, parseHandshake, replyBytes } from './socks5-wire';
 
 /**
  * readHandshake reads a client's greeting and request (socks5-wire.ts says
  * what the bytes mean), answers the greeting, and turns away whatever is not
  * a CONNECT it can serve. A CONNECT goes to `onConnect` with the client
- * paused and what it sent after the request. The whole handshake must arrive
+ * paused and what it sent after the request (a copy). The whole handshake must arrive
  * within `timeoutMs`; a client that stalls, or hangs up halfway (with
  * allowHalfOpen Node would wait for us), is closed.
  */
-export function readHandshake(client: Socket, timeoutMs: number, onConnect: (target: HandshakeTarget, early: Buffer) => void): void {
+export function readHandshake(reader: ClientReader, timeoutMs: number, onConnect: (target: HandshakeTarget, early: Buffer) => void): void {
+  const client = reader.socket;
   let received: Buffer | null = null;
   let answered = false;
   const timer = setTimeout(() => client.destroy(), timeoutMs);
@@ -22,12 +24,13 @@ export function readHandshake(client: Socket, timeoutMs: number, onConnect: (tar
   };
   const stop = (): void => {
     clearTimeout(timer);
-    client.off('data', onData);
+    reader.stop();
     client.off('end', onEnd);
     client.off('close', onClose);
   };
   const onData = (chunk: Buffer): void => {
-    received = received === null ? chunk : Buffer.concat([received, chunk]);
+    received = received === null ? Buffer.from(chunk) : Buffer.concat([received, chunk]);
+    reader.release(chunk);
     const handshake = parseHandshake(received);
     if (handshake.greeted && !answered) {
       answered = true;
@@ -50,13 +53,12 @@ export function readHandshake(client: Socket, timeoutMs: number, onConnect: (tar
         return;
       case 'connect':
         stop();
-        client.pause();
         onConnect(handshake.target, handshake.early);
     }
   };
-  client.on('data', onData);
   client.once('end', onEnd);
   client.once('close', onClose);
+  reader.read(onData);
 }
 
 /** refuse sends a final reply and closes; a client that never closes its side is not waited for. */

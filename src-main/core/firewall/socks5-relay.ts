@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import type { OpenConnection } from '../../shared/live';
 import type { Destination } from '../../shared/models';
+import type { ClientReader } from './client-reader';
 import type { InterceptSummary } from './intercept';
 import { ReadSlab } from './read-slab';
 import { looksLikeTls } from './sniff';
@@ -39,18 +40,21 @@ export class Relay {
   private stopSniffing: (() => void) | null = null;
   private summary: InterceptSummary | null = null;
   private readonly openedAt = Date.now();
+  private readonly client: Socket;
 
   /**
    * `id` tells the connection apart in the open-connections view, and
    * `requested` is where the client asked to go, shown until a decision
-   * names the destination.
+   * names the destination. `reader` reads the client (see ClientReader).
    */
   constructor(
-    private readonly client: Socket,
+    private readonly reader: ClientReader,
     private readonly options: RelayOptions,
     readonly id: number,
     private readonly requested: Destination,
   ) {
+    const client = reader.socket;
+    this.client = client;
     client.on('error', (err: NodeJS.ErrnoException) => this.finish(`client: ${err.code ?? err.message}`));
     client.once('close', () => {
       this.openSockets -= 1;
@@ -98,7 +102,7 @@ export class Relay {
     this.move('sniffing', ['deciding']);
     this.answer();
     const limits = { port, maxBytes: this.options.sniffBytes, timeoutMs: this.options.sniffTimeoutMs };
-    this.stopSniffing = readFirstBytes(this.client, early, limits, (firstBytes) => {
+    this.stopSniffing = readFirstBytes(this.reader, early, limits, (firstBytes) => {
       this.stopSniffing = null;
       void decide(firstBytes).then((route) => {
         if (this.current !== 'sniffing') return;
@@ -141,6 +145,7 @@ export class Relay {
     this.route = route;
     this.started = Date.now();
     this.openSockets += 1;
+    this.reader.toStream();
     handler(this.client, firstBytes, route).then(
       (summary) => this.intercepted(summary),
       (err: Error) => this.intercepted({ protocol: null, requests: 0, refused: 0, failure: `interception failed: ${err.message}` }),
@@ -186,7 +191,7 @@ export class Relay {
       this.settle();
     });
     if (pending.length > 0) upstream.write(pending);
-    forwardUp(this.client, upstream);
+    forwardUp(this.reader, upstream);
   }
 
   /**

@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import type { Socket } from 'node:net';
+import type { ClientReader } from './client-reader';
 import { SERVER_SPEAKS_FIRST } from './services';
 import { httpHeadComplete, looksLikeHttp, looksLikeTls, tlsHelloComplete } from './sniff';
 
@@ -26,16 +26,16 @@ function enough(bytes: Buffer, maxBytes: number): boolean {
  * they are enough, `maxBytes` arrived, the client ended its side, or
  * `timeoutMs` passed (no wait at all for a server-speaks-first port with
  * nothing yet). Then `done` is called once, with the client paused and
- * anything beyond `maxBytes` put back for the relay. Returns a function that
- * stops early without calling `done`.
+ * anything beyond `maxBytes` put back for the relay (see ClientReader.putBack).
+ * Returns a function that stops early without calling `done`.
  */
-export function readFirstBytes(client: Socket, early: Buffer, limits: FirstBytesLimits, done: (firstBytes: Buffer) => void): () => void {
+export function readFirstBytes(reader: ClientReader, early: Buffer, limits: FirstBytesLimits, done: (firstBytes: Buffer) => void): () => void {
+  const client = reader.socket;
   let bytes: Buffer = Buffer.from(early);
   const stop = (): void => {
     clearTimeout(timer);
-    client.off('data', onData);
+    reader.stop();
     client.off('end', finish);
-    client.pause();
   };
   function finish(): void {
     stop();
@@ -43,16 +43,10 @@ export function readFirstBytes(client: Socket, early: Buffer, limits: FirstBytes
   }
   const onData = (chunk: Buffer): void => {
     const room = limits.maxBytes - bytes.length;
-    if (chunk.length > room) {
-      // Paused first, so the bytes put back wait for the relay instead of coming back here.
-      client.pause();
-      bytes = Buffer.concat([bytes, chunk.subarray(0, room)]);
-      client.unshift(chunk.subarray(room));
-      finish();
-      return;
-    }
-    bytes = bytes.length === 0 ? chunk : Buffer.concat([bytes, chunk]);
-    if (enough(bytes, limits.maxBytes)) finish();
+    bytes = Buffer.concat([bytes, chunk.subarray(0, room)]);
+    if (chunk.length > room) reader.putBack(chunk.subarray(room));
+    reader.release(chunk);
+    if (chunk.length > room || enough(bytes, limits.maxBytes)) finish();
   };
   const wait = SERVER_SPEAKS_FIRST.has(limits.port) && bytes.length === 0 ? 0 : limits.timeoutMs;
   const timer = setTimeout(finish, wait);
@@ -60,8 +54,7 @@ export function readFirstBytes(client: Socket, early: Buffer, limits: FirstBytes
     finish();
     return stop;
   }
-  client.on('data', onData);
   client.once('end', finish);
-  client.resume();
+  reader.read(onData);
   return stop;
 }

@@ -3,6 +3,7 @@ import { type Server, type Socket, type TcpNetConnectOpts, connect, createServer
 import type { OpenConnection } from '../../shared/live';
 import type { Destination, FirewallLogEntry, RuleAction } from '../../shared/models';
 import { canonicalIp } from './address';
+import { ClientReader } from './client-reader';
 import { closeListeners, openListeners } from './listen';
 import { serviceName } from './services';
 import { looksLikeHttp, looksLikeTls, parseHttpHost, parseTlsSni } from './sniff';
@@ -138,7 +139,7 @@ export class Socks5Server {
   }
 
   private createServer(): Server {
-    return createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (socket) => this.accept(socket));
+    return createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.accept(new ClientReader(socket)));
   }
 
   /**
@@ -155,13 +156,14 @@ export class Socks5Server {
     return open;
   }
 
-  private accept(client: Socket): void {
+  private accept(reader: ClientReader): void {
+    const client = reader.socket;
     this.sockets.set(client, null);
     client.on('close', () => this.sockets.delete(client));
     client.on('error', () => client.destroy());
-    readHandshake(client, this.handshakeTimeoutMs, (target, early) => {
+    readHandshake(reader, this.handshakeTimeoutMs, (target, early) => {
       const destination = requestedDestination(target);
-      const relay = new Relay(client, this.relayOptions, this.nextId++, destination);
+      const relay = new Relay(reader, this.relayOptions, this.nextId++, destination);
       if (this.sockets.has(client)) this.sockets.set(client, relay);
       if (target.isDomain) void this.connectDomain(relay, target, destination, early);
       else this.connectAddress(relay, target, destination, early);

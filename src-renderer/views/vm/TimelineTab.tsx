@@ -1,13 +1,15 @@
 // Runs in: renderer. A VM's timeline tab: its snapshots as milestones with
 // the network, question, hook and start/stop events between them, oldest
 // first down to "now", filtered by kind and words; the snapshot it was last
-// reverted to is marked. Snapshots are taken here, and reverted to or deleted
-// from their milestone; from an event, the VM goes back to the last snapshot
-// before it, or the rule that decided it is revoked. A revert or delete asks first.
+// reverted to is marked. Snapshots are taken here (automatic ones switched on
+// or off), and reverted to or deleted from their milestone; from an event,
+// the VM goes back to the last snapshot before it, or the rule that decided
+// it is revoked. A revert or delete asks first.
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { SnapshotInfo, TimelineEntry } from '../../../src-main/shared/models';
 import { nameProblem } from '../../../src-main/shared/names';
 import { useActions, useXray } from '../../store/context';
+import { AutoSnapshotsSetting } from './AutoSnapshots';
 import { SnapshotConfirm, type SnapshotQuestion } from './SnapshotConfirm';
 import { ALL_EVENTS, EVENT_FILTERS, lastRevertedTo, timelineRows, type EventFilter, type TimelineFilter } from './timeline-rows';
 import { TimelineList, type Selection } from './TimelineList';
@@ -45,6 +47,7 @@ export function TimelineTab({ vm }: { vm: string }) {
   return (
     <div className="snapshots">
       <SnapshotForm vm={vm} busy={busy} />
+      <AutoSnapshotsSetting vm={vm} />
       {job && job.status === 'running' && (
         <div className="progress" role="status">
           <span className="spinner" aria-hidden="true" /> {verbs[job.operation]} snapshot “{job.name}”…

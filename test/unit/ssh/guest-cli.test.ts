@@ -144,9 +144,9 @@ describe('guest commands', () => {
 
   it('plugin list and run', async () => {
     await mkdir(paths.pluginsDir, { recursive: true });
-    await writeFile(join(paths.pluginsDir, 'who.mjs'), 'export const commands = { whoami: { description: "who logs in", run: async (ctx, [vm]) => (await ctx.open(vm).run("whoami")).stdout } };\n');
+    await writeFile(join(paths.pluginsDir, 'who.mjs'), 'export const commands = { whoami: { description: "who logs in", run: async (ctx, [vm]) => (await ctx.open(vm).run("whoami")).stdout }, wipe: { description: "wipes /tmp", risky: true, run: async () => "" } };\n');
     await writeFile(join(paths.pluginsDir, 'broken.mjs'), 'throw new Error("oops");\n');
-    expect((await xray(['plugin', 'list'])).stdout).toBe('broken  failed to load: it threw while loading: oops\nwho\n  whoami  who logs in\n');
+    expect((await xray(['plugin', 'list'])).stdout).toBe('broken  failed to load: it threw while loading: oops\nwho\n  whoami  who logs in\n  wipe  wipes /tmp  risky: snapshots each VM first\n');
     expect((await xray(['plugin', 'run', 'who', 'whoami', 'web'])).stdout).toBe(`${sshd.user}\n`);
   });
 });
