@@ -2,59 +2,29 @@
 // real QEMU: a firmware-only VM whose UEFI shell prints in colour on the
 // serial port and takes keys. What a person sees: colours (not escape codes),
 // what they type reaching the guest, the end followed, the scrollback.
-import { spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrowserServer, type BrowserServer } from '../../src-main/browser/server';
-import { ControlClient } from '../../src-main/core/control/client';
-import type { SshSession } from '../../src-main/core/ssh';
-import { hostSupervisor, type SupervisorHost } from '../../src-main/core/supervisor/host';
-import { addFirmwareOnlyVm, makeTestHome, type TestHome } from '../helpers/home';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait';
-import { buildRenderer, hasChromium, launchChromium, SCREENSHOTS } from './helpers';
+import { hasChromium, SCREENSHOTS } from './helpers';
+import { supervisedAppSuite } from './supervised-app';
 
-let home: TestHome;
-let host: SupervisorHost;
-let api: ControlClient;
-let renderer: { dir: string; cleanup: () => Promise<void> };
-let server: BrowserServer;
-let browser: Browser;
-let page: Page;
+const app = supervisedAppSuite({
+  prefix: 'xray-e2e-console-',
+  config: 'stop_timeout = 2\n',
+  vms: ['fw'],
+  page: { viewport: { width: 1100, height: 760 }, colorScheme: 'light' },
+});
 const pageErrors: string[] = [];
 
-beforeAll(async () => {
-  home = await makeTestHome('xray-e2e-console-');
-  await writeFile(home.paths.configFile, 'stop_timeout = 2\n');
-  await addFirmwareOnlyVm(home.paths, 'fw');
-  // The firmware-only guest has no SSH: a fake session makes it ready once QEMU runs.
-  host = await hostSupervisor(home.paths, { login: async () => ({ close: () => undefined }) as unknown as SshSession });
-  api = await ControlClient.connect(home.paths.controlSocket);
-  renderer = await buildRenderer();
-  server = await startBrowserServer({ api, rendererDir: renderer.dir });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1100, height: 760 }, colorScheme: 'light' });
+beforeAll(() => {
   // A style the CSP refuses shows here (Chromium reports it as a console error), as do the page's own errors.
-  page.on('console', (m) => m.text().includes('Content Security Policy') && pageErrors.push(m.text()));
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await mkdir(SCREENSHOTS, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  api?.close();
-  await host?.close({ stopVms: true });
-  const left = spawnSync('pgrep', ['-f', `qemu-system.*${home.root}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-  for (const pid of left) process.kill(Number(pid), 'SIGKILL');
-  await renderer?.cleanup();
-  await home?.cleanup();
+  app.page.on('console', (m) => m.text().includes('Content Security Policy') && pageErrors.push(m.text()));
+  app.page.on('pageerror', (e) => pageErrors.push(e.message));
 });
 
 /** rows is the text of each row the terminal shows now, trailing blanks trimmed. */
 function rows(): Promise<string[]> {
-  return page.locator('.xterm-rows > div').evaluateAll((els) => els.map((e) => (e.textContent ?? '').replace(/\s+$/, '')));
+  return app.page.locator('.xterm-rows > div').evaluateAll((els) => els.map((e) => (e.textContent ?? '').replace(/\s+$/, '')));
 }
 
 /** waitForRow waits until a row the terminal shows matches. */
@@ -64,11 +34,11 @@ async function waitForRow(what: string, match: (row: string) => boolean, timeout
 
 describe.runIf(hasChromium)('the Console tab over a real VM', () => {
   it('shows the UEFI shell in colour, sends typed keys to it, follows the end and scrolls back', async () => {
-    await page.goto(server.url);
-    await page.locator('tr[data-vm="fw"]').getByRole('button', { name: 'fw', exact: true }).click();
-    await page.getByRole('button', { name: 'Start', exact: true }).click();
-    await page.getByRole('tab', { name: 'Console' }).click();
-    const terminal = page.getByRole('group', { name: 'Serial console of fw' });
+    await app.page.goto(app.server.url);
+    await app.page.locator('tr[data-vm="fw"]').getByRole('button', { name: 'fw', exact: true }).click();
+    await app.page.getByRole('button', { name: 'Start', exact: true }).click();
+    await app.page.getByRole('tab', { name: 'Console' }).click();
+    const terminal = app.page.getByRole('group', { name: 'Serial console of fw' });
     await terminal.waitFor();
     await waitForRow('the UEFI shell prompt', (row) => row.startsWith('Shell>'), 90_000);
 
@@ -76,33 +46,33 @@ describe.runIf(hasChromium)('the Console tab over a real VM', () => {
     const text = (await rows()).join('\n');
     expect(text).not.toMatch(/\[\d+m/);
     expect(text).not.toContain(String.fromCharCode(27));
-    const prompt = page.locator('.xterm-rows span', { hasText: 'Shell>' }).last();
+    const prompt = app.page.locator('.xterm-rows span', { hasText: 'Shell>' }).last();
     const colour = await prompt.evaluate((e) => getComputedStyle(e).color);
     const [r, g, b] = colour.match(/\d+/g)!.map(Number);
     expect(r).toBeGreaterThan(150);
     expect(g).toBeGreaterThan(150);
     expect(b).toBeLessThan(120);
-    expect(await page.locator('.xterm-rows').evaluate((e) => getComputedStyle(e).color)).not.toBe(colour);
+    expect(await app.page.locator('.xterm-rows').evaluate((e) => getComputedStyle(e).color)).not.toBe(colour);
 
     // Keys typed in the page reach the guest, which answers.
     await terminal.click();
-    await page.keyboard.type('echo typed-in-chromium');
-    await page.keyboard.press('Enter');
+    await app.page.keyboard.type('echo typed-in-chromium');
+    await app.page.keyboard.press('Enter');
     await waitForRow('the echo', (row) => row === 'typed-in-chromium');
 
     // A command that prints more than a screen: the view follows the end...
-    await page.keyboard.type('help');
-    await page.keyboard.press('Enter');
+    await app.page.keyboard.type('help');
+    await app.page.keyboard.press('Enter');
     await waitForRow('the end of help', (row) => row.startsWith('vol '));
     await expect.poll(async () => (await rows()).filter((row) => row !== '').at(-1)).toBe('Shell>');
     const shown = await rows();
     expect(shown).not.toContain('typed-in-chromium');
-    await page.screenshot({ path: join(SCREENSHOTS, 'console.png') });
+    await app.page.screenshot({ path: join(SCREENSHOTS, 'console.png') });
 
     // ...and what scrolled off the top is still there, above it.
     await terminal.hover();
     await waitFor('the echo, scrolling back with the wheel', async () => {
-      await page.mouse.wheel(0, -200);
+      await app.page.mouse.wheel(0, -200);
       return (await rows()).includes('typed-in-chromium');
     });
     expect(pageErrors).toEqual([]);
