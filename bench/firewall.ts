@@ -22,6 +22,8 @@ const CHUNK = Buffer.alloc(256 * 1024, 0x5a);
 const LOOPBACK = '127.0.0.1';
 const LATENCY_TARGET = 'p50 added < 1 ms';
 const ROUNDS = 15;
+/** LATENCY_ORDERS are the orders a latency round takes direct (0), Xray (1) and microsocks (2) in. */
+const LATENCY_ORDERS = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 2, 1], [2, 1, 0], [1, 0, 2]];
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -277,20 +279,17 @@ export async function benchFirewall(proxyEntry: string): Promise<Row[]> {
     rows.push(...(await bulkRows('upload', (proxyPort) => uploadThroughput(sinkPort, proxyPort), xray, micro)));
 
     // Warm up all three paths first: a supervisor runs for days, so its proxy is steady-state code.
-    for (let i = 0; i < 50; i++) {
-      await firstByteLatency(holdPort, null);
-      await firstByteLatency(holdPort, xray.port);
-      await firstByteLatency(holdPort, micro.port);
+    // Each round takes them in another of the six orders, so none always follows another.
+    const ports = [null, xray.port, micro.port];
+    const latencies: number[][] = [[], [], []];
+    const warmUpRounds = 60;
+    for (let i = 0; i < warmUpRounds + 300; i++) {
+      for (const k of LATENCY_ORDERS[i % LATENCY_ORDERS.length] ?? []) {
+        const ms = await firstByteLatency(holdPort, ports[k] ?? null);
+        if (i >= warmUpRounds) latencies[k]?.push(ms);
+      }
     }
-
-    const latDirect: number[] = [];
-    const latXray: number[] = [];
-    const latMicro: number[] = [];
-    for (let i = 0; i < 300; i++) {
-      latDirect.push(await firstByteLatency(holdPort, null));
-      latXray.push(await firstByteLatency(holdPort, xray.port));
-      latMicro.push(await firstByteLatency(holdPort, micro.port));
-    }
+    const [latDirect = [], latXray = [], latMicro = []] = latencies;
     const added50 = median(latXray) - median(latDirect);
     const added99 = percentile(latXray, 99) - percentile(latDirect, 99);
     const micro50 = median(latMicro) - median(latDirect);

@@ -81,13 +81,12 @@ export class PlaceholderScanner {
  * request's headers must not hand the secret to the guest.
  */
 export function maskValues(values: readonly string[], masked: (index: number) => void): Transform {
-  const needles = values.map((v) => Buffer.from(v, 'utf8'));
+  const needles = values.map((v) => Buffer.from(v, 'utf8')).filter((n) => n.length > 0);
   const keep = Math.max(0, ...needles.map((n) => n.length - 1));
   const announced = new Set<number>();
   let held = Buffer.alloc(0);
   const mask = (window: Buffer): void => {
     needles.forEach((needle, index) => {
-      if (needle.length === 0) return;
       for (let at = window.indexOf(needle); at !== -1; at = window.indexOf(needle, at + needle.length)) {
         window.fill(0x2a, at, at + needle.length);
         if (!announced.has(index)) {
@@ -97,13 +96,34 @@ export function maskValues(values: readonly string[], masked: (index: number) =>
       }
     });
   };
+  /**
+   * maskSeam masks the values that straddle what was held back and `chunk`:
+   * they lie within the held bytes and the chunk's first `keep`. Only that
+   * seam is copied; the masks are written back to both sides.
+   */
+  const maskSeam = (chunk: Buffer): void => {
+    if (held.length === 0) return;
+    const seam = Buffer.concat([held, chunk.subarray(0, keep)]);
+    mask(seam);
+    seam.copy(held, 0, 0, held.length);
+    seam.copy(chunk, 0, held.length);
+  };
   return new Transform({
+    // Each chunk is masked in place, and passed on without a copy but for the held-back tail.
     transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
-      const window = Buffer.concat([held, chunk]);
-      mask(window);
-      const cut = Math.max(0, window.length - keep);
-      held = Buffer.from(window.subarray(cut));
-      done(null, cut > 0 ? window.subarray(0, cut) : undefined);
+      maskSeam(chunk);
+      mask(chunk);
+      const cut = held.length + chunk.length - keep;
+      if (cut <= held.length) {
+        const out = held.subarray(0, Math.max(0, cut));
+        held = Buffer.concat([held.subarray(out.length), chunk]);
+        done(null, out.length > 0 ? out : undefined);
+        return;
+      }
+      if (held.length > 0) this.push(held);
+      const out = chunk.subarray(0, cut - held.length);
+      held = Buffer.from(chunk.subarray(out.length));
+      done(null, out);
     },
     flush(done: TransformCallback) {
       done(null, held.length > 0 ? held : undefined);

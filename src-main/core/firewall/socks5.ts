@@ -44,9 +44,10 @@ export interface Socks5ServerOptions {
   /**
    * decideByAddress, when set, is asked about an IP target before anything
    * is read from the client; null means it needs the client's first bytes
-   * (a name) to decide, and `decide` is asked after sniffing instead.
+   * (a name) to decide, and `decide` is asked after sniffing instead. A
+   * decision it returns at once (not a promise) is acted on at once.
    */
-  readonly decideByAddress?: (request: ConnectRequest) => Promise<ConnectDecision | null>;
+  readonly decideByAddress?: (request: ConnectRequest) => ConnectDecision | null | Promise<ConnectDecision | null>;
   /** onConnectionClosed receives one `connection` log entry per allowed connection. */
   readonly onConnectionClosed?: (entry: FirewallLogEntry) => void;
   readonly handshakeTimeoutMs?: number;
@@ -138,7 +139,7 @@ export class Socks5Server {
   }
 
   private createServer(): Server {
-    return createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(new ClientReader(socket)));
+    return createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.accept(new ClientReader(socket)));
   }
 
   /**
@@ -165,7 +166,7 @@ export class Socks5Server {
       const relay = new Relay(reader, this.relayOptions, this.nextId++, destination);
       if (this.sockets.has(client)) this.sockets.set(client, relay);
       if (target.isDomain) void this.connectDomain(relay, target, destination, early);
-      else void this.connectAddress(relay, target, destination, early);
+      else this.connectAddress(relay, target, destination, early);
     });
   }
 
@@ -186,9 +187,21 @@ export class Socks5Server {
    * sees a reset (behind the guest's transparent redirect, every failure
    * looks like that anyway).
    */
-  private async connectAddress(relay: Relay, target: HandshakeTarget, destination: Destination, early: Buffer): Promise<void> {
+  private connectAddress(relay: Relay, target: HandshakeTarget, destination: Destination, early: Buffer): void {
     const byAddress = this.options.decideByAddress;
-    const decision = byAddress ? await this.decideSafely(byAddress, { vm: this.options.vm, destination }) : null;
+    let decision: ConnectDecision | null | Promise<ConnectDecision | null>;
+    try {
+      decision = byAddress ? byAddress({ vm: this.options.vm, destination }) : null;
+    } catch (err) {
+      decision = failedDecision(err);
+    }
+    const act = (decided: ConnectDecision | null): void => this.actOnAddress(relay, target, destination, early, decided);
+    if (decision instanceof Promise) void decision.then(act, (err: unknown) => act(failedDecision(err)));
+    else act(decision);
+  }
+
+  /** actOnAddress acts on connectAddress's decision: sniff for a name (null), refuse with 0x02, or connect. */
+  private actOnAddress(relay: Relay, target: HandshakeTarget, destination: Destination, early: Buffer, decision: ConnectDecision | null): void {
     if (relay.state !== 'deciding') return;
     if (decision === null) relay.sniff(early, target.port, (firstBytes) => this.decideSniffed(target, firstBytes));
     else if (decision.action !== 'allow') relay.finish(`denied: ${decision.reason}`, REPLY.notAllowed);
@@ -215,9 +228,14 @@ export class Socks5Server {
     try {
       return await decider(request);
     } catch (err) {
-      return { action: 'deny', reason: `decision failed: ${(err as Error).message}` };
+      return failedDecision(err);
     }
   }
+}
+
+/** failedDecision is the denial a decider that throws amounts to. */
+function failedDecision(err: unknown): ConnectDecision {
+  return { action: 'deny', reason: `decision failed: ${(err as Error).message}` };
 }
 
 /** requestedDestination is where a client asked to go: an address, or a name given as a SOCKS domain. */

@@ -4,7 +4,7 @@ import type { Destination, FirewallLogEntry, RuleAction } from '../../shared/mod
 import { hostOwnAddresses, isHostLocal } from './address';
 import { HOST_INTERNAL_IP, addressesOf, hostResolver } from './dns';
 import { DnsServer } from './dns-server';
-import { type NameSources, identifyDestination } from './identify-destination';
+import { type NameSources, identifyDestination, identifyKnown } from './identify-destination';
 import { interceptionFor } from './intercept';
 import { FIREWALL_PROBE_IP, FIREWALL_PROBE_PORT, ProbeResponder } from './probe';
 import { formatRuleTarget } from '../../shared/scopes';
@@ -51,6 +51,8 @@ export class VmFirewall {
   private readonly hostAddress: string;
   private readonly isHostAddress: (ip: string) => boolean;
   private readonly now: () => number;
+  /** unrecorded are closed connections' log entries waiting for flushClosed. */
+  private unrecorded: FirewallLogEntry[] = [];
 
   constructor(private readonly options: VmFirewallOptions) {
     const resolver = options.dnsResolver ?? hostResolver();
@@ -65,7 +67,7 @@ export class VmFirewall {
       ...options.socks,
       decide: (request) => this.decide(request),
       decideByAddress: (request) => this.decideByAddress(request),
-      onConnectionClosed: (entry) => this.record(entry),
+      onConnectionClosed: (entry) => this.recordClosed(entry),
       ...(options.egress ? { intercept: this.interceptHandler(options.egress) } : {}),
     });
     this.dns = new DnsServer({
@@ -122,6 +124,7 @@ export class VmFirewall {
   async stop(): Promise<number> {
     this.options.broker.cancelVm(this.options.vm);
     const closed = await this.socks.close();
+    this.flushClosed();
     await this.dns.close();
     await this.probe.close();
     this.options.rules.vmStopped();
@@ -147,10 +150,17 @@ export class VmFirewall {
    * connection goes ahead without waiting for the client's first bytes.
    * Anything else returns null: the proxy reads the first bytes for a TLS
    * or HTTP name and asks `decide`, so prompts and name rules see the best
-   * name there is.
+   * name there is. An address needs no resolver, so it is decided at once
+   * (no promise), and the client hears its reply in the same turn.
    */
-  async decideByAddress(request: ConnectRequest): Promise<ConnectDecision | null> {
-    const destination = await identifyDestination(request.destination, this.names);
+  decideByAddress(request: ConnectRequest): ConnectDecision | null | Promise<ConnectDecision | null> {
+    const known = identifyKnown(request.destination, this.names.nameCache);
+    if (known !== null) return this.decideIdentified(known);
+    return identifyDestination(request.destination, this.names).then((destination) => this.decideIdentified(destination));
+  }
+
+  /** decideIdentified is decideByAddress once the destination is identified. */
+  private decideIdentified(destination: Destination): ConnectDecision | null {
     const guarded = this.guard(destination);
     if (guarded) return this.conclude(destination, guarded);
     if (destination.name === null) return null;
@@ -192,11 +202,17 @@ export class VmFirewall {
     return null;
   }
 
-  /** conclude logs and announces a decision and says where an allowed connection goes, and whether it is intercepted. */
+  /**
+   * conclude logs and announces a decision and says where an allowed
+   * connection goes, and whether it is intercepted. The decision is recorded
+   * once its caller is done (a microtask): the proxy answers its client first.
+   */
   private conclude(destination: Destination, { action, reason, rule, byHttpRules }: Settled): ConnectDecision {
     const entry: FirewallLogEntry = { at: new Date(this.now()).toISOString(), vm: this.options.vm, kind: 'decision', destination, action, reason };
-    this.options.log?.append(entry);
-    this.options.emit({ type: 'firewall.decision', vm: this.options.vm, destination, action, reason, rule: rule ?? null });
+    queueMicrotask(() => {
+      this.options.log?.append(entry);
+      this.options.emit({ type: 'firewall.decision', vm: this.options.vm, destination, action, reason, rule: rule ?? null });
+    });
     if (action === 'deny') return { action, reason, destination };
     const decided = { action, reason, destination, rule: rule ?? null };
     if (this.isProbe(destination)) return { ...decided, connectTo: { host: '127.0.0.1', port: this.probe.port ?? 0 } };
@@ -235,8 +251,23 @@ export class VmFirewall {
     return destination.ip === HOST_INTERNAL_IP;
   }
 
-  private record(entry: FirewallLogEntry): void {
-    this.options.log?.append(entry);
-    this.options.emit({ type: 'firewall.connection', entry });
+  /**
+   * recordClosed logs and announces a closed connection after the proxy's
+   * other I/O of this turn: a connection's teardown often lands in the middle
+   * of the next connection, whose bytes go first. Entries gather and are
+   * recorded together.
+   */
+  private recordClosed(entry: FirewallLogEntry): void {
+    if (this.unrecorded.push(entry) === 1) setImmediate(() => this.flushClosed());
+  }
+
+  /** flushClosed records the gathered closed connections, oldest first. */
+  private flushClosed(): void {
+    const entries = this.unrecorded;
+    this.unrecorded = [];
+    for (const entry of entries) {
+      this.options.log?.append(entry);
+      this.options.emit({ type: 'firewall.connection', entry });
+    }
   }
 }

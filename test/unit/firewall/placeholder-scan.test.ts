@@ -93,6 +93,18 @@ describe('maskValues', () => {
     }
   });
 
+  it('masks values in a body that arrives a few bytes at a time, and in long chunks, whatever the chunk size', async () => {
+    const body = `${'x'.repeat(40)}${secret}--other-value--${secret}${'y'.repeat(5000)}${secret}`;
+    const expected = body.replaceAll(secret, '*'.repeat(secret.length)).replace('other-value', '*'.repeat('other-value'.length));
+    for (const size of [1, 2, 3, 7, secret.length - 1, secret.length, secret.length + 1, 64, 4096]) {
+      const chunks: string[] = [];
+      for (let at = 0; at < body.length; at += size) chunks.push(body.slice(at, at + size));
+      const { out, announced } = await masked(chunks);
+      expect(out).toBe(expected);
+      expect(announced.sort()).toEqual([0, 1]);
+    }
+  });
+
   it('passes a body without the values as it is', async () => {
     expect(await masked(['plain ', 'text'])).toEqual({ out: 'plain text', announced: [] });
   });

@@ -239,7 +239,7 @@ describe('Socks5Server', () => {
   describe('deciding an address before the client speaks', () => {
     let server: Socks5Server;
     let proxy: { port: number };
-    let byAddress: (request: ConnectRequest) => Promise<ConnectDecision | null>;
+    let byAddress: (request: ConnectRequest) => ConnectDecision | null | Promise<ConnectDecision | null>;
     const sniffed: ConnectRequest[] = [];
 
     beforeAll(async () => {
@@ -284,6 +284,18 @@ describe('Socks5Server', () => {
       expect((await socksConnect(proxy, { ip: '127.0.0.1' }, port)).reply).toBe(REPLY.notAllowed);
       expect(reached).toBe(0);
       await closeServer(target);
+    });
+
+    it('acts on a decision given at once (no promise) as on one that comes later, and refuses with 0x02 when deciding throws', async () => {
+      byAddress = () => ({ action: 'allow', reason: 'rule' });
+      const allowed = await socksConnect(proxy, { ip: '127.0.0.1' }, echoPort);
+      expect(allowed.reply).toBe(REPLY.succeeded);
+      allowed.socket.end('now');
+      expect((await allowed.reader.untilEnded()).toString()).toBe('echo:nowbye');
+      byAddress = () => {
+        throw new Error('rules unreadable');
+      };
+      expect((await socksConnect(proxy, { ip: '127.0.0.1' }, echoPort)).reply).toBe(REPLY.notAllowed);
     });
 
     it('answers at once when the address is allowed, and resets the client if the destination refuses', async () => {

@@ -279,6 +279,8 @@ describe('VmFirewall', () => {
     const address = (ip: string, port = 443) => ({ vm: 'web', destination: { ip, port, name: null, nameSource: null, service: null } });
     nameCache.record('192.0.2.20', 'pkg.test', 60);
     rules.add({ target: parseRuleTarget('*.test:443'), action: 'allow', lifetime: { kind: 'forever' } });
+    // Known from the VM's DNS, it needs no resolver: decided at once, so the proxy answers in the same turn.
+    expect(firewall.decideByAddress(address('192.0.2.20'))).not.toBeInstanceOf(Promise);
     expect(await firewall.decideByAddress(address('192.0.2.20'))).toMatchObject({
       action: 'allow',
       reason: 'rule *.test:443',
@@ -298,7 +300,7 @@ describe('VmFirewall', () => {
     expect(rules.list().some((r) => r.lifetime.kind === 'once')).toBe(true);
     expect(await firewall.decideByAddress(address('192.0.2.40'))).toMatchObject({ action: 'allow' });
     expect(rules.list().some((r) => r.lifetime.kind === 'once')).toBe(false);
-    expect(events.filter((e) => e.type === 'firewall.decision')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'firewall.decision')).toHaveLength(3);
   });
 
   it('a guest connection to an address it looked up is refused with 0x02 by a deny rule, before it sends a byte', async () => {
@@ -343,6 +345,19 @@ describe('VmFirewall', () => {
     nameCache.record('192.0.2.7', 'github.com', 60);
     const trusted = await firewall.decide({ vm: 'web', destination: { ip: '192.0.2.7', port: 443, name: 'github.com', nameSource: 'sni', service: 'https' } });
     expect(trusted).toMatchObject({ action: 'allow', connectTo: { host: '192.0.2.7', port: 443 } });
+  });
+
+  it('logs a connection that stop() closes by the time stop() returns', async () => {
+    await startFirewall();
+    rules.add({ target: parseRuleTarget(`open.test:${echo.port}`), action: 'allow', lifetime: { kind: 'forever' } });
+    const { reply, socket } = await socksConnect({ port: firewall.ports.proxy as number }, { domain: 'open.test' }, echo.port);
+    expect(reply).toBe(REPLY.succeeded);
+    socket.on('error', () => undefined).write('hi');
+    await waitFor('the bytes upstream', () => firewall.connections()[0]?.bytesUp === 2);
+    expect(await firewall.stop()).toBe(1);
+    expect(log.entries().filter((e) => e.kind === 'connection')).toMatchObject([{ destination: { name: 'open.test' }, bytesUp: 2 }]);
+    expect(events.filter((e) => e.type === 'firewall.connection')).toHaveLength(1);
+    await firewall.start();
   });
 
   it('stop() denies open prompts, closes held connections and drops until-stop rules', async () => {
