@@ -40,6 +40,7 @@ export class Relay {
   private stopSniffing: (() => void) | null = null;
   private summary: InterceptSummary | null = null;
   private readonly openedAt = Date.now();
+  private onSettled: (() => void) | null = null;
   private readonly client: Socket;
 
   /**
@@ -62,6 +63,12 @@ export class Relay {
       if (this.current !== 'intercepted') this.finish(this.bothEnded() ? null : 'client closed');
       this.settle();
     });
+  }
+
+  /** settled resolves once the relay is closed and its connection logged (see settle). */
+  settled(): Promise<void> {
+    if (this.current === 'closed') return Promise.resolve();
+    return new Promise((resolve) => (this.onSettled = resolve));
   }
 
   /** state is where the connection is; the server checks it when a decision comes back. */
@@ -273,6 +280,7 @@ export class Relay {
   private settle(): void {
     if (this.current !== 'closing' || this.openSockets > 0) return;
     this.move('closed', ['closing']);
+    this.onSettled?.();
     const { client, upstream, route, summary, reason, started } = this;
     if (route === null || (upstream === null && summary === null)) return;
     this.options.onClosed?.(connectionEntry({ vm: this.options.vm, route, client, upstream, summary, reason, started }));

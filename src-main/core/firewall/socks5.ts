@@ -131,10 +131,17 @@ export class Socks5Server {
     this.tcpAddress = opened.tcpPort;
   }
 
-  /** close stops listening and closes every open connection; returns how many were open. */
+  /**
+   * close stops listening and closes every open connection, returning once
+   * each is closed and logged (the server does not count the clients it
+   * adopted, see ClientReader, so its own close does not wait for them);
+   * returns how many were open.
+   */
   async close(): Promise<number> {
     const open = this.sockets.size;
+    const closing = [...this.sockets].map(([client, relay]) => relay?.settled() ?? new Promise((resolve) => client.once('close', resolve)));
     await closeListeners(this.servers, this.sockets.keys(), this.options.socketPath);
+    await Promise.all(closing);
     return open;
   }
 
