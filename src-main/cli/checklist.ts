@@ -1,5 +1,4 @@
 // Runs in: plain Node (CLI). A list of items a person ticks at a terminal.
-import { emitKeypressEvents } from 'node:readline';
 import type { Terminal } from './interact';
 
 interface Key {
@@ -68,7 +67,7 @@ export function checklist(term: Terminal, title: string, items: readonly string[
     };
     stdout.write(`${title}\n${CHECKLIST_HELP}\n`);
     draw();
-    emitKeypressEvents(stdin);
+    process.getBuiltinModule('node:readline').emitKeypressEvents(stdin);
     stdin.setRawMode?.(true);
     stdin.on('keypress', onKey);
     stdin.resume();

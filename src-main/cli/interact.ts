@@ -1,7 +1,5 @@
 // Runs in: plain Node (CLI). Talking with a person at a terminal: questions,
 // choices, single keys and a progress bar.
-import { createInterface as createLineReader } from 'node:readline';
-import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import { XrayError } from '../shared/errors';
 
@@ -49,7 +47,7 @@ export function readKeys(term: Terminal, onKey: (key: string) => void): { done: 
       },
     };
   }
-  const lines = createLineReader({ input: stdin });
+  const lines = process.getBuiltinModule('node:readline').createInterface({ input: stdin });
   lines.on('line', (line) => onKey(line.trim()));
   lines.once('close', () => finish());
   return {
@@ -63,7 +61,7 @@ export function readKeys(term: Terminal, onKey: (key: string) => void): { done: 
 
 /** confirm asks a yes/no question; anything but y/yes is no. */
 export async function confirm(term: Terminal, question: string): Promise<boolean> {
-  const rl = createInterface({ input: term.stdin, output: term.stdout });
+  const rl = readLines(term);
   try {
     const answer = await rl.question(`${question} [y/N] `);
     return /^y(es)?$/i.test(answer.trim());
@@ -90,7 +88,7 @@ export async function pick(term: Terminal, title: string, choices: readonly stri
   if (choices.length === 0) throw new XrayError('not-found', 'There is nothing to choose from.');
   term.stdout.write(`${title}\n`);
   choices.forEach((choice, i) => term.stdout.write(`  ${i + 1}) ${choice}\n`));
-  const rl = createInterface({ input: term.stdin, output: term.stdout });
+  const rl = readLines(term);
   try {
     for (;;) {
       const answer = (await rl.question(`Choose 1-${choices.length}: `)).trim();
@@ -157,4 +155,9 @@ export async function readSecret(term: Terminal, question: string): Promise<stri
   stdout.write('\n');
   if (typed === '') throw new XrayError('cancelled', 'No secret was typed; nothing was stored.');
   return typed;
+}
+
+/** readLines asks on the terminal; node:readline is loaded only by commands that ask (process.getBuiltinModule). */
+function readLines(term: Terminal) {
+  return process.getBuiltinModule('node:readline/promises').createInterface({ input: term.stdin, output: term.stdout });
 }

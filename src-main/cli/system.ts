@@ -1,13 +1,13 @@
 // Runs in: plain Node (CLI). What commands ask of the host beyond Node:
-// the system ssh client and the desktop's opener.
-import { spawn } from 'node:child_process';
+// the system ssh client and the desktop's opener. node:child_process is loaded
+// when one is run (process.getBuiltinModule), not by every command at start-up.
 import { constants } from 'node:os';
 import { XrayError } from '../shared/errors';
 
 /** runSystemSsh runs ssh on this terminal and resolves with its exit status (128 + N when signal N ended it). */
 export function runSystemSsh(args: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ssh', [...args], { stdio: 'inherit' });
+    const child = process.getBuiltinModule('node:child_process').spawn('ssh', [...args], { stdio: 'inherit' });
     child.once('error', (err) => {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         reject(new XrayError('missing-dependency', "The ssh command is not installed; install OpenSSH's client (openssh-client) and try again.", { cause: err }));
@@ -20,7 +20,7 @@ export function runSystemSsh(args: readonly string[]): Promise<number> {
 /** openInBrowser hands a file or URL to the desktop's opener; failing to open is not fatal. */
 export function openInBrowser(target: string): void {
   const opener = process.platform === 'darwin' ? 'open' : 'xdg-open';
-  const child = spawn(opener, [target], { detached: true, stdio: 'ignore' });
+  const child = process.getBuiltinModule('node:child_process').spawn(opener, [target], { detached: true, stdio: 'ignore' });
   child.on('error', () => undefined);
   child.unref();
 }

@@ -1,6 +1,5 @@
 // Runs in: plain Node (CLI). `xray console`: this terminal attached to a VM's
 // serial console until Ctrl-] (as in virsh console), or the end of its log.
-import { spawnSync } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Command } from 'commander';
 import type { XrayApi } from '../../shared/contract';
@@ -95,7 +94,7 @@ async function attach(ctx: CliContext, api: XrayApi, name: string): Promise<Endi
  * settings from before, this one included.
  */
 function translateNewlines(on: boolean): void {
-  spawnSync('stty', [on ? 'onlcr' : '-onlcr'], { stdio: ['inherit', 'ignore', 'ignore'] });
+  process.getBuiltinModule('node:child_process').spawnSync('stty', [on ? 'onlcr' : '-onlcr'], { stdio: ['inherit', 'ignore', 'ignore'] });
 }
 
 export function registerConsoleCommands(program: Command, ctx: CliContext): void {
