@@ -14,6 +14,24 @@ const node = {
   logLevel: 'warning',
 };
 
+/**
+ * commander requires node:child_process as it loads, for subcommands that are
+ * separate executables (xray has none); loading it costs every command a few
+ * milliseconds, so commander gets a stand-in that loads it on first use.
+ */
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[/\\]node_modules[/\\]commander[/\\]/.test(args.importer) ? { path: 'lazy-child-process', namespace: 'xray-lazy' } : undefined,
+    );
+    esbuild.onLoad({ filter: /.*/, namespace: 'xray-lazy' }, () => ({
+      contents: "module.exports = { get spawn() { return require('node:child_process').spawn; } };",
+      loader: 'js',
+    }));
+  },
+};
+
 // The CLI bundles its pure-JS dependencies: `xray list` starts several times
 // faster than when Node resolves and loads each package from node_modules.
 // ssh2 stays external (optional native parts). It is one CommonJS file so
@@ -23,6 +41,7 @@ await build({
   ...node,
   packages: undefined,
   external: ['ssh2', 'electron'],
+  plugins: [lazyChildProcessForCommander],
   format: 'cjs',
   define: { 'import.meta.url': '__xrayBundleUrl' },
   banner: { js: "const __xrayBundleUrl = require('node:url').pathToFileURL(__filename).href;" },

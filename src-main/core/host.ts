@@ -1,8 +1,8 @@
 // Runs in: plain Node (core).
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import type { GuestArch } from '../shared/models';
+import { childProcess } from './builtins';
 
 /** hostArch maps Node's process.arch to the guest architecture that runs natively. */
 export function hostArch(arch: string = process.arch): GuestArch {
@@ -33,13 +33,13 @@ export function isPortFree(port: number): Promise<boolean> {
 /** portHolder names the program listening on a TCP port, when the host can tell. */
 export function portHolder(port: number): Promise<string | null> {
   return new Promise((resolve) => {
-    execFile('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc'], { timeout: 3000 }, (err, stdout) => {
+    childProcess().execFile('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc'], { timeout: 3000 }, (err, stdout) => {
       if (!err && stdout) {
         const pid = /^p(\d+)/m.exec(stdout)?.[1];
         const command = /^c(.+)$/m.exec(stdout)?.[1];
         if (command) return resolve(pid ? `${command} (pid ${pid})` : command);
       }
-      execFile('ss', ['-Hltnp', `sport = :${port}`], { timeout: 3000 }, (err2, out2) => {
+      childProcess().execFile('ss', ['-Hltnp', `sport = :${port}`], { timeout: 3000 }, (err2, out2) => {
         if (err2 || !out2) return resolve(null);
         const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(out2);
         resolve(m ? `${m[1]} (pid ${m[2]})` : null);

@@ -2,6 +2,7 @@
 import { homedir, platform, tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import type { HookType } from '../shared/enums';
+import { nodeCrypto } from './builtins';
 
 /**
  * Every file name Xray uses under XRAY_HOME lives here, so the layout is
@@ -143,8 +144,7 @@ export function socketPath(dir: string, file: string): string {
 }
 
 export function shortRuntimeDir(dir: string, env: NodeJS.ProcessEnv = process.env): string {
-  // Loaded on first use: a command that never shortens a path does not load node:crypto for it.
-  const digest = process.getBuiltinModule('node:crypto').createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 16);
+  const digest = nodeCrypto().createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 16);
   return join(shortRuntimeBase(env), digest);
 }
 

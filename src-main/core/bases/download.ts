@@ -1,10 +1,11 @@
 // Runs in: plain Node (core).
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { XrayError } from '../../shared/errors';
+import { nodeCrypto } from '../builtins';
 
 /** DownloadProgress is what a person watching a download wants to know. */
 export interface DownloadProgress {
@@ -54,7 +55,7 @@ export function partPath(dest: string): string {
  */
 export async function download(opts: DownloadOptions): Promise<DownloadResult> {
   const part = partPath(opts.dest);
-  let hash = createHash(opts.algorithm);
+  let hash = nodeCrypto().createHash(opts.algorithm);
   let have = await sizeOf(part);
   if (have > 0) await hashFile(part, hash);
   try {
@@ -62,7 +63,7 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
     if (have > 0 && response.statusCode !== 206 && response.statusCode !== 416) {
       // The server sent the whole file rather than the rest: take it from the start.
       have = 0;
-      hash = createHash(opts.algorithm);
+      hash = nodeCrypto().createHash(opts.algorithm);
     }
     if (response.statusCode === 416) response.resume();
     else await receive(response, part, have, totalOf(response, have), hash, opts);

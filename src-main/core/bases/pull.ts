@@ -1,9 +1,9 @@
 // Runs in: plain Node (core).
 import { mkdir, rm } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { XrayError } from '../../shared/errors';
 import { type DownloadProgress, download, partPath } from './download';
+import { nodeCrypto } from '../builtins';
 
 /**
  * mirrored rewrites a catalog address to go through a mirror: the mirror's
@@ -73,7 +73,7 @@ export interface FetchImageOptions {
  */
 export async function fetchImage(opts: FetchImageOptions): Promise<string> {
   await mkdir(opts.downloadsDir, { recursive: true, mode: 0o700 });
-  const dest = join(opts.downloadsDir, createHash('sha256').update(opts.url).digest('hex').slice(0, 24));
+  const dest = join(opts.downloadsDir, nodeCrypto().createHash('sha256').update(opts.url).digest('hex').slice(0, 24));
   const result = await download({
     url: opts.url,
     dest,
@@ -94,6 +94,6 @@ export async function fetchImage(opts: FetchImageOptions): Promise<string> {
 
 /** discardDownload removes what an abandoned pull of `url` left in `downloadsDir`. */
 export async function discardDownload(downloadsDir: string, url: string): Promise<void> {
-  const dest = join(downloadsDir, createHash('sha256').update(url).digest('hex').slice(0, 24));
+  const dest = join(downloadsDir, nodeCrypto().createHash('sha256').update(url).digest('hex').slice(0, 24));
   await Promise.all([rm(dest, { force: true }), rm(partPath(dest), { force: true })]);
 }

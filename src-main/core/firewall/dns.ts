@@ -1,7 +1,8 @@
 // Runs in: plain Node (core).
-import { type LookupAddress, promises as dnsPromises } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { XrayError } from '../../shared/errors';
 import { canonicalIp } from './address';
+import { nodeDns } from '../builtins';
 
 /** HOST_INTERNAL_NAME is the name a guest uses to reach services on the host. */
 export const HOST_INTERNAL_NAME = 'host.xray.internal';
@@ -56,7 +57,7 @@ export function hostResolver(): DnsResolver {
     for (const [key, entry] of recent) if (now - entry.at > HOST_ANSWER_REUSE_MS) recent.delete(key);
     const cached = recent.get(name);
     if (cached) return cached.answer;
-    const answer = dnsPromises.lookup(name, { all: true, verbatim: true });
+    const answer = nodeDns().promises.lookup(name, { all: true, verbatim: true });
     recent.set(name, { at: now, answer });
     answer.catch(() => recent.delete(name));
     return answer;
@@ -78,7 +79,7 @@ export function hostResolver(): DnsResolver {
 
 /** serverResolver asks the given DNS servers ("IP" or "IP:PORT", "[IPv6]:PORT") directly, with their TTLs. */
 export function serverResolver(servers: readonly string[]): DnsResolver {
-  const resolver = new dnsPromises.Resolver({ timeout: 5000, tries: 2 });
+  const resolver = new (nodeDns().promises.Resolver)({ timeout: 5000, tries: 2 });
   resolver.setServers([...servers]);
   return {
     resolve4: (name) => resolver.resolve4(name, { ttl: true }),

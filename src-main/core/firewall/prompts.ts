@@ -1,5 +1,4 @@
 // Runs in: plain Node (core).
-import { randomUUID } from 'node:crypto';
 import type { Destination, FirewallPrompt, FirewallRule, GuestProcess, HttpRequestLine, RuleLifetime } from '../../shared/models';
 import type { PromptCloseReason } from '../../shared/enums';
 import { XrayError } from '../../shared/errors';
@@ -9,6 +8,7 @@ import { heldConnectionBudget } from './held-budget';
 import { matchHttpRule } from './http-rules';
 import type { Decision, PromptAnswer, PromptBrokerOptions } from './prompt-types';
 import type { RuleSet } from './rules';
+import { nodeCrypto } from '../builtins';
 
 interface Pending {
   prompt: FirewallPrompt;
@@ -118,7 +118,7 @@ export class PromptBroker {
     }
     const now = this.now();
     const prompt: FirewallPrompt = {
-      id: randomUUID(),
+      id: nodeCrypto().randomUUID(),
       vm,
       destination,
       ...(http ? { request: { method: http.method, path: http.path } } : {}),

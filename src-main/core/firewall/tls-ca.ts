@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import { type KeyObject, X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { lstat, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type SecureContext, createSecureContext } from 'node:tls';
@@ -8,6 +8,7 @@ import { withFileLock } from '../store/file-lock';
 import { serialized, writeFileAtomic } from '../store/toml-file';
 import { canonicalIp, normalizeHostname } from './address';
 import { encodeName, issueCertificate, keyIdentifier, subjectOf, toPem } from './x509';
+import { nodeCrypto } from '../builtins';
 
 /** CA_LIFETIME_DAYS is how long a VM's authority lasts; one closer than CA_RENEW_DAYS to its end is replaced. */
 const CA_LIFETIME_DAYS = 3650;
@@ -115,7 +116,7 @@ export class VmCertificateAuthority {
   }
 
   private issue(host: string): ServerCertificate {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey, publicKey } = nodeCrypto().generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const notBefore = new Date(this.now() - BACKDATE_MS);
     const notAfter = new Date(this.now() + LEAF_LIFETIME_DAYS * DAY_MS);
     const der = issueCertificate({
@@ -142,7 +143,7 @@ interface Authority {
 }
 
 function makeAuthority(vm: string, now: number): Authority {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } = nodeCrypto().generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const stamp = new Date(now).toISOString().slice(0, 10);
   const subject = { organization: 'Xray', commonName: `Xray egress CA for VM ${vm}, ${stamp}` };
   const name = encodeName(subject);
@@ -182,8 +183,8 @@ async function loadAuthority(files: CaFiles, now: number): Promise<Authority | n
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-  const key = createPrivateKey(await readFile(files.key));
-  const certificate = new X509Certificate(certificatePem);
+  const key = nodeCrypto().createPrivateKey(await readFile(files.key));
+  const certificate = new (nodeCrypto().X509Certificate)(certificatePem);
   if (!certificate.ca || !certificate.checkPrivateKey(key)) return null;
   if (Date.parse(certificate.validTo) - now < CA_RENEW_DAYS * DAY_MS) return null;
   return { key, name: subjectOf(certificate.raw), certificatePem };

@@ -1,8 +1,8 @@
 // Runs in: plain Node (core).
-import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as tls from 'node:tls';
 import { XrayError } from '../../shared/errors';
+import { nodeCrypto } from '../builtins';
 
 /**
  * SYSTEM_BUNDLES are where Linux distributions keep the system's trusted
@@ -90,7 +90,7 @@ function splitPem(text: string): string[] {
 
 function parses(pem: string): boolean {
   try {
-    new X509Certificate(pem);
+    new (nodeCrypto().X509Certificate)(pem);
     return true;
   } catch {
     return false;

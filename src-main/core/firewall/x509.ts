@@ -1,6 +1,7 @@
 // Runs in: plain Node (core).
-import { type KeyObject, createHash, randomBytes, sign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
+import { nodeCrypto } from '../builtins';
 
 /**
  * x509.ts writes the two kinds of certificate the egress proxy needs, a VM's
@@ -95,7 +96,7 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
 export function keyIdentifier(publicKey: KeyObject): Buffer {
   const jwk = publicKey.export({ format: 'jwk' });
   const point = Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
-  return createHash('sha1').update(point).digest();
+  return nodeCrypto().createHash('sha1').update(point).digest();
 }
 
 /** subjectAltName lists a host as a dNSName, or an IP literal as an iPAddress. */
@@ -157,7 +158,7 @@ export function issueCertificate(request: CertificateRequest): Buffer {
   }
   extensions.push(extension(OID.subjectKeyIdentifier, false, octets(subjectKeyId)));
   extensions.push(extension(OID.authorityKeyIdentifier, false, sequence(tlv(0x80, request.authority ? subjectKeyId : request.issuerKeyId))));
-  const serial = randomBytes(16);
+  const serial = nodeCrypto().randomBytes(16);
   serial[0] = (serial[0] ?? 0) & 0x7f;
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))),
@@ -169,7 +170,7 @@ export function issueCertificate(request: CertificateRequest): Buffer {
     request.subjectKey.export({ type: 'spki', format: 'der' }),
     explicit(3, sequence(...extensions)),
   );
-  const signature = sign('sha256', tbs, { key: request.issuerKey, dsaEncoding: 'der' });
+  const signature = nodeCrypto().sign('sha256', tbs, { key: request.issuerKey, dsaEncoding: 'der' });
   return sequence(tbs, algorithm, bits(signature));
 }
 

@@ -1,8 +1,8 @@
 // Runs in: plain Node (core).
-import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { XrayError } from '../../shared/errors';
+import { nodeCrypto } from '../builtins';
 
 /**
  * NoCloudSeed is what a VM learns from its cloud-init seed at first boot: who
@@ -112,7 +112,7 @@ interface MimePart {
 
 /** multipart builds a MIME multipart/mixed document; base64 keeps any bytes of a part intact. */
 function multipart(parts: readonly MimePart[]): string {
-  const boundary = `xray-${randomBytes(12).toString('hex')}`;
+  const boundary = `xray-${nodeCrypto().randomBytes(12).toString('hex')}`;
   const lines = [`Content-Type: multipart/mixed; boundary="${boundary}"`, 'MIME-Version: 1.0', ''];
   for (const part of parts) {
     lines.push(

@@ -1,10 +1,10 @@
 // Runs in: plain Node (core).
-import { randomBytes } from 'node:crypto';
 import { XrayError } from '../../shared/errors';
 import type { BuiltInHook, BuiltInHookContext } from '../hooks';
 import type { SshSession } from '../ssh';
 import { APPLY_SCRIPT, EXIT_INSTALL_FAILED, EXIT_NO_APT, INSTALL_SCRIPT, verifyScript } from './firewall-scripts';
 import { asRoot, why, type ScriptResult } from './root-script';
+import { nodeCrypto } from '../builtins';
 
 /**
  * setup holds the built-in hooks that make a guest send every TCP connection
@@ -41,7 +41,7 @@ function problems(result: ScriptResult): string {
  * counts only if the probe really came through the VM's firewall.
  */
 async function verify(ctx: BuiltInHookContext, options: GuestSetupOptions, session: SshSession): Promise<ScriptResult> {
-  const nonce = randomBytes(12).toString('base64url');
+  const nonce = nodeCrypto().randomBytes(12).toString('base64url');
   const result = await asRoot(ctx, session, verifyScript(nonce), VERIFY_TIMEOUT_MS);
   if (result.code !== 0 || options.probeSeen(ctx.vm, nonce)) return result;
   return { ...result, code: 1, stdout: `${result.stdout}the outside connection was answered, but not by this VM's firewall\n` };

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
-import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { childProcess } from '../builtins';
 
 /**
  * host-script runs one hook executable on the host in its own process group,
@@ -29,7 +29,7 @@ const OUTPUT_DRAIN_MS = 500;
 
 export function runHostScript(file: string, opts: HostScriptOptions): Promise<HostScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, [], { cwd: dirname(file), env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = childProcess().spawn(file, [], { cwd: dirname(file), env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
     const killGroup = (signal: NodeJS.Signals): void => {

@@ -1,8 +1,8 @@
 // Runs in: plain Node (core).
-import { randomBytes } from 'node:crypto';
 import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { XrayError } from '../../shared/errors';
+import { nodeCrypto } from '../builtins';
 
 /**
  * partialPath names the temporary file an image is written to before it is
@@ -10,7 +10,7 @@ import { XrayError } from '../../shared/errors';
  * system) and random (so two imports never share one).
  */
 export function partialPath(dest: string): string {
-  return join(dirname(dest), `.${basename(dest)}.partial-${randomBytes(6).toString('hex')}`);
+  return join(dirname(dest), `.${basename(dest)}.partial-${nodeCrypto().randomBytes(6).toString('hex')}`);
 }
 
 /** pathExists is true for anything at `path`, a dangling symlink included. */

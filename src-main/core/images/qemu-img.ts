@@ -1,9 +1,10 @@
 // Runs in: plain Node (core).
-import { spawn as nodeSpawn } from 'node:child_process';
+import type { spawn as nodeSpawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import * as z from 'zod';
 import { XrayError } from '../../shared/errors';
 import { validateName } from '../names';
+import { childProcess } from '../builtins';
 import { checkSchema, imageInfoSchema, parseJson, parseWith, type CheckResult, type ImageInfo } from './qemu-img-output';
 
 export type { CheckResult, ImageInfo, ImageSnapshot } from './qemu-img-output';
@@ -44,11 +45,12 @@ const PROGRESS_PATTERN = /\((\d+(?:\.\d+)?)\/100%\)/g;
  */
 export class QemuImg {
   readonly binary: string;
-  private readonly spawnProcess: SpawnFunction;
+  /** spawnProcess replaces node:child_process's spawn (loaded on first use) in tests. */
+  private readonly spawnProcess: SpawnFunction | undefined;
 
   constructor(opts: QemuImgOptions = {}) {
     this.binary = opts.binary ?? 'qemu-img';
-    this.spawnProcess = opts.spawn ?? nodeSpawn;
+    this.spawnProcess = opts.spawn;
   }
 
   /** info reads an image's metadata; with backingChain, one entry per layer, top first. */
@@ -169,7 +171,7 @@ export class QemuImg {
         reject(cancelled());
         return;
       }
-      const child = this.spawnProcess(this.binary, [...args], {
+      const child = (this.spawnProcess ?? childProcess().spawn)(this.binary, [...args], {
         stdio: ['ignore', 'pipe', 'pipe'],
         signal: opts.signal,
       });

@@ -1,10 +1,10 @@
 // Runs in: plain Node (core).
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Accelerator, GuestArch } from '../../shared/models';
+import { childProcess } from '../builtins';
 
 /** KvmProbe answers null when KVM really runs a guest, else why it does not. */
 export type KvmProbe = () => Promise<string | null>;
@@ -186,7 +186,7 @@ interface ProbeRun {
 
 function runProbeVm(binary: string, args: string[], timeoutMs: number): Promise<ProbeRun> {
   return new Promise((resolve) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = childProcess().spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let timedOut = false;
     const timer = setTimeout(() => {

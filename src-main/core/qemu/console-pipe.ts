@@ -1,11 +1,9 @@
 // Runs in: plain Node (core).
-import { execFile } from 'node:child_process';
 import { rm, symlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { XrayError } from '../../shared/errors';
+import { childProcess } from '../builtins';
 import type { ConsolePipePaths } from '../paths';
-
-const run = promisify(execFile);
 
 /**
  * makeConsolePipe prepares the files of a serial console's pipe chardev
@@ -21,7 +19,7 @@ export async function makeConsolePipe(paths: ConsolePipePaths): Promise<void> {
   await rm(paths.input, { force: true });
   await rm(paths.output, { force: true });
   // Node has no mkfifo(2); the mkfifo program is in every Linux and macOS base system.
-  await run('mkfifo', ['-m', '600', paths.input]).catch((err: Error) => {
+  await promisify(childProcess().execFile)('mkfifo', ['-m', '600', paths.input]).catch((err: Error) => {
     throw new XrayError('resource', `Could not make the console's input pipe ${paths.input} (${err.message.trim()}); check that the VM's directory is writable.`, { cause: err });
   });
   await symlink('/dev/null', paths.output);

@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
-import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
+import { childProcess } from '../builtins';
 
 /** ExecResult is what a finished helper process said; a non-zero exit is not an error here. */
 export interface ExecResult {
@@ -27,7 +27,7 @@ const EXEC_TIMEOUT_MS = 10_000;
  */
 export const execCollect: ExecFn = (file, args) =>
   new Promise((resolve, reject) => {
-    execFile(file, [...args], { timeout: EXEC_TIMEOUT_MS, encoding: 'utf8' }, (err, stdout, stderr) => {
+    childProcess().execFile(file, [...args], { timeout: EXEC_TIMEOUT_MS, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err && typeof err.code === 'string') {
         reject(err);
         return;

@@ -1,11 +1,11 @@
 // Runs in: plain Node (core).
-import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SecretBackendKind } from '../../shared/enums';
 import { XrayError } from '../../shared/errors';
 import { writeFileAtomic } from '../store/toml-file';
 import { type CommandRunner, firstLine, redact } from './command';
+import { nodeCrypto } from '../builtins';
 
 /**
  * SecretBackend keeps secret values somewhere on the host. Names are
@@ -34,7 +34,7 @@ export interface HelperOptions {
 
 /** homeId tells homes apart in a store shared by all of them (the Keychain), short enough for a service name. */
 function homeId(home: string): string {
-  return createHash('sha256').update(home).digest('hex').slice(0, 12);
+  return nodeCrypto().createHash('sha256').update(home).digest('hex').slice(0, 12);
 }
 
 function helperFailed(helper: string, action: string, stderr: string, secrets: readonly string[]): XrayError {

@@ -1,5 +1,4 @@
 // Runs in: plain Node (core).
-import { randomBytes } from 'node:crypto';
 import { XrayError } from '../../shared/errors';
 import type { SecretBinding } from '../../shared/models';
 import { defaultEnvName, envNameProblem, formatProblem, headerProblem } from '../../shared/secrets';
@@ -7,6 +6,7 @@ import { normalizeHostname } from '../firewall/address';
 import { validateName } from '../names';
 import type { SecretBindingEntry } from '../store/vm-config';
 import type { VmStore } from '../store/vm-store';
+import { nodeCrypto } from '../builtins';
 
 export interface BindInput {
   readonly secret: string;
@@ -21,7 +21,7 @@ export interface BindInput {
 
 /** makePlaceholder is a new placeholder for `secret`: `xray:NAME:` and 128 random bits in hex. */
 export function makePlaceholder(secret: string): string {
-  return `xray:${secret}:${randomBytes(16).toString('hex')}`;
+  return `xray:${secret}:${nodeCrypto().randomBytes(16).toString('hex')}`;
 }
 
 /**

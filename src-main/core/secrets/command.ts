@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import { spawn } from 'node:child_process';
+import { childProcess } from '../builtins';
 
 export interface CommandResult {
   /** code is the exit status; null when the command was killed (by the timeout or a signal). */
@@ -27,7 +27,7 @@ export type CommandRunner = (command: string, args: readonly string[], options: 
  */
 export const runCommand: CommandRunner = (command, args, options) =>
   new Promise((resolve, reject) => {
-    const child = spawn(command, [...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = childProcess().spawn(command, [...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

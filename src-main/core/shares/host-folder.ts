@@ -1,11 +1,11 @@
 // Runs in: plain Node (core).
-import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, relative, sep } from 'node:path';
 import type { Share } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
 import { SHARE_LIMITS } from '../../shared/shares';
+import { nodeCrypto } from '../builtins';
 
 /**
  * host-folder decides which host folders a VM may see. The guest is
@@ -77,6 +77,6 @@ export async function checkHostFolder(path: string, rules: HostFolderRules): Pro
  * of a tag on some versions.
  */
 export function shareTag(share: Share): string {
-  const digest = createHash('sha256').update(`${share.hostPath}\0${share.guestPath}\0${share.readOnly ? 'ro' : 'rw'}`).digest('hex');
+  const digest = nodeCrypto().createHash('sha256').update(`${share.hostPath}\0${share.guestPath}\0${share.readOnly ? 'ro' : 'rw'}`).digest('hex');
   return `xray-${digest.slice(0, 16)}`;
 }

@@ -1,5 +1,4 @@
 // Runs in: plain Node (core).
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { link, readFile, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 
@@ -7,6 +6,7 @@ import { XrayError } from '../../shared/errors';
 import { ssh2 } from './library';
 import type { VmPaths } from '../paths';
 import { writeFileAtomic } from '../store/toml-file';
+import { nodeCrypto } from '../builtins';
 
 /** SshKey is the private key Xray logs in with and the public line cloud-init installs. */
 export interface SshKey {
@@ -55,11 +55,11 @@ function sshString(data: Buffer | string): Buffer {
  * (https://github.com/mscdex/ssh2/issues/1390).
  */
 export function generateEd25519(): { private: string; public: string } {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const { publicKey, privateKey } = nodeCrypto().generateKeyPairSync('ed25519');
   const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
   const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d ?? '', 'base64url');
   const blob = Buffer.concat([sshString('ssh-ed25519'), sshString(pub)]);
-  const check = randomBytes(4);
+  const check = nodeCrypto().randomBytes(4);
   const secret = Buffer.concat([check, check, sshString('ssh-ed25519'), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString('')]);
   // Unencrypted, the private section is padded with 1, 2, 3… to the cipher block size "none" has: 8.
   const padding = Buffer.from(Array.from({ length: (8 - (secret.length % 8)) % 8 }, (_, i) => i + 1));
@@ -79,7 +79,7 @@ export function generateEd25519(): { private: string; public: string } {
  * go on with it. It tells whether this caller's key won.
  */
 async function createExclusive(path: string, contents: string): Promise<boolean> {
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const temp = `${path}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`;
   await writeFileAtomic(temp, contents, 0o600);
   try {
     await link(temp, path);

@@ -1,8 +1,8 @@
 // Runs in: plain Node (core).
-import { createHash, createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { XrayError } from '../../shared/errors';
 import { serialized, writeFileAtomic } from '../store/toml-file';
+import { nodeCrypto } from '../builtins';
 
 /**
  * known-hosts pins each guest's SSH host key in vms/NAME/known_hosts, written
@@ -26,7 +26,7 @@ export function keyTypeOf(blob: Buffer): string {
 
 /** fingerprintOf renders a key blob as OpenSSH prints it ("SHA256:…"). */
 export function fingerprintOf(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+  return `SHA256:${nodeCrypto().createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 interface Entry {
@@ -116,7 +116,7 @@ function matchesHost(patterns: string, pattern: string): boolean {
   if (patterns.startsWith('|1|')) {
     const [, , salt, hash] = patterns.split('|');
     if (salt === undefined || hash === undefined) return false;
-    return createHmac('sha1', Buffer.from(salt, 'base64')).update(pattern).digest('base64') === hash;
+    return nodeCrypto().createHmac('sha1', Buffer.from(salt, 'base64')).update(pattern).digest('base64') === hash;
   }
   return patterns.split(',').includes(pattern);
 }

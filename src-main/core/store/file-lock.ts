@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
-import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { XrayError } from '../../shared/errors';
+import { nodeCrypto } from '../builtins';
 
 /**
  * FileLockOptions tune withFileLock. The defaults suit a TOML read-modify-write,
@@ -131,7 +131,7 @@ function processAlive(pid: number): boolean {
  * one in the meantime, the fresh one is linked back instead of deleted.
  */
 async function breakStale(lockPath: string, stale: LockIdentity): Promise<void> {
-  const aside = `${lockPath}.${randomBytes(6).toString('hex')}.stale`;
+  const aside = `${lockPath}.${nodeCrypto().randomBytes(6).toString('hex')}.stale`;
   try {
     await rename(lockPath, aside);
   } catch (err) {

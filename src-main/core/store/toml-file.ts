@@ -1,12 +1,12 @@
 // Runs in: plain Node (core).
 import TOML from '@iarna/toml';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { XrayError } from '../../shared/errors';
 import { type FileLockOptions, withFileLock } from './file-lock';
 import { parseSimpleToml } from './toml-simple';
+import { nodeCrypto } from '../builtins';
 
 export type TomlTable = Record<string, unknown>;
 
@@ -54,7 +54,7 @@ export function parseToml(text: string, path: string): TomlTable {
  * (a short one, since the renderer wraps arrays by their rendered length).
  */
 export function stringifyToml(data: TomlTable): string {
-  const marker = `~${randomBytes(4).toString('hex')}`;
+  const marker = `~${nodeCrypto().randomBytes(4).toString('hex')}`;
   const text = TOML.stringify(markIntegers(data, marker) as TOML.JsonMap);
   return text.replace(new RegExp(`"${marker}:(-?\\d+)"`, 'g'), '$1');
 }
@@ -89,7 +89,7 @@ export function describeValue(value: unknown): string {
  */
 export async function writeFileAtomic(path: string, contents: string | Buffer, mode = 0o600): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(dirname(path), `.${basename(path)}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', mode);
   try {
     await handle.writeFile(contents);

@@ -1,5 +1,4 @@
 // Runs in: plain Node (core).
-import { randomUUID } from 'node:crypto';
 import { constants, open as openFd, watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Socket } from 'node:net';
@@ -8,6 +7,7 @@ import { promisify } from 'node:util';
 import { CONSOLE_SCROLLBACK_CHARS, fromLineStart, type ConsoleOutput } from '../../shared/console';
 import { XrayError } from '../../shared/errors';
 import type { ConsoleScrollback } from '../../shared/models';
+import { nodeCrypto } from '../builtins';
 
 /** COALESCE_MS gathers what the guest prints in a burst into one event. */
 const COALESCE_MS = 15;
@@ -45,7 +45,7 @@ export interface ConsoleRelayOptions {
  * log says when it grew. Input goes to the console's FIFO.
  */
 export class ConsoleRelay {
-  readonly stream = randomUUID();
+  readonly stream = nodeCrypto().randomUUID();
   private log: FileHandle | null = null;
   private offset = 0;
   private position = 0;

@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { childProcess } from '../builtins';
 
 /**
  * commandLineOf reads a process's command line: /proc on Linux, ps elsewhere.
@@ -12,7 +12,7 @@ export async function commandLineOf(pid: number): Promise<string | null> {
     return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
   } catch {
     return new Promise((resolve) => {
-      execFile('ps', ['-ww', '-o', 'command=', '-p', String(pid)], { timeout: 3000 }, (err, stdout) => {
+      childProcess().execFile('ps', ['-ww', '-o', 'command=', '-p', String(pid)], { timeout: 3000 }, (err, stdout) => {
         resolve(err ? null : stdout.trim() || null);
       });
     });

@@ -1,5 +1,5 @@
 // Runs in: plain Node (core).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import type { Accelerator } from '../../shared/models';
 import { XrayError } from '../../shared/errors';
@@ -7,6 +7,7 @@ import type { VmPaths } from '../paths';
 import { QmpClient, type QmpChannel } from '../qmp';
 import { tailOf } from '../vms/logs';
 import { isProcessAlive, removeRuntimeFiles } from '../vms/runtime';
+import { childProcess } from '../builtins';
 
 const QMP_APPEAR_TIMEOUT_MS = 15_000;
 const ADOPT_QMP_TIMEOUT_MS = 5_000;
@@ -60,7 +61,7 @@ async function launchQemu(name: string, paths: VmPaths, request: LaunchRequest):
   const stderrLog = await open(paths.qemuLog, 'w', 0o600);
   let child: ChildProcess;
   try {
-    child = spawn(request.binary, [...request.argv], { detached: true, stdio: ['ignore', 'ignore', stderrLog.fd] });
+    child = childProcess().spawn(request.binary, [...request.argv], { detached: true, stdio: ['ignore', 'ignore', stderrLog.fd] });
   } finally {
     await stderrLog.close();
   }

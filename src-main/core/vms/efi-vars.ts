@@ -1,10 +1,10 @@
 // Runs in: plain Node (core).
-import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, copyFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { XrayError } from '../../shared/errors';
 import { createEfiVars, type QemuImg } from '../images';
+import { nodeCrypto } from '../builtins';
 
 /** efi-vars gives each new VM its own UEFI variable store, copied from a cached conversion of the firmware's template. */
 
@@ -17,7 +17,7 @@ import { createEfiVars, type QemuImg } from '../images';
  */
 export async function materializeEfiVars(cacheDir: string, template: string, dest: string, qemuImg: QemuImg): Promise<void> {
   const info = await stat(template);
-  const key = createHash('sha256').update(`${template}\0${info.size}\0${info.mtimeMs}`).digest('hex').slice(0, 16);
+  const key = nodeCrypto().createHash('sha256').update(`${template}\0${info.size}\0${info.mtimeMs}`).digest('hex').slice(0, 16);
   const cached = join(cacheDir, 'efivars', `${key}.qcow2`);
   if (!(await stat(cached).then(() => true, () => false))) {
     try {
