@@ -145,23 +145,28 @@ export class LearnRecorder {
   }
 }
 
-const learnedSchema = z.object({
-  vm: z.string(),
-  startedAt: z.string(),
-  updatedAt: z.string(),
-  dropped: z.number(),
-  destinations: z.array(
-    z.object({
-      host: z.string(),
-      named: z.boolean(),
-      port: z.number().int(),
-      connections: z.number(),
-      firstAt: z.string(),
-      lastAt: z.string(),
-      requests: z.array(z.object({ method: z.string(), path: z.string(), count: z.number() })),
-    }),
-  ),
-});
+/** buildLearnedSchema makes the schema of a learn record; built when one is first read, not by every command's start-up. */
+function buildLearnedSchema() {
+  return z.object({
+    vm: z.string(),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+    dropped: z.number(),
+    destinations: z.array(
+      z.object({
+        host: z.string(),
+        named: z.boolean(),
+        port: z.number().int(),
+        connections: z.number(),
+        firstAt: z.string(),
+        lastAt: z.string(),
+        requests: z.array(z.object({ method: z.string(), path: z.string(), count: z.number() })),
+      }),
+    ),
+  });
+}
+
+let learnedSchema: ReturnType<typeof buildLearnedSchema> | undefined;
 
 /** readLearned reads a VM's last learn record; null when it never learned. A file that is not a record is a `corrupt` error. */
 export async function readLearned(file: string): Promise<LearnedRecord | null> {
@@ -178,6 +183,7 @@ export async function readLearned(file: string): Promise<LearnedRecord | null> {
   } catch {
     parsed = null;
   }
+  learnedSchema ??= buildLearnedSchema();
   const record = learnedSchema.safeParse(parsed);
   if (!record.success) throw new XrayError('corrupt', `${file} is not a record of learn mode; remove it, or start the VM with --learn again to write a new one.`);
   return record.data;

@@ -22,17 +22,22 @@ import { makeVmContext, type PluginCommandContext, type PluginVmContext, type Vm
  * one that throws is reported and the others go on.
  */
 
-const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { message: 'must be a function' });
-const commandName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, { message: 'command names use letters, digits, "_" and "-"' });
-const risky = z.boolean().optional();
-/** hook is a hook function, or `{ run, risky }` to mark it risky. */
-const hook = z.union([fn, z.strictObject({ run: fn, risky })]).optional();
-const pluginModule = z
-  .object({
-    commands: z.record(commandName, z.object({ description: z.string(), run: fn, risky })).optional(),
-    hooks: z.strictObject({ create: hook, 'initial-boot': hook, boot: hook }).optional(),
-  })
-  .refine((m) => m.commands !== undefined || m.hooks !== undefined, { message: 'exports neither "commands" nor "hooks"' });
+/** buildPluginModule makes the schema of a plugin's exports; built when a plugin is first loaded, not by every command's start-up. */
+function buildPluginModule() {
+  const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { message: 'must be a function' });
+  const commandName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, { message: 'command names use letters, digits, "_" and "-"' });
+  const risky = z.boolean().optional();
+  /** hook is a hook function, or `{ run, risky }` to mark it risky. */
+  const hook = z.union([fn, z.strictObject({ run: fn, risky })]).optional();
+  return z
+    .object({
+      commands: z.record(commandName, z.object({ description: z.string(), run: fn, risky })).optional(),
+      hooks: z.strictObject({ create: hook, 'initial-boot': hook, boot: hook }).optional(),
+    })
+    .refine((m) => m.commands !== undefined || m.hooks !== undefined, { message: 'exports neither "commands" nor "hooks"' });
+}
+
+let pluginModule: ReturnType<typeof buildPluginModule> | undefined;
 
 type PluginCommand = { description: string; run: (ctx: PluginCommandContext, args: string[]) => unknown; risky?: boolean };
 type PluginHookFn = (ctx: PluginVmContext) => unknown;
@@ -189,6 +194,7 @@ export class PluginHost {
     } catch (err) {
       return failed(`it threw while loading: ${errorMessage(err)}`);
     }
+    pluginModule ??= buildPluginModule();
     const parsed = pluginModule.safeParse({ commands: mod.commands, hooks: mod.hooks });
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')} ${i.message}` : i.message));
