@@ -1,16 +1,42 @@
 // bin/xray on Node 20 keeps V8's code cache beside the bundle, one per command:
 // written by the successful run that lacks it, read by the next, a bad one is
 // replaced, never fatal, and a rebuilt bundle's run clears the old ones away.
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REPO, tempDir, xray } from '../helpers/cli';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type CliResult, REPO, tempDir } from '../helpers/cli';
 
-const DIST = join(REPO, 'dist', 'cli');
+// Other CLI test files run bin/xray at the same time and write their own
+// caches into dist/cli, so this file runs a copy of bin/xray and the bundle.
+let copy: { path: string; cleanup: () => Promise<void> };
+let DIST: string;
 const caches = () => readdirSync(DIST).filter((f) => f.startsWith('xray.cjs.') && f.endsWith('.cache'));
 
 let home: { path: string; cleanup: () => Promise<void> };
+
+function xray(homePath: string, args: readonly string[]): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    execFile(process.execPath, [join(copy.path, 'bin', 'xray'), ...args], { env: { ...process.env, XRAY_HOME: homePath, NO_COLOR: '1' } }, (err, stdout, stderr) => {
+      resolvePromise({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(async () => {
+  copy = await tempDir('xray-cli-copy-');
+  DIST = join(copy.path, 'dist', 'cli');
+  mkdirSync(DIST, { recursive: true });
+  cpSync(join(REPO, 'bin'), join(copy.path, 'bin'), { recursive: true });
+  cpSync(join(REPO, 'dist', 'cli', 'xray.cjs'), join(DIST, 'xray.cjs'));
+  cpSync(join(REPO, 'package.json'), join(copy.path, 'package.json'));
+  symlinkSync(join(REPO, 'node_modules'), join(copy.path, 'node_modules'));
+});
+
+afterAll(async () => {
+  await copy.cleanup();
+});
 
 beforeEach(async () => {
   home = await tempDir('xray-cli-startup-');
