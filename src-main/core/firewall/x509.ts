@@ -92,12 +92,21 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
   return sequence(oid(id), ...(critical ? [boolean(true)] : []), octets(value));
 }
 
-/** keyIdentifier is the SHA-1 of the public key's point (RFC 5280 section 4.2.1.2, method 1). */
-export function keyIdentifier(publicKey: KeyObject): Buffer {
-  const jwk = publicKey.export({ format: 'jwk' });
-  const point = Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
+/** keyIdentifier is the SHA-1 of the public key's point (RFC 5280 section 4.2.1.2, method 1); `key` may be either half. */
+export function keyIdentifier(key: KeyObject): Buffer {
+  // A P-256 SubjectPublicKeyInfo ends with the uncompressed point: 0x04, x, y.
+  // (A JWK export would give x and y too, but on Node 20 it can deadlock the
+  // process when a garbage collection runs during it.)
+  const publicKey = key.type === 'private' ? nodeCrypto().createPublicKey(key) : key;
+  const spki = publicKey.export({ format: 'der', type: 'spki' });
+  const point = spki.subarray(-P256_POINT_BYTES);
+  if (spki.length !== P256_SPKI_BYTES || point[0] !== 0x04) throw new Error('keyIdentifier takes an uncompressed P-256 public key.');
   return nodeCrypto().createHash('sha1').update(point).digest();
 }
+
+/** P256_POINT_BYTES is an uncompressed P-256 point (0x04, x, y); P256_SPKI_BYTES its SubjectPublicKeyInfo. */
+const P256_POINT_BYTES = 65;
+const P256_SPKI_BYTES = 91;
 
 /** subjectAltName lists a host as a dNSName, or an IP literal as an iPAddress. */
 function subjectAltName(host: string): Buffer {

@@ -45,6 +45,9 @@ function sshString(data: Buffer | string): Buffer {
   return Buffer.concat([length, body]);
 }
 
+/** ED25519_PKCS8_PREFIX is the DER of a PKCS #8 ed25519 private key up to its 32-byte seed (RFC 8410, section 7). */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
 /**
  * generateEd25519 makes an ed25519 key pair with node:crypto and writes it in
  * OpenSSH's own formats: the private key as an unencrypted openssh-key-v1
@@ -55,9 +58,14 @@ function sshString(data: Buffer | string): Buffer {
  * (https://github.com/mscdex/ssh2/issues/1390).
  */
 export function generateEd25519(): { private: string; public: string } {
-  const { publicKey, privateKey } = nodeCrypto().generateKeyPairSync('ed25519');
-  const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
-  const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d ?? '', 'base64url');
+  // An ed25519 private key is 32 random bytes (RFC 8032, section 5.1.5). The
+  // public half comes from node:crypto as SPKI DER, whose last 32 bytes are
+  // the key. Neither generateKeyPairSync nor a JWK export is used: on Node 20
+  // a JWK export of a generated key can deadlock the process when a garbage
+  // collection runs during it (both lock the key's mutex).
+  const seed = nodeCrypto().randomBytes(32);
+  const privateKey = nodeCrypto().createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const pub = nodeCrypto().createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).subarray(-32);
   const blob = Buffer.concat([sshString('ssh-ed25519'), sshString(pub)]);
   const check = nodeCrypto().randomBytes(4);
   const secret = Buffer.concat([check, check, sshString('ssh-ed25519'), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString('')]);
