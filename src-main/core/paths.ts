@@ -65,6 +65,8 @@ export class HomePaths {
 
   baseImage(name: string): string { return child(this.basesDir, `${name}.qcow2`); }
   baseMeta(name: string): string { return child(this.basesDir, `${name}.toml`); }
+  /** overlayTemplates holds a base's first VM disk as it was made, which later VMs of that base copy. */
+  overlayTemplates(base: string): string { return child(child(this.cacheDir, 'overlays'), base); }
   globalScripts(type: HookType): string { return child(this.scriptsDir, type); }
 
   vm(name: string): VmPaths { return new VmPaths(child(this.vmsDir, name)); }

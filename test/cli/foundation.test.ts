@@ -93,13 +93,15 @@ describe('base images', () => {
     await expectRefused(['base', 'import', src, '--name', '../up'], /name/);
   });
 
-  it('refuses to remove a base while a VM uses it, and removes it after', async () => {
+  it('refuses to remove a base while a VM uses it, and removes it after, with the disk kept for its next VM', async () => {
     await importBase('deb');
     expect((await xray(home, ['create', 'web', '--base', 'deb', '--memory', '256', '--cpus', '1'])).code).toBe(0);
+    expect(await listing(join(home, 'cache', 'overlays', 'deb'))).toHaveLength(1);
     await expectRefused(['base', 'remove', 'deb', '--force'], /used by VM "web"/);
     expect((await xray(home, ['remove', 'web', '--force'])).code).toBe(0);
     expect((await xray(home, ['base', 'remove', 'deb', '--force'])).code).toBe(0);
     expect(await listing(join(home, 'bases'))).toEqual([]);
+    expect(await listing(join(home, 'cache', 'overlays'))).toEqual([]);
   });
 });
 

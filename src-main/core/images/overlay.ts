@@ -1,6 +1,8 @@
 // Runs in: plain Node (core).
-import { chmod, mkdir, rm, unlink } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { chmod, copyFile, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { nodeCrypto } from '../builtins';
 import type { DiskChainEntry } from '../../shared/models';
 import { XrayError, isXrayError } from '../../shared/errors';
 import { partialPath, pathExists, publishNoClobber } from './files';
@@ -12,17 +14,63 @@ import { QemuImg, type ImageInfo, type ImageSnapshot } from './qemu-img';
  * writes metadata only, so it takes the same time for any base size. The
  * backing path is stored relative to the overlay's directory
  * (../../bases/NAME.qcow2), so the whole XRAY_HOME can move.
+ *
+ * With `templates` (a cache directory for this base), the overlay qemu-img
+ * made is also kept there, and the next overlay of the same base file with
+ * the same backing path is a copy of it: qemu-img writes the same bytes for
+ * both, and a copy spares `xray create` a qemu-img run.
  */
-export async function createOverlay(basePath: string, overlayPath: string, qemuImg: QemuImg = new QemuImg()): Promise<void> {
+export async function createOverlay(basePath: string, overlayPath: string, qemuImg: QemuImg = new QemuImg(), templates?: string): Promise<void> {
   const base = resolve(basePath);
   const overlay = resolve(overlayPath);
-  if (!(await pathExists(base))) {
+  const baseStat = await stat(base).catch(() => undefined);
+  if (!baseStat) {
     throw new XrayError('not-found', `The base image ${base} does not exist; import it with "xray base import" first.`);
   }
   await mkdir(dirname(overlay), { recursive: true, mode: 0o700 });
+  const reference = backingReference(base, overlay);
+  const template = templates === undefined ? undefined : join(templates, `${templateKey(base, reference, baseStat)}.qcow2`);
   await writeThenPublish(overlay, 'disk', async (tmp) => {
-    await qemuImg.create(tmp, { format: 'qcow2', backing: { file: backingReference(base, overlay), format: 'qcow2' } });
+    if (template !== undefined && (await copyTemplate(template, tmp))) return;
+    await qemuImg.create(tmp, { format: 'qcow2', backing: { file: reference, format: 'qcow2' } });
+    if (template !== undefined) await keepTemplate(tmp, template);
   });
+}
+
+/** templateKey names an overlay template for one base file (its path, size, time and inode) and one backing path. */
+function templateKey(base: string, reference: string, info: { size: number; mtimeMs: number; ino: number }): string {
+  return nodeCrypto().createHash('sha256').update(`${base}\0${reference}\0${info.size}\0${info.mtimeMs}\0${info.ino}`).digest('hex').slice(0, 16);
+}
+
+/**
+ * copyTemplate copies a kept overlay to `dest` (a clone where the filesystem
+ * can); false when none is kept or it cannot be read, and the caller makes
+ * the overlay itself.
+ */
+async function copyTemplate(template: string, dest: string): Promise<boolean> {
+  try {
+    await copyFile(template, dest, constants.COPYFILE_FICLONE);
+    return true;
+  } catch {
+    await rm(dest, { force: true }).catch(() => undefined);
+    return false;
+  }
+}
+
+/**
+ * keepTemplate stores a just-made overlay as the template, atomically. It is
+ * a cache: when it cannot be written, the VM is made all the same and the
+ * next create runs qemu-img again.
+ */
+async function keepTemplate(overlay: string, template: string): Promise<void> {
+  const partial = `${template}.${process.pid}`;
+  try {
+    await mkdir(dirname(template), { recursive: true, mode: 0o700 });
+    await copyFile(overlay, partial, constants.COPYFILE_FICLONE);
+    await rename(partial, template);
+  } catch {
+    await rm(partial, { force: true }).catch(() => undefined);
+  }
 }
 
 /**

@@ -117,6 +117,7 @@ export class BaseStore {
     validateName('base image', name);
     await rm(this.paths.baseImage(name), { force: true });
     await rm(this.paths.baseMeta(name), { force: true });
+    await rm(this.paths.overlayTemplates(name), { recursive: true, force: true });
   }
 
   private defaultMeta(linked: boolean): BaseMeta {

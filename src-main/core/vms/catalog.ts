@@ -119,9 +119,9 @@ export class VmCatalog {
       extra: {},
     };
     try {
-      // The disk (a qemu-img run) and the UEFI variables are made side by side; vm.toml, which makes the VM exist, comes last.
+      // The disk and the UEFI variables are made side by side; vm.toml, which makes the VM exist, comes last.
       const made = await Promise.allSettled([
-        createOverlay(this.paths.baseImage(request.base), vm.disk, this.deps.qemuImg),
+        createOverlay(this.paths.baseImage(request.base), vm.disk, this.deps.qemuImg, this.paths.overlayTemplates(request.base)),
         this.deps.efiVarsTemplate(meta.arch).then((template) => materializeEfiVars(this.paths.cacheDir, template, vm.efiVars, this.deps.qemuImg)),
       ]);
       const failed = made.find((result) => result.status === 'rejected');
