@@ -199,8 +199,8 @@ export class XrayService implements XrayApi {
       'vm.list': async () => (await this.catalog.list()).map((s) => this.decorate(s)),
       'vm.info': async ({ name }) => {
         validateName('VM', name);
-        // A stopped VM's disk tells its chain and its snapshots in one qemu-img run; a running one's snapshots come from QEMU.
-        // qemu-img starts first and runs while the files are read; a VM that does not exist is still reported as such.
+        // A stopped VM's disk tells its chain and its snapshots (read from its qcow2 headers); a running one's snapshots come from QEMU.
+        // The disk is read while vm.toml is; a VM that does not exist is still reported as such.
         const inspected = inspectDisk(this.paths.vm(name).disk, this.qemuImg);
         inspected.catch(() => undefined);
         const summary = this.decorate(await this.catalog.summary(name));

@@ -6,6 +6,7 @@ import { nodeCrypto } from '../builtins';
 import type { DiskChainEntry } from '../../shared/models';
 import { XrayError, isXrayError } from '../../shared/errors';
 import { partialPath, pathExists, publishNoClobber } from './files';
+import { readQcow2Chain } from './qcow2-header';
 import { QemuImg, type ImageInfo, type ImageSnapshot } from './qemu-img';
 
 /**
@@ -129,11 +130,12 @@ export async function migrateLegacyEfiVars(rawPath: string, qcow2Path: string, q
 
 /**
  * inspectDisk reads a VM disk's chain (the disk and every image below it,
- * top first) and the disk's own snapshots with one qemu-img run: `xray info`
- * shows both, and a second run would cost as much as the first.
+ * top first) and the disk's own snapshots, which `xray info` shows. It reads
+ * the qcow2 headers itself, since spawning qemu-img costs more than the rest
+ * of the command; whatever that reader is unsure of goes to one qemu-img run.
  */
 export async function inspectDisk(disk: string, qemuImg: QemuImg = new QemuImg()): Promise<{ chain: DiskChainEntry[]; snapshots: ImageSnapshot[] }> {
-  const layers = await qemuImg.info(disk, { backingChain: true, format: 'qcow2' });
+  const layers = (await readQcow2Chain(disk)) ?? (await qemuImg.info(disk, { backingChain: true, format: 'qcow2' }));
   return { chain: describeLayers(disk, layers), snapshots: layers[0]?.snapshots ?? [] };
 }
 
