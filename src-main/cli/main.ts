@@ -2,6 +2,7 @@
 // runs). Builds the real context and runs argv. The API (the core, the control
 // client, the supervisor) is imported only when a command connects, so
 // `xray --help` and commands that never connect do not set it up.
+import './jitless';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { XrayApi } from '../shared/contract';

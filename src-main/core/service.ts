@@ -218,7 +218,7 @@ export class XrayService implements XrayApi {
       'vm.create': async (params) => {
         await this.catalog.create(params);
         this.emit({ type: 'vm.changed', vm: params.name });
-        await this.hooks.runLifecycle(params.name, 'create', await this.sshTarget(params.name));
+        await this.hooks.runLifecycle(params.name, 'create', () => this.sshTarget(params.name));
         return this.decorate(await this.catalog.summary(params.name));
       },
       'vm.remove': async ({ name }) => {

@@ -25,6 +25,16 @@ import { SessionSource, planSteps, type PlanContext, type Step } from './steps';
 /** RUN_OUTPUT_LINES is how much of a run's output its record keeps: the end, where errors are. */
 const RUN_OUTPUT_LINES = 200;
 
+/** TargetSource gives the hook target when a hook first needs it. */
+type TargetSource = () => Promise<HookTarget>;
+
+/** once makes a target, or a function giving one, into a TargetSource that asks at most once. */
+function once(target: HookTarget | TargetSource): TargetSource {
+  if (typeof target !== 'function') return () => Promise.resolve(target);
+  let made: Promise<HookTarget> | undefined;
+  return () => (made ??= target());
+}
+
 /** HookRunnerOptions configures a HookRunner; the optional parts are replaced in tests. */
 export interface HookRunnerOptions {
   readonly paths: HomePaths;
@@ -67,9 +77,10 @@ export class HookRunner {
   }
 
   /** run runs every hook of `type` for the VM and returns one HookRun per hook; it throws only for a bad VM name. */
-  async run(vm: string, type: HookType, target: HookTarget, session?: SshSession): Promise<HookRun[]> {
+  async run(vm: string, type: HookType, targetOrSource: HookTarget | TargetSource, session?: SshSession): Promise<HookRun[]> {
     validateName('VM', vm);
-    const sessions = new SessionSource(session, (signal) => this.connect(vm, target, signal));
+    const target = once(targetOrSource);
+    const sessions = new SessionSource(session, async (signal) => this.connect(vm, await target(), signal));
     try {
       return await this.runWith(vm, type, target, sessions);
     } finally {
@@ -82,11 +93,13 @@ export class HookRunner {
    * the create hooks. `start`: the initial-boot hooks while the VM has never
    * had them all succeed (first_boot_completed in vm.toml records that they
    * have), then the boot hooks; a first boot that completed so is followed
-   * by an automatic snapshot (when they are on).
+   * by an automatic snapshot (when they are on). A target given as a
+   * function is asked for only when a hook runs (making the VM's SSH key).
    */
-  async runLifecycle(vm: string, kind: 'create' | 'start', target: HookTarget, session?: SshSession): Promise<HookRun[]> {
+  async runLifecycle(vm: string, kind: 'create' | 'start', targetOrSource: HookTarget | TargetSource, session?: SshSession): Promise<HookRun[]> {
     validateName('VM', vm);
-    const sessions = new SessionSource(session, (signal) => this.connect(vm, target, signal));
+    const target = once(targetOrSource);
+    const sessions = new SessionSource(session, async (signal) => this.connect(vm, await target(), signal));
     try {
       if (kind === 'create') return await this.runWith(vm, 'create', target, sessions);
       const runs: HookRun[] = [];
@@ -120,13 +133,15 @@ export class HookRunner {
     });
   }
 
-  private async runWith(vm: string, type: HookType, target: HookTarget, sessions: SessionSource): Promise<HookRun[]> {
+  private async runWith(vm: string, type: HookType, target: TargetSource, sessions: SessionSource): Promise<HookRun[]> {
     const runs: HookRun[] = [];
     await this.options.plugins.load();
     const steps = await planSteps(this.plan, vm, type, (file) =>
       this.warn(`The hook script ${file} is not executable, so it was skipped; run "chmod +x ${file}" to run it.`),
     );
-    for (const step of steps) runs.push(await this.runStep(vm, type, target, sessions, step));
+    if (steps.length === 0) return runs;
+    const resolved = await target();
+    for (const step of steps) runs.push(await this.runStep(vm, type, resolved, sessions, step));
     return runs;
   }
 

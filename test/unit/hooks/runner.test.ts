@@ -189,6 +189,23 @@ describe('HookRunner', () => {
     expect(runs.map((r) => [r.script, r.exitCode, r.error])).toEqual([['slow', null, 'it did not finish within 0.3 s']]);
   });
 
+  it('asks for the SSH target (which makes the VM key) only when a hook runs, and once', async () => {
+    const hooks = runner({ noSsh: true });
+    let asked = 0;
+    const lazyTarget = async () => {
+      asked += 1;
+      return target;
+    };
+    expect(await hooks.runLifecycle('web', 'create', lazyTarget)).toEqual([]);
+    expect(asked).toBe(0);
+
+    await script(paths.globalScripts('create'), '10-port', `echo "$XRAY_SSH_PORT" > '${join(root, 'port')}'`);
+    await script(paths.globalScripts('create'), '20-again', 'true');
+    expect((await hooks.runLifecycle('web', 'create', lazyTarget)).map((r) => [r.script, r.exitCode])).toEqual([['10-port', 0], ['20-again', 0]]);
+    expect(asked).toBe(1);
+    expect(await readFile(join(root, 'port'), 'utf8')).toBe(`${target.port}\n`);
+  });
+
   it('runs initial-boot hooks at each start until they all succeed once, then only boot hooks', async () => {
     const count = join(root, 'initial-count');
     const okFlag = join(root, 'ok');
