@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { HomePaths } from '../../../src-main/core/paths';
 
 const run = promisify(execFile);
 
@@ -10,6 +11,14 @@ const run = promisify(execFile);
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'xray-images-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** tempHome makes a private directory holding an XRAY_HOME ("home") with its bases directory. */
+export async function tempHome(): Promise<{ dir: string; home: HomePaths; cleanup: () => Promise<void> }> {
+  const { dir, cleanup } = await tempDir();
+  const home = new HomePaths(join(dir, 'home'));
+  await mkdir(home.basesDir, { recursive: true });
+  return { dir, home, cleanup };
 }
 
 export async function qemuImg(...args: string[]): Promise<string> {

@@ -1,11 +1,11 @@
 // The overlay template: a base's first VM disk is kept, and later VMs of the
 // same base get a copy of it instead of a qemu-img run.
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOverlay, QemuImg } from '../../../src-main/core/images';
 import { HomePaths } from '../../../src-main/core/paths';
-import { infoJson, qemuImg, qemuIo, readsPattern, tempDir } from './helpers';
+import { infoJson, qemuImg, qemuIo, readsPattern, tempHome } from './helpers';
 
 const GiB = 1024 * 1024 * 1024;
 
@@ -23,9 +23,7 @@ let cleanup: () => Promise<void>;
 let home: HomePaths;
 
 beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-  home = new HomePaths(join(dir, 'home'));
-  await mkdir(home.basesDir, { recursive: true });
+  ({ dir, home, cleanup } = await tempHome());
   await qemuImg('create', '-q', '-f', 'qcow2', home.baseImage('debian'), '1G');
   await qemuIo(home.baseImage('debian'), 'write -P 0x61 0 1M');
 });

@@ -2,22 +2,20 @@
 // qemu-img: where it answers, the answer is qemu-img's; where it is unsure, it
 // leaves the answer to one qemu-img run.
 import { spawn } from 'node:child_process';
-import { mkdir, open, truncate } from 'node:fs/promises';
+import { open, truncate } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QemuImg, createOverlay, inspectDisk, type ImageInfo, type SpawnFunction } from '../../../src-main/core/images';
 import { readQcow2Chain } from '../../../src-main/core/images/qcow2-header';
 import { HomePaths } from '../../../src-main/core/paths';
-import { qemuImg, qemuIo, tempDir } from './helpers';
+import { qemuImg, qemuIo, tempHome } from './helpers';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 let home: HomePaths;
 
 beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-  home = new HomePaths(join(dir, 'home'));
-  await mkdir(home.basesDir, { recursive: true });
+  ({ dir, home, cleanup } = await tempHome());
 });
 afterEach(async () => cleanup());
 
