@@ -6,6 +6,18 @@
  * hash, spawn a process or resolve a name. Types still come from `import type`.
  */
 
+/**
+ * tempTag is a short tag for a temporary file's name, unique among this
+ * host's live processes: the pid, a counter, and random digits. It needs no
+ * node:crypto (a few milliseconds a command): every caller creates its file
+ * exclusively or beside a name only it uses, so a tag need not be secret.
+ */
+export function tempTag(): string {
+  tags += 1;
+  return `${process.pid.toString(36)}-${tags.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
+let tags = 0;
+
 /** nodeCrypto is node:crypto. */
 export const nodeCrypto = () => process.getBuiltinModule('node:crypto');
 /** childProcess is node:child_process. */

@@ -2,15 +2,15 @@
 import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { XrayError } from '../../shared/errors';
-import { nodeCrypto } from '../builtins';
+import { tempTag } from '../builtins';
 
 /**
  * partialPath names the temporary file an image is written to before it is
  * published: hidden, beside `dest` (so publishing is a rename on one file
- * system) and random (so two imports never share one).
+ * system) and tagged (so two imports never share one).
  */
 export function partialPath(dest: string): string {
-  return join(dirname(dest), `.${basename(dest)}.partial-${nodeCrypto().randomBytes(6).toString('hex')}`);
+  return join(dirname(dest), `.${basename(dest)}.partial-${tempTag()}`);
 }
 
 /** pathExists is true for anything at `path`, a dangling symlink included. */

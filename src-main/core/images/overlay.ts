@@ -2,7 +2,6 @@
 import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { nodeCrypto } from '../builtins';
 import type { DiskChainEntry } from '../../shared/models';
 import { XrayError, isXrayError } from '../../shared/errors';
 import { partialPath, pathExists, publishNoClobber } from './files';
@@ -29,7 +28,7 @@ export async function createOverlay(basePath: string, overlayPath: string, qemuI
   }
   await mkdir(dirname(overlay), { recursive: true, mode: 0o700 });
   const reference = backingReference(base, overlay);
-  const template = templates === undefined ? undefined : join(templates, `${templateKey(base, reference, baseStat)}.qcow2`);
+  const template = templates === undefined ? undefined : join(templates, `${templateKey(reference, baseStat)}.qcow2`);
   await writeThenPublish(overlay, 'disk', async (tmp) => {
     if (template !== undefined && (await copyTemplate(template, tmp))) return;
     await qemuImg.create(tmp, { format: 'qcow2', backing: { file: reference, format: 'qcow2' } });
@@ -37,9 +36,9 @@ export async function createOverlay(basePath: string, overlayPath: string, qemuI
   });
 }
 
-/** templateKey names an overlay template for one base file (its path, size, time and inode) and one backing path. */
-function templateKey(base: string, reference: string, info: { size: number; mtimeMs: number; ino: number }): string {
-  return nodeCrypto().createHash('sha256').update(`${base}\0${reference}\0${info.size}\0${info.mtimeMs}\0${info.ino}`).digest('hex').slice(0, 16);
+/** templateKey names an overlay template for one base file (its device, inode, size and time) and one backing path. */
+function templateKey(reference: string, info: { dev: number; ino: number; size: number; mtimeMs: number }): string {
+  return `${info.dev}-${info.ino}-${info.size}-${Math.trunc(info.mtimeMs)}-${encodeURIComponent(reference)}`;
 }
 
 /**

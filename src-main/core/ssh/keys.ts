@@ -6,7 +6,7 @@ import { XrayError } from '../../shared/errors';
 import { ssh2 } from './library';
 import type { VmPaths } from '../paths';
 import { writeFileAtomic } from '../store/toml-file';
-import { nodeCrypto } from '../builtins';
+import { nodeCrypto, tempTag } from '../builtins';
 
 /** SshKey is the private key Xray logs in with and the public line cloud-init installs. */
 export interface SshKey {
@@ -87,7 +87,7 @@ export function generateEd25519(): { private: string; public: string } {
  * go on with it. It tells whether this caller's key won.
  */
 async function createExclusive(path: string, contents: string): Promise<boolean> {
-  const temp = `${path}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`;
+  const temp = `${path}.${tempTag()}.tmp`;
   await writeFileAtomic(temp, contents, 0o600);
   try {
     await link(temp, path);

@@ -1,7 +1,7 @@
 // Runs in: plain Node (core).
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { XrayError } from '../../shared/errors';
-import { nodeCrypto } from '../builtins';
+import { tempTag } from '../builtins';
 
 /**
  * FileLockOptions tune withFileLock. The defaults suit a TOML read-modify-write,
@@ -131,7 +131,7 @@ function processAlive(pid: number): boolean {
  * one in the meantime, the fresh one is linked back instead of deleted.
  */
 async function breakStale(lockPath: string, stale: LockIdentity): Promise<void> {
-  const aside = `${lockPath}.${nodeCrypto().randomBytes(6).toString('hex')}.stale`;
+  const aside = `${lockPath}.${tempTag()}.stale`;
   try {
     await rename(lockPath, aside);
   } catch (err) {

@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { XrayError } from '../../shared/errors';
 import { type FileLockOptions, withFileLock } from './file-lock';
 import { parseSimpleToml } from './toml-simple';
-import { nodeCrypto } from '../builtins';
+import { tempTag } from '../builtins';
 
 export type TomlTable = Record<string, unknown>;
 
@@ -51,10 +51,13 @@ export function parseToml(text: string, path: string): TomlTable {
  * digit separators (`memory = 8_192`); they are valid TOML but surprise people
  * editing the file and older readers, so integers are written plainly: each is
  * swapped for a marker string before rendering and the marker replaced after
- * (a short one, since the renderer wraps arrays by their rendered length).
+ * (a short one, since the renderer wraps arrays by their rendered length,
+ * and one no string in the table holds).
  */
 export function stringifyToml(data: TomlTable): string {
-  const marker = `~${nodeCrypto().randomBytes(4).toString('hex')}`;
+  const strings = JSON.stringify(data, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value));
+  let marker = '~0';
+  for (let n = 1; strings.includes(marker); n++) marker = `~${n.toString(36)}`;
   const text = TOML.stringify(markIntegers(data, marker) as TOML.JsonMap);
   return text.replace(new RegExp(`"${marker}:(-?\\d+)"`, 'g'), '$1');
 }
@@ -89,7 +92,7 @@ export function describeValue(value: unknown): string {
  */
 export async function writeFileAtomic(path: string, contents: string | Buffer, mode = 0o600): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = join(dirname(path), `.${basename(path)}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`);
+  const temp = join(dirname(path), `.${basename(path)}.${tempTag()}.tmp`);
   const handle = await open(temp, 'wx', mode);
   try {
     await handle.writeFile(contents);

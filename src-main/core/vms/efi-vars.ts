@@ -4,7 +4,6 @@ import { chmod, copyFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { XrayError } from '../../shared/errors';
 import { createEfiVars, type QemuImg } from '../images';
-import { nodeCrypto } from '../builtins';
 
 /** efi-vars gives each new VM its own UEFI variable store, copied from a cached conversion of the firmware's template. */
 
@@ -17,7 +16,8 @@ import { nodeCrypto } from '../builtins';
  */
 export async function materializeEfiVars(cacheDir: string, template: string, dest: string, qemuImg: QemuImg): Promise<void> {
   const info = await stat(template);
-  const key = nodeCrypto().createHash('sha256').update(`${template}\0${info.size}\0${info.mtimeMs}`).digest('hex').slice(0, 16);
+  // The template file's device and inode, size and time name its conversion.
+  const key = `${info.dev}-${info.ino}-${info.size}-${Math.trunc(info.mtimeMs)}`;
   const cached = join(cacheDir, 'efivars', `${key}.qcow2`);
   if (!(await stat(cached).then(() => true, () => false))) {
     try {

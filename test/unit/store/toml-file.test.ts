@@ -27,6 +27,11 @@ describe('toml-file', () => {
     expect(parseToml(text, 'x')).toEqual({ memory: 8192, big: -1234567, ratio: 1.5, note: '8_192', list: [1000, 2000], t: { port: 65535 } });
   });
 
+  it('keeps strings that look like its own integer markers (a host name a guest chose, say) as they were', () => {
+    const table = { port: 443, rule: '~0:1', other: '~1:22', keys: { '~2:3': 'x' } };
+    expect(parseToml(stringifyToml(table), 'x')).toEqual(table);
+  });
+
   it('reports the line of a syntax error without the parser position noise', async () => {
     const path = join(dir, 'bad.toml');
     await writeFile(path, 'a = 1\nb = \n');
