@@ -65,6 +65,8 @@ export class HomePaths {
 
   baseImage(name: string): string { return child(this.basesDir, `${name}.qcow2`); }
   baseMeta(name: string): string { return child(this.basesDir, `${name}.toml`); }
+  /** vmTomlCache remembers what each VM's vm.toml parsed to, so listing VMs parses only the files that changed. */
+  get vmTomlCache(): string { return child(this.cacheDir, 'vm-toml.json'); }
   /** overlayTemplates holds a base's first VM disk as it was made, which later VMs of that base copy. */
   overlayTemplates(base: string): string { return child(child(this.cacheDir, 'overlays'), base); }
   globalScripts(type: HookType): string { return child(this.scriptsDir, type); }

@@ -1,12 +1,12 @@
 // Runs in: plain Node (core).
-import { readFileSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { XrayError, errorMessage } from '../../shared/errors';
 import { validateName } from '../names';
 import { nameProblem } from '../../shared/names';
 import type { HomePaths } from '../paths';
 import type { FileLockOptions } from './file-lock';
-import { parseToml, readToml, updateToml, writeToml, type TomlTable } from './toml-file';
+import { TomlCache, type TomlCacheOptions } from './toml-cache';
+import { readToml, updateToml, writeToml, type TomlTable } from './toml-file';
 import { parseVmConfig, serializeVmConfig, type VmConfig } from './vm-config';
 import { vmConfigProblem } from './vm-config-schema';
 
@@ -24,6 +24,8 @@ export interface VmListEntry {
 export interface VmStoreOptions {
   /** lock tunes the cross-process lock on vm.toml (tests shorten its timeout). */
   readonly lock?: FileLockOptions;
+  /** cache sets the clock the list cache uses to tell a settled vm.toml (tests move it on). */
+  readonly cache?: TomlCacheOptions;
 }
 
 /**
@@ -33,12 +35,14 @@ export interface VmStoreOptions {
  */
 export class VmStore {
   private readonly lock: FileLockOptions;
+  private readonly cacheOptions: TomlCacheOptions;
 
   constructor(
     private readonly paths: HomePaths,
     options: VmStoreOptions = {},
   ) {
     this.lock = options.lock ?? {};
+    this.cacheOptions = options.cache ?? {};
   }
 
   /** list returns every VM directory holding a vm.toml, sorted by name. */
@@ -51,26 +55,30 @@ export class VmStore {
       throw err;
     }
     // Each vm.toml is a few hundred bytes: reading them synchronously costs far
-    // less than hundreds of thread-pool round trips when listing many VMs.
-    const entries: VmListEntry[] = [];
+    // less than hundreds of thread-pool round trips when listing many VMs, and
+    // the cache spares reading and parsing the ones that did not change.
+    const cache = new TomlCache(this.paths.vmTomlCache, this.cacheOptions);
+    const tables: { name: string; path: string; table: TomlTable | null; error: string | null }[] = [];
     for (const name of names.filter((n) => nameProblem(n) === null).sort()) {
       const path = this.paths.vm(name).config;
-      let text: string;
       try {
-        text = readFileSync(path, 'utf8');
+        tables.push({ name, path, table: cache.read(name, path), error: null });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') continue;
-        entries.push({ name, config: null, error: `${path} cannot be read: ${errorMessage(err)}.` });
-        continue;
-      }
-      try {
-        entries.push({ name, config: parseVmConfig(parseToml(text, path), path), error: null });
-      } catch (err) {
-        entries.push({ name, config: null, error: errorMessage(err) });
+        const error = err instanceof XrayError ? err.message : `${path} cannot be read: ${errorMessage(err)}.`;
+        tables.push({ name, path, table: null, error });
       }
     }
-    return entries;
+    cache.save();
+    return tables.map(({ name, path, table, error }): VmListEntry => {
+      if (table === null) return { name, config: null, error };
+      try {
+        return { name, config: parseVmConfig(table, path), error: null };
+      } catch (err) {
+        return { name, config: null, error: errorMessage(err) };
+      }
+    });
   }
 
   /** read loads and checks a VM's vm.toml; a VM without one is `not-found`. */
