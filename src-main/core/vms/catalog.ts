@@ -87,9 +87,8 @@ export class VmCatalog {
     const memoryMb = request.memoryMb ?? defaults.memoryMb;
     const cpus = request.cpus ?? defaults.cpus;
     checkResources(this.resources(), memoryMb, cpus);
-    const others = await this.vms.list();
-    const ports = checkPorts(name, request.ports ?? [], others.filter(isConfig));
-    const sshPort = await pickSshPort(others.filter(isConfig), ports, this.portFree);
+    const others = (await this.vms.list()).filter(isConfig);
+    const ports = checkPorts(name, request.ports ?? [], others);
     const meta = await this.bases.readMeta(request.base);
 
     const vm = this.paths.vm(name);
@@ -102,36 +101,38 @@ export class VmCatalog {
       }
       throw err;
     }
-    const config: VmConfig = {
-      base: request.base,
-      memoryMb,
-      cpus,
-      ports: [...ports],
-      sshPort,
-      sshUser: request.sshUser ?? defaults.sshUser,
-      firewallConfigured: false,
-      firstBootCompleted: false,
-      firewall: {},
-      plugins: {},
-      snapshots: {},
-      autoSnapshots: null,
-      cloudInit: request.cloudInit ?? meta.cloudInit,
-      extra: {},
-    };
     try {
-      // The disk and the UEFI variables are made side by side; vm.toml, which makes the VM exist, comes last.
-      const made = await Promise.allSettled([
+      // The disk, the UEFI variables and the SSH port (whose probe is mostly
+      // this thread's work) are made side by side; vm.toml, which makes the
+      // VM exist, comes last.
+      const [disk, efiVars, sshPort] = await Promise.allSettled([
         createOverlay(this.paths.baseImage(request.base), vm.disk, this.deps.qemuImg, this.paths.overlayTemplates(request.base)),
         this.deps.efiVarsTemplate(meta.arch).then((template) => materializeEfiVars(this.paths.cacheDir, template, vm.efiVars, this.deps.qemuImg)),
+        pickSshPort(others, ports, this.portFree),
       ]);
-      const failed = made.find((result) => result.status === 'rejected');
-      if (failed) throw failed.reason;
+      for (const result of [disk, efiVars, sshPort]) if (result.status === 'rejected') throw result.reason;
+      const config: VmConfig = {
+        base: request.base,
+        memoryMb,
+        cpus,
+        ports: [...ports],
+        sshPort: (sshPort as PromiseFulfilledResult<number>).value,
+        sshUser: request.sshUser ?? defaults.sshUser,
+        firewallConfigured: false,
+        firstBootCompleted: false,
+        firewall: {},
+        plugins: {},
+        snapshots: {},
+        autoSnapshots: null,
+        cloudInit: request.cloudInit ?? meta.cloudInit,
+        extra: {},
+      };
       await this.vms.write(name, config);
+      return config;
     } catch (err) {
       await rm(vm.dir, { recursive: true, force: true });
       throw err;
     }
-    return config;
   }
 
   /** defaults is what a new VM gets when nobody says, fitted to this host (VM_PREFERRED, fitVmDefaults). */
