@@ -1,5 +1,6 @@
 // Runs in: plain Node (core).
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { XrayError } from '../../shared/errors';
 import { tempTag } from '../builtins';
 
@@ -40,7 +41,7 @@ export async function withFileLock<T>(
   try {
     return await task();
   } finally {
-    await release(lockPath, owned);
+    release(lockPath, owned);
   }
 }
 
@@ -58,7 +59,7 @@ async function acquire(lockPath: string, staleMs: number, timeoutMs: number): Pr
   const deadline = Date.now() + timeoutMs;
   let delay = FIRST_DELAY_MS;
   for (;;) {
-    const created = await tryCreate(lockPath);
+    const created = tryCreate(lockPath);
     if (created !== null) return created;
     const holder = await inspect(lockPath, staleMs);
     if (holder === null) continue;
@@ -78,20 +79,24 @@ async function acquire(lockPath: string, staleMs: number, timeoutMs: number): Pr
   }
 }
 
-/** tryCreate returns the identity of the lock it created, or null when one exists. */
-async function tryCreate(lockPath: string): Promise<LockIdentity | null> {
-  let handle;
+/**
+ * tryCreate returns the identity of the lock it created, or null when one
+ * exists. Like release, it makes a few direct system calls on a tiny file,
+ * cheaper than the thread-pool round trip each asynchronous call waits for.
+ */
+function tryCreate(lockPath: string): LockIdentity | null {
+  let fd: number;
   try {
-    handle = await open(lockPath, 'wx', 0o600);
+    fd = openSync(lockPath, 'wx', 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return null;
     throw err;
   }
   try {
-    await handle.writeFile(`${process.pid}\n`);
-    return identityOf(await handle.stat());
+    writeFileSync(fd, `${process.pid}\n`);
+    return identityOf(fstatSync(fd));
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -148,9 +153,9 @@ async function breakStale(lockPath: string, stale: LockIdentity): Promise<void> 
 }
 
 /** release deletes the lock only if it is still the one this holder created. */
-async function release(lockPath: string, owned: LockIdentity): Promise<void> {
+function release(lockPath: string, owned: LockIdentity): void {
   try {
-    if (identityOf(await stat(lockPath)) === owned) await unlink(lockPath);
+    if (identityOf(statSync(lockPath)) === owned) unlinkSync(lockPath);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }

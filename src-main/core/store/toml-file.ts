@@ -1,7 +1,6 @@
 // Runs in: plain Node (core).
 import TOML from '@iarna/toml';
-import { readFileSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { closeSync, fsync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { XrayError } from '../../shared/errors';
 import { type FileLockOptions, withFileLock } from './file-lock';
@@ -89,21 +88,24 @@ export function describeValue(value: unknown): string {
 /**
  * writeFileAtomic writes to a temporary file beside `path`, syncs it, then
  * renames it over `path`: a reader sees the old file or the new one, never half.
+ * The files are small: every step but the sync is a direct system call, which
+ * costs less than the thread-pool round trip an asynchronous one waits for;
+ * the sync, which may wait on the disk, runs off this thread.
  */
 export async function writeFileAtomic(path: string, contents: string | Buffer, mode = 0o600): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const temp = join(dirname(path), `.${basename(path)}.${tempTag()}.tmp`);
-  const handle = await open(temp, 'wx', mode);
+  const fd = openSync(temp, 'wx', mode);
   try {
-    await handle.writeFile(contents);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
+    try {
+      writeFileSync(fd, contents);
+      await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
   } catch (err) {
-    await rm(temp, { force: true });
+    rmSync(temp, { force: true });
     throw err;
   }
 }
@@ -134,7 +136,7 @@ export function serialized<T>(path: string, task: () => Promise<T>): Promise<T> 
  */
 export function writeToml(path: string, data: TomlTable, mode = 0o600, lock: FileLockOptions = {}): Promise<void> {
   return serialized(path, async () => {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     await withFileLock(path, () => writeFileAtomic(path, stringifyToml(data), mode), lock);
   });
 }
@@ -152,7 +154,7 @@ export function updateToml(
   lock: FileLockOptions = {},
 ): Promise<TomlTable> {
   return serialized(path, async () => {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     return withFileLock(path, async () => {
       let data: TomlTable;
       try {
