@@ -3,7 +3,7 @@
  * Node builtins that take a CLI command milliseconds to load, loaded on first
  * use (process.getBuiltinModule) rather than imported: creating the service
  * initialises every core module, `xray list` included, and most commands never
- * hash, spawn a process or resolve a name. Types still come from `import type`.
+ * hash, spawn a process, resolve a name or open a socket. Types still come from `import type`.
  */
 
 /**
@@ -24,3 +24,5 @@ export const nodeCrypto = () => process.getBuiltinModule('node:crypto');
 export const childProcess = () => process.getBuiltinModule('node:child_process');
 /** nodeDns is node:dns. */
 export const nodeDns = () => process.getBuiltinModule('node:dns');
+/** nodeNet is node:net (with the stream machinery it brings). */
+export const nodeNet = () => process.getBuiltinModule('node:net');

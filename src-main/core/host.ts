@@ -1,8 +1,7 @@
 // Runs in: plain Node (core).
-import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import type { GuestArch } from '../shared/models';
-import { childProcess } from './builtins';
+import { childProcess, nodeNet } from './builtins';
 
 /** hostArch maps Node's process.arch to the guest architecture that runs natively. */
 export function hostArch(arch: string = process.arch): GuestArch {
@@ -21,7 +20,7 @@ export function hostResources(): HostResources {
 /** isPortFree tells whether a TCP port can be bound on 127.0.0.1 right now. */
 export function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const server = createServer();
+    const server = nodeNet().createServer();
     server.unref();
     server.once('error', () => resolve(false));
     server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {

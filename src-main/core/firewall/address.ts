@@ -1,6 +1,6 @@
 // Runs in: plain Node (core).
-import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { nodeNet } from '../builtins';
 
 /**
  * address.ts holds the IP and host-name helpers the firewall shares: every
@@ -16,8 +16,8 @@ export interface ParsedIp {
 /** parseIp returns the bytes of an IPv4 or IPv6 address (zone ids dropped), or null. */
 export function parseIp(text: string): ParsedIp | null {
   const bare = text.includes('%') ? text.slice(0, text.indexOf('%')) : text;
-  if (isIPv4(bare)) return { family: 4, bytes: Uint8Array.from(bare.split('.').map(Number)) };
-  if (!isIPv6(bare)) return null;
+  if (nodeNet().isIPv4(bare)) return { family: 4, bytes: Uint8Array.from(bare.split('.').map(Number)) };
+  if (!nodeNet().isIPv6(bare)) return null;
   let body = bare;
   const lastColon = body.lastIndexOf(':');
   const tail = body.slice(lastColon + 1);
