@@ -31,7 +31,7 @@ async function withoutEngine(deps: EngineApiDeps, method: EngineMethod, params: 
   if (method === 'firewall.connections' || method === 'port.listening') {
     const { vm } = params as ParsedParams<'firewall.connections' | 'port.listening'>;
     await deps.vms.read(validateName('VM', vm));
-    if ((await readLivePid(deps.paths.vm(vm))) === null) return method === 'firewall.connections' ? [] : null;
+    if (readLivePid(deps.paths.vm(vm)) === null) return method === 'firewall.connections' ? [] : null;
   }
   if (method === 'vm.stop' || method === 'vm.consoleInput') {
     const { name } = params as ParsedParams<'vm.stop' | 'vm.consoleInput'>;

@@ -99,6 +99,7 @@ const FIELDS = {
 
 type FieldKey = keyof typeof FIELDS;
 const REQUIRED: readonly FieldKey[] = ['base', 'ssh_port'];
+const FIELD_ENTRIES = Object.entries(FIELDS) as [FieldKey, (typeof FIELDS)[FieldKey]][];
 
 /** isVmConfigKey tells a top-level vm.toml key Xray knows from one it keeps verbatim in `extra`. */
 export function isVmConfigKey(key: string): boolean {
@@ -113,7 +114,7 @@ export function vmConfigProblem(raw: TomlTable): string | null {
   for (const key of REQUIRED) {
     if (raw[key] === undefined) return `key "${key}" is missing; it must be ${FIELDS[key].expected}`;
   }
-  for (const [key, field] of Object.entries(FIELDS) as [FieldKey, (typeof FIELDS)[FieldKey]][]) {
+  for (const [key, field] of FIELD_ENTRIES) {
     const value = raw[key];
     if (value === undefined) continue;
     if (!field.valid(value)) return `key "${key}" must be ${field.expected} (found ${describeValue(value)})`;

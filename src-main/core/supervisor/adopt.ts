@@ -36,7 +36,7 @@ export async function adoptRunning(deps: AdoptionDeps): Promise<string[]> {
   for (const entry of await deps.vms.list()) {
     if (deps.isRunning(entry.name)) continue;
     const vm = deps.paths.vm(entry.name);
-    const pid = await readLivePid(vm);
+    const pid = readLivePid(vm);
     if (pid === null || !(await deps.isQemuFor(pid, vm.qmpSocket))) {
       await removeRuntimeFiles(vm);
       continue;

@@ -35,7 +35,7 @@ export interface StartPlan {
 export async function planStart(deps: StartPlanDeps, name: string, params: ParsedParams<'vm.start'>): Promise<StartPlan> {
   const config = await deps.vms.read(name);
   const vm = deps.paths.vm(name);
-  if (await readLivePid(vm)) {
+  if (readLivePid(vm)) {
     throw new XrayError('in-use', `VM "${name}" is already running under another Xray process.`);
   }
   const base = (await deps.bases.list()).find((b) => b.name === config.base);

@@ -144,17 +144,14 @@ export class VmCatalog {
   async list(): Promise<VmSummary[]> {
     const [entries, bases] = await Promise.all([this.vms.list(), this.bases.list()]);
     const archOf = new Map(bases.map((b) => [b.name, b.meta.arch]));
-    return Promise.all(
-      entries.map(async (entry) => {
-        const pid = await readLivePid(this.paths.vm(entry.name));
-        return summarize(entry.name, entry.config, entry.error, pid, (entry.config && archOf.get(entry.config.base)) ?? 'x86_64');
-      }),
+    return entries.map((entry) =>
+      summarize(entry.name, entry.config, entry.error, readLivePid(this.paths.vm(entry.name)), (entry.config && archOf.get(entry.config.base)) ?? 'x86_64'),
     );
   }
 
   async summary(name: string): Promise<VmSummary> {
     const config = await this.vms.read(name);
-    const pid = await readLivePid(this.paths.vm(name));
+    const pid = readLivePid(this.paths.vm(name));
     return summarize(name, config, null, pid, await this.archOf(config));
   }
 
@@ -172,7 +169,7 @@ export class VmCatalog {
     if (!(await this.vms.exists(name))) {
       throw new XrayError('not-found', `VM "${name}" does not exist; run "xray list" to see your VMs.`);
     }
-    if (await readLivePid(this.paths.vm(name))) {
+    if (readLivePid(this.paths.vm(name))) {
       throw new XrayError('in-use', `VM "${name}" is running; stop it first with "xray stop ${name}".`);
     }
     await this.vms.remove(name);

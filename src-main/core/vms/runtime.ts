@@ -14,10 +14,11 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /** readLivePid returns the pid in the VM's pid file when that process is alive. */
-export async function readLivePid(vm: VmPaths): Promise<number | null> {
+export function readLivePid(vm: VmPaths): number | null {
   let text: string;
   try {
-    // A pid file is a few bytes; a sync read is cheaper than a thread-pool round trip.
+    // A pid file is a few bytes; a sync read is cheaper than a thread-pool round trip,
+    // and listing VMs reads one for each.
     // Most VMs are stopped and have none: asking first spares the thrown error.
     if (!existsSync(vm.pid)) return null;
     text = readFileSync(vm.pid, 'utf8');

@@ -26,7 +26,7 @@ export class OfflineSnapshots {
   private async images(vm: string): Promise<string[]> {
     validateName('VM', vm);
     await this.vms.read(vm);
-    if (await readLivePid(this.paths.vm(vm))) {
+    if (readLivePid(this.paths.vm(vm))) {
       throw new XrayError('in-use', `VM "${vm}" is running under another Xray process; use the Xray app or "xray daemon" that runs it.`);
     }
     const paths = this.paths.vm(vm);
