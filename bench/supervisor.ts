@@ -34,7 +34,7 @@ export async function benchSupervisor(): Promise<Row[]> {
       startTimes.push(await timeMs(() => service.call('vm.start', { name: 'a' })));
       await service.call('vm.stop', { name: 'a', force: true });
     }
-    const launcher = new Launcher({ paths, settings: service.settings, qemuImg: service.qemuImg, sshTarget: (vm) => service.sshTarget(vm) });
+    const launcher = new Launcher({ paths, settings: service.settings, vms: service.catalog.store, qemuImg: service.qemuImg, sshTarget: (vm) => service.sshTarget(vm) });
     const config = await service.catalog.store.read('b');
     const direct: number[] = [];
     for (let i = 0; i < 7; i++) {

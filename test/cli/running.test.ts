@@ -1,5 +1,7 @@
 // `xray start/stop/events/snapshot` through a background daemon the CLI starts itself.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -114,5 +116,22 @@ describe('running VMs from the CLI', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/UEFI variable store/);
     expect(JSON.parse((await xray(home.root, ['list', '--json'])).stdout)[0].state).toBe('stopped');
+  });
+
+  it('starts a VM whose SSH port another program holds on another port, and says which', async () => {
+    const { sshPort } = JSON.parse((await xray(home.root, ['info', 'box', '--json'])).stdout).summary;
+    const squatter = createServer().listen(sshPort, '127.0.0.1');
+    await once(squatter, 'listening');
+    try {
+      const r = await xray(home.root, ['start', 'box']);
+      expect(r.code, r.stderr).toBe(0);
+      const moved = Number(/SSH on 127\.0\.0\.1:(\d+)\./.exec(r.stdout)?.[1]);
+      expect(moved).not.toBe(sshPort);
+      expect(r.stderr).toContain(`xray: warning: VM "box"'s SSH port ${sshPort} is busy`);
+      expect(r.stderr).toContain(`so it now uses ${moved}; if you copied its "xray ssh-config" block, copy it again.`);
+      expect(JSON.parse((await xray(home.root, ['list', '--json'])).stdout)[0]).toMatchObject({ state: 'booting', sshPort: moved });
+    } finally {
+      squatter.close();
+    }
   });
 });

@@ -132,7 +132,7 @@ export async function runStart(ctx: CliContext, opts: StartOptions): Promise<voi
   if (opts.foreground) return runForeground(ctx, name, params);
   await withConnection(ctx, 'supervisor', async (api) => {
     const warnings = api.subscribe((event) => {
-      if (event.type === 'log' && event.source === 'qemu' && event.level === 'warn') out.warn(event.message);
+      if (event.type === 'log' && (event.source === 'qemu' || event.source === 'start') && event.level === 'warn') out.warn(event.message);
     });
     const ready = opts.wait ? waitForState(api, name, ['ready']) : null;
     try {

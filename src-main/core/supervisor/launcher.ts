@@ -23,6 +23,8 @@ import {
 } from '../qemu';
 import type { SshTarget } from '../ssh';
 import type { VmConfig } from '../store/vm-config';
+import type { VmStore } from '../store/vm-store';
+import { isConfig, pickSshPort } from '../vms/checks';
 import { availableMemoryMb } from './host-checks';
 import type { LaunchRequest } from './qemu-process';
 
@@ -35,6 +37,8 @@ export interface PreparedLaunch {
   readonly request: LaunchRequest;
   /** warning is shown to the user (e.g. why the VM runs under slow TCG). */
   readonly warning: string | null;
+  /** notice tells the user what the start changed so the VM could run (its SSH port moved). */
+  readonly notice: string | null;
 }
 
 /** QemuOnHost is what starting a guest of one arch needs from this host: QEMU, firmware, netcat, the accelerator. */
@@ -56,6 +60,8 @@ export interface HostRoom {
 export interface LauncherDeps {
   readonly paths: HomePaths;
   readonly settings: { read(): Promise<GlobalSettings> };
+  /** vms lists the other VMs' ports and records a VM's new SSH port. */
+  readonly vms: Pick<VmStore, 'list' | 'update'>;
   /** qemuImg converts a legacy raw UEFI variable store. */
   readonly qemuImg: QemuImg;
   /** sshTarget names the key whose public half a cloud-init seed carries. */
@@ -97,8 +103,8 @@ export class Launcher {
     this.qemuOnHost = deps.qemuOnHost ?? ((arch, settings) => this.probe(arch, settings));
   }
 
-  async prepare(name: string, config: VmConfig, arch: GuestArch, options: LaunchOptions): Promise<PreparedLaunch> {
-    await this.checkRoom(name, config);
+  async prepare(name: string, defined: VmConfig, arch: GuestArch, options: LaunchOptions): Promise<PreparedLaunch> {
+    const { config, notice } = await this.checkRoom(name, defined);
     await this.ensureEfiVars(name);
     const shares = await this.checkShares(name, config);
     const seedDir = config.cloudInit ? await this.writeSeed(name, config) : undefined;
@@ -129,21 +135,36 @@ export class Launcher {
       },
       qemu,
     );
-    return { request: { binary: qemu.binary, argv, accel: qemu.accel }, warning: qemu.warning };
+    return { request: { binary: qemu.binary, argv, accel: qemu.accel }, warning: qemu.warning, notice };
   }
 
-  /** checkRoom refuses a start the host has no memory or no free forwarded port for. */
-  private async checkRoom(name: string, config: VmConfig): Promise<void> {
+  /**
+   * checkRoom refuses a start the host has no memory or no free forwarded port
+   * for. The SSH port is Xray's choice, not the user's: when another program
+   * holds it, the VM moves to the first free one, kept in vm.toml, and the
+   * returned notice says so. It returns the settings to start with.
+   */
+  private async checkRoom(name: string, config: VmConfig): Promise<{ config: VmConfig; notice: string | null }> {
     const available = await this.room.availableMemoryMb();
     if (config.memoryMb > available) {
       throw new XrayError('resource', `VM "${name}" needs ${config.memoryMb} MB but only ${available} MB of memory is free; stop other VMs or lower its memory.`);
     }
-    for (const port of [config.sshPort, ...config.ports.map((p) => p.host)]) {
+    for (const port of config.ports.map((p) => p.host)) {
       if (!(await this.room.isPortFree(port))) {
         const holder = await this.room.portHolder(port);
         throw new XrayError('in-use', `Port ${port} on 127.0.0.1, which VM "${name}" forwards, is busy${holder ? ` (held by ${holder})` : ''}; free it or change the VM's ports.`);
       }
     }
+    if (await this.room.isPortFree(config.sshPort)) return { config, notice: null };
+    const busy = config.sshPort;
+    const holder = await this.room.portHolder(busy);
+    const others = (await this.deps.vms.list()).filter(isConfig).filter((other) => other.name !== name);
+    const port = await pickSshPort(others, config.ports, (candidate) => this.room.isPortFree(candidate));
+    const moved = await this.deps.vms.update(name, (cfg) => {
+      cfg.sshPort = port;
+    });
+    const notice = `VM "${name}"'s SSH port ${busy} is busy${holder ? ` (held by ${holder})` : ''}, so it now uses ${port}; if you copied its "xray ssh-config" block, copy it again.`;
+    return { config: moved, notice };
   }
 
   /**

@@ -30,7 +30,8 @@ export interface StartPlan {
 /**
  * planStart checks that a stopped VM can start (no other Xray process runs
  * it, its base is there), prepares QEMU's command, announces its warning and
- * clears the last run's runtime files.
+ * what the start changed (a moved SSH port), and clears the last run's
+ * runtime files.
  */
 export async function planStart(deps: StartPlanDeps, name: string, params: ParsedParams<'vm.start'>): Promise<StartPlan> {
   const config = await deps.vms.read(name);
@@ -45,6 +46,7 @@ export async function planStart(deps: StartPlanDeps, name: string, params: Parse
   if (params.fromSnapshot) validateName('snapshot', params.fromSnapshot);
   const prepared = await deps.launcher.prepare(name, config, base.arch, { display: params.display ?? 'none', startPaused: Boolean(params.fromSnapshot) });
   if (prepared.warning) deps.emit({ type: 'log', level: 'warn', source: 'qemu', message: prepared.warning });
+  if (prepared.notice) deps.emit({ type: 'log', level: 'warn', source: 'start', message: prepared.notice });
   await removeRuntimeFiles(vm);
   return { vm, prepared, consoleFrom: await consoleSize(vm.consoleLog) };
 }

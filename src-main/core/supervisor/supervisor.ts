@@ -60,7 +60,7 @@ export class Supervisor implements Engine {
       runStartHooks: deps.runStartHooks,
     });
     this.qemu = options.qemu ?? realQemu;
-    this.launcher = options.launcher ?? new Launcher({ paths: deps.paths, settings: deps.settings, qemuImg: deps.qemuImg, sshTarget: deps.sshTarget });
+    this.launcher = options.launcher ?? new Launcher({ paths: deps.paths, settings: deps.settings, vms: deps.vms, qemuImg: deps.qemuImg, sshTarget: deps.sshTarget });
     this.isQemuFor = options.isQemuFor ?? isQemuFor;
     this.stopTimings = options.stopTimings ?? DEFAULT_STOP_TIMINGS;
     this.firewalls = new FirewallHost({

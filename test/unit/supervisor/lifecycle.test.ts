@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { XrayError } from '../../../src-main/shared/errors';
+import { addFirmwareOnlyVm } from '../../helpers/home';
 import { refusal } from '../../helpers/refusal';
 import { waitFor } from '../../helpers/wait';
 import { supervised, type Harness } from './harness';
@@ -94,10 +95,35 @@ describe('preparing a start', () => {
     expect(h.qemu.processes).toEqual([]);
   });
 
-  it('refuses when a forwarded port is busy, naming its holder', async () => {
+  it('refuses when a forwarded port is busy, naming its holder, and launches nothing', async () => {
+    await h.service.catalog.store.update('web', (cfg) => {
+      cfg.ports = [{ host: 8080, guest: 80 }];
+    });
+    h.room.busyPorts.set(8080, 'nginx (pid 7)');
+    expect((await refusal(h.service.call('vm.start', { name: 'web' }))).message).toBe(
+      'Port 8080 on 127.0.0.1, which VM "web" forwards, is busy (held by nginx (pid 7)); free it or change the VM\'s ports.',
+    );
+    expect(h.qemu.processes).toEqual([]);
+  });
+
+  it('moves the SSH port when another program holds it, past ports other VMs use, and says so', async () => {
     const { sshPort } = await h.service.catalog.store.read('web');
-    h.room.busyPorts.set(sshPort, 'nginx (pid 7)');
-    expect((await refusal(h.service.call('vm.start', { name: 'web' }))).message).toMatch(new RegExp(`^Port ${sshPort} .* is busy \\(held by nginx \\(pid 7\\)\\)`));
+    await addFirmwareOnlyVm(h.home.paths, 'db');
+    await h.service.catalog.store.update('db', (cfg) => {
+      cfg.sshPort = 2222;
+    });
+    h.room.busyPorts.set(sshPort, 'vagrant (pid 9)');
+    h.room.busyPorts.set(2223, 'sshd (pid 8)');
+    const started = await h.service.call('vm.start', { name: 'web' });
+    expect(started.sshPort).toBe(2224);
+    expect((await h.service.catalog.store.read('web')).sshPort).toBe(2224);
+    expect(h.qemu.latest('web').request?.argv.join(' ')).toContain('hostfwd=tcp:127.0.0.1:2224-:22');
+    expect(h.events).toContainEqual({
+      type: 'log',
+      level: 'warn',
+      source: 'start',
+      message: `VM "web"'s SSH port ${sshPort} is busy (held by vagrant (pid 9)), so it now uses 2224; if you copied its "xray ssh-config" block, copy it again.`,
+    });
   });
 
   it('refuses a VM with no UEFI variable store', async () => {
