@@ -24,5 +24,6 @@ export const nodeCrypto = () => process.getBuiltinModule('node:crypto');
 export const childProcess = () => process.getBuiltinModule('node:child_process');
 /** nodeDns is node:dns. */
 export const nodeDns = () => process.getBuiltinModule('node:dns');
-/** nodeNet is node:net (with the stream machinery it brings). */
-export const nodeNet = () => process.getBuiltinModule('node:net');
+/** nodeNet is node:net (with the stream machinery it brings), kept once loaded: the firewall asks for it per connection. */
+export const nodeNet = (): typeof import('node:net') => (net ??= process.getBuiltinModule('node:net'));
+let net: typeof import('node:net') | undefined;
