@@ -127,8 +127,8 @@ describe('running VMs from the CLI', () => {
       expect(r.code, r.stderr).toBe(0);
       const moved = Number(/SSH on 127\.0\.0\.1:(\d+)\./.exec(r.stdout)?.[1]);
       expect(moved).not.toBe(sshPort);
-      expect(r.stderr).toContain(`xray: warning: VM "box"'s SSH port ${sshPort} is busy`);
-      expect(r.stderr).toContain(`so it now uses ${moved}; if you copied its "xray ssh-config" block, copy it again.`);
+      expect(r.stderr).toContain(`xray: warning: SSH port ${sshPort} is busy`);
+      expect(r.stderr).toContain(`so VM "box" now uses ${moved}; if you copied its "xray ssh-config" block, copy it again.`);
       expect(JSON.parse((await xray(home.root, ['list', '--json'])).stdout)[0]).toMatchObject({ state: 'booting', sshPort: moved });
     } finally {
       squatter.close();

@@ -188,7 +188,7 @@ export class HookRunner {
         type: 'log',
         level: 'error',
         source: 'hooks',
-        message: `The ${type} hook "${script}" (${source}) of VM "${vm}" failed: ${error}; the VM keeps running, see ${hookLog}.`,
+        message: `The ${type} hook "${script}" (${source}) of VM "${vm}" failed: ${error.replace(/\.$/, '')}; the VM keeps running, see ${hookLog}.`,
       });
     }
     await this.log.written();

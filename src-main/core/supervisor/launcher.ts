@@ -163,7 +163,7 @@ export class Launcher {
     const moved = await this.deps.vms.update(name, (cfg) => {
       cfg.sshPort = port;
     });
-    const notice = `VM "${name}"'s SSH port ${busy} is busy${holder ? ` (held by ${holder})` : ''}, so it now uses ${port}; if you copied its "xray ssh-config" block, copy it again.`;
+    const notice = `SSH port ${busy} is busy${holder ? ` (held by ${holder})` : ''}, so VM "${name}" now uses ${port}; if you copied its "xray ssh-config" block, copy it again.`;
     return { config: moved, notice };
   }
 

@@ -80,7 +80,7 @@ describe('HookRunner', () => {
           if (result.code !== 0) throw new Error('exec failed');
         },
       },
-      { name: 'broken-built-in', type: 'boot', run: async () => { throw new Error('guest has no apt'); } },
+      { name: 'broken-built-in', type: 'boot', run: async () => { throw new Error('The guest has no apt.'); } },
       { name: 'create-only', type: 'create', run: async () => { throw new Error('must not run at boot'); } },
     ];
     const global = paths.globalScripts('boot');
@@ -112,7 +112,7 @@ describe('HookRunner', () => {
     expect((await readFile(order, 'utf8')).split('\n')).toEqual(['built-in', '10-a', '20-b', '01-env', '02-fail', '03-after', 'plugin', '']);
     expect(runs.map((r) => [r.script, r.exitCode, r.error])).toEqual([
       ['guest-setup', 0, null],
-      ['broken-built-in', null, 'guest has no apt'],
+      ['broken-built-in', null, 'The guest has no apt.'],
       ['10-a', 0, null],
       ['20-b', 0, null],
       ['01-env', 0, null],
@@ -133,7 +133,7 @@ describe('HookRunner', () => {
 
     const errors = events.filter((e) => e.type === 'log' && e.level === 'error').map((e) => (e as { message: string }).message);
     expect(errors).toEqual([
-      `The boot hook "broken-built-in" (built-in) of VM "web" failed: guest has no apt; the VM keeps running, see ${paths.vm('web').hookLog}.`,
+      `The boot hook "broken-built-in" (built-in) of VM "web" failed: The guest has no apt; the VM keeps running, see ${paths.vm('web').hookLog}.`,
       `The boot hook "02-fail" (vm) of VM "web" failed: exited with code 3; the VM keeps running, see ${paths.vm('web').hookLog}.`,
     ]);
     expect(events).toContainEqual({ type: 'log', level: 'warn', source: 'hooks', message: `The hook script ${skipped} is not executable, so it was skipped; run "chmod +x ${skipped}" to run it.` });

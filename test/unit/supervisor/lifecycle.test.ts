@@ -122,7 +122,7 @@ describe('preparing a start', () => {
       type: 'log',
       level: 'warn',
       source: 'start',
-      message: `VM "web"'s SSH port ${sshPort} is busy (held by vagrant (pid 9)), so it now uses 2224; if you copied its "xray ssh-config" block, copy it again.`,
+      message: `SSH port ${sshPort} is busy (held by vagrant (pid 9)), so VM "web" now uses 2224; if you copied its "xray ssh-config" block, copy it again.`,
     });
   });
 
