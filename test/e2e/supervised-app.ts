@@ -22,8 +22,11 @@ export interface SupervisedAppOptions {
   readonly vms?: readonly string[];
   /**
    * login is how the supervisor reaches a guest over SSH. The default is a
-   * fake session that runs nothing: a firmware-only guest has no SSH, and the
-   * fake makes it ready once QEMU runs.
+   * fake session, since a firmware-only guest has no SSH: it makes the guest
+   * ready once QEMU runs, answers the guest checks (listening ports, a
+   * prompt's program) with nothing, and refuses poweroff, as the firmware
+   * ignores the power button too. With it, the built-in hooks that set a guest
+   * up do not run: they would fail against a guest with no shell.
    */
   readonly login?: () => Promise<SshSession>;
   /** page is the Chromium page's options (viewport, colour scheme, downloads). */
@@ -39,7 +42,13 @@ export interface SupervisedApp {
   readonly page: Page;
 }
 
-const fakeLogin = async (): Promise<SshSession> => ({ close: () => undefined }) as unknown as SshSession;
+const fakeLogin = async (): Promise<SshSession> => {
+  const exec = async (command: string) => {
+    if (/\bpoweroff\b/.test(command)) throw new Error('the fake guest refuses poweroff');
+    return { code: 0, signal: null };
+  };
+  return { exec, close: () => undefined } as unknown as SshSession;
+};
 
 /** supervisedAppSuite sets the app up for the calling test file (see the file's header); its fields are there once its beforeAll ran. */
 export function supervisedAppSuite(options: SupervisedAppOptions): SupervisedApp {
@@ -49,7 +58,7 @@ export function supervisedAppSuite(options: SupervisedAppOptions): SupervisedApp
     const home = (parts.home = await makeTestHome(options.prefix));
     if (options.config !== undefined) await writeFile(home.paths.configFile, options.config);
     for (const vm of options.vms ?? []) await addFirmwareOnlyVm(home.paths, vm);
-    parts.host = await hostSupervisor(home.paths, { login: options.login ?? fakeLogin });
+    parts.host = await hostSupervisor(home.paths, options.login ? { login: options.login } : { login: fakeLogin, guestHooks: false });
     parts.api = await ControlClient.connect(home.paths.controlSocket);
     const built = (renderer = await buildRenderer());
     parts.server = await startBrowserServer({ api: parts.api, rendererDir: built.dir });

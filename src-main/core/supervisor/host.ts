@@ -19,19 +19,29 @@ export interface SupervisorHost {
   close(opts?: { stopVms?: boolean }): Promise<void>;
 }
 
+export interface HostOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * guestHooks false leaves out the built-in hooks that set a guest up (the
+   * firewall redirection, shares, egress); for testing, with a fake guest that
+   * has no shell to run them.
+   */
+  readonly guestHooks?: boolean;
+}
+
 /**
  * hostSupervisor makes this process the supervisor of an XRAY_HOME: it takes
  * the lock, serves the control socket, adopts VMs left running and starts the
  * autostart list. It fails with `busy` when another process already is.
  */
-export async function hostSupervisor(paths: HomePaths, options: SupervisorOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<SupervisorHost> {
+export async function hostSupervisor(paths: HomePaths, options: SupervisorOptions & HostOptions = {}): Promise<SupervisorHost> {
   const { lock, holder } = await SupervisorLock.acquire(paths.lockFile);
   if (!lock) {
     throw new XrayError('busy', `Another Xray process (pid ${holder ?? 'unknown'}) already supervises ${paths.root}.`);
   }
   try {
     let supervisor: Supervisor | null = null;
-    const builtInHooks = [
+    const builtInHooks = options.guestHooks === false ? [] : [
       ...guestSetupHooks({
         onVerified: (vm, active) => supervisor?.setGuestFirewall(vm, active),
         probeSeen: (vm, nonce) => supervisor?.firewalls.probeSeen(vm, nonce) ?? false,
