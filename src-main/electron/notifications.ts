@@ -10,8 +10,9 @@ import { questionText } from '../shared/format';
  * shown once per REPEAT_QUIET_MS (RepeatGate).
  */
 export interface NotificationSpec {
-  readonly kind: 'crash' | 'hook-failed' | 'prompt' | 'secret-refused';
-  readonly vm: string;
+  readonly kind: 'crash' | 'hook-failed' | 'prompt' | 'secret-refused' | 'error';
+  /** vm is the VM concerned; null for an error of Xray's own that names no VM as a field (its text may). */
+  readonly vm: string | null;
   readonly title: string;
   readonly body: string;
   readonly repeatKey?: string;
@@ -30,8 +31,9 @@ function destinationLabel(dest: { readonly name: string | null; readonly ip: str
 
 /**
  * notificationFor decides whether an event deserves a desktop notification:
- * a crashed VM, a failed hook or a waiting firewall prompt while no Xray
- * window is visible (a visible window already shows the same thing), and a
+ * a crashed VM, a failed hook, a waiting firewall prompt or an error Xray
+ * logged (a VM autostart could not start) while no Xray window is visible
+ * (a visible window already shows the same thing), and a
  * secret refused on its way out (an exfiltration attempt) while no Xray
  * window has the focus: a window behind others shows its notice unseen.
  */
@@ -75,6 +77,10 @@ export function notificationFor(event: XrayEvent, context: NotificationContext):
         body: `A connection${who} is waiting for your answer.`,
       };
     }
+    case 'log':
+      // A failed hook's error comes with its hook.finished, notified above.
+      if (event.level !== 'error' || event.source === 'hooks') return null;
+      return { kind: 'error', vm: null, title: event.source === 'autostart' ? 'A VM did not start' : 'Xray ran into a problem', body: event.message, repeatKey: event.message };
     default:
       return null;
   }

@@ -23,7 +23,10 @@ describe('notificationFor', () => {
     { name: 'a hook that could not run', event: { type: 'hook.finished', run: run({ exitCode: null, error: 'ssh refused' }) }, title: 'A boot hook failed on "web"' },
     { name: 'a hook that succeeded', event: { type: 'hook.finished', run: run({ exitCode: 0 }) }, title: null },
     { name: 'a waiting prompt', event: { type: 'prompt.opened', prompt }, title: '"web" wants to connect to example.com:443' },
-    { name: 'a log line', event: { type: 'log', level: 'error', source: 'x', message: 'y' }, title: null },
+    { name: 'an error Xray logged', event: { type: 'log', level: 'error', source: 'ssh', message: 'VM "web": the key was refused.' }, title: 'Xray ran into a problem' },
+    { name: 'a VM autostart could not start', event: { type: 'log', level: 'error', source: 'autostart', message: 'VM "web" did not start: no base.' }, title: 'A VM did not start' },
+    { name: "a failed hook's error line (its hook.finished notifies)", event: { type: 'log', level: 'error', source: 'hooks', message: 'y' }, title: null },
+    { name: 'a warning', event: { type: 'log', level: 'warn', source: 'start', message: 'y' }, title: null },
   ])('notifies of $name while no window is visible', ({ event, title }) => {
     expect(notificationFor(event, hidden)?.title ?? null).toBe(title);
   });
@@ -37,6 +40,7 @@ describe('notificationFor', () => {
       'QEMU was killed by SIGKILL. Open Xray to see its console.',
     );
     expect(notificationFor({ type: 'hook.finished', run: run({ exitCode: 3 }) }, hidden)?.body).toBe('10-setup exited with code 3.');
+    expect(notificationFor({ type: 'log', level: 'error', source: 'autostart', message: 'VM "web" did not start: no base.' }, hidden)?.body).toBe('VM "web" did not start: no base.');
   });
 });
 
