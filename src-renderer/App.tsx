@@ -1,11 +1,12 @@
-// Runs in: renderer. The window: a sidebar (VMs, base images) and the content,
-// with refused secrets and the firewall questions on top of everything (outside
+// Runs in: renderer. The window: a sidebar (VMs, base images) and the content
+// under Xray's messages, with refused secrets and the firewall questions on top of everything (outside
 // the app's element, which a question makes inert while it shows).
 import { useEffect, useRef } from 'react';
 import { useActions, useXray } from './store/context';
 import { BasesView } from './views/BasesView';
 import { CreateDialog } from './views/CreateDialog';
 import { AbandonedNotice, FirewallPromptQueue } from './views/FirewallPrompt';
+import { Messages } from './views/Messages';
 import { SecretRefusals } from './views/SecretRefusals';
 import { stateLabel } from '../src-main/shared/vm';
 import { VmDetail } from './views/vm/VmDetail';
@@ -50,6 +51,7 @@ export function App() {
           {promptCount > 0 && <div className="nav-note">{promptCount} firewall question{promptCount === 1 ? '' : 's'} waiting</div>}
         </nav>
         <main>
+          <Messages />
           {view.kind === 'vms' && <VmList onCreate={() => openNewVm()} />}
           {view.kind === 'vm' && <VmDetail key={view.name} name={view.name} />}
           {view.kind === 'bases' && <BasesView />}

@@ -1,6 +1,6 @@
 // Runs in: renderer. The app's state: what Xray reported, kept up to date by
 // its events, in one zustand store built from slices (navigation, vms,
-// detail, console, timeline, firewall, imports, pulls). Views select data
+// detail, console, timeline, firewall, imports, pulls, messages). Views select data
 // and call actions; every event, the API's and the renderer's own, goes
 // through handleEvent, which hands it to the slice it concerns.
 import { createStore, type StoreApi } from 'zustand/vanilla';
@@ -9,6 +9,7 @@ import { consoleSlice } from './console';
 import { detailSlice, onDetailEvent } from './detail';
 import { firewallSlice, onFirewallEvent } from './firewall';
 import { importsSlice, onImportEvent } from './imports';
+import { messagesSlice, onLogEvent } from './messages';
 import { navigationSlice } from './navigation';
 import { onPullEvent, pullsSlice } from './pulls';
 import { onTimelineEvent, timelineSlice } from './timeline';
@@ -67,7 +68,7 @@ function applyEvent(ctx: SliceContext, event: StoreEvent): void {
     case 'console.output':
       return ctx.get().onConsoleOutput(event);
     case 'log':
-      return;
+      return onLogEvent(ctx, event);
   }
 }
 
@@ -84,6 +85,7 @@ export function createXrayStore(client: XrayClient): XrayStore {
       ...firewallSlice(ctx),
       ...importsSlice(ctx),
       ...pullsSlice(ctx),
+      ...messagesSlice(ctx),
       handleEvent: (event) => applyEvent(ctx, event),
     };
   });

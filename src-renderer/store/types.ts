@@ -24,6 +24,7 @@ import type { GuestListener, OpenConnection, PortChange } from '../../src-main/s
 import type { VmDefaults } from '../../src-main/shared/vm';
 import type { XrayClient } from '../client/types';
 import type { PolicyExport, PolicyImport } from '../../src-main/shared/policy';
+import type { MessagesSlice } from './message-types';
 
 /** Loadable is data fetched on demand: not yet there, there, or the error that came instead. */
 export type Loadable<T> =
@@ -284,7 +285,7 @@ export interface EventsSlice {
 }
 
 /** XrayState is the whole store: every slice's data and actions. */
-export type XrayState = NavigationSlice & VmsSlice & DetailSlice & ConsoleSlice & TimelineSlice & FirewallSlice & ImportsSlice & PullsSlice & EventsSlice;
+export type XrayState = NavigationSlice & VmsSlice & DetailSlice & ConsoleSlice & TimelineSlice & FirewallSlice & ImportsSlice & PullsSlice & MessagesSlice & EventsSlice;
 
 /** XrayActions is the store without its data: what views call. */
 export type XrayActions = { [K in keyof XrayState as XrayState[K] extends (...args: never[]) => unknown ? K : never]: XrayState[K] };
