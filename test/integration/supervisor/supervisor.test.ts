@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { XrayEvent } from '../../../src-main/shared/contract';
 import { contractProblem } from '../../../src-main/shared/schemas';
@@ -86,12 +86,31 @@ describe('starting', () => {
 
   it('refuses when a forwarded port is busy, naming the port, and starts no QEMU', async () => {
     const h = await host();
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const busy = (blocker.address() as AddressInfo).port;
+    await h.service.catalog.store.update('fw', (cfg) => {
+      cfg.ports = [{ host: busy, guest: 80 }];
+    });
+    try {
+      expect((await refusal(h.service.call('vm.start', { name: 'fw' }))).message).toMatch(new RegExp(`^Port ${busy} on 127\\.0\\.0\\.1, which VM "fw" forwards, is busy`));
+      expect(qemuPidsFor(home.root)).toEqual([]);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('moves a VM whose SSH port another program holds to a free one, keeps it, and says so', async () => {
+    const h = await host();
     const { sshPort } = await h.service.catalog.store.read('fw');
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(sshPort, '127.0.0.1', () => r()));
     try {
-      expect((await refusal(h.service.call('vm.start', { name: 'fw' }))).message).toMatch(new RegExp(`^Port ${sshPort} .* is busy`));
-      expect(qemuPidsFor(home.root)).toEqual([]);
+      const vm = await h.service.call('vm.start', { name: 'fw' });
+      expect(vm.state).toBe('booting');
+      expect(vm.sshPort).not.toBe(sshPort);
+      expect((await h.service.catalog.store.read('fw')).sshPort).toBe(vm.sshPort);
+      expect(events).toContainEqual(expect.objectContaining({ type: 'log', level: 'warn', source: 'start', message: expect.stringContaining(`SSH port ${sshPort} is busy`) }));
     } finally {
       blocker.close();
     }
