@@ -29,19 +29,19 @@ export function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-/** portHolder names the program listening on a TCP port, when the host can tell. */
+/** portHolder names the program listening on a TCP port ("nginx, pid 7"), when the host can tell. */
 export function portHolder(port: number): Promise<string | null> {
   return new Promise((resolve) => {
     childProcess().execFile('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc'], { timeout: 3000 }, (err, stdout) => {
       if (!err && stdout) {
         const pid = /^p(\d+)/m.exec(stdout)?.[1];
         const command = /^c(.+)$/m.exec(stdout)?.[1];
-        if (command) return resolve(pid ? `${command} (pid ${pid})` : command);
+        if (command) return resolve(pid ? `${command}, pid ${pid}` : command);
       }
       childProcess().execFile('ss', ['-Hltnp', `sport = :${port}`], { timeout: 3000 }, (err2, out2) => {
         if (err2 || !out2) return resolve(null);
         const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(out2);
-        resolve(m ? `${m[1]} (pid ${m[2]})` : null);
+        resolve(m ? `${m[1]}, pid ${m[2]}` : null);
       });
     });
   });

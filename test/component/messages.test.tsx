@@ -13,7 +13,7 @@ import { renderWith } from './render';
 
 afterEach(cleanup);
 
-const moved = 'SSH port 2222 is busy (held by sshd), so VM "dev" now uses 2223; if you copied its "xray ssh-config" block, copy it again.';
+const moved = 'SSH port 2222 is busy (held by sshd, pid 812), so VM "dev" now uses 2223; if you copied its "xray ssh-config" block, copy it again.';
 const hookFailed = 'The first-boot hook "setup.sh" (vm) of VM "dev" failed: exit code 1; the VM keeps running, see /home/u/.xray/vms/dev/hooks.log.';
 
 function log(level: 'warn' | 'error', message: string, source = 'start'): XrayEvent {

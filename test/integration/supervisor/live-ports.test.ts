@@ -76,7 +76,7 @@ describe('forwards of a running VM', () => {
     const refused = await xray(home.root, ['port', 'add', 'web', `${port}:80`]);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
-    expect(refused.stderr).toMatch(new RegExp(`^xray: Host port ${port} is in use on this machine( \\(held by node \\(pid ${process.pid}\\)\\))?; pick another host port\\.\\n$`));
+    expect(refused.stderr).toMatch(new RegExp(`^xray: Host port ${port} is in use on this machine( \\(held by node, pid ${process.pid}\\))?; pick another host port\\.\\n$`));
     expect(await readFile(home.paths.vm('web').config, 'utf8')).toBe(before);
   });
 

@@ -99,9 +99,9 @@ describe('preparing a start', () => {
     await h.service.catalog.store.update('web', (cfg) => {
       cfg.ports = [{ host: 8080, guest: 80 }];
     });
-    h.room.busyPorts.set(8080, 'nginx (pid 7)');
+    h.room.busyPorts.set(8080, 'nginx, pid 7');
     expect((await refusal(h.service.call('vm.start', { name: 'web' }))).message).toBe(
-      'Port 8080 on 127.0.0.1, which VM "web" forwards, is busy (held by nginx (pid 7)); free it or change the VM\'s ports.',
+      'Port 8080 on 127.0.0.1, which VM "web" forwards, is busy (held by nginx, pid 7); free it or change the VM\'s ports.',
     );
     expect(h.qemu.processes).toEqual([]);
   });
@@ -112,7 +112,7 @@ describe('preparing a start', () => {
     await h.service.catalog.store.update('db', (cfg) => {
       cfg.sshPort = 2222;
     });
-    h.room.busyPorts.set(sshPort, 'vagrant (pid 9)');
+    h.room.busyPorts.set(sshPort, 'vagrant, pid 9');
     h.room.busyPorts.set(2223, 'sshd (pid 8)');
     const started = await h.service.call('vm.start', { name: 'web' });
     expect(started.sshPort).toBe(2224);
@@ -122,7 +122,7 @@ describe('preparing a start', () => {
       type: 'log',
       level: 'warn',
       source: 'start',
-      message: `SSH port ${sshPort} is busy (held by vagrant (pid 9)), so VM "web" now uses 2224; if you copied its "xray ssh-config" block, copy it again.`,
+      message: `SSH port ${sshPort} is busy (held by vagrant, pid 9), so VM "web" now uses 2224; if you copied its "xray ssh-config" block, copy it again.`,
     });
   });
 

@@ -60,8 +60,8 @@ describe('liveForwards', () => {
 
   it('says in one sentence that a host port is taken, and by what', async () => {
     const qmp = monitor({ 'hostfwd_add net0 tcp:127.0.0.1:8080-:80': "Could not set up host forwarding rule 'tcp:127.0.0.1:8080-:80'\r\n" });
-    const err = await refusal(liveForwards('web', qmp, async () => 'nginx (pid 42)').add({ host: 8080, guest: 80 }));
-    expect([err.code, err.message]).toEqual(['in-use', 'Host port 8080 is in use on this machine (held by nginx (pid 42)); pick another host port.']);
+    const err = await refusal(liveForwards('web', qmp, async () => 'nginx, pid 42').add({ host: 8080, guest: 80 }));
+    expect([err.code, err.message]).toEqual(['in-use', 'Host port 8080 is in use on this machine (held by nginx, pid 42); pick another host port.']);
   });
 
   it('leaves a forward QEMU does not have, and reports anything else QEMU says', async () => {
