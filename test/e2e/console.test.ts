@@ -76,5 +76,5 @@ describe.runIf(hasChromium)('the Console tab over a real VM', () => {
       return (await rows()).includes('typed-in-chromium');
     });
     expect(pageErrors).toEqual([]);
-  });
+  }, 180_000);
 });
